@@ -1,0 +1,27 @@
+# PGXS build of the hive_tokens extension: make && make install, then CREATE EXTENSION.
+# The pure C++ core (src/core) and its unit tests are built by CMake (CMakeLists.txt).
+
+EXTENSION = hive_tokens
+MODULE_big = hive_tokens
+DATA = $(wildcard hive_tokens--*.sql)
+CORE_SRCS = $(wildcard src/core/*.cpp)
+PG_SRCS = $(wildcard src/pg/*.cpp)
+OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+PG_CONFIG ?= pg_config
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register
+# PostgreSQL's headers are not -Wextra clean in C++; treat them as system headers.
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+SHLIB_LINK = -lsodium -lstdc++
+
+# PGXS would also compile LLVM bitcode with clang, which does not see PG_CXXFLAGS (so C++17 and
+# our warning flags would be lost). The extension gains nothing from JIT inlining of its
+# functions, so the bitcode step is switched off.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# PGXS's CXXFLAGS carry C-only warnings for C++ (-Wmissing-prototypes and friends come from
+# CFLAGS); keep the C++ compile clean of them.
+override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement -Wimplicit-fallthrough=3 -Wcast-function-type -Wformat-security -Wshadow=compatible-local,$(CXXFLAGS)) -Wimplicit-fallthrough -Wformat-security

@@ -1,0 +1,66 @@
+# Shared by scripts/demo.sh, scripts/test.sh and bench/run.sh: dependencies, build, clusters.
+# Sourced, not executed. Everything here is idempotent.
+
+HT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+export PG_CONFIG=$PG_BIN/pg_config
+[ -x "$PG_CONFIG" ] || PG_CONFIG=$(command -v pg_config || true)
+
+HT_PACKAGES="postgresql-$PG_MAJOR postgresql-client-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
+  postgresql-contrib libsodium-dev cmake g++ make googletest libgtest-dev libipc-run-perl pgbouncer"
+
+ht_log() { printf '\n==> %s\n' "$*" >&2; }
+
+# Installs the Debian packages that are missing (apt-get update only when something is).
+ht_install_deps() {
+    local missing=() p
+    for p in $HT_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        ht_log "installing ${missing[*]}"
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "missing packages and not root: ${missing[*]}" >&2
+            return 1
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    PG_CONFIG=$PG_BIN/pg_config
+}
+
+# Builds and installs the extension into the system PostgreSQL.
+ht_build_install() {
+    ht_log "building and installing the extension"
+    make -C "$HT_ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
+    make -C "$HT_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+}
+
+# ht_start_cluster DIR PORT [postgresql.conf lines...]: initdb + start as the postgres OS user,
+# socket in DIR, listening on localhost only.
+ht_start_cluster() {
+    local dir=$1 port=$2
+    shift 2
+    mkdir -p "$dir"
+    chown postgres:postgres "$dir"
+    chmod 0700 "$dir"
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
+    {
+        echo "port = $port"
+        echo "listen_addresses = 'localhost'"
+        echo "unix_socket_directories = '$dir'"
+        echo "fsync = off"
+        echo "log_line_prefix = '%m [%p] %q%a '"
+        local line
+        for line in "$@"; do echo "$line"; done
+    } >>"$dir/data/postgresql.conf"
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+}
+
+ht_stop_cluster() {
+    local dir=$1
+    [ -f "$dir/data/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
+    return 0
+}

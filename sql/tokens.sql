@@ -1,0 +1,141 @@
+-- Issuing, verifying, hashing and revoking tokens.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hive_tokens;
+RESET client_min_messages;
+\set org '11111111-1111-4111-8111-111111111111'
+
+-- issue() returns the plaintext once; the table holds only a keyed hash.
+SELECT token_id AS t1_id, token AS t1 FROM hive_tokens.issue(:'org', 'CI publish', ARRAY['schemaVersion:publish', 'schemaCheck:create', 'schemaVersion:publish'], description => 'publishes the products subgraph') \gset
+SELECT length(:'t1') AS length, left(:'t1', 5) AS prefix,
+       :'t1'::hive_tokens.access_token IS NOT NULL AS checksum_ok;
+SELECT kind, title, description, scopes, resources, first_characters = left(:'t1', 9) AS first_characters_ok,
+       octet_length(hash) AS hash_bytes, key_id, created_by = session_user AS by_me, expires_at, last_used_at
+  FROM hive_tokens.access_tokens WHERE id = :'t1_id';
+-- the plaintext is stored nowhere in the row
+SELECT count(*) AS rows_containing_secret FROM hive_tokens.access_tokens AS a
+ WHERE a::text LIKE '%' || substr(:'t1', 20, 30) || '%';
+-- hash() is exactly what is stored
+SELECT hive_tokens.hash(:'t1') = hash AS hash_matches FROM hive_tokens.access_tokens WHERE id = :'t1_id';
+
+-- verify(): the public record, no hash
+SELECT id = :'t1_id' AS id_ok, organization_id, kind, title, scopes, resources
+  FROM hive_tokens.verify(:'t1');
+-- (a composite is IS NOT NULL only when every field is: test a field, or NOT (... IS NULL))
+SELECT (hive_tokens.verify(:'t1'::hive_tokens.access_token)).id = :'t1_id' AS verifies_typed,
+       NOT (hive_tokens.verify(:'t1') IS NULL) AS not_null;
+SELECT hive_tokens.verify_reason(:'t1') AS reason, hive_tokens.verify_reason(:'t1'::hive_tokens.access_token) AS typed_reason;
+-- the view shows the same, without hashes
+SELECT count(*) AS in_view FROM hive_tokens.tokens WHERE id = :'t1_id';
+SELECT attname FROM pg_attribute WHERE attrelid = 'hive_tokens.tokens'::regclass AND attnum > 0 ORDER BY attnum;
+
+-- Project and personal tokens carry their own prefix.
+SELECT token AS tp FROM hive_tokens.issue(:'org', 'project token', ARRAY['usage:report'], kind => 'project', project => '22222222-2222-4222-8222-222222222222') \gset
+SELECT token AS tu FROM hive_tokens.issue(:'org', 'my laptop', ARRAY['project:describe'], kind => 'personal', user_id => '33333333-3333-4333-8333-333333333333') \gset
+SELECT left(:'tp', 5) AS project_prefix, (hive_tokens.verify(:'tp')).kind, (hive_tokens.verify(:'tp')).project_id;
+SELECT left(:'tu', 5) AS personal_prefix, (hive_tokens.verify(:'tu')).kind, (hive_tokens.verify(:'tu')).user_id;
+-- 1000 tokens: all distinct, all verify
+CREATE TEMP TABLE many AS
+  SELECT t.* FROM generate_series(1, 1000) AS g, hive_tokens.issue(:'org', 'bulk ' || g, ARRAY['usage:report']) AS t;
+SELECT count(DISTINCT token) AS distinct_tokens, count(DISTINCT token_id) AS distinct_ids,
+       count(*) FILTER (WHERE (hive_tokens.verify(token)).id = token_id) AS verified
+  FROM many;
+
+-- Verification is a primary-key probe: a mistyped token never reaches the table, and verify()
+-- returns NULL (never an error) for everything that is not a live token.
+SELECT hive_tokens.verify(NULL) IS NULL AS null_in, hive_tokens.verify_reason(NULL) IS NULL AS null_reason;
+SELECT r AS input, hive_tokens.verify(t) IS NULL AS not_verified, hive_tokens.verify_reason(t) AS reason
+  FROM (VALUES
+    ('empty', ''),
+    ('wrong prefix', 'ghp_' || substr(:'t1', 5)),
+    ('legacy shape, unknown id', 'hvp1/MGYxZTJkM2MtNGI1YS00OTc4LTg3OTYtYTViNGMzZDJlMWYwOmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWI='),
+    ('truncated', left(:'t1', 70)),
+    ('too long', :'t1' || 'x'),
+    ('bad character', overlay(:'t1' placing '/' from 50 for 1)),
+    ('non-ASCII', overlay(:'t1' placing 'ü' from 50 for 1)),
+    ('one character changed', overlay(:'t1' placing CASE WHEN substr(:'t1', 50, 1) = 'a' THEN 'b' ELSE 'a' END from 50 for 1)),
+    ('1 MB', repeat('h', 1048576)),
+    ('1 MB, right prefix', 'hvo2_' || repeat('A', 1048576)),
+    ('out of range body', 'hvu2_zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz1TkQuU'),
+    ('unknown id, valid checksum', 'hvo2_0RvkJYM4rjNJgJRlNVHlWT1QDryPL3GCsnU3A8fCaTDFXkowZTeYR1ekL5HqNKDeh19rfeQ')
+  ) AS v(r, t);
+
+-- A forged token for a real id (right checksum, wrong secret) is "unknown", not "expired"
+-- or "revoked": reasons beyond "unknown" are told only to the holder of the real secret.
+-- forge() builds the token format in plain SQL (independently of the C code).
+CREATE FUNCTION pg_temp.crc32(t text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE c bigint := 4294967295;
+BEGIN
+    FOR i IN 1..length(t) LOOP
+        c := c # ascii(substr(t, i, 1));
+        FOR k IN 1..8 LOOP
+            c := CASE WHEN c & 1 = 1 THEN (c >> 1) # 3988292384 ELSE c >> 1 END;
+        END LOOP;
+    END LOOP;
+    RETURN c # 4294967295;
+END $$;
+CREATE FUNCTION pg_temp.b62(n numeric, width int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE s text := '';
+BEGIN
+    FOR i IN 1..width LOOP
+        s := substr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', mod(n, 62)::int + 1, 1) || s;
+        n := div(n, 62);
+    END LOOP;
+    RETURN s;
+END $$;
+CREATE FUNCTION pg_temp.forge(prefix text, id uuid, secret_hex text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE n numeric := 0; h text := replace(id::text, '-', '') || secret_hex; b text;
+BEGIN
+    FOR i IN 1..length(h) LOOP
+        n := n * 16 + (position(substr(h, i, 1) IN '0123456789abcdef') - 1);
+    END LOOP;
+    b := prefix || pg_temp.b62(n, 65);
+    RETURN b || pg_temp.b62(pg_temp.crc32(b), 6);
+END $$;
+-- the helper reproduces the shared test vector exactly
+SELECT pg_temp.forge('hvo2_', '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0', '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f')
+       = 'hvo2_0RvkJYM4rjNJgJRlNVHlWT1QDryPL3GCsnU3A8fCaTDFXkowZTeYR1ekL5HqNKDeh19rfeQ' AS forge_ok;
+SELECT pg_temp.forge('hvo2_', :'t1_id', repeat('ab', 32)) AS forged_t1 \gset
+SELECT hive_tokens.verify(:'forged_t1') IS NULL AS forged_not_verified, hive_tokens.verify_reason(:'forged_t1') AS forged_reason;
+-- the same id and secret under another kind letter is a different token
+SELECT hive_tokens.verify_reason('hvp2_' || substr(:'t1', 6, 65) || pg_temp.b62(pg_temp.crc32('hvp2_' || substr(:'t1', 6, 65)), 6)) AS other_kind_reason;
+
+-- Expired: fails at once, no cache window.
+SELECT token_id AS te_id, token AS te FROM hive_tokens.issue(:'org', 'short lived', ARRAY['usage:report'], expires_at => clock_timestamp() + interval '300 milliseconds') \gset
+SELECT hive_tokens.verify_reason(:'te') AS before_expiry;
+SELECT pg_sleep(0.5);
+SELECT hive_tokens.verify(:'te') IS NULL AS expired_not_verified, hive_tokens.verify_reason(:'te') AS after_expiry;
+SELECT hive_tokens.verify_reason(pg_temp.forge('hvo2_', :'te_id', repeat('cd', 32))) AS forged_expired_reason;
+
+-- revoke(): hard delete, seen by the very next verify; a second revoke is a no-op.
+SELECT hive_tokens.revoke(:'t1_id') AS revoked;
+SELECT hive_tokens.verify(:'t1') IS NULL AS gone, hive_tokens.verify_reason(:'t1') AS reason;
+SELECT count(*) AS rows_left FROM hive_tokens.access_tokens WHERE id = :'t1_id';
+SELECT hive_tokens.verify_reason(:'forged_t1') AS forged_revoked_reason;
+SELECT hive_tokens.revoke(:'t1_id') AS revoked_again;
+SELECT hive_tokens.revoke('00000000-0000-4000-8000-000000000000') AS unknown_id;
+SELECT hive_tokens.revoke(NULL) AS null_id;
+
+-- hash() of something that is not a token is an error, never an echo of the input.
+SELECT hive_tokens.hash('not a token');
+SELECT hive_tokens.hash(overlay(:'tp' placing CASE WHEN substr(:'tp', 50, 1) = 'a' THEN 'b' ELSE 'a' END from 50 for 1));
+
+-- issue() validates everything before writing (SQLSTATE 22023 / 22004).
+SELECT * FROM hive_tokens.issue(NULL, 'title', ARRAY['usage:report']);
+SELECT * FROM hive_tokens.issue(:'org', NULL, ARRAY['usage:report']);
+SELECT * FROM hive_tokens.issue(:'org', 'x', ARRAY['usage:report']);
+SELECT * FROM hive_tokens.issue(:'org', repeat('x', 101), ARRAY['usage:report']);
+SELECT * FROM hive_tokens.issue(:'org', 'semi;colon', ARRAY['usage:report']);
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], description => repeat('d', 249));
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', NULL);
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{}');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report', NULL]);
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage report']);
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY[repeat('a', 10240)]);
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], resources => '[]');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], resources => '{"mode": "some"}');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], expires_at => now() - interval '1 day');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], kind => 'team');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], kind => 'project');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], kind => 'personal');
+-- a NULL resources argument means all resources, as in Hive
+SELECT (hive_tokens.verify(token)).resources FROM hive_tokens.issue(:'org', 'all of it', ARRAY['*'], resources => NULL);

@@ -1,0 +1,42 @@
+// Error kinds reported by the pure C++ core. The PostgreSQL glue maps each kind to exactly
+// one SQLSTATE (src/pg/guard.cpp); nothing in core knows about SQLSTATEs.
+#pragma once
+#include "core_guard.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace hive_tokens::core {
+
+enum class ErrorKind {
+    InvalidTextRepresentation,  // malformed literal (22P02)
+    InvalidParameterValue,      // a well-formed but unacceptable argument (22023)
+    ConfigFile,                 // key file malformed or with unsafe permissions (F0000)
+    UndefinedFile,              // key file missing (58P01)
+    IoError,                    // key file unreadable (58030)
+    OutOfMemory,                // an allocation limit (53200)
+    Internal,                   // a bug: should never happen (XX000)
+};
+
+// An exception carrying a stable kind plus message/detail/hint. Messages never contain
+// secret material: callers pass positions and lengths, never token text.
+class Error : public std::runtime_error {
+public:
+    Error(ErrorKind kind, const std::string& message, std::string detail = {}, std::string hint = {})
+        : std::runtime_error(message), kind_(kind), detail_(std::move(detail)), hint_(std::move(hint)) {}
+    ErrorKind kind() const noexcept { return kind_; }
+    const std::string& detail() const noexcept { return detail_; }
+    const std::string& hint() const noexcept { return hint_; }
+
+private:
+    ErrorKind kind_;
+    std::string detail_;
+    std::string hint_;
+};
+
+// Throws the exception named by `which`; used only by the boundary self-test
+// (hive_tokens._guard_selftest) to prove that every kind of C++ exception becomes a clean SQL
+// error. Returns normally for an unknown name.
+void raise_for_selftest(const std::string& which);
+
+}  // namespace hive_tokens::core

@@ -1,0 +1,90 @@
+// The access-token wire format.
+//
+//   hv<c>2_ <body: 65 base62 chars> <checksum: 6 base62 chars>      (76 characters)
+//
+// c is 'o' (organization), 'p' (project) or 'u' (personal). The body is the fixed-width
+// base62 encoding of the 48-byte big-endian integer uuid(16) || secret(32); the checksum is the
+// CRC-32 of everything before it. Hive's legacy form `hv<c>1/` + base64("<uuid>:<64 hex>") is
+// parsed too, so imported Hive tokens can be looked up by their embedded uuid.
+#pragma once
+#include "core_guard.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "base62.h"
+
+namespace hive_tokens::core {
+
+enum class TokenKind : char { Organization = 'o', Project = 'p', Personal = 'u' };
+
+// Why a string is not a token. Each failure has its own status so callers (the type's input
+// function, verify_reason, secret scanners) can say exactly what is wrong.
+enum class ParseStatus {
+    Ok,
+    Empty,            // zero-length input
+    UnknownPrefix,    // does not start with hvo2_, hvp2_, hvu2_ (or a legacy prefix)
+    LegacyFormat,     // a well-formed Hive legacy token where only the new format is accepted
+    WrongLength,      // right prefix, wrong total length
+    BadCharacter,     // a character outside base62 (position reported)
+    BadChecksum,      // well-formed, but the CRC-32 does not match: mistyped or forged
+    OutOfRange,       // checksum fine but the body does not decode to 48 bytes (forged)
+    LegacyMalformed,  // legacy prefix, but not base64("<uuid>:<64 hex>")
+};
+
+constexpr std::size_t kUuidBytes = 16;
+constexpr std::size_t kSecretBytes = 32;
+constexpr std::size_t kPrefixChars = 5;                                         // "hvo2_"
+constexpr std::size_t kBodyChars = base62::encoded_length(kUuidBytes + kSecretBytes);  // 65
+constexpr std::size_t kChecksumChars = 6;
+constexpr std::size_t kTokenLength = kPrefixChars + kBodyChars + kChecksumChars;  // 76
+// Characters shown for display: the prefix plus four body characters. The leading body
+// characters encode only the uuid's high bits, never the secret.
+constexpr std::size_t kDisplayChars = kPrefixChars + 4;
+constexpr std::size_t kLegacySecretChars = 64;
+static_assert(kBodyChars == 65, "48 bytes need 65 base62 characters");
+
+struct ParsedToken {
+    int version;  // 2 = this extension's format, 1 = Hive legacy
+    TokenKind kind;
+    std::uint8_t id[kUuidBytes];
+    std::uint8_t secret[kSecretBytes];                // version 2 only
+    char legacy_secret[kLegacySecretChars];           // version 1 only (lowercase hex text)
+};
+
+struct ParseResult {
+    ParseStatus status;
+    std::size_t position;  // 0-based offending position for BadCharacter, else 0
+    bool ok() const noexcept { return status == ParseStatus::Ok; }
+};
+
+// Parses either format. Never reads past len; never copies input into messages.
+// On failure `out` is wiped.
+ParseResult parse_token(const char* s, std::size_t len, ParsedToken* out) noexcept;
+
+// Formats a version-2 token into exactly kTokenLength characters (not NUL-terminated).
+void format_token(TokenKind kind, const std::uint8_t id[kUuidBytes],
+                  const std::uint8_t secret[kSecretBytes], char out[kTokenLength]) noexcept;
+
+// Fresh random uuid (RFC 4122 version 4) and 256-bit secret from libsodium's CSPRNG.
+void generate_token(TokenKind kind, ParsedToken* out) noexcept;
+
+// A short English description of a status, for error messages ("checksum does not match").
+const char* describe(ParseStatus status) noexcept;
+
+// The verify_reason() word for a parse failure: "malformed" or "checksum".
+const char* reason_word(ParseStatus status) noexcept;
+
+bool kind_from_letter(char c, TokenKind* kind) noexcept;
+const char* kind_name(TokenKind kind) noexcept;  // "organization" | "project" | "personal"
+bool kind_from_name(const char* name, std::size_t len, TokenKind* kind) noexcept;
+
+// Masked display form: the first kDisplayChars characters followed by `ellipsis`.
+std::string mask_token(const char* token, std::size_t len, const char* ellipsis);
+
+// Canonical lower-case uuid text (36 chars) <-> 16 bytes.
+void uuid_to_text(const std::uint8_t id[kUuidBytes], char out[36]) noexcept;
+bool uuid_from_text(const char* s, std::size_t len, std::uint8_t id[kUuidBytes]) noexcept;
+
+}  // namespace hive_tokens::core

@@ -1,0 +1,77 @@
+// The C++/PostgreSQL boundary (DESIGN.md section 2).
+//
+//  * HT_FUNCTION(name) defines an extern "C" fmgr entry point whose body runs inside
+//    guarded_call(): any C++ exception (core::Error, std::bad_alloc, anything) is caught,
+//    classified into a POD record, the exception and every C++ object of the body are
+//    destroyed, and only then is ereport(ERROR) raised. No C++ exception reaches PostgreSQL.
+//  * pg_call(f) runs PostgreSQL code that may ereport()/longjmp inside PG_TRY and turns the
+//    error into a C++ PgError, so that it unwinds C++ frames normally; guarded_call re-throws
+//    the original PostgreSQL error (same SQLSTATE, message, detail) afterwards.
+//  Rule for bodies: either hold no non-trivially-destructible C++ object across a direct call
+//  into PostgreSQL, or make that call through pg_call(). f passed to pg_call must not throw.
+#pragma once
+#include "../core/error.h"
+#include "pg_includes.h"
+
+namespace hive_tokens::pg {
+
+// A PostgreSQL error caught by pg_call(), carried across C++ frames.
+struct PgError {
+    ErrorData* edata;
+};
+
+// Everything needed to raise an error after the C++ exception is gone. Plain data only.
+struct CapturedError {
+    int sqlerrcode;
+    ErrorData* pg;  // non-null: re-throw this PostgreSQL error unchanged
+    char message[1024];
+    char detail[1024];
+    char hint[512];
+};
+
+// Classifies the exception currently being handled (call only inside a catch block).
+void capture_current_exception(CapturedError* out) noexcept;
+[[noreturn]] void raise_captured(const CapturedError* err);
+
+// Maps a core error kind to its SQLSTATE.
+int sqlstate_for(core::ErrorKind kind) noexcept;
+
+template <typename Body>
+Datum guarded_call(Body body, FunctionCallInfo fcinfo) {
+    CapturedError err;
+    try {
+        return body(fcinfo);
+    } catch (...) {
+        capture_current_exception(&err);
+    }
+    raise_captured(&err);
+}
+
+template <typename F>
+void pg_call(F&& f) {
+    static_assert(noexcept(f()), "pg_call bodies must be noexcept: a C++ throw inside PG_TRY corrupts PG_exception_stack");
+    MemoryContext oldcxt = CurrentMemoryContext;
+    ErrorData* volatile edata = nullptr;
+    PG_TRY();
+    {
+        f();
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(oldcxt);
+        edata = CopyErrorData();
+        FlushErrorState();
+    }
+    PG_END_TRY();
+    if (edata) throw PgError{edata};
+}
+
+}  // namespace hive_tokens::pg
+
+#define HT_FUNCTION(name)                                                                   \
+    static Datum name##_body(FunctionCallInfo fcinfo);                                      \
+    extern "C" {                                                                            \
+    PG_FUNCTION_INFO_V1(name);                                                              \
+    Datum name(PG_FUNCTION_ARGS) { return hive_tokens::pg::guarded_call(name##_body, fcinfo); } \
+    }                                                                                       \
+    static Datum name##_body(FunctionCallInfo fcinfo)

@@ -1,0 +1,159 @@
+#include "keyring_loader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "../core/error.h"
+#include "guard.h"
+
+extern "C" {
+#include "storage/proc.h"
+}
+
+namespace hive_tokens::pg {
+
+char* key_file_setting = nullptr;
+
+namespace {
+
+constexpr const char* kDefaultKeyFile = "hive_tokens.key";
+
+core::Keyring g_keyring;
+bool g_loaded = false;
+std::string g_path;
+struct stat g_stat;
+LocalTransactionId g_checked_lxid = InvalidLocalTransactionId;
+
+const char* const kKeyHint =
+    "Set hive_tokens.key_file (superuser only) to a readable key file, or leave it empty to use "
+    "$PGDATA/hive_tokens.key; see the README, section \"The server key\".";
+
+[[noreturn]] void file_error(core::ErrorKind kind, const std::string& what, const std::string& path, int err) {
+    throw core::Error(kind, what + " key file \"" + path + "\": " + strerror(err), "", kKeyHint);
+}
+
+bool same_file(const struct stat& a, const struct stat& b) {
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
+// Creates the default key file atomically: the content goes to a private temporary file which
+// is then hard-linked to the final name. link() fails with EEXIST if another backend won the
+// race, in which case its key is the one everybody uses.
+void create_default_key_file(const std::string& path) {
+    std::string tmp = path + ".tmp." + std::to_string(getpid());
+    unlink(tmp.c_str());
+    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR);
+    if (fd < 0) file_error(core::ErrorKind::IoError, "could not create", tmp, errno);
+    std::string content = core::new_key_file_content();
+    bool ok = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && fsync(fd) == 0;
+    int saved = errno;
+    core::wipe_string(&content);
+    close(fd);
+    if (!ok) {
+        unlink(tmp.c_str());
+        file_error(core::ErrorKind::IoError, "could not write", tmp, saved);
+    }
+    if (link(tmp.c_str(), path.c_str()) != 0 && errno != EEXIST) {
+        saved = errno;
+        unlink(tmp.c_str());
+        file_error(core::ErrorKind::IoError, "could not install", path, saved);
+    }
+    unlink(tmp.c_str());
+    int dfd = open(".", O_RDONLY | O_CLOEXEC);  // the data directory: make the new name durable
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    pg_call([&]() noexcept {
+        // errhidestmt: a LOG line would otherwise carry the current statement, which may hold a token.
+        ereport(LOG, (errmsg("hive_tokens: created a new server key file \"%s\"", path.c_str()),
+                      errhint("Back it up apart from the database: tokens cannot be verified without it."),
+                      errhidestmt(true), errhidecontext(true)));
+    });
+}
+
+void check_mode(const std::string& path, const struct stat& st) {
+    // As PostgreSQL does for ssl_key_file: owned by us with no group/other access, or owned by
+    // root with at most group read.
+    bool ours = st.st_uid == geteuid();
+    mode_t forbidden = ours ? (S_IRWXG | S_IRWXO) : (S_IWGRP | S_IXGRP | S_IRWXO);
+    if (!S_ISREG(st.st_mode))
+        throw core::Error(core::ErrorKind::ConfigFile, "key file \"" + path + "\" is not a regular file", "", kKeyHint);
+    if (!ours && st.st_uid != 0)
+        throw core::Error(core::ErrorKind::ConfigFile,
+                          "key file \"" + path + "\" must be owned by the database server user or root", "", kKeyHint);
+    if (st.st_mode & forbidden)
+        throw core::Error(core::ErrorKind::ConfigFile, "key file \"" + path + "\" has group or world access",
+                          "", "Run chmod 0600 on it (0640 if owned by root).");
+}
+
+void load(const std::string& path, const struct stat& st) {
+    check_mode(path, st);
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) file_error(core::ErrorKind::IoError, "could not open", path, errno);
+    std::string buf(core::kMaxKeyFileBytes + 1, '\0');
+    ssize_t total = 0;
+    while (total < static_cast<ssize_t>(buf.size())) {
+        ssize_t n = read(fd, &buf[total], buf.size() - total);
+        if (n < 0) {
+            int saved = errno;
+            close(fd);
+            core::wipe_string(&buf);
+            file_error(core::ErrorKind::IoError, "could not read", path, saved);
+        }
+        if (n == 0) break;
+        total += n;
+    }
+    close(fd);
+    try {
+        core::parse_keyring(buf.data(), static_cast<std::size_t>(total), path, &g_keyring);
+    } catch (...) {
+        core::wipe_string(&buf);
+        throw;
+    }
+    core::wipe_string(&buf);
+}
+
+}  // namespace
+
+void invalidate_keyring() noexcept {
+    g_keyring.wipe();
+    g_loaded = false;
+    g_checked_lxid = InvalidLocalTransactionId;
+}
+
+const core::Keyring& current_keyring() {
+    if (g_loaded && MyProc != nullptr && MyProc->lxid == g_checked_lxid) return g_keyring;
+
+    bool is_default = key_file_setting == nullptr || key_file_setting[0] == '\0';
+    std::string path = is_default ? kDefaultKeyFile : key_file_setting;  // relative to the data directory
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) {
+        int err = errno;
+        if (err == ENOENT && is_default) {
+            create_default_key_file(path);
+            if (stat(path.c_str(), &st) != 0) file_error(core::ErrorKind::IoError, "could not stat", path, errno);
+        } else {
+            invalidate_keyring();
+            file_error(err == ENOENT ? core::ErrorKind::UndefinedFile : core::ErrorKind::IoError,
+                       err == ENOENT ? "missing" : "could not access", path, err);
+        }
+    }
+    if (!g_loaded || path != g_path || !same_file(st, g_stat)) {
+        invalidate_keyring();
+        load(path, st);
+        g_path = path;
+        g_stat = st;
+        g_loaded = true;
+    }
+    g_checked_lxid = MyProc != nullptr ? MyProc->lxid : InvalidLocalTransactionId;
+    return g_keyring;
+}
+
+}  // namespace hive_tokens::pg
