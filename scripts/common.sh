@@ -59,6 +59,16 @@ ht_start_cluster() {
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
 }
 
+# Prints the first port from $1 on that nothing listens on.
+ht_free_port() {
+    local port=$1
+    while runuser -u postgres -- "$PG_BIN/pg_isready" -q -h localhost -p "$port" >/dev/null 2>&1 ||
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        port=$((port + 1))
+    done
+    echo "$port"
+}
+
 ht_stop_cluster() {
     local dir=$1
     [ -f "$dir/data/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1

@@ -47,8 +47,7 @@ fi
 # 3. A temporary cluster owned by the postgres OS user.
 WORK=$(mktemp -d /tmp/hive_tokens_test.XXXXXX)
 chmod 0755 "$WORK"
-PORT=${HT_TEST_PORT:-54329}
-while runuser -u postgres -- "$PG_BIN/pg_isready" -q -h localhost -p "$PORT" 2>/dev/null; do PORT=$((PORT + 1)); done
+PORT=$(ht_free_port "${HT_TEST_PORT:-54329}")
 trap 'ht_stop_cluster "$WORK/pg"' EXIT
 ht_log "starting a temporary cluster in $WORK/pg on port $PORT"
 if ! ht_start_cluster "$WORK/pg" "$PORT"; then

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The hive_tokens demo: installs what is missing, builds and installs the extension, starts a
+# throwaway PostgreSQL cluster (as the postgres OS user) and walks through issuing, verifying,
+# mistyping and revoking a token in psql. Run as root on Debian 12:  bash scripts/demo.sh
+# Stop the cluster afterwards with:  bash scripts/demo.sh stop
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+DEMO_DIR=${HT_DEMO_DIR:-/tmp/hive_tokens_demo}
+
+if [ "${1:-}" = "stop" ]; then
+    ht_stop_cluster "$DEMO_DIR"
+    rm -rf "$DEMO_DIR"
+    echo "demo cluster stopped and removed"
+    exit 0
+fi
+
+ht_install_deps
+ht_build_install
+ht_stop_cluster "$DEMO_DIR"
+rm -rf "$DEMO_DIR"
+DEMO_PORT=$(ht_free_port "${HT_DEMO_PORT:-55432}")
+ht_log "starting a throwaway cluster in $DEMO_DIR on port $DEMO_PORT"
+ht_start_cluster "$DEMO_DIR" "$DEMO_PORT"
+runuser -u postgres -- "$PG_BIN/createdb" -h "$DEMO_DIR" -p "$DEMO_PORT" hive
+
+ht_log "the walkthrough (each statement is shown before its result)"
+runuser -u postgres -- "$PG_BIN/psql" -X -q -h "$DEMO_DIR" -p "$DEMO_PORT" -d hive \
+    -v ON_ERROR_STOP=0 -v ECHO=queries -f "$HT_ROOT/scripts/demo.sql" 2>&1
+
+cat <<EOM
+
+The demo cluster is still running.
+  connect:  runuser -u postgres -- psql -h $DEMO_DIR -p $DEMO_PORT -d hive
+  stop:     bash scripts/demo.sh stop
+EOM
