@@ -19,6 +19,10 @@ SHLIB_LINK = -lsodium -lstdc++
 # functions, so the bitcode step is switched off.
 override with_llvm = no
 
+# Rebuild objects when a header they include changes (.deps/*.Po). PGXS names the dependency
+# file after the source's base name, so source file names are unique across src/core and src/pg.
+override autodepend = yes
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 

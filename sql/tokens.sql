@@ -138,4 +138,8 @@ SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], kind 
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], kind => 'project');
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], kind => 'personal');
 -- a NULL resources argument means all resources, as in Hive
-SELECT (hive_tokens.verify(token)).resources FROM hive_tokens.issue(:'org', 'all of it', ARRAY['*'], resources => NULL);
+SELECT token AS tall FROM hive_tokens.issue(:'org', 'all of it', ARRAY['*'], resources => NULL) \gset
+SELECT (hive_tokens.verify(:'tall')).resources;
+-- verify() is STABLE: it reads with the calling statement's snapshot (READ COMMITTED), so a
+-- token issued by the same statement is not yet visible to it
+SELECT hive_tokens.verify_reason(token) AS same_statement FROM hive_tokens.issue(:'org', 'same statement', ARRAY['*']);

@@ -2,15 +2,26 @@
 #pragma once
 #include "core_guard.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
 namespace hive_tokens::core::base62 {
 
-extern const char kAlphabet[63];
+inline constexpr char kAlphabet[63] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-// Value of one base62 digit, or -1 if c is not in the alphabet.
-int digit_value(char c) noexcept;
+namespace detail {
+constexpr std::array<signed char, 256> make_digit_table() {
+    std::array<signed char, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int i = 0; i < 62; ++i) t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<signed char>(i);
+    return t;
+}
+inline constexpr std::array<signed char, 256> kDigits = make_digit_table();
+}  // namespace detail
+
+// Value of one base62 digit, or -1 if c is not in the alphabet. Inline: it is on the hot path.
+inline int digit_value(char c) noexcept { return detail::kDigits[static_cast<unsigned char>(c)]; }
 
 // Number of base62 characters needed to hold any value of nbytes bytes.
 constexpr std::size_t encoded_length(std::size_t nbytes) noexcept {

@@ -12,7 +12,7 @@
 #include "guard.h"
 
 extern "C" {
-#include "storage/proc.h"
+#include "utils/timestamp.h"
 }
 
 namespace hive_tokens::pg {
@@ -27,7 +27,10 @@ core::Keyring g_keyring;
 bool g_loaded = false;
 std::string g_path;
 struct stat g_stat;
-LocalTransactionId g_checked_lxid = InvalidLocalTransactionId;
+TimestampTz g_checked_at = 0;
+// How often the key file is stat()ed for changes (edits take effect within this time; a new
+// hive_tokens.key_file setting takes effect at once).
+constexpr TimestampTz kRecheckMicroseconds = 1000000;
 
 const char* const kKeyHint =
     "Set hive_tokens.key_file (superuser only) to a readable key file, or leave it empty to use "
@@ -125,11 +128,12 @@ void load(const std::string& path, const struct stat& st) {
 void invalidate_keyring() noexcept {
     g_keyring.wipe();
     g_loaded = false;
-    g_checked_lxid = InvalidLocalTransactionId;
+    g_checked_at = 0;
 }
 
 const core::Keyring& current_keyring() {
-    if (g_loaded && MyProc != nullptr && MyProc->lxid == g_checked_lxid) return g_keyring;
+    TimestampTz now = GetCurrentTimestamp();
+    if (g_loaded && now - g_checked_at < kRecheckMicroseconds && now >= g_checked_at) return g_keyring;
 
     bool is_default = key_file_setting == nullptr || key_file_setting[0] == '\0';
     std::string path = is_default ? kDefaultKeyFile : key_file_setting;  // relative to the data directory
@@ -152,7 +156,7 @@ const core::Keyring& current_keyring() {
         g_stat = st;
         g_loaded = true;
     }
-    g_checked_lxid = MyProc != nullptr ? MyProc->lxid : InvalidLocalTransactionId;
+    g_checked_at = now;
     return g_keyring;
 }
 

@@ -7,8 +7,8 @@ namespace hive_tokens::pg {
 // GUC hive_tokens.key_file; defined in module.cpp.
 extern char* key_file_setting;
 
-// The keyring for this backend, (re)loaded when the setting or the file changed (checked at
-// most once per transaction). Throws core::Error (file missing, unreadable, unsafe mode,
+// The keyring for this backend, (re)loaded when the setting changed (at once) or the file
+// changed (checked at most once a second). Throws core::Error (file missing, unreadable, unsafe mode,
 // malformed). The default file ($PGDATA/hive_tokens.key) is created when missing.
 const core::Keyring& current_keyring();
 

@@ -1,9 +1,9 @@
 // Issuing, verifying and hashing tokens against hive_tokens.access_tokens.
 //
 // Verification is a primary-key probe through the table's index (systable_beginscan on the
-// pkey), not SPI: no planning, no executor start-up. It reads with the latest snapshot, so a
-// revoke committed by any session is seen by the very next verify, whatever the isolation
-// level of the verifying transaction.
+// pkey), not SPI: no planning, no executor start-up (bench/in_backend.sql measures the
+// difference). A revoke committed by any session is seen by the next statement that verifies,
+// whatever the isolation level of its transaction (see verification_snapshot()).
 #include <sodium.h>
 
 #include "../core/keyring.h"
@@ -20,8 +20,10 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -33,6 +35,48 @@ using hive_tokens::pg::current_keyring;
 namespace {
 
 constexpr const char* kSchema = "hive_tokens";
+
+// Where things are in the two tables verification reads. Looked up once per backend and
+// forgotten on any relcache invalidation of either table (or a DROP/CREATE EXTENSION).
+struct TableInfo {
+    Oid relid;
+    AttrNumber id, hash, key_id, expires_at;
+};
+struct Catalog {
+    bool valid;
+    TableInfo tokens, revoked;
+};
+Catalog g_catalog;
+
+// verify()'s result row, filled from same-named columns of access_tokens: the descriptor and
+// the column map, per function oid (verify(text) and verify(access_token)).
+struct ResultShape {
+    Oid fn_oid;
+    Oid typrelid;
+    TupleDesc desc;     // in TopMemoryContext
+    AttrNumber* map;    // result column i comes from access_tokens column map[i]
+};
+constexpr int kMaxShapes = 4;
+ResultShape g_shapes[kMaxShapes];
+int g_nshapes = 0;
+
+void forget_shapes() {
+    for (int i = 0; i < g_nshapes; ++i) {
+        FreeTupleDesc(g_shapes[i].desc);
+        pfree(g_shapes[i].map);
+    }
+    g_nshapes = 0;
+}
+
+void relcache_callback(Datum, Oid relid) {
+    if (relid == InvalidOid || relid == g_catalog.tokens.relid || relid == g_catalog.revoked.relid)
+        g_catalog.valid = false;
+    for (int i = 0; i < g_nshapes; ++i)
+        if (relid == InvalidOid || relid == g_shapes[i].typrelid || relid == g_catalog.tokens.relid) {
+            forget_shapes();
+            break;
+        }
+}
 
 Oid table_oid(const char* relname) {
     Oid nsp = get_namespace_oid(kSchema, false);
@@ -50,6 +94,62 @@ AttrNumber attnum(TupleDesc desc, const char* name) {
     }
     elog(ERROR, "hive_tokens: column \"%s\" is missing", name);
     return InvalidAttrNumber;
+}
+
+void describe_table(const char* relname, TableInfo* info) {
+    info->relid = table_oid(relname);
+    Relation rel = table_open(info->relid, AccessShareLock);
+    TupleDesc desc = RelationGetDescr(rel);
+    info->id = attnum(desc, "id");
+    info->hash = attnum(desc, "hash");
+    info->key_id = attnum(desc, "key_id");
+    info->expires_at = strcmp(relname, "access_tokens") == 0 ? attnum(desc, "expires_at") : InvalidAttrNumber;
+    table_close(rel, NoLock);
+}
+
+const Catalog& catalog() {
+    static bool registered = false;
+    if (!registered) {
+        CacheRegisterRelcacheCallback(relcache_callback, 0);
+        registered = true;
+    }
+    if (!g_catalog.valid) {
+        describe_table("access_tokens", &g_catalog.tokens);
+        describe_table("revoked_tokens", &g_catalog.revoked);
+        g_catalog.valid = true;
+    }
+    return g_catalog;
+}
+
+const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
+    Oid fn_oid = fcinfo->flinfo->fn_oid;
+    for (int i = 0; i < g_nshapes; ++i)
+        if (g_shapes[i].fn_oid == fn_oid) return g_shapes[i];
+    TupleDesc desc;
+    Oid rettype;
+    if (get_call_result_type(fcinfo, &rettype, &desc) != TYPEFUNC_COMPOSITE)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("verify() must return a composite type")));
+    if (g_nshapes == kMaxShapes) forget_shapes();
+    MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+    ResultShape shape;
+    shape.fn_oid = fn_oid;
+    shape.typrelid = get_typ_typrelid(rettype);
+    shape.desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+    shape.map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (desc->natts > 0 ? desc->natts : 1)));
+    MemoryContextSwitchTo(old);
+    for (int i = 0; i < desc->natts; ++i)
+        shape.map[i] = attnum(table_desc, NameStr(TupleDescAttr(desc, i)->attname));
+    g_shapes[g_nshapes] = shape;
+    return g_shapes[g_nshapes++];
+}
+
+// The snapshot verification reads with. READ COMMITTED: the statement's own snapshot, which
+// already sees every revoke committed before the statement began. REPEATABLE READ and
+// SERIALIZABLE: a fresh snapshot, so an old transaction snapshot cannot resurrect a revoked
+// token. Parallel mode forbids taking a new snapshot; there the query's snapshot is used.
+Snapshot verification_snapshot() {
+    if (IsInParallelMode() || (!IsolationUsesXactSnapshot() && ActiveSnapshotSet())) return GetActiveSnapshot();
+    return GetLatestSnapshot();
 }
 
 // The result of looking a token up.
@@ -83,9 +183,48 @@ Reason compare_hash(const core::Keyring& ring, const char* s, std::size_t len, D
     return eq ? Reason::Ok : Reason::Unknown;
 }
 
-// Looks the token up. When `result_desc` is given and the token is live, *record receives a
-// tuple of that descriptor filled from the same-named columns of the stored row.
-Reason check_token(const char* s, std::size_t len, TupleDesc result_desc, HeapTuple* record) {
+// Primary-key probe of one table; returns the tuple deformed into values/nulls (sized for the
+// table's natts), or false if there is no row with this id.
+constexpr int kMaxColumns = 32;
+
+bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, Datum* values, bool* nulls,
+           const core::Keyring& ring, const char* s, std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record,
+           Reason* reason) {
+    Relation rel = table_open(info.relid, AccessShareLock);
+    TupleDesc desc = RelationGetDescr(rel);
+    if (desc->natts > kMaxColumns) elog(ERROR, "hive_tokens: unexpected number of columns in %s", RelationGetRelationName(rel));
+    ScanKeyData key;
+    ScanKeyInit(&key, info.id, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id));
+    SysScanDesc scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true, snap, 1, &key);
+    HeapTuple tup = systable_getnext(scan);
+    bool found = HeapTupleIsValid(tup);
+    if (found) {
+        heap_deform_tuple(tup, desc, values, nulls);
+        *reason = compare_hash(ring, s, len, values[info.hash - 1], nulls[info.hash - 1], values[info.key_id - 1],
+                               nulls[info.key_id - 1]);
+        if (*reason == Reason::Ok && info.expires_at != InvalidAttrNumber && !nulls[info.expires_at - 1] &&
+            DatumGetTimestampTz(values[info.expires_at - 1]) <= GetCurrentTimestamp())
+            *reason = Reason::Expired;
+        if (*reason == Reason::Ok && record != nullptr) {
+            const ResultShape& shape = result_shape(fcinfo, desc);
+            Datum out[kMaxColumns];
+            bool out_nulls[kMaxColumns];
+            if (shape.desc->natts > kMaxColumns) elog(ERROR, "hive_tokens: unexpected result shape");
+            for (int i = 0; i < shape.desc->natts; ++i) {
+                out[i] = values[shape.map[i] - 1];
+                out_nulls[i] = nulls[shape.map[i] - 1];
+            }
+            *record = heap_form_tuple(shape.desc, out, out_nulls);
+        }
+    }
+    systable_endscan(scan);
+    table_close(rel, NoLock);
+    return found;
+}
+
+// Looks the token up. When `fcinfo` is given (verify) and the token is live, *record receives
+// the result row built from the stored row.
+Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record) {
     core::ParsedToken pt;
     core::ParseResult pr = core::parse_token(s, len, &pt);
     if (!pr.ok()) return pr.status == core::ParseStatus::BadChecksum ? Reason::Checksum : Reason::Malformed;
@@ -94,66 +233,27 @@ Reason check_token(const char* s, std::size_t len, TupleDesc result_desc, HeapTu
     sodium_memzero(&pt, sizeof pt);  // the secret is re-derived from `s` by the keyed hash
 
     const core::Keyring& ring = current_keyring();
-    // Parallel mode forbids taking a new snapshot; there the query's own snapshot is used.
-    Snapshot snap = IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot();
+    const Catalog& cat = catalog();
+    Snapshot snap = verification_snapshot();
+    Datum values[kMaxColumns];
+    bool nulls[kMaxColumns];
     Reason reason = Reason::Unknown;
+    if (probe(cat.tokens, &id, snap, values, nulls, ring, s, len, fcinfo, record, &reason)) return reason;
 
-    Relation rel = table_open(table_oid("access_tokens"), AccessShareLock);
-    ScanKeyData key;
-    TupleDesc desc = RelationGetDescr(rel);
-    ScanKeyInit(&key, attnum(desc, "id"), BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(&id));
-    SysScanDesc scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true, snap, 1, &key);
-    HeapTuple tup = systable_getnext(scan);
-    bool found = HeapTupleIsValid(tup);
-    if (found) {
-        bool hn, kn, en;
-        Datum h = heap_getattr(tup, attnum(desc, "hash"), desc, &hn);
-        Datum k = heap_getattr(tup, attnum(desc, "key_id"), desc, &kn);
-        Datum e = heap_getattr(tup, attnum(desc, "expires_at"), desc, &en);
-        reason = compare_hash(ring, s, len, h, hn, k, kn);
-        if (reason == Reason::Ok && !en && DatumGetTimestampTz(e) <= GetCurrentTimestamp()) reason = Reason::Expired;
-        if (reason == Reason::Ok && result_desc != nullptr) {
-            Datum* values = static_cast<Datum*>(palloc(result_desc->natts * sizeof(Datum)));
-            bool* nulls = static_cast<bool*>(palloc(result_desc->natts * sizeof(bool)));
-            for (int i = 0; i < result_desc->natts; ++i)
-                values[i] = heap_getattr(tup, attnum(desc, NameStr(TupleDescAttr(result_desc, i)->attname)), desc,
-                                         &nulls[i]);
-            *record = heap_form_tuple(result_desc, values, nulls);
-        }
-    }
-    systable_endscan(scan);
-    table_close(rel, NoLock);
-
-    if (!found) {
-        // A revoked token leaves a tombstone (id, hash): only the holder of the real secret
-        // learns that it was revoked; anyone else gets "unknown".
-        Relation trel = table_open(table_oid("revoked_tokens"), AccessShareLock);
-        TupleDesc tdesc = RelationGetDescr(trel);
-        ScanKeyInit(&key, attnum(tdesc, "id"), BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(&id));
-        scan = systable_beginscan(trel, RelationGetPrimaryKeyIndex(trel), true, snap, 1, &key);
-        tup = systable_getnext(scan);
-        if (HeapTupleIsValid(tup)) {
-            bool hn, kn;
-            Datum h = heap_getattr(tup, attnum(tdesc, "hash"), tdesc, &hn);
-            Datum k = heap_getattr(tup, attnum(tdesc, "key_id"), tdesc, &kn);
-            if (compare_hash(ring, s, len, h, hn, k, kn) == Reason::Ok) reason = Reason::Revoked;
-        }
-        systable_endscan(scan);
-        table_close(trel, NoLock);
-    }
-    return reason;
+    // A revoked token leaves a tombstone (id, hash): only the holder of the real secret
+    // learns that it was revoked; anyone else gets "unknown".
+    Reason tomb = Reason::Unknown;
+    if (probe(cat.revoked, &id, snap, values, nulls, ring, s, len, nullptr, nullptr, &tomb) && tomb == Reason::Ok)
+        return Reason::Revoked;
+    return Reason::Unknown;
 }
 
 }  // namespace
 
 HT_FUNCTION(hive_tokens_verify) {
     text* t = PG_GETARG_TEXT_PP(0);
-    TupleDesc desc;
-    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("verify() must return a composite type")));
-    desc = BlessTupleDesc(desc);
     HeapTuple record = nullptr;
-    if (check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), desc, &record) != Reason::Ok || record == nullptr)
+    if (check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), fcinfo, &record) != Reason::Ok || record == nullptr)
         PG_RETURN_NULL();
     PG_RETURN_DATUM(HeapTupleGetDatum(record));
 }

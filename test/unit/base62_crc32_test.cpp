@@ -56,6 +56,42 @@ TEST(Base62, DecodeRejectsOverflowAndBadCharacters) {
     EXPECT_EQ(base62::digit_value('A'), 10);
 }
 
+TEST(Base62, DecodeBoundaryAt2To384) {
+    std::uint8_t out[48];
+    // 2^384 - 1 is the largest 48-byte value; 2^384 is one too many.
+    ASSERT_TRUE(base62::decode("7cyhQvv5axdeihmOzIHjs85TcUIYiWHdsxNz50GTerEOR5ucj2TITPXxyaCUli1oF", 65, out, 48));
+    for (std::uint8_t b : out) EXPECT_EQ(b, 0xff);
+    EXPECT_FALSE(base62::decode("7cyhQvv5axdeihmOzIHjs85TcUIYiWHdsxNz50GTerEOR5ucj2TITPXxyaCUli1oG", 65, out, 48));
+}
+
+// The limb-based decoder agrees with schoolbook base conversion on random digit strings,
+// including ones that overflow.
+TEST(Base62, DecodeMatchesReference) {
+    ASSERT_GE(sodium_init(), 0);
+    for (int n = 0; n < 2000; ++n) {
+        char in[65];
+        for (char& c : in) c = base62::kAlphabet[randombytes_uniform(62)];
+        if (n % 2 == 0) in[0] = base62::kAlphabet[randombytes_uniform(8)];  // half of them fit
+        std::uint8_t ref[48] = {};
+        bool ref_ok = true;
+        for (char c : in) {
+            unsigned carry = static_cast<unsigned>(base62::digit_value(c));
+            for (int j = 47; j >= 0; --j) {
+                unsigned cur = ref[j] * 62u + carry;
+                ref[j] = static_cast<std::uint8_t>(cur);
+                carry = cur >> 8;
+            }
+            if (carry) ref_ok = false;
+        }
+        std::uint8_t got[48];
+        bool ok = base62::decode(in, 65, got, 48);
+        ASSERT_EQ(ok, ref_ok);
+        if (ok) {
+            ASSERT_EQ(0, std::memcmp(got, ref, 48));
+        }
+    }
+}
+
 TEST(Base62, U32) {
     for (std::uint32_t v : {0u, 1u, 61u, 62u, 123456789u, 0xffffffffu}) {
         char s[6];

@@ -1,0 +1,1 @@
+SELECT first_characters FROM hive_tokens.access_tokens WHERE id = :id;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Benchmarks (DESIGN.md section 10): every measure is printed as a ratio against a baseline run
+# side by side in the same run, on a throwaway cluster. Not part of the test suite.
+#   bash bench/run.sh            (BENCH_SECONDS=10 per pgbench run, BENCH_TOKENS=100000)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+TOKENS=${BENCH_TOKENS:-100000}
+
+ht_install_deps
+ht_build_install
+DIR=$(mktemp -d /tmp/hive_tokens_bench.XXXXXX)
+chmod 0755 "$DIR"
+PORT=$(ht_free_port 56432)
+trap 'ht_stop_cluster "$DIR/pg"; rm -rf "$DIR"' EXIT
+ht_start_cluster "$DIR/pg" "$PORT" "shared_buffers = '512MB'" "max_connections = 50"
+export PGHOST="$DIR/pg" PGPORT="$PORT"
+as_pg() { runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" "$@"; }
+as_pg "$PG_BIN/createdb" bench
+cp "$HT_ROOT"/bench/*.sql "$DIR/"
+chmod a+r "$DIR"/*.sql
+
+ht_log "round trip: verify(\$1) against SELECT 1, pgbench -M prepared, ${SECONDS_PER_RUN}s per run"
+as_pg "$PG_BIN/psql" -X -q -d bench -c "CREATE EXTENSION hive_tokens"
+read -r TOKEN_ID TOKEN < <(as_pg "$PG_BIN/psql" -X -A -t -q -F ' ' -d bench -c \
+    "SELECT token_id, token FROM hive_tokens.issue('99999999-9999-4999-8999-999999999999', 'pgbench', ARRAY['usage:report'])")
+tps() { # script clients
+    as_pg "$PG_BIN/pgbench" -n -M prepared -T "$SECONDS_PER_RUN" -c "$2" -j "$2" -D token="$TOKEN" -D id="$TOKEN_ID" \
+        -f "$DIR/$1" bench 2>/dev/null | sed -nE 's/^tps = ([0-9.]+).*/\1/p'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+printf '%-8s %12s %14s %8s %16s %8s %16s %8s\n' clients "SELECT 1" "verify(\$1)" ratio "verify_reason" ratio "pk lookup (SQL)" ratio
+for c in 1 8; do
+    base=$(tps select1.sql "$c")
+    ver=$(tps verify.sql "$c")
+    reason=$(tps verify_reason.sql "$c")
+    pk=$(tps pk_lookup.sql "$c")
+    printf '%-8s %12.0f %14.0f %8s %16.0f %8s %16.0f %8s\n' "$c" "$base" "$ver" "$(ratio "$ver" "$base")" \
+        "$reason" "$(ratio "$reason" "$base")" "$pk" "$(ratio "$pk" "$base")"
+done
+echo "(tps; ratio = tps / SELECT 1 tps. Target for verify: >= 0.90. 'pk lookup' is the plainest"
+echo " possible table access, SELECT first_characters ... WHERE id = \$1, as a reference.)"
+
+ht_log "in-backend verification of $TOKENS tokens"
+as_pg "$PG_BIN/psql" -X -q -d bench -v n="$TOKENS" -f "$DIR/in_backend.sql"

@@ -1,0 +1,1 @@
+SELECT * FROM hive_tokens.verify(:token);

@@ -1,0 +1,1 @@
+SELECT hive_tokens.verify_reason(:token);
