@@ -1,6 +1,7 @@
 #include "keyring_loader.h"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,6 +133,11 @@ void invalidate_keyring() noexcept {
 }
 
 const core::Keyring& current_keyring() {
+    static bool locked = false;
+    if (!locked) {
+        sodium_mlock(&g_keyring, sizeof g_keyring);  // best effort: RLIMIT_MEMLOCK may refuse
+        locked = true;
+    }
     TimestampTz now = GetCurrentTimestamp();
     if (g_loaded && now - g_checked_at < kRecheckMicroseconds && now >= g_checked_at) return g_keyring;
 
