@@ -41,7 +41,10 @@ bool decode(const char* in, std::size_t width, std::uint8_t* out, std::size_t nb
         std::uint32_t chunk = 0, mul = 1;
         for (std::size_t k = 0; k < take; ++k) {
             int d = detail::kDigits[static_cast<unsigned char>(in[i + k])];
-            if (d < 0) return false;
+            if (d < 0) {
+                std::memset(limb, 0, sizeof limb);
+                return false;
+            }
             chunk = chunk * 62 + static_cast<std::uint32_t>(d);
             mul *= 62;
         }
@@ -52,11 +55,17 @@ bool decode(const char* in, std::size_t width, std::uint8_t* out, std::size_t nb
             limb[j] = static_cast<std::uint32_t>(t);
             carry = t >> 32;
         }
-        if (carry != 0) return false;
+        if (carry != 0) {
+            std::memset(limb, 0, sizeof limb);
+            return false;
+        }
     }
     // Bytes of the top limb beyond nbytes must be zero.
     for (std::size_t b = nbytes; b < nlimbs * 4; ++b)
-        if ((limb[b / 4] >> (8 * (b % 4))) & 0xff) return false;
+        if ((limb[b / 4] >> (8 * (b % 4))) & 0xff) {
+            std::memset(limb, 0, sizeof limb);
+            return false;
+        }
     for (std::size_t b = 0; b < nbytes; ++b)
         out[nbytes - 1 - b] = static_cast<std::uint8_t>(limb[b / 4] >> (8 * (b % 4)));
     std::memset(limb, 0, sizeof limb);  // held secret material

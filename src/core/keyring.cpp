@@ -101,8 +101,11 @@ std::string new_key_file_content() {
     s +=
         "# hive_tokens server keyring: \"<key id> <32 bytes as hex>\" per line.\n"
         "# The first key issues new tokens; every key verifies. Losing this file makes every\n"
-        "# token unverifiable: back it up apart from the database.\n"
-        "1 ";
+        "# token unverifiable: back it up apart from the database.\n";
+    // A random id: two keys created independently (say, by two clusters restored from one
+    // dump) almost never share an id, so a token meets "key_unavailable", not a wrong key.
+    s += std::to_string(1 + randombytes_uniform(32767));
+    s += " ";
     s.append(hex, 2 * kKeyBytes);
     s += "\n";
     sodium_memzero(key, sizeof key);

@@ -39,7 +39,7 @@ struct Keyring {
 // line, never the line's content. `out` is wiped first and on failure.
 void parse_keyring(const char* data, std::size_t len, const std::string& filename, Keyring* out);
 
-// Content of a freshly generated key file holding one random key with id 1.
+// Content of a freshly generated key file holding one random key under a random id (1..32767).
 // The caller must wipe the returned string's buffer (wipe_string) after writing it.
 std::string new_key_file_content();
 void wipe_string(std::string* s) noexcept;

@@ -13,6 +13,14 @@
 #include "guard.h"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
 
@@ -42,8 +50,29 @@ const char* const kKeyHint =
 }
 
 bool same_file(const struct stat& a, const struct stat& b) {
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
-           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mode == b.st_mode &&
+           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+           a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+// Whether this database already holds token hashes (live or revoked). Then a missing default
+// key file is a lost key, and creating a new one would only make matters worse.
+bool database_has_tokens() {
+    bool found = false;
+    pg_call([&]() noexcept {
+        Oid nsp = get_namespace_oid("hive_tokens", true);
+        for (const char* name : {"access_tokens", "revoked_tokens"}) {
+            Oid relid = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+            if (!OidIsValid(relid)) continue;  // CREATE EXTENSION still running
+            Relation rel = table_open(relid, AccessShareLock);
+            SysScanDesc scan = systable_beginscan(rel, InvalidOid, false,
+                                                  IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot(), 0, nullptr);
+            if (HeapTupleIsValid(systable_getnext(scan))) found = true;
+            systable_endscan(scan);
+            table_close(rel, AccessShareLock);
+        }
+    });
+    return found;
 }
 
 // Creates the default key file atomically: the content goes to a private temporary file which
@@ -97,10 +126,22 @@ void check_mode(const std::string& path, const struct stat& st) {
                           "", "Run chmod 0600 on it (0640 if owned by root).");
 }
 
-void load(const std::string& path, const struct stat& st) {
-    check_mode(path, st);
+// Opens the file, then checks the mode of what was opened (not of what a path named a moment
+// earlier), then reads it. *st receives the opened file's status.
+void load(const std::string& path, struct stat* st) {
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) file_error(core::ErrorKind::IoError, "could not open", path, errno);
+    if (fstat(fd, st) != 0) {
+        int saved = errno;
+        close(fd);
+        file_error(core::ErrorKind::IoError, "could not stat", path, saved);
+    }
+    try {
+        check_mode(path, *st);
+    } catch (...) {
+        close(fd);
+        throw;
+    }
     std::string buf(core::kMaxKeyFileBytes + 1, '\0');
     ssize_t total = 0;
     while (total < static_cast<ssize_t>(buf.size())) {
@@ -147,6 +188,15 @@ const core::Keyring& current_keyring() {
     if (stat(path.c_str(), &st) != 0) {
         int err = errno;
         if (err == ENOENT && is_default) {
+            bool recovering = RecoveryInProgress();
+            if (recovering || database_has_tokens())
+                throw core::Error(core::ErrorKind::UndefinedFile,
+                                  "missing key file \"" + path + "\": " +
+                                      (recovering ? "a server in recovery never creates one"
+                                                  : "this database holds tokens hashed under the lost key"),
+                                  "A new key would not verify any existing token.",
+                                  "Restore the key file from backup (or copy it from the primary), or set "
+                                  "hive_tokens.key_file to it; see the README, section \"The server key\".");
             create_default_key_file(path);
             if (stat(path.c_str(), &st) != 0) file_error(core::ErrorKind::IoError, "could not stat", path, errno);
         } else {
@@ -157,7 +207,7 @@ const core::Keyring& current_keyring() {
     }
     if (!g_loaded || path != g_path || !same_file(st, g_stat)) {
         invalidate_keyring();
-        load(path, st);
+        load(path, &st);
         g_path = path;
         g_stat = st;
         g_loaded = true;

@@ -18,6 +18,7 @@ extern "C" {
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -129,16 +130,19 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
     Oid rettype;
     if (get_call_result_type(fcinfo, &rettype, &desc) != TYPEFUNC_COMPOSITE)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("verify() must return a composite type")));
+    // The map is computed first (attnum() may raise) so nothing long-lived leaks on an error.
+    AttrNumber* map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (desc->natts > 0 ? desc->natts : 1)));
+    for (int i = 0; i < desc->natts; ++i) map[i] = attnum(table_desc, NameStr(TupleDescAttr(desc, i)->attname));
+    Oid typrelid = get_typ_typrelid(rettype);
     if (g_nshapes == kMaxShapes) forget_shapes();
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
     ResultShape shape;
     shape.fn_oid = fn_oid;
-    shape.typrelid = get_typ_typrelid(rettype);
+    shape.typrelid = typrelid;
     shape.desc = BlessTupleDesc(CreateTupleDescCopy(desc));
     shape.map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (desc->natts > 0 ? desc->natts : 1)));
+    memcpy(shape.map, map, sizeof(AttrNumber) * desc->natts);
     MemoryContextSwitchTo(old);
-    for (int i = 0; i < desc->natts; ++i)
-        shape.map[i] = attnum(table_desc, NameStr(TupleDescAttr(desc, i)->attname));
     g_shapes[g_nshapes] = shape;
     return g_shapes[g_nshapes++];
 }
@@ -146,9 +150,14 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
 // The snapshot verification reads with. READ COMMITTED: the statement's own snapshot, which
 // already sees every revoke committed before the statement began. REPEATABLE READ and
 // SERIALIZABLE: a fresh snapshot, so an old transaction snapshot cannot resurrect a revoked
-// token. Parallel mode forbids taking a new snapshot; there the query's snapshot is used.
+// token. The functions are PARALLEL UNSAFE, so no parallel plan calls them; should one ever
+// (a changed declaration), refuse rather than read a transaction snapshot that may predate a
+// revoke.
 Snapshot verification_snapshot() {
-    if (IsInParallelMode() || (!IsolationUsesXactSnapshot() && ActiveSnapshotSet())) return GetActiveSnapshot();
+    if (!IsolationUsesXactSnapshot() && ActiveSnapshotSet()) return GetActiveSnapshot();
+    if (IsInParallelMode())
+        ereport(ERROR, (errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+                        errmsg("hive_tokens cannot verify tokens in parallel mode under REPEATABLE READ or SERIALIZABLE")));
     return GetLatestSnapshot();
 }
 
@@ -183,16 +192,18 @@ Reason compare_hash(const core::Keyring& ring, const char* s, std::size_t len, D
     return eq ? Reason::Ok : Reason::Unknown;
 }
 
-// Primary-key probe of one table; returns the tuple deformed into values/nulls (sized for the
-// table's natts), or false if there is no row with this id.
-constexpr int kMaxColumns = 32;
+// Primary-key probe of one table: false if there is no row with this id, else *reason says
+// whether the stored hash matches (and, for access_tokens, whether it expired).
+constexpr int kStackColumns = 32;
 
-bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, Datum* values, bool* nulls,
-           const core::Keyring& ring, const char* s, std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record,
-           Reason* reason) {
+bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core::Keyring& ring, const char* s,
+           std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record, Reason* reason) {
     Relation rel = table_open(info.relid, AccessShareLock);
     TupleDesc desc = RelationGetDescr(rel);
-    if (desc->natts > kMaxColumns) elog(ERROR, "hive_tokens: unexpected number of columns in %s", RelationGetRelationName(rel));
+    Datum stack_values[kStackColumns];
+    bool stack_nulls[kStackColumns];
+    Datum* values = desc->natts <= kStackColumns ? stack_values : static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
+    bool* nulls = desc->natts <= kStackColumns ? stack_nulls : static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
     ScanKeyData key;
     ScanKeyInit(&key, info.id, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id));
     SysScanDesc scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true, snap, 1, &key);
@@ -207,9 +218,8 @@ bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, Datum* val
             *reason = Reason::Expired;
         if (*reason == Reason::Ok && record != nullptr) {
             const ResultShape& shape = result_shape(fcinfo, desc);
-            Datum out[kMaxColumns];
-            bool out_nulls[kMaxColumns];
-            if (shape.desc->natts > kMaxColumns) elog(ERROR, "hive_tokens: unexpected result shape");
+            Datum* out = static_cast<Datum*>(palloc(sizeof(Datum) * (shape.desc->natts + 1)));
+            bool* out_nulls = static_cast<bool*>(palloc(sizeof(bool) * (shape.desc->natts + 1)));
             for (int i = 0; i < shape.desc->natts; ++i) {
                 out[i] = values[shape.map[i] - 1];
                 out_nulls[i] = nulls[shape.map[i] - 1];
@@ -235,15 +245,21 @@ Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo, Heap
     const core::Keyring& ring = current_keyring();
     const Catalog& cat = catalog();
     Snapshot snap = verification_snapshot();
-    Datum values[kMaxColumns];
-    bool nulls[kMaxColumns];
     Reason reason = Reason::Unknown;
-    if (probe(cat.tokens, &id, snap, values, nulls, ring, s, len, fcinfo, record, &reason)) return reason;
+    if (probe(cat.tokens, &id, snap, ring, s, len, fcinfo, record, &reason)) {
+        // Without the key nobody can tell a real token from a forged one for the same id: say
+        // "key_unavailable" only to roles that may read the table anyway, "unknown" to everybody
+        // else (no oracle for which ids exist). Operators see such tokens in key_usage().
+        if (reason == Reason::KeyUnavailable &&
+            pg_class_aclcheck(cat.tokens.relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+            reason = Reason::Unknown;
+        return reason;
+    }
 
     // A revoked token leaves a tombstone (id, hash): only the holder of the real secret
     // learns that it was revoked; anyone else gets "unknown".
     Reason tomb = Reason::Unknown;
-    if (probe(cat.revoked, &id, snap, values, nulls, ring, s, len, nullptr, nullptr, &tomb) && tomb == Reason::Ok)
+    if (probe(cat.revoked, &id, snap, ring, s, len, nullptr, nullptr, &tomb) && tomb == Reason::Ok)
         return Reason::Revoked;
     return Reason::Unknown;
 }

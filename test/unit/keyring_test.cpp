@@ -2,6 +2,7 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <set>
 #include <string>
 
 #include "error.h"
@@ -143,8 +144,14 @@ TEST_F(KeyringTest, NewKeyFileParsesBackWithOneRandomKey) {
     std::string a = new_key_file_content(), b = new_key_file_content();
     Keyring ra = parse(a), rb = parse(b);
     ASSERT_EQ(ra.count, 1u);
-    EXPECT_EQ(ra.issuing().id, 1);
+    EXPECT_GE(ra.issuing().id, 1);
     EXPECT_NE(0, std::memcmp(ra.issuing().bytes, rb.issuing().bytes, 32));
+    std::set<int> ids;
+    for (int i = 0; i < 20; ++i) {
+        std::string c = new_key_file_content();
+        ids.insert(parse(c).issuing().id);
+    }
+    EXPECT_GT(ids.size(), 15u);  // random ids: independently created keys rarely collide
     wipe_string(&a);
     EXPECT_TRUE(a.empty());
 }
