@@ -37,6 +37,356 @@ CREATE TYPE hive_tokens.access_token (
 COMMENT ON TYPE hive_tokens.access_token IS 'a syntactically valid hv?2_ access token (checksum verified); prints masked, so values cannot be read back or dumped';
 
 ------------------------------------------------------------------------------------------
+-- Type scopes: a set of permissions as a 256-bit bitset over the permission catalog.
+------------------------------------------------------------------------------------------
+CREATE TYPE hive_tokens.scopes;
+
+CREATE FUNCTION hive_tokens.scopes_in(cstring) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_in(cstring) IS 'input function of scopes: {name,<resource>:*,*:<action>,*}; unknown names are an error suggesting the closest';
+
+CREATE FUNCTION hive_tokens.scopes_out(hive_tokens.scopes) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_out(hive_tokens.scopes) IS 'output function of scopes: canonical, catalog order, no duplicates';
+
+CREATE FUNCTION hive_tokens.scopes_recv(internal) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_recv(internal) IS 'binary input of scopes: permission names, mapped to this database''s bits';
+
+CREATE FUNCTION hive_tokens.scopes_send(hive_tokens.scopes) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_send(hive_tokens.scopes) IS 'binary output of scopes: permission names, not bit positions';
+
+CREATE TYPE hive_tokens.scopes (
+    INPUT = hive_tokens.scopes_in,
+    OUTPUT = hive_tokens.scopes_out,
+    RECEIVE = hive_tokens.scopes_recv,
+    SEND = hive_tokens.scopes_send,
+    INTERNALLENGTH = 32,
+    ALIGNMENT = double,
+    STORAGE = plain
+);
+COMMENT ON TYPE hive_tokens.scopes IS 'a set of permissions (at most 256), e.g. {schemaVersion:publish,usage:report}';
+
+-- The permission catalog.
+CREATE FUNCTION hive_tokens._valid_permission_name(text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'scopes_valid_permission_name' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens._valid_permission_name(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._valid_permission_name(text) IS 'internal: whether a text is a well-formed permission name <resource>:<action>';
+
+CREATE FUNCTION hive_tokens._builtin_permissions(
+    OUT bit_number int2, OUT name text, OUT level text, OUT "group" text, OUT label text,
+    OUT assignable boolean, OUT retired boolean, OUT depends_on text[])
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'scopes_builtin_permissions' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens._builtin_permissions() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._builtin_permissions() IS 'internal: Hive''s permissions as built into the extension; seeds hive_tokens.permissions';
+
+CREATE TABLE hive_tokens.permissions (
+    bit_number int2 PRIMARY KEY CHECK (bit_number >= 0 AND bit_number < 256),
+    name       text NOT NULL UNIQUE CHECK (hive_tokens._valid_permission_name(name)),
+    level      text NOT NULL CHECK (level IN ('organization', 'project', 'target', 'service', 'appDeployment')),
+    "group"    text NOT NULL,
+    label      text NOT NULL,
+    assignable boolean NOT NULL DEFAULT false,
+    retired    boolean NOT NULL DEFAULT false,
+    depends_on text[] NOT NULL DEFAULT '{}',
+    builtin    boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+GRANT SELECT ON hive_tokens.permissions TO PUBLIC;
+COMMENT ON TABLE hive_tokens.permissions IS 'the permission catalog: Hive''s permissions plus registered ones; bits are append-only, a retired permission keeps its bit';
+
+CREATE FUNCTION hive_tokens._permissions_guard() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'DELETE' OR TG_OP = 'TRUNCATE' THEN
+        RAISE EXCEPTION 'permissions are never deleted'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Retire it with hive_tokens.retire_permission(): its bit stays taken so stored scopes keep their meaning.';
+    END IF;
+    IF NEW.bit_number <> OLD.bit_number OR NEW.name <> OLD.name OR NEW.level <> OLD.level OR NEW.builtin <> OLD.builtin THEN
+        RAISE EXCEPTION 'the bit number, name, level and builtin flag of a permission never change'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Register a new permission and retire the old one.';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens._permissions_guard() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._permissions_guard() IS 'internal trigger: permissions are append-only; bit, name, level never change';
+CREATE TRIGGER permissions_guard BEFORE UPDATE OR DELETE ON hive_tokens.permissions
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens._permissions_guard();
+CREATE TRIGGER permissions_no_truncate BEFORE TRUNCATE ON hive_tokens.permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens._permissions_guard();
+
+CREATE FUNCTION hive_tokens._permissions_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'hive_tokens_permissions_changed' LANGUAGE C;
+REVOKE ALL ON FUNCTION hive_tokens._permissions_changed() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._permissions_changed() IS 'internal trigger: sends a relcache invalidation so every backend reloads the permission catalog';
+CREATE TRIGGER permissions_changed AFTER INSERT OR UPDATE ON hive_tokens.permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens._permissions_changed();
+
+INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
+    SELECT b.bit_number, b.name, b.level, b."group", b.label, b.assignable, b.retired, b.depends_on, true
+      FROM hive_tokens._builtin_permissions() AS b;
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions', 'WHERE NOT builtin');
+
+CREATE FUNCTION hive_tokens.register_permission(
+    permission text, level text, "group" text, label text,
+    depends_on text[] DEFAULT '{}', assignable boolean DEFAULT true)
+    RETURNS int2
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    next_bit int;
+    missing text;
+BEGIN
+    IF permission IS NULL OR NOT hive_tokens._valid_permission_name(permission) THEN
+        RAISE EXCEPTION 'invalid permission name %', quote_literal(left(permission, 64))
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A permission is "<resource>:<action>" of letters, digits and "_", such as "invoice:read".';
+    END IF;
+    IF level IS NULL OR level NOT IN ('organization', 'project', 'target', 'service', 'appDeployment') THEN
+        RAISE EXCEPTION 'invalid level %', quote_literal(left(level, 64))
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The levels are organization, project, target, service and appDeployment.';
+    END IF;
+    IF "group" IS NULL OR label IS NULL OR assignable IS NULL THEN
+        RAISE EXCEPTION 'group, label and assignable must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- one registration at a time: bits are handed out in order and never reused
+    LOCK TABLE hive_tokens.permissions IN SHARE ROW EXCLUSIVE MODE;
+    IF EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
+        RAISE EXCEPTION 'permission % already exists', quote_literal(permission) USING ERRCODE = 'duplicate_object';
+    END IF;
+    SELECT d INTO missing FROM unnest(coalesce(depends_on, '{}')) AS d
+     WHERE d IS NULL OR NOT EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = d AND NOT p.retired)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'permission % depends on unknown or retired permission %', quote_literal(permission),
+            coalesce(quote_literal(left(missing, 64)), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
+    IF next_bit >= 256 THEN
+        RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded';
+    END IF;
+    INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
+    VALUES (next_bit, permission, level, "group", label, assignable, false, coalesce(depends_on, '{}'), false);
+    RETURN next_bit;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.register_permission(text, text, text, text, text[], boolean) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.register_permission(text, text, text, text, text[], boolean) IS 'adds a permission to the catalog at the next free bit and returns the bit; visible to every session once committed';
+
+CREATE FUNCTION hive_tokens.retire_permission(permission text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
+        RAISE EXCEPTION 'unknown permission %', quote_literal(left(permission, 64)) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE hive_tokens.permissions AS p SET retired = true WHERE p.name = permission AND NOT p.retired;
+    RETURN FOUND;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.retire_permission(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.retire_permission(text) IS 'marks a permission retired: stored scopes keep it, wildcards and new grants do not; true if it was active';
+
+-- Operators and their functions.
+CREATE FUNCTION hive_tokens.has_permission(hive_tokens.scopes, text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'scopes_has' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.has_permission(hive_tokens.scopes, text) IS 'scopes ? permission: holds every permission the entry names (a name, <resource>:*, *:<action> or *)';
+CREATE FUNCTION hive_tokens.has_any_permission(hive_tokens.scopes, text[]) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'scopes_has_any' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.has_any_permission(hive_tokens.scopes, text[]) IS 'scopes ?| text[]: holds at least one of the named permissions';
+CREATE FUNCTION hive_tokens.has_all_permissions(hive_tokens.scopes, text[]) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'scopes_has_all' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.has_all_permissions(hive_tokens.scopes, text[]) IS 'scopes ?& text[]: holds every named permission';
+CREATE FUNCTION hive_tokens.scopes_contains(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_contains(hive_tokens.scopes, hive_tokens.scopes) IS 'a @> b: a holds every permission of b';
+CREATE FUNCTION hive_tokens.scopes_contained(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_contained(hive_tokens.scopes, hive_tokens.scopes) IS 'a <@ b: every permission of a is in b';
+CREATE FUNCTION hive_tokens.scopes_overlap(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_overlap(hive_tokens.scopes, hive_tokens.scopes) IS 'a && b: a and b share a permission';
+CREATE FUNCTION hive_tokens.scopes_union(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_union(hive_tokens.scopes, hive_tokens.scopes) IS 'a | b: union';
+CREATE FUNCTION hive_tokens.scopes_intersect(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_intersect(hive_tokens.scopes, hive_tokens.scopes) IS 'a & b: intersection';
+CREATE FUNCTION hive_tokens.scopes_minus(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_minus(hive_tokens.scopes, hive_tokens.scopes) IS 'a - b: the permissions of a that b lacks';
+CREATE FUNCTION hive_tokens.scopes_eq(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_eq(hive_tokens.scopes, hive_tokens.scopes) IS 'a = b';
+CREATE FUNCTION hive_tokens.scopes_ne(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_ne(hive_tokens.scopes, hive_tokens.scopes) IS 'a <> b';
+CREATE FUNCTION hive_tokens.scopes_lt(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_lt(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order (bitwise, not meaningful beyond sorting)';
+CREATE FUNCTION hive_tokens.scopes_le(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_le(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE FUNCTION hive_tokens.scopes_gt(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_gt(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE FUNCTION hive_tokens.scopes_ge(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_ge(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE FUNCTION hive_tokens.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes) IS 'btree support: -1, 0, 1';
+CREATE FUNCTION hive_tokens.scopes_hash(hive_tokens.scopes) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_hash(hive_tokens.scopes) IS 'hash support';
+CREATE FUNCTION hive_tokens.scopes_hash_extended(hive_tokens.scopes, int8) RETURNS int8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_hash_extended(hive_tokens.scopes, int8) IS 'hash support (seeded, for hash partitioning)';
+
+CREATE OPERATOR hive_tokens.? (LEFTARG = hive_tokens.scopes, RIGHTARG = text,
+    FUNCTION = hive_tokens.has_permission, RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.? (hive_tokens.scopes, text) IS 'holds the permission(s) the entry names';
+CREATE OPERATOR hive_tokens.?| (LEFTARG = hive_tokens.scopes, RIGHTARG = text[],
+    FUNCTION = hive_tokens.has_any_permission, RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.?| (hive_tokens.scopes, text[]) IS 'holds any of the permissions';
+CREATE OPERATOR hive_tokens.?& (LEFTARG = hive_tokens.scopes, RIGHTARG = text[],
+    FUNCTION = hive_tokens.has_all_permissions, RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.?& (hive_tokens.scopes, text[]) IS 'holds all of the permissions';
+CREATE OPERATOR hive_tokens.@> (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_contains, COMMUTATOR = OPERATOR(hive_tokens.<@),
+    RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.@> (hive_tokens.scopes, hive_tokens.scopes) IS 'contains';
+CREATE OPERATOR hive_tokens.<@ (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_contained, COMMUTATOR = OPERATOR(hive_tokens.@>),
+    RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.<@ (hive_tokens.scopes, hive_tokens.scopes) IS 'is contained by';
+CREATE OPERATOR hive_tokens.&& (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_overlap, COMMUTATOR = OPERATOR(hive_tokens.&&),
+    RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.&& (hive_tokens.scopes, hive_tokens.scopes) IS 'overlaps (shares a permission)';
+CREATE OPERATOR hive_tokens.| (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_union, COMMUTATOR = OPERATOR(hive_tokens.|));
+COMMENT ON OPERATOR hive_tokens.| (hive_tokens.scopes, hive_tokens.scopes) IS 'union';
+CREATE OPERATOR hive_tokens.& (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_intersect, COMMUTATOR = OPERATOR(hive_tokens.&));
+COMMENT ON OPERATOR hive_tokens.& (hive_tokens.scopes, hive_tokens.scopes) IS 'intersection';
+CREATE OPERATOR hive_tokens.- (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_minus);
+COMMENT ON OPERATOR hive_tokens.- (hive_tokens.scopes, hive_tokens.scopes) IS 'difference';
+CREATE OPERATOR hive_tokens.= (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_eq, COMMUTATOR = OPERATOR(hive_tokens.=), NEGATOR = OPERATOR(hive_tokens.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+COMMENT ON OPERATOR hive_tokens.= (hive_tokens.scopes, hive_tokens.scopes) IS 'equal';
+CREATE OPERATOR hive_tokens.<> (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_ne, COMMUTATOR = OPERATOR(hive_tokens.<>), NEGATOR = OPERATOR(hive_tokens.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel);
+COMMENT ON OPERATOR hive_tokens.<> (hive_tokens.scopes, hive_tokens.scopes) IS 'not equal';
+CREATE OPERATOR hive_tokens.< (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_lt, COMMUTATOR = OPERATOR(hive_tokens.>), NEGATOR = OPERATOR(hive_tokens.>=),
+    RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+COMMENT ON OPERATOR hive_tokens.< (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE OPERATOR hive_tokens.<= (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_le, COMMUTATOR = OPERATOR(hive_tokens.>=), NEGATOR = OPERATOR(hive_tokens.>),
+    RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+COMMENT ON OPERATOR hive_tokens.<= (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE OPERATOR hive_tokens.> (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_gt, COMMUTATOR = OPERATOR(hive_tokens.<), NEGATOR = OPERATOR(hive_tokens.<=),
+    RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+COMMENT ON OPERATOR hive_tokens.> (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE OPERATOR hive_tokens.>= (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_ge, COMMUTATOR = OPERATOR(hive_tokens.<=), NEGATOR = OPERATOR(hive_tokens.<),
+    RESTRICT = scalargesel, JOIN = scalargejoinsel);
+COMMENT ON OPERATOR hive_tokens.>= (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+
+CREATE OPERATOR CLASS hive_tokens.scopes_btree_ops DEFAULT FOR TYPE hive_tokens.scopes USING btree AS
+    OPERATOR 1 hive_tokens.<,
+    OPERATOR 2 hive_tokens.<=,
+    OPERATOR 3 hive_tokens.=,
+    OPERATOR 4 hive_tokens.>=,
+    OPERATOR 5 hive_tokens.>,
+    FUNCTION 1 hive_tokens.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes);
+COMMENT ON OPERATOR CLASS hive_tokens.scopes_btree_ops USING btree IS 'btree: DISTINCT, ORDER BY, merge joins, unique indexes';
+COMMENT ON OPERATOR FAMILY hive_tokens.scopes_btree_ops USING btree IS 'btree family of scopes';
+
+CREATE OPERATOR CLASS hive_tokens.scopes_hash_ops DEFAULT FOR TYPE hive_tokens.scopes USING hash AS
+    OPERATOR 1 hive_tokens.=,
+    FUNCTION 1 hive_tokens.scopes_hash(hive_tokens.scopes),
+    FUNCTION 2 hive_tokens.scopes_hash_extended(hive_tokens.scopes, int8);
+COMMENT ON OPERATOR CLASS hive_tokens.scopes_hash_ops USING hash IS 'hash: GROUP BY, hash joins, hash indexes and partitioning';
+COMMENT ON OPERATOR FAMILY hive_tokens.scopes_hash_ops USING hash IS 'hash family of scopes';
+
+CREATE FUNCTION hive_tokens.scopes_gin_extract_value(hive_tokens.scopes, internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_gin_extract_value(hive_tokens.scopes, internal, internal) IS 'GIN support: the bits of a value';
+CREATE FUNCTION hive_tokens.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal) IS 'GIN support: the bits a query needs';
+CREATE FUNCTION hive_tokens.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal) IS 'GIN support: whether an indexed value matches';
+
+CREATE OPERATOR CLASS hive_tokens.scopes_gin_ops DEFAULT FOR TYPE hive_tokens.scopes USING gin AS
+    OPERATOR 1 hive_tokens.@> (hive_tokens.scopes, hive_tokens.scopes),
+    OPERATOR 2 hive_tokens.<@ (hive_tokens.scopes, hive_tokens.scopes),
+    OPERATOR 3 hive_tokens.&& (hive_tokens.scopes, hive_tokens.scopes),
+    OPERATOR 4 hive_tokens.? (hive_tokens.scopes, text),
+    OPERATOR 5 hive_tokens.?| (hive_tokens.scopes, text[]),
+    OPERATOR 6 hive_tokens.?& (hive_tokens.scopes, text[]),
+    FUNCTION 1 pg_catalog.btint4cmp(int4, int4),
+    FUNCTION 2 hive_tokens.scopes_gin_extract_value(hive_tokens.scopes, internal, internal),
+    FUNCTION 3 hive_tokens.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal),
+    FUNCTION 4 hive_tokens.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal),
+    STORAGE int4;
+COMMENT ON OPERATOR CLASS hive_tokens.scopes_gin_ops USING gin IS 'GIN: indexes ?, ?|, ?&, @>, <@ and &&';
+COMMENT ON OPERATOR FAMILY hive_tokens.scopes_gin_ops USING gin IS 'GIN family of scopes';
+
+-- Casts and catalog functions.
+CREATE FUNCTION hive_tokens.permission_names(hive_tokens.scopes) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'scopes_to_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.permission_names(hive_tokens.scopes) IS 'the permission names, catalog order (also the cast scopes::text[])';
+CREATE FUNCTION hive_tokens.scopes(text[]) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_from_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes(text[]) IS 'scopes from permission entries (names or wildcards); NULL elements are an error (also the cast text[]::scopes)';
+CREATE CAST (hive_tokens.scopes AS text[]) WITH FUNCTION hive_tokens.permission_names(hive_tokens.scopes);
+COMMENT ON CAST (hive_tokens.scopes AS text[]) IS 'the permission names, catalog order';
+CREATE CAST (text[] AS hive_tokens.scopes) WITH FUNCTION hive_tokens.scopes(text[]) AS ASSIGNMENT;
+COMMENT ON CAST (text[] AS hive_tokens.scopes) IS 'parses each element as a permission entry';
+
+CREATE FUNCTION hive_tokens.permission_count(hive_tokens.scopes) RETURNS int4
+    AS 'MODULE_PATHNAME', 'scopes_permission_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.permission_count(hive_tokens.scopes) IS 'how many permissions the set holds';
+CREATE FUNCTION hive_tokens.scopes_of_level(level text) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_of_level' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_of_level(text) IS 'the active permissions of one resource level (organization, project, target, service, appDeployment)';
+CREATE FUNCTION hive_tokens.depends_closure(hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_depends_closure' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.depends_closure(hive_tokens.scopes) IS 'the set plus everything it depends on, transitively';
+CREATE FUNCTION hive_tokens.missing_dependencies(hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_missing_dependencies' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.missing_dependencies(hive_tokens.scopes) IS 'what the set depends on but lacks (empty when valid)';
+CREATE FUNCTION hive_tokens.assignable_scopes() RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_assignable' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.assignable_scopes() IS 'every permission an access token may hold (Hive''s assignable list plus registered assignable ones)';
+CREATE FUNCTION hive_tokens.retired_scopes() RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_retired' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.retired_scopes() IS 'every retired permission';
+CREATE FUNCTION hive_tokens.labels(hive_tokens.scopes,
+    OUT permission text, OUT level text, OUT "group" text, OUT label text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'scopes_labels' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION hive_tokens.labels(hive_tokens.scopes) IS 'the permissions of a set with their level, UI group and label, for display';
+
+------------------------------------------------------------------------------------------
 -- Storage. Owner-only; applications use the functions and the view.
 ------------------------------------------------------------------------------------------
 CREATE TABLE hive_tokens.access_tokens (
@@ -47,7 +397,7 @@ CREATE TABLE hive_tokens.access_tokens (
     user_id          uuid,
     title            text NOT NULL CHECK (title ~ '^[ a-zA-Z0-9_-]{2,100}$'),
     description      text CHECK (char_length(description) <= 248),
-    scopes           text[] NOT NULL,
+    scopes           hive_tokens.scopes NOT NULL CHECK (hive_tokens.permission_count(scopes) > 0),
     resources        jsonb NOT NULL DEFAULT '{"mode": "*"}',
     hash             bytea NOT NULL CHECK (octet_length(hash) = 32),
     key_id           int2 NOT NULL,
@@ -93,19 +443,19 @@ COMMENT ON VIEW hive_tokens.tokens IS 'every token''s public record: everything 
 -- Verification (C, a primary-key probe, no SPI).
 ------------------------------------------------------------------------------------------
 CREATE FUNCTION hive_tokens.verify(token text) RETURNS hive_tokens.tokens
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION hive_tokens.verify(text) IS 'the public record of a live token, or NULL for anything that is not one';
 
 CREATE FUNCTION hive_tokens.verify(token hive_tokens.access_token) RETURNS hive_tokens.tokens
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION hive_tokens.verify(hive_tokens.access_token) IS 'verify() for a value already typed access_token';
 
 CREATE FUNCTION hive_tokens.verify_reason(token text) RETURNS text
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify_reason' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'hive_tokens_verify_reason' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION hive_tokens.verify_reason(text) IS 'why a token does or does not verify: ok, malformed, checksum, unknown, revoked, expired or key_unavailable';
 
 CREATE FUNCTION hive_tokens.verify_reason(token hive_tokens.access_token) RETURNS text
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify_reason' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'hive_tokens_verify_reason' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION hive_tokens.verify_reason(hive_tokens.access_token) IS 'verify_reason() for a value already typed access_token';
 
 CREATE FUNCTION hive_tokens.hash(token text) RETURNS bytea
@@ -149,7 +499,7 @@ COMMENT ON FUNCTION hive_tokens._mint(text) IS 'internal to issue(): a fresh tok
 CREATE FUNCTION hive_tokens.issue(
     organization uuid,
     title text,
-    scopes text[],
+    scopes hive_tokens.scopes,
     resources jsonb DEFAULT '{"mode": "*"}',
     description text DEFAULT NULL,
     expires_at timestamptz DEFAULT NULL,
@@ -162,7 +512,7 @@ CREATE FUNCTION hive_tokens.issue(
 AS $$
 DECLARE
     m record;
-    clean_scopes text[];
+    bad hive_tokens.scopes;
 BEGIN
     IF organization IS NULL THEN
         RAISE EXCEPTION 'organization must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -187,20 +537,31 @@ BEGIN
     IF kind = 'personal' AND user_id IS NULL THEN
         RAISE EXCEPTION 'a personal token needs a user_id' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF scopes IS NULL OR cardinality(scopes) = 0 THEN
-        RAISE EXCEPTION 'a token needs at least one scope' USING ERRCODE = 'invalid_parameter_value';
+    IF scopes IS NULL OR hive_tokens.permission_count(scopes) = 0 THEN
+        RAISE EXCEPTION 'a token needs at least one permission' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF array_position(scopes, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'scopes must not contain NULL' USING ERRCODE = 'null_value_not_allowed';
+    bad := scopes OPERATOR(hive_tokens.&) hive_tokens.retired_scopes();
+    IF hive_tokens.permission_count(bad) > 0 THEN
+        RAISE EXCEPTION 'retired permissions cannot be granted: %', bad
+            USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF EXISTS (SELECT FROM unnest(scopes) AS s WHERE s !~ '^(\*|[a-zA-Z]{1,64}:(\*|[a-zA-Z]{1,64}))$') THEN
-        RAISE EXCEPTION 'invalid scope %',
-            (SELECT quote_literal(left(s, 80)) FROM unnest(scopes) AS s
-              WHERE s !~ '^(\*|[a-zA-Z]{1,64}:(\*|[a-zA-Z]{1,64}))$' LIMIT 1)
+    bad := scopes OPERATOR(hive_tokens.-) hive_tokens.assignable_scopes();
+    IF hive_tokens.permission_count(bad) > 0 THEN
+        RAISE EXCEPTION 'permissions not assignable to access tokens: %', bad
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'A scope is "<resource>:<action>" such as "schemaVersion:publish", "<resource>:*" or "*".';
+                  HINT = 'SELECT hive_tokens.assignable_scopes() lists the ones a token may hold.';
     END IF;
-    clean_scopes := ARRAY(SELECT DISTINCT s FROM unnest(scopes) AS s ORDER BY s);
+    IF kind = 'project' AND scopes OPERATOR(hive_tokens.&&) hive_tokens.scopes_of_level('organization') THEN
+        RAISE EXCEPTION 'a project token cannot hold organization permissions: %',
+            scopes OPERATOR(hive_tokens.&) hive_tokens.scopes_of_level('organization')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    bad := hive_tokens.missing_dependencies(scopes);
+    IF hive_tokens.permission_count(bad) > 0 THEN
+        RAISE EXCEPTION 'the permissions lack what they depend on: %', bad
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Add them, or pass hive_tokens.depends_closure(scopes).';
+    END IF;
     resources := coalesce(resources, '{"mode": "*"}');
     IF jsonb_typeof(resources) IS DISTINCT FROM 'object'
        OR resources->>'mode' IS NULL OR resources->>'mode' NOT IN ('*', 'granular') THEN
@@ -216,15 +577,15 @@ BEGIN
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
          hash, key_id, first_characters, expires_at)
-    VALUES (m.id, organization, kind, project, user_id, title, description, clean_scopes, resources,
+    VALUES (m.id, organization, kind, project, user_id, title, description, scopes, resources,
             m.hash, m.key_id, m.first_characters, expires_at);
     token_id := m.id;
     token := m.token;
     RETURN NEXT;
 END;
 $$;
-REVOKE ALL ON FUNCTION hive_tokens.issue(uuid, text, text[], jsonb, text, timestamptz, text, uuid, uuid) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens.issue(uuid, text, text[], jsonb, text, timestamptz, text, uuid, uuid) IS 'issues a token and returns its plaintext this once (it is never stored); EXECUTE must be granted';
+REVOKE ALL ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'issues a token and returns its plaintext this once (it is never stored); EXECUTE must be granted';
 
 CREATE FUNCTION hive_tokens.revoke(token_id uuid) RETURNS boolean
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER

@@ -23,7 +23,7 @@ SELECT clock_timestamp() AS t0 \gset
 CREATE TABLE bench_tokens AS
     SELECT t.token_id AS id, t.token
       FROM generate_series(1, :n) AS g,
-           hive_tokens.issue('99999999-9999-4999-8999-999999999999', 'bench ' || g, ARRAY['usage:report']) AS t;
+           hive_tokens.issue('99999999-9999-4999-8999-999999999999', 'bench ' || g, '{usage:report}') AS t;
 SELECT round(:n / extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)) AS issue_tokens_per_second \gset
 ANALYZE bench_tokens;
 ANALYZE hive_tokens.access_tokens;

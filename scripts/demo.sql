@@ -9,7 +9,7 @@ CREATE EXTENSION hive_tokens;
 SELECT token_id, token
   FROM hive_tokens.issue(organization => 'a5d0c3a2-6f1b-4d7e-9a43-3b8a1f2e9c10',
                          title        => 'CI publish products',
-                         scopes       => ARRAY['schemaVersion:publish', 'schemaCheck:create'],
+                         scopes       => '{schemaVersion:publish,schemaCheck:create}',
                          description  => 'GitHub Actions, products subgraph',
                          expires_at   => now() + interval '6 months') \gset
 \echo token_id: :token_id

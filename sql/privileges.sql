@@ -8,7 +8,7 @@ RESET client_min_messages;
 CREATE ROLE regress_ht_nobody;
 CREATE ROLE regress_ht_app;
 \set org '55555555-5555-4555-8555-555555555555'
-SELECT token_id AS t_id, token AS t FROM hive_tokens.issue(:'org', 'privileges', ARRAY['usage:report']) \gset
+SELECT token_id AS t_id, token AS t FROM hive_tokens.issue(:'org', 'privileges', '{usage:report}') \gset
 
 SET ROLE regress_ht_nobody;
 SELECT hash FROM hive_tokens.access_tokens;
@@ -16,7 +16,7 @@ SELECT * FROM hive_tokens.revoked_tokens;
 SELECT * FROM hive_tokens.tokens;
 SELECT hive_tokens.hash(:'t');
 SELECT * FROM hive_tokens._mint('organization');
-SELECT * FROM hive_tokens.issue(:'org', 'sneaky', ARRAY['*']);
+SELECT * FROM hive_tokens.issue(:'org', 'sneaky', '{usage:report,traces:report}');
 SELECT hive_tokens.revoke(:'t_id');
 SELECT * FROM hive_tokens.keyring();
 SELECT * FROM hive_tokens.key_usage();
@@ -34,11 +34,11 @@ SELECT 'hvo2_0RvkJYM4rjNJgJRlNVHlWT1QDryPL3GCsnU3A8fCaTDFXkowZTeYR1ekL5HqNKDeh19
 RESET ROLE;
 
 -- An application role: granted issue/revoke and the view, still no hashes or internals.
-GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, text[], jsonb, text, timestamptz, text, uuid, uuid),
+GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid),
                           hive_tokens.revoke(uuid) TO regress_ht_app;
 GRANT SELECT ON hive_tokens.tokens TO regress_ht_app;
 SET ROLE regress_ht_app;
-SELECT token_id AS a_id, token AS a FROM hive_tokens.issue(:'org', 'from the app', ARRAY['usage:report']) \gset
+SELECT token_id AS a_id, token AS a FROM hive_tokens.issue(:'org', 'from the app', '{usage:report}') \gset
 SELECT title, created_by FROM hive_tokens.tokens WHERE id = :'a_id';
 SELECT hive_tokens.revoke(:'a_id') AS app_revoked;
 SELECT hash FROM hive_tokens.access_tokens;
@@ -46,7 +46,8 @@ SELECT hive_tokens.hash(:'t');
 SELECT * FROM hive_tokens._mint('organization');
 RESET ROLE;
 
--- What PUBLIC can execute in the extension: the type's I/O and verification, nothing else.
+-- What PUBLIC can execute in the extension: the types' I/O, verification and the scopes
+-- operators and functions; nothing that issues, revokes, hashes or changes the catalog.
 SELECT p.oid::regprocedure AS public_executable
   FROM pg_proc AS p
   JOIN pg_depend AS d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'

@@ -8,7 +8,7 @@ RESET client_min_messages;
 SELECT format('dbname=%s host=%s port=%s', current_database(),
               current_setting('unix_socket_directories'), current_setting('port')) AS conn \gset
 SELECT dblink_connect('other', :'conn');
-SELECT token_id AS t_id, token AS t FROM hive_tokens.issue(:'org', 'revocation', ARRAY['usage:report']) \gset
+SELECT token_id AS t_id, token AS t FROM hive_tokens.issue(:'org', 'revocation', '{usage:report}') \gset
 SELECT format('SELECT hive_tokens.verify_reason(%L), (hive_tokens.verify(%L)).id IS NOT NULL,
                       (SELECT count(*) FROM hive_tokens.access_tokens WHERE id = %L)', :'t', :'t', :'t_id') AS probe \gset
 
@@ -22,7 +22,7 @@ SELECT * FROM dblink('other', :'probe') AS r(reason text, verified boolean, row_
 SELECT dblink_exec('other', 'COMMIT');
 
 -- An uncommitted revoke is invisible to others; rolled back, it revoked nothing.
-SELECT token_id AS u_id, token AS u FROM hive_tokens.issue(:'org', 'rolled back', ARRAY['usage:report']) \gset
+SELECT token_id AS u_id, token AS u FROM hive_tokens.issue(:'org', 'rolled back', '{usage:report}') \gset
 SELECT format('SELECT hive_tokens.verify_reason(%L)', :'u') AS probe_u \gset
 BEGIN;
 SELECT hive_tokens.revoke(:'u_id');
@@ -35,7 +35,7 @@ SELECT * FROM dblink('other', :'probe_u') AS r(other_session text);
 
 -- Issued in one session, usable in the other as soon as it commits.
 BEGIN;
-SELECT token_id AS n_id, token AS n FROM hive_tokens.issue(:'org', 'new one', ARRAY['usage:report']) \gset
+SELECT token_id AS n_id, token AS n FROM hive_tokens.issue(:'org', 'new one', '{usage:report}') \gset
 SELECT * FROM dblink('other', format('SELECT hive_tokens.verify_reason(%L)', :'n')) AS r(before_commit text);
 COMMIT;
 SELECT * FROM dblink('other', format('SELECT hive_tokens.verify_reason(%L)', :'n')) AS r(after_commit text);

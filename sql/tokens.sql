@@ -5,11 +5,12 @@ RESET client_min_messages;
 \set org '11111111-1111-4111-8111-111111111111'
 
 -- issue() returns the plaintext once; the table holds only a keyed hash.
-SELECT token_id AS t1_id, token AS t1 FROM hive_tokens.issue(:'org', 'CI publish', ARRAY['schemaVersion:publish', 'schemaCheck:create', 'schemaVersion:publish'], description => 'publishes the products subgraph') \gset
+SELECT token_id AS t1_id, token AS t1 FROM hive_tokens.issue(:'org', 'CI publish', '{schemaVersion:publish, schemaCheck:create, schemaVersion:publish}', description => 'publishes the products subgraph') \gset
 SELECT length(:'t1') AS length, left(:'t1', 5) AS prefix,
        :'t1'::hive_tokens.access_token IS NOT NULL AS checksum_ok;
 SELECT kind, title, description, scopes, resources, first_characters = left(:'t1', 9) AS first_characters_ok,
-       octet_length(hash) AS hash_bytes, key_id, created_by = session_user AS by_me, expires_at, last_used_at
+       octet_length(hash) AS hash_bytes,
+       key_id = (SELECT k.key_id FROM hive_tokens.keyring() AS k WHERE k.issuing) AS issuing_key, created_by = session_user AS by_me, expires_at, last_used_at
   FROM hive_tokens.access_tokens WHERE id = :'t1_id';
 -- the plaintext is stored nowhere in the row
 SELECT count(*) AS rows_containing_secret FROM hive_tokens.access_tokens AS a
@@ -29,13 +30,13 @@ SELECT count(*) AS in_view FROM hive_tokens.tokens WHERE id = :'t1_id';
 SELECT attname FROM pg_attribute WHERE attrelid = 'hive_tokens.tokens'::regclass AND attnum > 0 ORDER BY attnum;
 
 -- Project and personal tokens carry their own prefix.
-SELECT token AS tp FROM hive_tokens.issue(:'org', 'project token', ARRAY['usage:report'], kind => 'project', project => '22222222-2222-4222-8222-222222222222') \gset
-SELECT token AS tu FROM hive_tokens.issue(:'org', 'my laptop', ARRAY['project:describe'], kind => 'personal', user_id => '33333333-3333-4333-8333-333333333333') \gset
+SELECT token AS tp FROM hive_tokens.issue(:'org', 'project token', '{usage:report}', kind => 'project', project => '22222222-2222-4222-8222-222222222222') \gset
+SELECT token AS tu FROM hive_tokens.issue(:'org', 'my laptop', '{project:describe}', kind => 'personal', user_id => '33333333-3333-4333-8333-333333333333') \gset
 SELECT left(:'tp', 5) AS project_prefix, (hive_tokens.verify(:'tp')).kind, (hive_tokens.verify(:'tp')).project_id;
 SELECT left(:'tu', 5) AS personal_prefix, (hive_tokens.verify(:'tu')).kind, (hive_tokens.verify(:'tu')).user_id;
 -- 1000 tokens: all distinct, all verify
 CREATE TEMP TABLE many AS
-  SELECT t.* FROM generate_series(1, 1000) AS g, hive_tokens.issue(:'org', 'bulk ' || g, ARRAY['usage:report']) AS t;
+  SELECT t.* FROM generate_series(1, 1000) AS g, hive_tokens.issue(:'org', 'bulk ' || g, '{usage:report}') AS t;
 SELECT count(DISTINCT token) AS distinct_tokens, count(DISTINCT token_id) AS distinct_ids,
        count(*) FILTER (WHERE (hive_tokens.verify(token)).id = token_id) AS verified
   FROM many;
@@ -100,7 +101,7 @@ SELECT hive_tokens.verify(:'forged_t1') IS NULL AS forged_not_verified, hive_tok
 SELECT hive_tokens.verify_reason('hvp2_' || substr(:'t1', 6, 65) || pg_temp.b62(pg_temp.crc32('hvp2_' || substr(:'t1', 6, 65)), 6)) AS other_kind_reason;
 
 -- Expired: fails at once, no cache window.
-SELECT token_id AS te_id, token AS te FROM hive_tokens.issue(:'org', 'short lived', ARRAY['usage:report'], expires_at => clock_timestamp() + interval '300 milliseconds') \gset
+SELECT token_id AS te_id, token AS te FROM hive_tokens.issue(:'org', 'short lived', '{usage:report}', expires_at => clock_timestamp() + interval '300 milliseconds') \gset
 SELECT hive_tokens.verify_reason(:'te') AS before_expiry;
 SELECT pg_sleep(0.5);
 SELECT hive_tokens.verify(:'te') IS NULL AS expired_not_verified, hive_tokens.verify_reason(:'te') AS after_expiry;
@@ -120,26 +121,37 @@ SELECT hive_tokens.hash('not a token');
 SELECT hive_tokens.hash(overlay(:'tp' placing CASE WHEN substr(:'tp', 50, 1) = 'a' THEN 'b' ELSE 'a' END from 50 for 1));
 
 -- issue() validates everything before writing (SQLSTATE 22023 / 22004).
-SELECT * FROM hive_tokens.issue(NULL, 'title', ARRAY['usage:report']);
-SELECT * FROM hive_tokens.issue(:'org', NULL, ARRAY['usage:report']);
-SELECT * FROM hive_tokens.issue(:'org', 'x', ARRAY['usage:report']);
-SELECT * FROM hive_tokens.issue(:'org', repeat('x', 101), ARRAY['usage:report']);
-SELECT * FROM hive_tokens.issue(:'org', 'semi;colon', ARRAY['usage:report']);
-SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], description => repeat('d', 249));
+SELECT * FROM hive_tokens.issue(NULL, 'title', '{usage:report}');
+SELECT * FROM hive_tokens.issue(:'org', NULL, '{usage:report}');
+SELECT * FROM hive_tokens.issue(:'org', 'x', '{usage:report}');
+SELECT * FROM hive_tokens.issue(:'org', repeat('x', 101), '{usage:report}');
+SELECT * FROM hive_tokens.issue(:'org', 'semi;colon', '{usage:report}');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', description => repeat('d', 249));
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', NULL);
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{}');
-SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report', NULL]);
-SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage report']);
-SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY[repeat('a', 10240)]);
-SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], resources => '[]');
-SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], resources => '{"mode": "some"}');
-SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], expires_at => now() - interval '1 day');
-SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], kind => 'team');
-SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], kind => 'project');
-SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report'], kind => 'personal');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ARRAY['usage:report', NULL]::hive_tokens.scopes);
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage report}');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', ('{' || repeat('a', 10240) || ':b}')::hive_tokens.scopes);
+-- scopes are validated against the catalog (sql/scopes.sql covers the type itself):
+-- retired permissions, permissions tokens may not hold, organization permissions on a project
+-- token, and missing dependencies (Hive checks those only in its web UI)
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{member:assignRole}');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report,organization:delete,billing:update}');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{*}');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{member:describe,usage:report}', kind => 'project', project => '22222222-2222-4222-8222-222222222222');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{member:modify}');
+-- the documented way out: grant the closure
+SELECT token AS tc FROM hive_tokens.issue(:'org', 'closure', hive_tokens.depends_closure('{member:modify}')) \gset
+SELECT (hive_tokens.verify(:'tc')).scopes AS closure_scopes;
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', resources => '[]');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', resources => '{"mode": "some"}');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', expires_at => now() - interval '1 day');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'team');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'project');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'personal');
 -- a NULL resources argument means all resources, as in Hive
-SELECT token AS tall FROM hive_tokens.issue(:'org', 'all of it', ARRAY['*'], resources => NULL) \gset
+SELECT token AS tall FROM hive_tokens.issue(:'org', 'all of it', '{usage:report,traces:report}', resources => NULL) \gset
 SELECT (hive_tokens.verify(:'tall')).resources;
 -- verify() is STABLE: it reads with the calling statement's snapshot (READ COMMITTED), so a
 -- token issued by the same statement is not yet visible to it
-SELECT hive_tokens.verify_reason(token) AS same_statement FROM hive_tokens.issue(:'org', 'same statement', ARRAY['*']);
+SELECT hive_tokens.verify_reason(token) AS same_statement FROM hive_tokens.issue(:'org', 'same statement', '{usage:report,traces:report}');

@@ -69,9 +69,9 @@ void pg_call(F&& f) {
 }  // namespace hive_tokens::pg
 
 #define HT_FUNCTION(name)                                                                   \
-    static Datum name##_body(FunctionCallInfo fcinfo);                                      \
+    static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo);                     \
     extern "C" {                                                                            \
     PG_FUNCTION_INFO_V1(name);                                                              \
     Datum name(PG_FUNCTION_ARGS) { return hive_tokens::pg::guarded_call(name##_body, fcinfo); } \
     }                                                                                       \
-    static Datum name##_body(FunctionCallInfo fcinfo)
+    static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo)

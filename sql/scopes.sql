@@ -1,0 +1,215 @@
+-- Type hive_tokens.scopes, the permission catalog, operators, opclasses, casts and functions.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hive_tokens;
+CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
+SET search_path = hive_tokens, public;
+
+-- The catalog: Hive's permissions, level by level, plus the retired ones.
+SELECT level, count(*) FILTER (WHERE NOT retired) AS active, count(*) FILTER (WHERE retired) AS retired,
+       count(*) FILTER (WHERE assignable) AS assignable
+  FROM permissions GROUP BY level ORDER BY min(bit_number);
+SELECT bit_number, name, level, "group", label, depends_on FROM permissions WHERE assignable ORDER BY bit_number;
+SELECT name FROM permissions WHERE retired ORDER BY bit_number;
+
+-- Input and canonical output (catalog order, no duplicates, whitespace ignored).
+SELECT '{schemaVersion:publish,usage:report}'::scopes AS canonical;
+SELECT '  {  usage:report ,	schemaVersion:publish , usage:report }  '::scopes AS spaces_and_duplicates;
+SELECT '{"usage:report"}'::scopes AS quoted;
+SELECT '{}'::scopes AS empty, '{ }'::scopes AS empty_with_space, permission_count('{}');
+-- Wildcards: Hive's * and <scope>:*, and our *:<action>. Retired permissions are never included.
+SELECT '{schemaCheck:*}'::scopes AS scope_wildcard;
+SELECT '{*:describe}'::scopes AS action_wildcard;
+SELECT '{appDeployment:*}'::scopes AS skips_retired_describe;
+SELECT permission_count('{*}') AS everything, '{*}'::scopes = '{*:*}'::scopes AS same,
+       '{*}'::scopes && retired_scopes() AS includes_retired;
+-- A retired name is still accepted as input (stored grants must dump and restore); issue()
+-- refuses it in new grants (sql/tokens.sql).
+SELECT '{member:assignRole}'::scopes AS retired_input;
+-- output parses back to the same value
+SELECT s::text::scopes = s AS round_trip FROM (VALUES ('{*}'::scopes), ('{}'), ('{member:assignRole,usage:report}')) AS v(s);
+
+-- Bad input: SQLSTATE 22P02, the bad entry named (cut when long), the closest name suggested.
+SELECT '{usage:reprot}'::scopes;
+\echo :LAST_ERROR_SQLSTATE
+SELECT '{Usage:Report}'::scopes;
+SELECT '{schemaVersion:publish,schemaVersion:pubish}'::scopes;
+SELECT '{usage}'::scopes;
+SELECT 'usage:report'::scopes;
+SELECT '{usage:report'::scopes;
+SELECT ''::scopes;
+SELECT '{usage:report,,traces:report}'::scopes;
+SELECT '{,}'::scopes;
+SELECT '{nosuch:*}'::scopes;
+SELECT '{*:nosuch}'::scopes;
+SELECT ('{' || repeat('x', 10240) || ':read}')::scopes;
+DO $$
+BEGIN
+    PERFORM ('{' || repeat('x', 10240) || ':read}')::hive_tokens.scopes;
+EXCEPTION WHEN invalid_text_representation THEN
+    RAISE NOTICE 'message of % characters', length(SQLERRM);
+END $$;
+
+-- Operators, in both argument orders where that means something.
+\set a '''{usage:report,traces:report,schemaCheck:create}'''
+\set b '''{usage:report,schemaVersion:publish}'''
+SELECT :a::scopes ? 'usage:report' AS has, :a::scopes ? 'schemaVersion:publish' AS has_not,
+       :a::scopes ? 'schemaCheck:*' AS has_all_of_scope, :a::scopes ? '*:report' AS has_both_reports,
+       '{}'::scopes ? 'usage:report' AS empty_has;
+SELECT :a::scopes ?| ARRAY['schemaVersion:publish', 'traces:report'] AS any_yes,
+       :a::scopes ?| ARRAY['schemaVersion:publish'] AS any_no,
+       :a::scopes ?| '{}'::text[] AS any_empty,
+       :a::scopes ?& ARRAY['usage:report', 'traces:report'] AS all_yes,
+       :a::scopes ?& ARRAY['usage:report', 'schemaVersion:publish'] AS all_no,
+       :a::scopes ?& '{}'::text[] AS all_empty;
+SELECT :a::scopes @> :b::scopes AS a_contains_b, :b::scopes <@ :a::scopes AS b_in_a,
+       :a::scopes @> '{usage:report}'::scopes AS a_contains_one, '{usage:report}'::scopes <@ :a::scopes AS one_in_a,
+       :a::scopes @> '{}'::scopes AS contains_empty, '{}'::scopes <@ :b::scopes AS empty_in_b;
+SELECT :a::scopes && :b::scopes AS a_overlaps_b, :b::scopes && :a::scopes AS b_overlaps_a,
+       :a::scopes && '{schemaVersion:publish}'::scopes AS no_overlap, '{}'::scopes && '{}'::scopes AS empty_overlap;
+SELECT :a::scopes | :b::scopes AS a_or_b, :b::scopes | :a::scopes AS b_or_a;
+SELECT :a::scopes & :b::scopes AS a_and_b, :b::scopes & :a::scopes AS b_and_a;
+SELECT :a::scopes - :b::scopes AS a_minus_b, :b::scopes - :a::scopes AS b_minus_a;
+SELECT :a::scopes = :b::scopes AS eq, :b::scopes = :a::scopes AS eq_rev,
+       '{traces:report,usage:report}'::scopes = '{usage:report,traces:report}'::scopes AS eq_any_order,
+       :a::scopes <> :b::scopes AS ne, :b::scopes <> :a::scopes AS ne_rev;
+SELECT :a::scopes < :b::scopes AS lt, :b::scopes > :a::scopes AS gt_rev, :a::scopes <= :a::scopes AS le,
+       :a::scopes >= :a::scopes AS ge, scopes_cmp(:a, :b) AS cmp, scopes_cmp(:b, :a) AS cmp_rev;
+-- NULL in, NULL out
+SELECT NULL::scopes ? 'usage:report' IS NULL AS n1, (NULL::scopes | :a::scopes) IS NULL AS n2, (:a::scopes @> NULL) IS NULL AS n3;
+-- the function forms, for drivers that treat ? as a placeholder
+SELECT has_permission(:a, 'usage:report'), has_any_permission(:a, ARRAY['schemaVersion:publish']),
+       has_all_permissions(:a, ARRAY['usage:report', 'traces:report']);
+-- unknown permissions on the right are an error, not a silent false; NULL elements too
+SELECT :a::scopes ? 'usage:reprot';
+SELECT :a::scopes ?| ARRAY['usage:report', NULL];
+\echo :LAST_ERROR_SQLSTATE
+SELECT :a::scopes ?& ARRAY['nope:nope'];
+
+-- Casts to and from text[]; text[] is assigned to a scopes column implicitly.
+SELECT :a::scopes::text[] AS to_array, permission_names('{}') AS empty_array;
+SELECT ARRAY['usage:report', 'schemaCheck:*']::scopes AS from_array, scopes(ARRAY['*:report']) AS via_function;
+SELECT ARRAY['usage:report', NULL]::scopes;
+\echo :LAST_ERROR_SQLSTATE
+SELECT ARRAY['usage report']::scopes;
+CREATE TEMP TABLE grants (id int, s scopes);
+INSERT INTO grants VALUES (1, ARRAY['usage:report']), (2, '{schemaVersion:publish}');
+SELECT * FROM grants ORDER BY id;
+
+-- Catalog functions.
+SELECT scopes_of_level('service') AS service, scopes_of_level('appDeployment') AS app_deployment;
+SELECT scopes_of_level('team');
+SELECT depends_closure('{member:modify,usage:report}') AS closure, missing_dependencies('{member:modify}') AS missing,
+       missing_dependencies('{member:modify,member:describe}') AS none_missing;
+SELECT permission_count(assignable_scopes()) AS assignable, retired_scopes() AS retired;
+SELECT * FROM labels('{schemaVersion:publish,usage:report,member:describe}');
+
+-- btree and hash opclasses: DISTINCT, GROUP BY, ORDER BY, merge and hash joins, unique index.
+CREATE TEMP TABLE t1 AS
+  SELECT g AS id, (ARRAY['{usage:report}', '{schemaVersion:publish}', '{usage:report,traces:report}', '{}'])[1 + g % 4]::scopes AS s
+    FROM generate_series(1, 400) AS g;
+ANALYZE t1;
+SELECT s, count(*) FROM t1 GROUP BY s ORDER BY s;
+SELECT count(DISTINCT s) FROM t1;
+CREATE TEMP TABLE t2 AS SELECT DISTINCT s FROM t1;
+SET enable_hashjoin = off; SET enable_nestloop = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM t1 JOIN t2 USING (s);
+SELECT count(*) AS merge_join FROM t1 JOIN t2 USING (s);
+RESET enable_hashjoin; SET enable_mergejoin = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM t1 JOIN t2 USING (s);
+SELECT count(*) AS hash_join FROM t1 JOIN t2 USING (s);
+RESET enable_mergejoin; RESET enable_nestloop;
+CREATE UNIQUE INDEX ON t2 (s);
+INSERT INTO t2 VALUES ('{traces:report,usage:report}');
+CREATE INDEX ON t1 USING hash (s);
+
+-- GIN: 100k rows; ?, @>, &&, ?|, ?& and <@ use the index and agree with a sequential scan.
+CREATE TEMP TABLE big AS
+  SELECT g AS id,
+         CASE WHEN g % 1000 = 0 THEN '{usage:report,traces:report}'::scopes
+              WHEN g % 100 = 0 THEN '{schemaVersion:publish,schemaCheck:create}'::scopes
+              WHEN g % 7 = 0 THEN '{}'::scopes
+              ELSE '{project:describe}'::scopes END AS s
+    FROM generate_series(1, 100000) AS g;
+CREATE INDEX big_s_gin ON big USING gin (s);
+ANALYZE big;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM big WHERE s ? 'usage:report';
+EXPLAIN (COSTS OFF) SELECT count(*) FROM big WHERE s @> '{schemaVersion:publish}';
+EXPLAIN (COSTS OFF) SELECT count(*) FROM big WHERE s && '{traces:report,schemaCheck:create}';
+EXPLAIN (COSTS OFF) SELECT count(*) FROM big WHERE s ?| ARRAY['traces:report'];
+EXPLAIN (COSTS OFF) SELECT count(*) FROM big WHERE s ?& ARRAY['usage:report', 'traces:report'];
+CREATE TEMP TABLE q (op text, n bigint);
+INSERT INTO q SELECT 'index ?', count(*) FROM big WHERE s ? 'usage:report';
+INSERT INTO q SELECT 'index @>', count(*) FROM big WHERE s @> '{schemaVersion:publish}';
+INSERT INTO q SELECT 'index &&', count(*) FROM big WHERE s && '{traces:report,schemaCheck:create}';
+INSERT INTO q SELECT 'index ?|', count(*) FROM big WHERE s ?| ARRAY['traces:report'];
+INSERT INTO q SELECT 'index ?&', count(*) FROM big WHERE s ?& ARRAY['usage:report', 'traces:report'];
+INSERT INTO q SELECT 'index <@', count(*) FROM big WHERE s <@ '{usage:report,traces:report}';
+INSERT INTO q SELECT 'index @> {}', count(*) FROM big WHERE s @> '{}';
+SET enable_bitmapscan = off; SET enable_indexscan = off;
+INSERT INTO q SELECT 'seq ?', count(*) FROM big WHERE s ? 'usage:report';
+INSERT INTO q SELECT 'seq @>', count(*) FROM big WHERE s @> '{schemaVersion:publish}';
+INSERT INTO q SELECT 'seq &&', count(*) FROM big WHERE s && '{traces:report,schemaCheck:create}';
+INSERT INTO q SELECT 'seq ?|', count(*) FROM big WHERE s ?| ARRAY['traces:report'];
+INSERT INTO q SELECT 'seq ?&', count(*) FROM big WHERE s ?& ARRAY['usage:report', 'traces:report'];
+INSERT INTO q SELECT 'seq <@', count(*) FROM big WHERE s <@ '{usage:report,traces:report}';
+INSERT INTO q SELECT 'seq @> {}', count(*) FROM big WHERE s @> '{}';
+RESET enable_bitmapscan; RESET enable_indexscan;
+SELECT substr(i.op, 7) AS op, i.n AS with_index, s.n AS without_index, i.n = s.n AS agree
+  FROM q AS i JOIN q AS s ON s.op = 'seq ' || substr(i.op, 7) WHERE i.op LIKE 'index %' ORDER BY 1;
+
+-- Registering permissions: the next free bit, visible at once here and, without reconnecting,
+-- in another session.
+SELECT format('dbname=%s host=%s port=%s', current_database(),
+              current_setting('unix_socket_directories'), current_setting('port')) AS conn \gset
+SELECT dblink_connect('other', :'conn');
+SELECT * FROM dblink('other', $$SELECT hive_tokens.permission_count('{*}')$$) AS r(active_before int);
+SELECT register_permission('invoice:read', 'organization', 'Billing', 'Read invoices', ARRAY['billing:describe']) AS bit;
+SELECT register_permission('invoice:pay', 'organization', 'Billing', 'Pay invoices', ARRAY['invoice:read'], assignable => false) AS bit;
+SELECT '{invoice:*}'::scopes AS mine, depends_closure('{invoice:pay}') AS closure;
+SELECT * FROM dblink('other', $$SELECT '{invoice:*}'::hive_tokens.scopes::text$$) AS r(other_session text);
+-- bad registrations
+SELECT register_permission('invoice:read', 'organization', 'Billing', 'again');
+\echo :LAST_ERROR_SQLSTATE
+SELECT register_permission('invoice', 'organization', 'Billing', 'no action');
+SELECT register_permission('invoice:void', 'team', 'Billing', 'bad level');
+SELECT register_permission('invoice:void', 'organization', 'Billing', 'bad dependency', ARRAY['invoice:nope']);
+SELECT register_permission(repeat('x', 10240) || ':y', 'organization', 'Billing', 'huge');
+-- retiring: stored values keep the name, wildcards and new input via wildcards drop it
+CREATE TEMP TABLE stored AS SELECT '{invoice:read,invoice:pay}'::scopes AS s;
+SELECT retire_permission('invoice:pay') AS retired, retire_permission('invoice:pay') AS again;
+SELECT s AS still_printed FROM stored;
+SELECT '{invoice:*}'::scopes AS wildcard_now;
+SELECT * FROM dblink('other', $$SELECT '{invoice:*}'::hive_tokens.scopes::text$$) AS r(other_session text);
+SELECT retire_permission('invoice:nope');
+-- the catalog is append-only
+DELETE FROM permissions WHERE name = 'invoice:pay';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE permissions SET name = 'invoice:paid' WHERE name = 'invoice:pay';
+UPDATE permissions SET bit_number = 200 WHERE name = 'invoice:pay';
+TRUNCATE permissions;
+UPDATE permissions SET label = 'Pay an invoice' WHERE name = 'invoice:pay';
+SELECT label FROM labels('{invoice:pay}');
+
+-- Binary I/O carries names, not bits: COPY BINARY into a database whose catalog numbers the
+-- same permission differently maps it by name.
+SELECT current_setting('data_directory') || '/ht_scopes.copy' AS copyfile \gset
+COPY (SELECT '{usage:report,invoice:read}'::scopes) TO :'copyfile' (FORMAT binary);
+SELECT position('invoice:read'::bytea IN scopes_send('{usage:report,invoice:read}')) > 0 AS names_on_the_wire;
+SELECT dblink_exec('other', 'CREATE DATABASE ht_scopes_other');
+SELECT format('dbname=ht_scopes_other host=%s port=%s', current_setting('unix_socket_directories'),
+              current_setting('port')) AS conn2 \gset
+SELECT dblink_connect('db2', :'conn2');
+SELECT dblink_exec('db2', 'CREATE EXTENSION hive_tokens');
+SELECT * FROM dblink('db2', $$SELECT hive_tokens.register_permission('zeta:first', 'organization', 'Z', 'Z')$$) AS r(bit int2);
+SELECT * FROM dblink('db2', $$SELECT hive_tokens.register_permission('invoice:read', 'organization', 'Billing', 'Read invoices')$$) AS r(bit int2);
+SELECT dblink_exec('db2', format('CREATE TABLE copied (s hive_tokens.scopes); COPY copied FROM %L (FORMAT binary)', :'copyfile'));
+SELECT * FROM dblink('db2', $$SELECT s::text, s OPERATOR(hive_tokens.?) 'invoice:read', s OPERATOR(hive_tokens.?) 'zeta:first' FROM copied$$)
+    AS r(in_db2 text, has_invoice_read boolean, has_zeta boolean);
+-- a name the target does not know is an error, never another permission
+COPY (SELECT '{invoice:pay}'::scopes) TO :'copyfile' (FORMAT binary);
+SELECT dblink_exec('db2', format('COPY copied FROM %L (FORMAT binary)', :'copyfile'));
+SELECT dblink_disconnect('db2');
+SELECT dblink_exec('other', 'DROP DATABASE ht_scopes_other');
+SELECT dblink_disconnect('other');
+RESET search_path;

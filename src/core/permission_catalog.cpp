@@ -1,0 +1,322 @@
+#include "permission_catalog.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "error.h"
+
+namespace hive_tokens::core {
+
+namespace {
+
+using L = Level;
+
+// Hive's permissions (shared/reference/hive.md), level by level, then the retired ones.
+// Groups and labels of assignable permissions are Hive's UI text.
+const std::vector<PermissionSpec> kBuiltin = {
+    // organization
+    {"organization:describe", L::Organization, "Organization", "Describe organization", true, false, ""},
+    {"organization:modifySlug", L::Organization, "Organization", "Modify organization slug", false, false, ""},
+    {"organization:delete", L::Organization, "Organization", "Delete organization", false, false, ""},
+    {"gitHubIntegration:modify", L::Organization, "Integrations", "Manage GitHub integration", false, false, ""},
+    {"slackIntegration:modify", L::Organization, "Integrations", "Manage Slack integration", false, false, ""},
+    {"oidc:modify", L::Organization, "Integrations", "Manage OIDC integration", false, false, ""},
+    {"support:manageTickets", L::Organization, "Support", "Manage support tickets", false, false, ""},
+    {"billing:describe", L::Organization, "Billing", "Describe billing", false, false, ""},
+    {"billing:update", L::Organization, "Billing", "Update billing", false, false, ""},
+    {"member:describe", L::Organization, "Members", "Describe members", true, false, ""},
+    {"member:modify", L::Organization, "Members", "Manage members", true, false, "member:describe"},
+    {"project:create", L::Organization, "Project", "Create project", true, false, ""},
+    {"schemaLinting:modifyOrganizationRules", L::Organization, "Schema Linting", "Modify organization linting rules", false, false, ""},
+    {"auditLog:export", L::Organization, "Audit Log", "Export audit log", false, false, ""},
+    {"accessToken:modify", L::Organization, "Access Tokens", "Manage access tokens", true, false, ""},
+    {"personalAccessToken:modify", L::Organization, "Access Tokens", "Manage personal access tokens", false, false, ""},
+    // project
+    {"project:describe", L::Project, "Project", "Describe project", true, false, ""},
+    {"project:delete", L::Project, "Project", "Delete project", true, false, ""},
+    {"project:modifySettings", L::Project, "Project", "Modify Settings", true, false, ""},
+    {"alert:modify", L::Project, "Alerts", "Manage alerts", false, false, ""},
+    {"schemaLinting:modifyProjectRules", L::Project, "Schema Linting", "Modify project linting rules", false, false, ""},
+    {"target:create", L::Project, "Target", "Create target", true, false, ""},
+    {"projectAccessToken:modify", L::Project, "Access Tokens", "Manage project access tokens", false, false, ""},
+    {"sharedSavedFilter:modify", L::Project, "Saved Filters", "Manage shared saved filters", false, false, ""},
+    // target
+    {"targetAccessToken:modify", L::Target, "Access Tokens", "Manage target access tokens", false, false, ""},
+    {"cdnAccessToken:modify", L::Target, "Target", "Manage CDN access tokens", true, false, ""},
+    {"target:delete", L::Target, "Target", "Delete target", true, false, ""},
+    {"target:modifySettings", L::Target, "Target", "Modify settings", true, false, ""},
+    {"laboratory:describe", L::Target, "Laboratory", "Describe laboratory", false, false, ""},
+    {"laboratory:modify", L::Target, "Laboratory", "Manage laboratory", false, false, ""},
+    {"laboratory:modifyPreflightScript", L::Target, "Laboratory", "Manage preflight script", false, false, ""},
+    {"schema:compose", L::Target, "Schema Registry", "Compose schema", true, false, ""},
+    {"usage:report", L::Target, "Usage Reporting and Tracing", "Report usage data", true, false, ""},
+    {"traces:report", L::Target, "Usage Reporting and Tracing", "Report OTEL traces", true, false, ""},
+    {"schemaProposal:describe", L::Target, "Schema Proposals", "Describe schema proposals", false, false, ""},
+    {"schemaProposal:modify", L::Target, "Schema Proposals", "Manage schema proposals", false, false, ""},
+    // service
+    {"schemaCheck:create", L::Service, "Schema Registry", "Check schema/service/subgraph", true, false, ""},
+    {"schemaCheck:approve", L::Service, "Schema Registry", "Approve schema check", true, false, ""},
+    {"schemaVersion:publish", L::Service, "Schema Registry", "Publish schema/service/subgraph", true, false, ""},
+    {"schemaVersion:deleteService", L::Service, "Schema Registry", "Delete service", true, false, ""},
+    // appDeployment
+    {"appDeployment:create", L::AppDeployment, "App Deployments", "Create app deployment", true, false, ""},
+    {"appDeployment:publish", L::AppDeployment, "App Deployments", "Publish app deployment", true, false, ""},
+    {"appDeployment:retire", L::AppDeployment, "App Deployments", "Retire app deployment", true, false, ""},
+    // retired in Hive: kept so old grants still print, never granted anew
+    {"member:assignRole", L::Organization, "Members", "Assign member role", false, true, ""},
+    {"member:modifyRole", L::Organization, "Members", "Modify member role", false, true, ""},
+    {"member:removeMember", L::Organization, "Members", "Remove member", false, true, ""},
+    {"member:manageInvites", L::Organization, "Members", "Manage invites", false, true, ""},
+    {"appDeployment:describe", L::AppDeployment, "App Deployments", "Describe app deployment", false, true, ""},
+    {"schema:loadFromRegistry", L::Target, "Schema Registry", "Load schema from registry", false, true, ""},
+};
+
+const char* const kLevelNames[kLevelCount] = {"organization", "project", "target", "service", "appDeployment"};
+
+std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+}
+
+bool valid_part(std::string_view p) noexcept {
+    if (p.empty() || p.size() > 64 || !std::isalpha(static_cast<unsigned char>(p[0]))) return false;
+    for (char c : p)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+    return true;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t sub = prev[j - 1] + (std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                                                     std::tolower(static_cast<unsigned char>(b[j - 1]))
+                                                 ? 0
+                                                 : 1);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+[[noreturn]] void bad_entry(const std::string& message, const std::string& hint = "") {
+    throw Error(ErrorKind::InvalidTextRepresentation, message, "", hint);
+}
+
+}  // namespace
+
+std::string shown(std::string_view entry) {
+    constexpr std::size_t kMax = 64;
+    if (entry.size() <= kMax) return std::string(entry);
+    return std::string(entry.substr(0, kMax)) + "...";
+}
+
+const char* level_name(Level level) noexcept { return kLevelNames[static_cast<int>(level)]; }
+
+bool level_from_name(std::string_view name, Level* level) noexcept {
+    for (int i = 0; i < kLevelCount; ++i)
+        if (name == kLevelNames[i]) {
+            *level = static_cast<Level>(i);
+            return true;
+        }
+    return false;
+}
+
+const std::vector<PermissionSpec>& builtin_permissions() { return kBuiltin; }
+
+bool PermissionCatalog::valid_name(std::string_view name) noexcept {
+    std::size_t colon = name.find(':');
+    return colon != std::string_view::npos && valid_part(name.substr(0, colon)) && valid_part(name.substr(colon + 1));
+}
+
+PermissionCatalog PermissionCatalog::builtin() {
+    PermissionCatalog c;
+    int bit = 0;
+    for (const PermissionSpec& p : kBuiltin) {
+        std::vector<std::string> deps;
+        std::string_view d = p.depends_on;
+        while (!d.empty()) {
+            std::size_t comma = d.find(',');
+            deps.emplace_back(trim(d.substr(0, comma)));
+            d = comma == std::string_view::npos ? std::string_view() : d.substr(comma + 1);
+        }
+        c.add(bit++, p.name, p.level, p.group, p.label, p.assignable, p.retired, std::move(deps));
+    }
+    c.finalize();
+    return c;
+}
+
+void PermissionCatalog::add(int bit, std::string name, Level level, std::string group, std::string label,
+                            bool assignable, bool retired, std::vector<std::string> depends_on) {
+    if (bit < 0 || bit >= kScopeBits)
+        throw Error(ErrorKind::InvalidParameterValue, "permission bit " + std::to_string(bit) + " is out of range",
+                    "A scopes value holds at most " + std::to_string(kScopeBits) + " permissions.");
+    if (!valid_name(name))
+        throw Error(ErrorKind::InvalidParameterValue, "invalid permission name \"" + shown(name) + "\"", "",
+                    "A permission is \"<resource>:<action>\", letters and digits, such as \"schemaVersion:publish\".");
+    if (index_.count(name)) throw Error(ErrorKind::InvalidParameterValue, "permission \"" + name + "\" already exists");
+    for (const Permission& p : permissions_)
+        if (p.bit == bit) throw Error(ErrorKind::InvalidParameterValue, "permission bit " + std::to_string(bit) + " is taken");
+    Permission p;
+    p.bit = bit;
+    std::size_t colon = name.find(':');
+    p.resource = name.substr(0, colon);
+    p.action = name.substr(colon + 1);
+    p.name = std::move(name);
+    p.level = level;
+    p.group = std::move(group);
+    p.label = std::move(label);
+    p.assignable = assignable;
+    p.retired = retired;
+    p.depends_on_names = std::move(depends_on);
+    p.depends_on = Scopes::none();
+    index_.emplace(p.name, static_cast<int>(permissions_.size()));
+    permissions_.push_back(std::move(p));
+    rebuild_index();
+}
+
+void PermissionCatalog::rebuild_index() noexcept {
+    for (auto& b : by_bit_) b = -1;
+    active_ = retired_ = assignable_ = Scopes::none();
+    for (auto& l : by_level_) l = Scopes::none();
+    for (std::size_t i = 0; i < permissions_.size(); ++i) {
+        const Permission& p = permissions_[i];
+        by_bit_[p.bit] = static_cast<short>(i);
+        (p.retired ? retired_ : active_).set(p.bit);
+        if (p.assignable && !p.retired) assignable_.set(p.bit);
+        if (!p.retired) by_level_[static_cast<int>(p.level)].set(p.bit);
+    }
+}
+
+void PermissionCatalog::finalize() {
+    for (Permission& p : permissions_) {
+        p.depends_on = Scopes::none();
+        for (const std::string& d : p.depends_on_names) {
+            const Permission* dep = find(d);
+            if (dep == nullptr)
+                throw Error(ErrorKind::InvalidParameterValue,
+                            "permission \"" + p.name + "\" depends on unknown permission \"" + shown(d) + "\"");
+            p.depends_on.set(dep->bit);
+        }
+    }
+}
+
+const Permission* PermissionCatalog::find(std::string_view name) const {
+    auto it = index_.find(std::string(name));
+    return it == index_.end() ? nullptr : &permissions_[it->second];
+}
+
+int PermissionCatalog::next_free_bit() const noexcept {
+    int top = -1;
+    for (const Permission& p : permissions_) top = std::max(top, p.bit);
+    return top + 1 < kScopeBits ? top + 1 : -1;
+}
+
+std::string PermissionCatalog::suggest(std::string_view bad) const {
+    std::string best;
+    std::size_t best_d = std::max<std::size_t>(3, bad.size() / 3) + 1;
+    if (bad.size() > 200) return best;
+    for (const Permission& p : permissions_) {
+        if (p.retired) continue;
+        std::size_t d = edit_distance(bad, p.name);
+        if (d < best_d) {
+            best_d = d;
+            best = p.name;
+        }
+    }
+    return best;
+}
+
+Scopes PermissionCatalog::parse_entry(std::string_view raw) const {
+    std::string_view e = trim(raw);
+    if (e.size() >= 2 && e.front() == '"' && e.back() == '"') e = trim(e.substr(1, e.size() - 2));
+    if (e.empty())
+        bad_entry("invalid scopes: empty entry",
+                  "Separate permissions with single commas: {schemaVersion:publish,usage:report}.");
+    if (e == "*") return active_;
+    std::size_t colon = e.find(':');
+    if (colon == std::string_view::npos)
+        bad_entry("invalid permission \"" + shown(e) + "\": a permission is \"<resource>:<action>\"",
+                  "For example \"usage:report\", \"schemaCheck:*\" (every action of schemaCheck) or \"*\".");
+    std::string_view resource = e.substr(0, colon), action = e.substr(colon + 1);
+    if (resource == "*" || action == "*") {
+        if (resource == "*" && action == "*") return active_;
+        Scopes s = Scopes::none();
+        for (const Permission& p : permissions_)
+            if (!p.retired && (resource == "*" ? p.action == action : p.resource == resource)) s.set(p.bit);
+        if (s.empty())
+            bad_entry("unknown permission \"" + shown(e) + "\": no permission " +
+                          (resource == "*" ? "has the action \"" + shown(action) + "\""
+                                           : "belongs to \"" + shown(resource) + "\""),
+                      "List the known permissions with SELECT name FROM hive_tokens.permissions.");
+        return s;
+    }
+    const Permission* p = find(e);
+    if (p == nullptr) {
+        std::string near = suggest(e);
+        bad_entry("unknown permission \"" + shown(e) + "\"",
+                  near.empty() ? "List the known permissions with SELECT name FROM hive_tokens.permissions."
+                               : "Did you mean \"" + near + "\"?");
+    }
+    Scopes s = Scopes::none();
+    s.set(p->bit);
+    return s;
+}
+
+Scopes PermissionCatalog::parse(std::string_view text) const {
+    std::string_view t = trim(text);
+    if (t.size() < 2 || t.front() != '{' || t.back() != '}')
+        bad_entry("invalid scopes literal: it must be enclosed in braces",
+                  "Write scopes as {schemaVersion:publish,usage:report}; {} is the empty set.");
+    std::string_view body = trim(t.substr(1, t.size() - 2));
+    Scopes s = Scopes::none();
+    if (body.empty()) return s;
+    while (true) {
+        std::size_t comma = body.find(',');
+        s = s | parse_entry(body.substr(0, comma));
+        if (comma == std::string_view::npos) break;
+        body = body.substr(comma + 1);
+    }
+    return s;
+}
+
+std::vector<std::string> PermissionCatalog::names(const Scopes& s) const {
+    std::vector<std::string> out;
+    for (int b = s.next(0); b >= 0; b = s.next(b + 1)) {
+        const Permission* p = at(b);
+        if (p == nullptr)
+            throw Error(ErrorKind::Internal, "scopes value holds bit " + std::to_string(b) +
+                                                 ", which the permission catalog does not define");
+        out.push_back(p->name);
+    }
+    return out;
+}
+
+std::string PermissionCatalog::format(const Scopes& s) const {
+    std::string out = "{";
+    bool first = true;
+    for (const std::string& n : names(s)) {
+        if (!first) out += ',';
+        out += n;
+        first = false;
+    }
+    out += '}';
+    return out;
+}
+
+Scopes PermissionCatalog::closure(const Scopes& s) const noexcept {
+    Scopes cur = s;
+    while (true) {
+        Scopes next = cur;
+        for (int b = cur.next(0); b >= 0; b = cur.next(b + 1))
+            if (const Permission* p = at(b)) next = next | p->depends_on;
+        if (next == cur) return cur;
+        cur = next;
+    }
+}
+
+}  // namespace hive_tokens::core

@@ -1,0 +1,109 @@
+// The permission catalog: every permission (action) a scopes value can hold, with its bit,
+// resource level, UI group and label, whether organization tokens may hold it, whether it is
+// retired, and what it depends on. Hive's full list is built in (builtin_permissions()); the
+// database table hive_tokens.permissions is seeded from it and users append their own.
+// Bits are append-only: a bit, once given to a name, is never reused.
+#pragma once
+#include "core_guard.h"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "scopes.h"
+
+namespace hive_tokens::core {
+
+enum class Level { Organization, Project, Target, Service, AppDeployment };
+constexpr int kLevelCount = 5;
+
+const char* level_name(Level level) noexcept;  // "organization", "project", "target", "service", "appDeployment"
+bool level_from_name(std::string_view name, Level* level) noexcept;
+
+struct PermissionSpec {
+    const char* name;
+    Level level;
+    const char* group;
+    const char* label;
+    bool assignable;  // organization access tokens may hold it (Hive's assignable list)
+    bool retired;     // kept for old grants; never in new grants or wildcards
+    const char* depends_on;  // comma-separated names, or ""
+};
+
+// Hive's permissions in catalog order (the order of the reference; bits 0, 1, 2, ...).
+const std::vector<PermissionSpec>& builtin_permissions();
+
+struct Permission {
+    int bit;
+    std::string name;
+    std::string resource;  // before ':'
+    std::string action;    // after ':'
+    Level level;
+    std::string group;
+    std::string label;
+    bool assignable;
+    bool retired;
+    std::vector<std::string> depends_on_names;
+    Scopes depends_on;  // resolved by finalize()
+};
+
+class PermissionCatalog {
+public:
+    // Hive's built-in permissions at bits 0..n-1.
+    static PermissionCatalog builtin();
+
+    // Adds a permission; throws Error(InvalidParameterValue) for a bad name, a duplicate name or
+    // bit, or a bit out of range. Call finalize() after the last add().
+    void add(int bit, std::string name, Level level, std::string group, std::string label, bool assignable,
+             bool retired, std::vector<std::string> depends_on);
+    // Resolves depends-on names; throws if one is unknown.
+    void finalize();
+
+    const Permission* find(std::string_view name) const;
+    const Permission* at(int bit) const noexcept {
+        return bit >= 0 && bit < kScopeBits && by_bit_[bit] >= 0 ? &permissions_[by_bit_[bit]] : nullptr;
+    }
+    std::size_t size() const noexcept { return permissions_.size(); }
+    int next_free_bit() const noexcept;
+
+    // Parses a literal "{a:b, c:*, *:describe, *}". Throws Error(InvalidTextRepresentation)
+    // naming the bad entry (truncated) and suggesting the closest known permission.
+    Scopes parse(std::string_view text) const;
+    // One entry: a name, "<resource>:*", "*:<action>" or "*".
+    Scopes parse_entry(std::string_view entry) const;
+    // Canonical text: catalog (bit) order, no duplicates, "{}" when empty.
+    std::string format(const Scopes& s) const;
+    std::vector<std::string> names(const Scopes& s) const;
+
+    Scopes active() const noexcept { return active_; }
+    Scopes retired() const noexcept { return retired_; }
+    Scopes assignable() const noexcept { return assignable_; }
+    Scopes of_level(Level level) const noexcept { return by_level_[static_cast<int>(level)]; }
+    // s plus everything it depends on, transitively.
+    Scopes closure(const Scopes& s) const noexcept;
+    // What s lacks of its own dependencies.
+    Scopes missing_dependencies(const Scopes& s) const noexcept { return closure(s) - s; }
+    // The closest active permission name to `bad`, or "" if none is close.
+    std::string suggest(std::string_view bad) const;
+
+    static bool valid_name(std::string_view name) noexcept;
+
+private:
+    std::vector<Permission> permissions_;
+    std::unordered_map<std::string, int> index_;  // name -> position in permissions_
+    short by_bit_[kScopeBits];  // bit -> position in permissions_, -1 if free (indices keep copies valid)
+    Scopes active_ = Scopes::none(), retired_ = Scopes::none(), assignable_ = Scopes::none();
+    Scopes by_level_[kLevelCount] = {Scopes::none(), Scopes::none(), Scopes::none(), Scopes::none(), Scopes::none()};
+
+    void rebuild_index() noexcept;
+
+public:
+    PermissionCatalog() noexcept { rebuild_index(); }
+};
+
+// Error text helper: an entry shown in a message, cut to a readable length.
+std::string shown(std::string_view entry);
+
+}  // namespace hive_tokens::core

@@ -1,0 +1,16 @@
+// The backend's copy of hive_tokens.permissions as a core::PermissionCatalog.
+//
+// Loaded on first use with a heap scan (no SPI). A statement-level trigger on the table sends
+// a relcache invalidation for it (hive_tokens._permissions_changed()), so every backend drops
+// its copy when a change commits (and the changing backend at its next command): no polling.
+#pragma once
+#include "../core/permission_catalog.h"
+
+namespace hive_tokens::pg {
+
+const core::PermissionCatalog& current_catalog();
+
+// Increases every time the catalog is reloaded: callers caching parse results compare it.
+unsigned long catalog_generation() noexcept;
+
+}  // namespace hive_tokens::pg

@@ -1,0 +1,269 @@
+// Type hive_tokens.scopes: I/O, set operators, btree/hash support, casts, catalog functions.
+#include <string>
+
+#include "../core/error.h"
+#include "../core/permission_catalog.h"
+#include "guard.h"
+#include "permission_cache.h"
+#include "scopes_type.h"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+}
+
+namespace core = hive_tokens::core;
+using hive_tokens::pg::current_catalog;
+using hive_tokens::pg::scopes_arg;
+using hive_tokens::pg::scopes_datum;
+
+namespace {
+
+constexpr std::size_t kMaxBinaryName = 200;
+
+// The permissions one text argument of ?, ?| or ?& denotes, cached per call site: the same
+// query text is parsed once, not once per row (re-parsed when the catalog changes).
+struct EntryCache {
+    unsigned long generation;
+    int len;
+    core::Scopes bits;
+    char text[1];  // len bytes follow
+};
+
+core::Scopes entry_bits(FunctionCallInfo fcinfo, text* t) {
+    const char* s = VARDATA_ANY(t);
+    int len = static_cast<int>(VARSIZE_ANY_EXHDR(t));
+    auto* cache = static_cast<EntryCache*>(fcinfo->flinfo->fn_extra);
+    unsigned long gen = hive_tokens::pg::catalog_generation();
+    if (cache && cache->generation == gen && cache->len == len && memcmp(cache->text, s, len) == 0) return cache->bits;
+    core::Scopes bits = current_catalog().parse_entry(std::string_view(s, len));
+    if (len <= 256) {
+        if (cache == nullptr || cache->len < len)
+            cache = static_cast<EntryCache*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(EntryCache) + 256));
+        cache->generation = hive_tokens::pg::catalog_generation();
+        cache->len = len;
+        cache->bits = bits;
+        memcpy(cache->text, s, len);
+        fcinfo->flinfo->fn_extra = cache;
+    }
+    return bits;
+}
+
+// The union of the entries of a text[] (?| and ?&): the elements, or an error for NULLs.
+core::Scopes array_bits(ArrayType* arr, bool* any_element) {
+    Datum* elems;
+    bool* nulls;
+    int n;
+    deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+    const core::PermissionCatalog& cat = current_catalog();
+    core::Scopes s = core::Scopes::none();
+    for (int i = 0; i < n; ++i) {
+        if (nulls[i])
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("a permission array must not contain NULL")));
+        text* t = DatumGetTextPP(elems[i]);
+        s = s | cat.parse_entry(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+    }
+    *any_element = n > 0;
+    return s;
+}
+
+}  // namespace
+
+// ---- I/O --------------------------------------------------------------------------------
+
+HT_FUNCTION(scopes_in) {
+    const char* s = PG_GETARG_CSTRING(0);
+    PG_RETURN_DATUM(scopes_datum(current_catalog().parse(s)));
+}
+
+HT_FUNCTION(scopes_out) {
+    std::string out = current_catalog().format(*scopes_arg(fcinfo, 0));
+    char* r = nullptr;
+    hive_tokens::pg::pg_call([&]() noexcept { r = pstrdup(out.c_str()); });
+    PG_RETURN_CSTRING(r);
+}
+
+// Binary form: int32 count, then count x (int32 length, name bytes). Names, not bit positions:
+// bits are local to a database (user permissions are numbered in registration order), so
+// COPY BINARY between two databases maps every name to that database's own bit, and a name the
+// target does not know is an error, never a silently different permission.
+HT_FUNCTION(scopes_send) {
+    std::vector<std::string> names = current_catalog().names(*scopes_arg(fcinfo, 0));
+    bytea* result = nullptr;
+    hive_tokens::pg::pg_call([&]() noexcept {
+        StringInfoData buf;
+        pq_begintypsend(&buf);
+        pq_sendint32(&buf, static_cast<uint32>(names.size()));
+        for (const std::string& n : names) {
+            pq_sendint32(&buf, static_cast<uint32>(n.size()));
+            pq_sendbytes(&buf, n.data(), static_cast<int>(n.size()));
+        }
+        result = pq_endtypsend(&buf);
+    });
+    PG_RETURN_BYTEA_P(result);
+}
+
+HT_FUNCTION(scopes_recv) {
+    StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
+    const core::PermissionCatalog& cat = current_catalog();
+    int count = pq_getmsgint(buf, 4);
+    if (count < 0 || count > core::kScopeBits)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), errmsg("invalid scopes count %d", count)));
+    core::Scopes s = core::Scopes::none();
+    for (int i = 0; i < count; ++i) {
+        int len = pq_getmsgint(buf, 4);
+        if (len <= 0 || static_cast<std::size_t>(len) > kMaxBinaryName)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), errmsg("invalid permission name length %d", len)));
+        const char* name = pq_getmsgbytes(buf, len);
+        const core::Permission* p = cat.find(std::string_view(name, len));
+        if (p == nullptr)
+            throw core::Error(core::ErrorKind::InvalidTextRepresentation,
+                              "unknown permission \"" + core::shown(std::string_view(name, len)) + "\" in binary scopes",
+                              "", "Register it in this database first (hive_tokens.register_permission).");
+        s.set(p->bit);
+    }
+    PG_RETURN_DATUM(scopes_datum(s));
+}
+
+// ---- operators ---------------------------------------------------------------------------
+
+HT_FUNCTION(scopes_has) {  // scopes ? text
+    core::Scopes want = entry_bits(fcinfo, PG_GETARG_TEXT_PP(1));
+    PG_RETURN_BOOL(core::contains(*scopes_arg(fcinfo, 0), want));
+}
+
+HT_FUNCTION(scopes_has_any) {  // scopes ?| text[]
+    bool any;
+    core::Scopes want = array_bits(PG_GETARG_ARRAYTYPE_P(1), &any);
+    PG_RETURN_BOOL(core::overlaps(*scopes_arg(fcinfo, 0), want));
+}
+
+HT_FUNCTION(scopes_has_all) {  // scopes ?& text[]
+    bool any;
+    core::Scopes want = array_bits(PG_GETARG_ARRAYTYPE_P(1), &any);
+    PG_RETURN_BOOL(core::contains(*scopes_arg(fcinfo, 0), want));
+}
+
+HT_FUNCTION(scopes_contains) { PG_RETURN_BOOL(core::contains(*scopes_arg(fcinfo, 0), *scopes_arg(fcinfo, 1))); }
+HT_FUNCTION(scopes_contained) { PG_RETURN_BOOL(core::contains(*scopes_arg(fcinfo, 1), *scopes_arg(fcinfo, 0))); }
+HT_FUNCTION(scopes_overlap) { PG_RETURN_BOOL(core::overlaps(*scopes_arg(fcinfo, 0), *scopes_arg(fcinfo, 1))); }
+HT_FUNCTION(scopes_union) { PG_RETURN_DATUM(scopes_datum(*scopes_arg(fcinfo, 0) | *scopes_arg(fcinfo, 1))); }
+HT_FUNCTION(scopes_intersect) { PG_RETURN_DATUM(scopes_datum(*scopes_arg(fcinfo, 0) & *scopes_arg(fcinfo, 1))); }
+HT_FUNCTION(scopes_minus) { PG_RETURN_DATUM(scopes_datum(*scopes_arg(fcinfo, 0) - *scopes_arg(fcinfo, 1))); }
+HT_FUNCTION(scopes_eq) { PG_RETURN_BOOL(*scopes_arg(fcinfo, 0) == *scopes_arg(fcinfo, 1)); }
+HT_FUNCTION(scopes_ne) { PG_RETURN_BOOL(*scopes_arg(fcinfo, 0) != *scopes_arg(fcinfo, 1)); }
+HT_FUNCTION(scopes_lt) { PG_RETURN_BOOL(core::compare(*scopes_arg(fcinfo, 0), *scopes_arg(fcinfo, 1)) < 0); }
+HT_FUNCTION(scopes_le) { PG_RETURN_BOOL(core::compare(*scopes_arg(fcinfo, 0), *scopes_arg(fcinfo, 1)) <= 0); }
+HT_FUNCTION(scopes_gt) { PG_RETURN_BOOL(core::compare(*scopes_arg(fcinfo, 0), *scopes_arg(fcinfo, 1)) > 0); }
+HT_FUNCTION(scopes_ge) { PG_RETURN_BOOL(core::compare(*scopes_arg(fcinfo, 0), *scopes_arg(fcinfo, 1)) >= 0); }
+HT_FUNCTION(scopes_cmp) { PG_RETURN_INT32(core::compare(*scopes_arg(fcinfo, 0), *scopes_arg(fcinfo, 1))); }
+
+HT_FUNCTION(scopes_hash) {
+    return hash_any(reinterpret_cast<const unsigned char*>(scopes_arg(fcinfo, 0)), sizeof(core::Scopes));
+}
+
+HT_FUNCTION(scopes_hash_extended) {
+    return hash_any_extended(reinterpret_cast<const unsigned char*>(scopes_arg(fcinfo, 0)), sizeof(core::Scopes),
+                             PG_GETARG_INT64(1));
+}
+
+// ---- casts and functions -----------------------------------------------------------------
+
+HT_FUNCTION(scopes_to_array) {
+    std::vector<std::string> names = current_catalog().names(*scopes_arg(fcinfo, 0));
+    ArrayType* result = nullptr;
+    hive_tokens::pg::pg_call([&]() noexcept {
+        Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (names.empty() ? 1 : names.size())));
+        for (std::size_t i = 0; i < names.size(); ++i) elems[i] = PointerGetDatum(cstring_to_text(names[i].c_str()));
+        result = construct_array(elems, static_cast<int>(names.size()), TEXTOID, -1, false, TYPALIGN_INT);
+    });
+    PG_RETURN_ARRAYTYPE_P(result);
+}
+
+HT_FUNCTION(scopes_from_array) {
+    bool any;
+    PG_RETURN_DATUM(scopes_datum(array_bits(PG_GETARG_ARRAYTYPE_P(0), &any)));
+}
+
+HT_FUNCTION(scopes_permission_count) { PG_RETURN_INT32(scopes_arg(fcinfo, 0)->count()); }
+
+HT_FUNCTION(scopes_of_level) {
+    text* t = PG_GETARG_TEXT_PP(0);
+    core::Level level;
+    if (!core::level_from_name(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)), &level))
+        throw core::Error(core::ErrorKind::InvalidParameterValue, "unknown resource level", "",
+                          "The levels are organization, project, target, service and appDeployment.");
+    PG_RETURN_DATUM(scopes_datum(current_catalog().of_level(level)));
+}
+
+HT_FUNCTION(scopes_depends_closure) { PG_RETURN_DATUM(scopes_datum(current_catalog().closure(*scopes_arg(fcinfo, 0)))); }
+
+HT_FUNCTION(scopes_missing_dependencies) {
+    PG_RETURN_DATUM(scopes_datum(current_catalog().missing_dependencies(*scopes_arg(fcinfo, 0))));
+}
+
+HT_FUNCTION(scopes_assignable) { PG_RETURN_DATUM(scopes_datum(current_catalog().assignable())); }
+HT_FUNCTION(scopes_retired) { PG_RETURN_DATUM(scopes_datum(current_catalog().retired())); }
+
+// labels(scopes) -> setof (permission, level, group, label), catalog order.
+HT_FUNCTION(scopes_labels) {
+    const core::PermissionCatalog& cat = current_catalog();
+    const core::Scopes s = *scopes_arg(fcinfo, 0);
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (int b = s.next(0); b >= 0; b = s.next(b + 1)) {
+        const core::Permission* p = cat.at(b);
+        if (p == nullptr) continue;
+        Datum values[4] = {PointerGetDatum(cstring_to_text(p->name.c_str())),
+                           PointerGetDatum(cstring_to_text(core::level_name(p->level))),
+                           PointerGetDatum(cstring_to_text(p->group.c_str())),
+                           PointerGetDatum(cstring_to_text(p->label.c_str()))};
+        bool nulls[4] = {false, false, false, false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    return static_cast<Datum>(0);
+}
+
+// _builtin_permissions() -> setof (bit, name, level, group, label, assignable, retired, depends_on):
+// the seed of hive_tokens.permissions, from the core's built-in list (one source of truth).
+HT_FUNCTION(scopes_builtin_permissions) {
+    const auto& specs = core::builtin_permissions();
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+        const core::PermissionSpec& p = specs[i];
+        // depends_on as text[]
+        std::vector<std::string> deps;
+        std::string_view d = p.depends_on;
+        while (!d.empty()) {
+            std::size_t comma = d.find(',');
+            deps.emplace_back(d.substr(0, comma));
+            d = comma == std::string_view::npos ? std::string_view() : d.substr(comma + 1);
+        }
+        hive_tokens::pg::pg_call([&]() noexcept {
+            Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (deps.empty() ? 1 : deps.size())));
+            for (std::size_t k = 0; k < deps.size(); ++k) elems[k] = PointerGetDatum(cstring_to_text(deps[k].c_str()));
+            Datum values[8] = {Int16GetDatum(static_cast<int16>(i)),
+                               PointerGetDatum(cstring_to_text(p.name)),
+                               PointerGetDatum(cstring_to_text(core::level_name(p.level))),
+                               PointerGetDatum(cstring_to_text(p.group)),
+                               PointerGetDatum(cstring_to_text(p.label)),
+                               BoolGetDatum(p.assignable),
+                               BoolGetDatum(p.retired),
+                               PointerGetDatum(construct_array(elems, static_cast<int>(deps.size()), TEXTOID, -1, false,
+                                                               TYPALIGN_INT))};
+            bool nulls[8] = {false, false, false, false, false, false, false, false};
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+        });
+    }
+    return static_cast<Datum>(0);
+}
+
+// _valid_permission_name(text) -> boolean, for register_permission().
+HT_FUNCTION(scopes_valid_permission_name) {
+    text* t = PG_GETARG_TEXT_PP(0);
+    PG_RETURN_BOOL(core::PermissionCatalog::valid_name(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))));
+}

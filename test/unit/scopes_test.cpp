@@ -1,0 +1,187 @@
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "error.h"
+#include "permission_catalog.h"
+#include "scopes.h"
+
+using namespace hive_tokens::core;
+
+namespace {
+
+const PermissionCatalog& cat() {
+    static const PermissionCatalog c = PermissionCatalog::builtin();
+    return c;
+}
+
+Scopes random_scopes() {
+    Scopes s = Scopes::none();
+    for (int i = 0; i < kScopeWords; ++i) s.w[i] = (static_cast<std::uint64_t>(randombytes_random()) << 32) | randombytes_random();
+    return s;
+}
+
+std::string error_of(std::string_view text) {
+    try {
+        cat().parse(text);
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::InvalidTextRepresentation);
+        return std::string(e.what()) + " | " + e.hint();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST(Catalog, BuiltinMatchesHivesReference) {
+    const PermissionCatalog& c = cat();
+    EXPECT_EQ(c.size(), 49u);  // 43 current + 6 retired
+    EXPECT_EQ(c.of_level(Level::Organization).count(), 16);
+    EXPECT_EQ(c.of_level(Level::Project).count(), 8);
+    EXPECT_EQ(c.of_level(Level::Target).count(), 12);
+    EXPECT_EQ(c.of_level(Level::Service).count(), 4);
+    EXPECT_EQ(c.of_level(Level::AppDeployment).count(), 3);
+    EXPECT_EQ(c.retired().count(), 6);
+    // Hive's list of permissions assignable to organization access tokens, exactly.
+    std::set<std::string> expected = {
+        "organization:describe", "member:describe", "member:modify", "accessToken:modify", "project:describe",
+        "project:create", "project:delete", "project:modifySettings", "target:create", "target:delete",
+        "target:modifySettings", "cdnAccessToken:modify", "usage:report", "traces:report", "schema:compose",
+        "schemaCheck:create", "schemaCheck:approve", "schemaVersion:publish", "schemaVersion:deleteService",
+        "appDeployment:create", "appDeployment:publish", "appDeployment:retire"};
+    std::vector<std::string> got = c.names(c.assignable());
+    EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), expected);
+    EXPECT_EQ(c.find("member:modify")->depends_on, c.parse("{member:describe}"));
+    EXPECT_EQ(c.find("schemaVersion:publish")->label, "Publish schema/service/subgraph");
+    EXPECT_EQ(c.find("usage:report")->group, "Usage Reporting and Tracing");
+    EXPECT_TRUE(c.find("member:assignRole")->retired);
+    EXPECT_EQ(c.next_free_bit(), 49);
+}
+
+TEST(Catalog, ParseNamesAndCanonicalOutput) {
+    const PermissionCatalog& c = cat();
+    Scopes s = c.parse("{usage:report,schemaVersion:publish}");
+    EXPECT_EQ(s.count(), 2);
+    EXPECT_EQ(c.format(s), "{usage:report,schemaVersion:publish}");  // catalog order: target before service
+    EXPECT_EQ(c.format(c.parse("{schemaVersion:publish,usage:report}")), "{usage:report,schemaVersion:publish}");
+    EXPECT_EQ(c.format(c.parse("  {  usage:report ,\tusage:report  }  ")), "{usage:report}");  // whitespace, duplicates
+    EXPECT_EQ(c.format(c.parse("{\"usage:report\"}")), "{usage:report}");
+    EXPECT_EQ(c.format(c.parse("{}")), "{}");
+    EXPECT_EQ(c.format(c.parse("{ }")), "{}");
+    EXPECT_TRUE(c.parse("{}").empty());
+    // output parses back to the same set
+    for (int i = 0; i < 200; ++i) {
+        Scopes r = random_scopes() & c.active();
+        EXPECT_EQ(c.parse(c.format(r)), r);
+    }
+}
+
+TEST(Catalog, Wildcards) {
+    const PermissionCatalog& c = cat();
+    EXPECT_EQ(c.parse("{*}"), c.active());
+    EXPECT_EQ(c.parse("{*:*}"), c.active());
+    EXPECT_FALSE(overlaps(c.parse("{*}"), c.retired()));
+    EXPECT_EQ(c.format(c.parse("{schemaCheck:*}")), "{schemaCheck:create,schemaCheck:approve}");
+    EXPECT_EQ(c.format(c.parse("{*:describe}")),
+              "{organization:describe,billing:describe,member:describe,project:describe,laboratory:describe,"
+              "schemaProposal:describe}");
+    // <scope>:* skips retired actions of that scope
+    EXPECT_EQ(c.format(c.parse("{appDeployment:*}")), "{appDeployment:create,appDeployment:publish,appDeployment:retire}");
+    EXPECT_NE(error_of("{nosuch:*}").find("no permission belongs to \"nosuch\""), std::string::npos);
+    EXPECT_NE(error_of("{*:nosuch}").find("no permission has the action \"nosuch\""), std::string::npos);
+}
+
+TEST(Catalog, RetiredNamesParseButAreNotActive) {
+    const PermissionCatalog& c = cat();
+    Scopes s = c.parse("{member:assignRole}");
+    EXPECT_EQ(s.count(), 1);
+    EXPECT_TRUE(contains(c.retired(), s));
+    EXPECT_EQ(c.format(s), "{member:assignRole}");
+}
+
+TEST(Catalog, BadInput) {
+    EXPECT_NE(error_of("{usage:reprot}").find("unknown permission \"usage:reprot\" | Did you mean \"usage:report\"?"),
+              std::string::npos);
+    EXPECT_NE(error_of("{Usage:Report}").find("Did you mean \"usage:report\"?"), std::string::npos);
+    EXPECT_NE(error_of("{zzzzzzzzzz:qqqqqqqqqqqq}").find("List the known permissions"), std::string::npos);
+    EXPECT_NE(error_of("usage:report").find("enclosed in braces"), std::string::npos);
+    EXPECT_NE(error_of("{usage:report").find("enclosed in braces"), std::string::npos);
+    EXPECT_NE(error_of("").find("enclosed in braces"), std::string::npos);
+    EXPECT_NE(error_of("{usage}").find("a permission is \"<resource>:<action>\""), std::string::npos);
+    EXPECT_NE(error_of("{usage:report,}").find("empty entry"), std::string::npos);
+    EXPECT_NE(error_of("{,}").find("empty entry"), std::string::npos);
+    std::string huge = "{" + std::string(10240, 'a') + ":b}";
+    std::string msg = error_of(huge);
+    EXPECT_NE(msg.find("unknown permission"), std::string::npos);
+    EXPECT_LT(msg.size(), 400u);  // the 10 KB entry is cut, not echoed
+}
+
+TEST(Catalog, LevelsAndClosure) {
+    const PermissionCatalog& c = cat();
+    EXPECT_EQ(c.closure(c.parse("{member:modify}")), c.parse("{member:describe,member:modify}"));
+    EXPECT_EQ(c.missing_dependencies(c.parse("{member:modify,usage:report}")), c.parse("{member:describe}"));
+    EXPECT_TRUE(c.missing_dependencies(c.parse("{member:modify,member:describe}")).empty());
+    Level l;
+    ASSERT_TRUE(level_from_name("appDeployment", &l));
+    EXPECT_EQ(l, Level::AppDeployment);
+    EXPECT_FALSE(level_from_name("Service", &l));
+    EXPECT_STREQ(level_name(Level::Target), "target");
+}
+
+TEST(Catalog, UserPermissionsAndValidation) {
+    PermissionCatalog c = PermissionCatalog::builtin();
+    c.add(49, "invoice:read", Level::Organization, "Billing", "Read invoices", true, false, {"billing:describe"});
+    c.add(50, "invoice:pay", Level::Organization, "Billing", "Pay invoices", false, false, {"invoice:read"});
+    c.finalize();
+    EXPECT_EQ(c.format(c.parse("{invoice:*}")), "{invoice:read,invoice:pay}");
+    EXPECT_EQ(c.format(c.closure(c.parse("{invoice:pay}"))), "{billing:describe,invoice:read,invoice:pay}");
+    PermissionCatalog copy = c;  // copies stay valid
+    EXPECT_EQ(copy.at(50)->name, "invoice:pay");
+    EXPECT_THROW(c.add(51, "invoice:read", Level::Organization, "", "", true, false, {}), Error);  // duplicate name
+    EXPECT_THROW(c.add(50, "invoice:void", Level::Organization, "", "", true, false, {}), Error);  // bit taken
+    EXPECT_THROW(c.add(256, "invoice:void", Level::Organization, "", "", true, false, {}), Error);
+    EXPECT_THROW(c.add(51, "invoice", Level::Organization, "", "", true, false, {}), Error);
+    EXPECT_THROW(c.add(51, "in voice:x", Level::Organization, "", "", true, false, {}), Error);
+    c.add(51, "invoice:void", Level::Organization, "", "", true, false, {"no:such"});
+    EXPECT_THROW(c.finalize(), Error);
+}
+
+// Property-style checks of the set algebra on random sets.
+TEST(ScopesAlgebra, Properties) {
+    ASSERT_GE(sodium_init(), 0);
+    for (int i = 0; i < 5000; ++i) {
+        Scopes a = random_scopes(), b = random_scopes();
+        if (i % 7 == 0) b = a;
+        if (i % 11 == 0) b = Scopes::none();
+        Scopes u = a | b, n = a & b, d = a - b;
+        ASSERT_TRUE(contains(u, a) && contains(u, b));
+        ASSERT_TRUE(contains(a, n) && contains(b, n));
+        ASSERT_FALSE(overlaps(d, b));
+        ASSERT_TRUE(contains(a, d));
+        ASSERT_EQ(d | n, a);
+        ASSERT_EQ(u.count(), a.count() + b.count() - n.count());
+        ASSERT_EQ(overlaps(a, b), !n.empty());
+        ASSERT_EQ(contains(a, b), (b - a).empty());
+        ASSERT_EQ(compare(a, b) == 0, a == b);
+        ASSERT_EQ(compare(a, b), -compare(b, a));
+        int seen = 0;
+        for (int bit = a.next(0); bit >= 0; bit = a.next(bit + 1)) {
+            ASSERT_TRUE(a.test(bit));
+            ++seen;
+        }
+        ASSERT_EQ(seen, a.count());
+    }
+    Scopes s = Scopes::none();
+    s.set(0);
+    s.set(63);
+    s.set(64);
+    s.set(255);
+    EXPECT_EQ(s.count(), 4);
+    EXPECT_EQ(s.next(1), 63);
+    EXPECT_EQ(s.next(65), 255);
+    s.clear(255);
+    EXPECT_EQ(s.next(65), -1);
+}
