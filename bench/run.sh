@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (DESIGN.md section 10): every measure is printed as a ratio against a baseline run
 # side by side in the same run, on a throwaway cluster. Not part of the test suite.
-#   bash bench/run.sh            (BENCH_SECONDS=10 per pgbench run, BENCH_TOKENS=100000)
+#   bash bench/run.sh            (BENCH_SECONDS=10 per pgbench run, BENCH_TOKENS=100000; ~4 minutes)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
@@ -43,3 +43,6 @@ echo " possible table access, SELECT first_characters ... WHERE id = \$1, as a r
 
 ht_log "in-backend verification of $TOKENS tokens"
 as_pg "$PG_BIN/psql" -X -q -d bench -v n="$TOKENS" -f "$DIR/in_backend.sql"
+
+ht_log "scopes operators: 10M evaluations against text[] and int8"
+as_pg "$PG_BIN/psql" -X -q -d bench -f "$DIR/scopes.sql"

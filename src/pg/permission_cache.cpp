@@ -22,15 +22,19 @@ extern "C" {
 
 namespace hive_tokens::pg {
 
+unsigned long g_catalog_generation = 0;
+
 namespace {
 
 std::unique_ptr<core::PermissionCatalog> g_catalog;
 bool g_stale = true;  // the callback only marks: references handed out stay valid until the next load
 Oid g_relid = InvalidOid;
-unsigned long g_generation = 0;
 
 void relcache_callback(Datum, Oid relid) {
-    if (relid == InvalidOid || relid == g_relid) g_stale = true;
+    if (relid == InvalidOid || relid == g_relid) {
+        g_stale = true;
+        ++g_catalog_generation;  // parse results cached by ? and friends are stale from now on
+    }
 }
 
 // One row of the table, as plain palloc'd data (collected inside pg_call, no C++ objects).
@@ -103,7 +107,6 @@ void read_rows(Oid relid, Row** rows_out, int* nrows_out) noexcept {
 
 }  // namespace
 
-unsigned long catalog_generation() noexcept { return g_generation; }
 
 namespace {
 void load();
@@ -151,7 +154,7 @@ void load() {
     }
     cat->finalize();
     g_catalog = std::move(cat);
-    ++g_generation;
+    ++g_catalog_generation;
 }
 }  // namespace
 

@@ -11,6 +11,7 @@ namespace hive_tokens::pg {
 const core::PermissionCatalog& current_catalog();
 
 // Increases every time the catalog is reloaded: callers caching parse results compare it.
-unsigned long catalog_generation() noexcept;
+extern unsigned long g_catalog_generation;
+inline unsigned long catalog_generation() noexcept { return g_catalog_generation; }
 
 }  // namespace hive_tokens::pg
