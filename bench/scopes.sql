@@ -31,17 +31,7 @@ BEGIN
     RETURN x = y AND y = z;
 END $$;
 
--- Best of 3 runs of a query, in milliseconds.
-CREATE FUNCTION pg_temp.best_ms(q text) RETURNS numeric LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; best numeric := 'Infinity'; r record;
-BEGIN
-    FOR run IN 1..3 LOOP
-        t0 := clock_timestamp();
-        EXECUTE q INTO r;
-        best := least(best, extract(epoch FROM clock_timestamp() - t0) * 1000);
-    END LOOP;
-    RETURN round(best, 1);
-END $$;
+\ir lib.sql
 
 -- Each query evaluates its test for 10 different permissions on every one of the 1M rows
 -- (10M evaluations), summing the results so that nothing short-circuits; the scan and the

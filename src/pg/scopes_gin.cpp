@@ -45,21 +45,8 @@ core::Scopes query_scopes(Datum query, StrategyNumber strategy) {
             return hive_tokens::pg::current_catalog().parse_entry(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
         }
         case kHasAny:
-        case kHasAll: {
-            Datum* elems;
-            bool* nulls;
-            int n;
-            deconstruct_array(DatumGetArrayTypeP(query), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-            const core::PermissionCatalog& cat = hive_tokens::pg::current_catalog();
-            core::Scopes s = core::Scopes::none();
-            for (int i = 0; i < n; ++i) {
-                if (nulls[i])
-                    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("a permission array must not contain NULL")));
-                text* t = DatumGetTextPP(elems[i]);
-                s = s | cat.parse_entry(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
-            }
-            return s;
-        }
+        case kHasAll:
+            return hive_tokens::pg::scopes_from_text_array(DatumGetArrayTypeP(query));
     }
     elog(ERROR, "hive_tokens: unknown GIN strategy %d", strategy);
     return core::Scopes::none();

@@ -52,8 +52,9 @@ core::Scopes entry_bits(FunctionCallInfo fcinfo, text* t) {
     return bits;
 }
 
-// The union of the entries of a text[] (?| and ?&): the elements, or an error for NULLs.
-core::Scopes array_bits(ArrayType* arr, bool* any_element) {
+}  // namespace
+
+core::Scopes hive_tokens::pg::scopes_from_text_array(ArrayType* arr) {
     Datum* elems;
     bool* nulls;
     int n;
@@ -66,11 +67,8 @@ core::Scopes array_bits(ArrayType* arr, bool* any_element) {
         text* t = DatumGetTextPP(elems[i]);
         s = s | cat.parse_entry(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
     }
-    *any_element = n > 0;
     return s;
 }
-
-}  // namespace
 
 // ---- I/O --------------------------------------------------------------------------------
 
@@ -136,14 +134,12 @@ HT_FUNCTION(scopes_has) {  // scopes ? text
 }
 
 HT_FUNCTION(scopes_has_any) {  // scopes ?| text[]
-    bool any;
-    core::Scopes want = array_bits(PG_GETARG_ARRAYTYPE_P(1), &any);
+    core::Scopes want = hive_tokens::pg::scopes_from_text_array(PG_GETARG_ARRAYTYPE_P(1));
     PG_RETURN_BOOL(core::overlaps(*scopes_arg(fcinfo, 0), want));
 }
 
 HT_FUNCTION(scopes_has_all) {  // scopes ?& text[]
-    bool any;
-    core::Scopes want = array_bits(PG_GETARG_ARRAYTYPE_P(1), &any);
+    core::Scopes want = hive_tokens::pg::scopes_from_text_array(PG_GETARG_ARRAYTYPE_P(1));
     PG_RETURN_BOOL(core::contains(*scopes_arg(fcinfo, 0), want));
 }
 
@@ -184,8 +180,7 @@ HT_FUNCTION(scopes_to_array) {
 }
 
 HT_FUNCTION(scopes_from_array) {
-    bool any;
-    PG_RETURN_DATUM(scopes_datum(array_bits(PG_GETARG_ARRAYTYPE_P(0), &any)));
+    PG_RETURN_DATUM(scopes_datum(hive_tokens::pg::scopes_from_text_array(PG_GETARG_ARRAYTYPE_P(0))));
 }
 
 HT_FUNCTION(scopes_permission_count) { PG_RETURN_INT32(scopes_arg(fcinfo, 0)->count()); }

@@ -3,6 +3,10 @@
 #include "../core/scopes.h"
 #include "pg_includes.h"
 
+extern "C" {
+#include "utils/array.h"
+}
+
 namespace hive_tokens::pg {
 
 inline const core::Scopes* scopes_arg(FunctionCallInfo fcinfo, int n) {
@@ -14,5 +18,9 @@ inline Datum scopes_datum(const core::Scopes& s) {
     *out = s;
     return PointerGetDatum(out);
 }
+
+// The union of the permission entries in a text[] (names or wildcards, as for ?| and ?&).
+// NULL elements are an error (22004), unknown names too (22P02).
+core::Scopes scopes_from_text_array(ArrayType* arr);
 
 }  // namespace hive_tokens::pg
