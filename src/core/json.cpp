@@ -1,0 +1,303 @@
+#include "json.h"
+
+#include "error.h"
+
+namespace hive_tokens::core::json {
+
+namespace {
+
+class Parser {
+public:
+    explicit Parser(std::string_view s) : s_(s) {}
+
+    Value document() {
+        if (s_.size() > kMaxBytes)
+            fail("the document is larger than " + std::to_string(kMaxBytes / (1024 * 1024)) + " MB");
+        Value v = value(0);
+        skip_ws();
+        if (pos_ != s_.size()) fail("unexpected text after the value");
+        return v;
+    }
+
+private:
+    std::string_view s_;
+    std::size_t pos_ = 0;
+
+    [[noreturn]] void fail(const std::string& what) const {
+        throw Error(ErrorKind::InvalidParameterValue, "invalid JSON: " + what + " at offset " + std::to_string(pos_));
+    }
+
+    void skip_ws() noexcept {
+        while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
+    }
+
+    bool literal(std::string_view word) {
+        if (s_.substr(pos_, word.size()) == word) {
+            pos_ += word.size();
+            return true;
+        }
+        return false;
+    }
+
+    Value value(std::size_t depth) {
+        if (depth >= kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+        skip_ws();
+        if (pos_ >= s_.size()) fail("unexpected end");
+        Value v;
+        char c = s_[pos_];
+        if (c == '{') {
+            v.type = Value::Type::Object;
+            ++pos_;
+            skip_ws();
+            if (pos_ < s_.size() && s_[pos_] == '}') {
+                ++pos_;
+                return v;
+            }
+            while (true) {
+                skip_ws();
+                if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a member name");
+                std::string key = string();
+                skip_ws();
+                if (pos_ >= s_.size() || s_[pos_] != ':') fail("expected ':'");
+                ++pos_;
+                v.members.emplace_back(std::move(key), value(depth + 1));
+                skip_ws();
+                if (pos_ < s_.size() && s_[pos_] == ',') {
+                    ++pos_;
+                    continue;
+                }
+                if (pos_ < s_.size() && s_[pos_] == '}') {
+                    ++pos_;
+                    return v;
+                }
+                fail("expected ',' or '}'");
+            }
+        }
+        if (c == '[') {
+            v.type = Value::Type::Array;
+            ++pos_;
+            skip_ws();
+            if (pos_ < s_.size() && s_[pos_] == ']') {
+                ++pos_;
+                return v;
+            }
+            while (true) {
+                v.items.push_back(value(depth + 1));
+                skip_ws();
+                if (pos_ < s_.size() && s_[pos_] == ',') {
+                    ++pos_;
+                    continue;
+                }
+                if (pos_ < s_.size() && s_[pos_] == ']') {
+                    ++pos_;
+                    return v;
+                }
+                fail("expected ',' or ']'");
+            }
+        }
+        if (c == '"') {
+            v.type = Value::Type::String;
+            v.text = string();
+            return v;
+        }
+        if (literal("true")) {
+            v.type = Value::Type::Bool;
+            v.boolean = true;
+            return v;
+        }
+        if (literal("false")) {
+            v.type = Value::Type::Bool;
+            return v;
+        }
+        if (literal("null")) return v;
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            std::size_t start = pos_;
+            if (s_[pos_] == '-') ++pos_;
+            auto digits = [&] {
+                std::size_t d = pos_;
+                while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
+                if (pos_ == d) fail("malformed number");
+            };
+            digits();
+            if (pos_ < s_.size() && s_[pos_] == '.') {
+                ++pos_;
+                digits();
+            }
+            if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+                ++pos_;
+                if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
+                digits();
+            }
+            v.type = Value::Type::Number;
+            v.text = std::string(s_.substr(start, pos_ - start));
+            return v;
+        }
+        fail("unexpected character");
+    }
+
+    static int hex(char c) noexcept {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+
+    unsigned read_u4() {
+        if (pos_ + 4 > s_.size()) fail("truncated \\u escape");
+        unsigned cp = 0;
+        for (int i = 0; i < 4; ++i) {
+            int h = hex(s_[pos_ + i]);
+            if (h < 0) fail("malformed \\u escape");
+            cp = cp << 4 | static_cast<unsigned>(h);
+        }
+        pos_ += 4;
+        return cp;
+    }
+
+    static void utf8(std::string* out, unsigned cp) {
+        if (cp < 0x80) {
+            out->push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+            out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+    }
+
+    std::string string() {
+        ++pos_;  // opening quote
+        std::string out;
+        while (true) {
+            if (pos_ >= s_.size()) fail("unterminated string");
+            char c = s_[pos_++];
+            if (c == '"') return out;
+            if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
+            if (c != '\\') {
+                out.push_back(c);
+                continue;
+            }
+            if (pos_ >= s_.size()) fail("unterminated string");
+            char e = s_[pos_++];
+            switch (e) {
+                case '"': out.push_back('"'); break;
+                case '\\': out.push_back('\\'); break;
+                case '/': out.push_back('/'); break;
+                case 'b': out.push_back('\b'); break;
+                case 'f': out.push_back('\f'); break;
+                case 'n': out.push_back('\n'); break;
+                case 'r': out.push_back('\r'); break;
+                case 't': out.push_back('\t'); break;
+                case 'u': {
+                    unsigned cp = read_u4();
+                    if (cp >= 0xD800 && cp <= 0xDBFF) {
+                        if (pos_ + 2 > s_.size() || s_[pos_] != '\\' || s_[pos_ + 1] != 'u') fail("unpaired surrogate");
+                        pos_ += 2;
+                        unsigned lo = read_u4();
+                        if (lo < 0xDC00 || lo > 0xDFFF) fail("unpaired surrogate");
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                        fail("unpaired surrogate");
+                    }
+                    if (cp == 0) fail("\\u0000 is not allowed");
+                    utf8(&out, cp);
+                    break;
+                }
+                default: fail("unknown escape");
+            }
+        }
+    }
+};
+
+void serialize(std::string* out, const Value& v) {
+    switch (v.type) {
+        case Value::Type::Null: *out += "null"; break;
+        case Value::Type::Bool: *out += v.boolean ? "true" : "false"; break;
+        case Value::Type::Number: *out += v.text; break;
+        case Value::Type::String: append_quoted(out, v.text); break;
+        case Value::Type::Array: {
+            *out += '[';
+            for (std::size_t i = 0; i < v.items.size(); ++i) {
+                if (i) *out += ", ";
+                serialize(out, v.items[i]);
+            }
+            *out += ']';
+            break;
+        }
+        case Value::Type::Object: {
+            *out += '{';
+            for (std::size_t i = 0; i < v.members.size(); ++i) {
+                if (i) *out += ", ";
+                append_quoted(out, v.members[i].first);
+                *out += ": ";
+                serialize(out, v.members[i].second);
+            }
+            *out += '}';
+            break;
+        }
+    }
+}
+
+}  // namespace
+
+const Value* Value::get(std::string_view key) const noexcept {
+    const Value* found = nullptr;
+    for (const auto& m : members)
+        if (m.first == key) found = &m.second;
+    return found;
+}
+
+Value parse(std::string_view text) { return Parser(text).document(); }
+
+void append_quoted(std::string* out, std::string_view s) {
+    static const char hexd[] = "0123456789abcdef";
+    out->push_back('"');
+    for (char c : s) {
+        unsigned char u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"': *out += "\\\""; break;
+            case '\\': *out += "\\\\"; break;
+            case '\n': *out += "\\n"; break;
+            case '\r': *out += "\\r"; break;
+            case '\t': *out += "\\t"; break;
+            case '\b': *out += "\\b"; break;
+            case '\f': *out += "\\f"; break;
+            default:
+                if (u < 0x20) {
+                    *out += "\\u00";
+                    out->push_back(hexd[u >> 4]);
+                    out->push_back(hexd[u & 15]);
+                } else {
+                    out->push_back(c);
+                }
+        }
+    }
+    out->push_back('"');
+}
+
+std::string to_string(const Value& v) {
+    std::string out;
+    serialize(&out, v);
+    return out;
+}
+
+const char* type_name(Value::Type t) noexcept {
+    switch (t) {
+        case Value::Type::Null: return "null";
+        case Value::Type::Bool: return "a boolean";
+        case Value::Type::Number: return "a number";
+        case Value::Type::String: return "a string";
+        case Value::Type::Array: return "an array";
+        case Value::Type::Object: return "an object";
+    }
+    return "a value";
+}
+
+}  // namespace hive_tokens::core::json

@@ -1,0 +1,40 @@
+// A small strict JSON reader (RFC 8259) for the policy engine: resource assignments and policy
+// statements arrive as jsonb text. Limits keep hostile input cheap: nesting depth and size.
+#pragma once
+#include "core_guard.h"
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hive_tokens::core::json {
+
+constexpr std::size_t kMaxDepth = 64;
+constexpr std::size_t kMaxBytes = 4 * 1024 * 1024;
+
+struct Value {
+    enum class Type { Null, Bool, Number, String, Array, Object };
+    Type type = Type::Null;
+    bool boolean = false;
+    std::string text;  // String: the decoded string; Number: its literal text
+    std::vector<Value> items;                          // Array
+    std::vector<std::pair<std::string, Value>> members;  // Object, in input order
+
+    bool is(Type t) const noexcept { return type == t; }
+    // Object member by key, or nullptr (the last one wins for duplicate keys, as in jsonb).
+    const Value* get(std::string_view key) const noexcept;
+};
+
+// Parses a whole document; throws Error(InvalidParameterValue) saying what and where is wrong.
+Value parse(std::string_view text);
+
+// Serializes (compact, members in the given order, strings escaped).
+std::string to_string(const Value& v);
+void append_quoted(std::string* out, std::string_view s);
+
+const char* type_name(Value::Type t) noexcept;
+
+}  // namespace hive_tokens::core::json
