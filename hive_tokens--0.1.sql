@@ -387,6 +387,125 @@ CREATE FUNCTION hive_tokens.labels(hive_tokens.scopes,
 COMMENT ON FUNCTION hive_tokens.labels(hive_tokens.scopes) IS 'the permissions of a set with their level, UI group and label, for display';
 
 ------------------------------------------------------------------------------------------
+-- Authorization: Hive resource names, resource assignments, policy statements, evaluation.
+------------------------------------------------------------------------------------------
+CREATE TYPE hive_tokens.hrn;
+
+CREATE FUNCTION hive_tokens.hrn_in(cstring) RETURNS hive_tokens.hrn
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.hrn_in(cstring) IS 'input function of hrn: validates a Hive resource name or pattern (22P02 naming the wrong part)';
+CREATE FUNCTION hive_tokens.hrn_out(hive_tokens.hrn) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.hrn_out(hive_tokens.hrn) IS 'output function of hrn: canonical text (lower-case UUIDs)';
+CREATE FUNCTION hive_tokens.hrn_recv(internal) RETURNS hive_tokens.hrn
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.hrn_recv(internal) IS 'binary input of hrn: its text, validated';
+CREATE FUNCTION hive_tokens.hrn_send(hive_tokens.hrn) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.hrn_send(hive_tokens.hrn) IS 'binary output of hrn: its canonical text';
+
+CREATE TYPE hive_tokens.hrn (
+    INPUT = hive_tokens.hrn_in,
+    OUTPUT = hive_tokens.hrn_out,
+    RECEIVE = hive_tokens.hrn_recv,
+    SEND = hive_tokens.hrn_send,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended,
+    CATEGORY = 'S'
+);
+COMMENT ON TYPE hive_tokens.hrn IS 'a Hive resource name or pattern, e.g. hrn:<org>:target/<id>/service/<name>';
+
+CREATE FUNCTION hive_tokens.hrn_eq(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_eq(hive_tokens.hrn, hive_tokens.hrn) IS 'a = b (same canonical text)';
+CREATE FUNCTION hive_tokens.hrn_ne(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_ne(hive_tokens.hrn, hive_tokens.hrn) IS 'a <> b';
+CREATE FUNCTION hive_tokens.hrn_lt(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_lt(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order (bytewise)';
+CREATE FUNCTION hive_tokens.hrn_le(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_le(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE FUNCTION hive_tokens.hrn_gt(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_gt(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE FUNCTION hive_tokens.hrn_ge(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_ge(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE FUNCTION hive_tokens.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn) IS 'btree support';
+CREATE FUNCTION hive_tokens.hrn_hash(hive_tokens.hrn) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_hash(hive_tokens.hrn) IS 'hash support';
+CREATE FUNCTION hive_tokens.hrn_hash_extended(hive_tokens.hrn, int8) RETURNS int8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_hash_extended(hive_tokens.hrn, int8) IS 'hash support (seeded)';
+CREATE FUNCTION hive_tokens.hrn_matches(pattern hive_tokens.hrn, resource hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hrn_covers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_matches(hive_tokens.hrn, hive_tokens.hrn) IS 'pattern @> resource: Hive''s rule (organization part * or equal; a final * segment matches the rest, any other * only itself)';
+CREATE FUNCTION hive_tokens.hrn_matched_by(resource hive_tokens.hrn, pattern hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hrn_covered_by' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_matched_by(hive_tokens.hrn, hive_tokens.hrn) IS 'resource <@ pattern';
+
+CREATE OPERATOR hive_tokens.= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_eq,
+    COMMUTATOR = OPERATOR(hive_tokens.=), NEGATOR = OPERATOR(hive_tokens.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+COMMENT ON OPERATOR hive_tokens.= (hive_tokens.hrn, hive_tokens.hrn) IS 'equal';
+CREATE OPERATOR hive_tokens.<> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_ne,
+    COMMUTATOR = OPERATOR(hive_tokens.<>), NEGATOR = OPERATOR(hive_tokens.=), RESTRICT = neqsel, JOIN = neqjoinsel);
+COMMENT ON OPERATOR hive_tokens.<> (hive_tokens.hrn, hive_tokens.hrn) IS 'not equal';
+CREATE OPERATOR hive_tokens.< (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_lt,
+    COMMUTATOR = OPERATOR(hive_tokens.>), NEGATOR = OPERATOR(hive_tokens.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+COMMENT ON OPERATOR hive_tokens.< (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE OPERATOR hive_tokens.<= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_le,
+    COMMUTATOR = OPERATOR(hive_tokens.>=), NEGATOR = OPERATOR(hive_tokens.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+COMMENT ON OPERATOR hive_tokens.<= (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE OPERATOR hive_tokens.> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_gt,
+    COMMUTATOR = OPERATOR(hive_tokens.<), NEGATOR = OPERATOR(hive_tokens.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+COMMENT ON OPERATOR hive_tokens.> (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE OPERATOR hive_tokens.>= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_ge,
+    COMMUTATOR = OPERATOR(hive_tokens.<=), NEGATOR = OPERATOR(hive_tokens.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
+COMMENT ON OPERATOR hive_tokens.>= (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE OPERATOR hive_tokens.@> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_matches,
+    COMMUTATOR = OPERATOR(hive_tokens.<@), RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.@> (hive_tokens.hrn, hive_tokens.hrn) IS 'pattern matches resource (Hive''s rule)';
+CREATE OPERATOR hive_tokens.<@ (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_matched_by,
+    COMMUTATOR = OPERATOR(hive_tokens.@>), RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.<@ (hive_tokens.hrn, hive_tokens.hrn) IS 'resource is matched by pattern';
+
+CREATE OPERATOR CLASS hive_tokens.hrn_btree_ops DEFAULT FOR TYPE hive_tokens.hrn USING btree AS
+    OPERATOR 1 hive_tokens.<, OPERATOR 2 hive_tokens.<=, OPERATOR 3 hive_tokens.=, OPERATOR 4 hive_tokens.>=,
+    OPERATOR 5 hive_tokens.>, FUNCTION 1 hive_tokens.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn);
+COMMENT ON OPERATOR CLASS hive_tokens.hrn_btree_ops USING btree IS 'btree: ORDER BY, DISTINCT, unique indexes, merge joins';
+COMMENT ON OPERATOR FAMILY hive_tokens.hrn_btree_ops USING btree IS 'btree family of hrn';
+CREATE OPERATOR CLASS hive_tokens.hrn_hash_ops DEFAULT FOR TYPE hive_tokens.hrn USING hash AS
+    OPERATOR 1 hive_tokens.=, FUNCTION 1 hive_tokens.hrn_hash(hive_tokens.hrn),
+    FUNCTION 2 hive_tokens.hrn_hash_extended(hive_tokens.hrn, int8);
+COMMENT ON OPERATOR CLASS hive_tokens.hrn_hash_ops USING hash IS 'hash: GROUP BY, hash joins and indexes';
+COMMENT ON OPERATOR FAMILY hive_tokens.hrn_hash_ops USING hash IS 'hash family of hrn';
+
+CREATE CAST (hive_tokens.hrn AS text) WITH INOUT AS ASSIGNMENT;
+COMMENT ON CAST (hive_tokens.hrn AS text) IS 'the canonical text';
+CREATE CAST (text AS hive_tokens.hrn) WITH INOUT;
+COMMENT ON CAST (text AS hive_tokens.hrn) IS 'validates a resource name';
+
+CREATE FUNCTION hive_tokens.normalize_resources(resources jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'hive_tokens_normalize_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.normalize_resources(jsonb) IS 'validates a resource assignment (Hive''s model plus our deny list) and returns it normalized; 22023 naming the JSON path otherwise';
+CREATE FUNCTION hive_tokens.intersect_resources(a jsonb, b jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'hive_tokens_intersect_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.intersect_resources(jsonb, jsonb) IS 'the resources both assignments cover (Hive''s intersection: * with X is X; deny lists united)';
+CREATE FUNCTION hive_tokens.policy_statements(scopes hive_tokens.scopes, resources jsonb, organization uuid) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'hive_tokens_policy_statements' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.policy_statements(hive_tokens.scopes, jsonb, uuid) IS 'Hive''s policy statements for permissions on assigned resources: one allow per level, * inheriting the parent, plus a deny statement for the deny list';
+CREATE FUNCTION hive_tokens.evaluate(statements jsonb, action text, organization uuid,
+    project uuid DEFAULT NULL, target uuid DEFAULT NULL, service text DEFAULT NULL,
+    app_deployment text DEFAULT NULL, resource_organization uuid DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hive_tokens_evaluate' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.evaluate(jsonb, text, uuid, uuid, uuid, text, text, uuid) IS 'Hive''s evaluator: may the statements perform action on the resource? Deny wins; unknown actions are an error';
+
+------------------------------------------------------------------------------------------
 -- Storage. Owner-only; applications use the functions and the view.
 ------------------------------------------------------------------------------------------
 CREATE TABLE hive_tokens.access_tokens (
@@ -562,13 +681,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Add them, or pass hive_tokens.depends_closure(scopes).';
     END IF;
-    resources := coalesce(resources, '{"mode": "*"}');
-    IF jsonb_typeof(resources) IS DISTINCT FROM 'object'
-       OR resources->>'mode' IS NULL OR resources->>'mode' NOT IN ('*', 'granular') THEN
-        RAISE EXCEPTION 'invalid resource assignment'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use {"mode": "*"} or Hive''s {"mode": "granular", "projects": [...]} form.';
-    END IF;
+    resources := hive_tokens.normalize_resources(coalesce(resources, '{"mode": "*"}'));
     IF expires_at IS NOT NULL AND expires_at <= now() THEN
         RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = 'invalid_parameter_value';
     END IF;

@@ -118,7 +118,13 @@ std::vector<Statement> parse_statements(const Value& v, const PermissionCatalog&
         const Value* resource = s.get("resource");
         if (resource == nullptr) bad(path, "missing \"resource\"");
         std::vector<std::string> res = string_or_array(*resource, path + ".resource", &st.resource_is_array);
-        for (const std::string& r : res) st.resources.push_back(parse_hrn(r));
+        for (std::size_t k = 0; k < res.size(); ++k) {
+            try {
+                st.resources.push_back(parse_hrn(res[k]));
+            } catch (const Error& e) {
+                bad(path + ".resource" + (st.resource_is_array ? "[" + std::to_string(k) + "]" : ""), e.what());
+            }
+        }
         out.push_back(std::move(st));
     }
     return out;
