@@ -46,3 +46,13 @@ as_pg "$PG_BIN/psql" -X -q -d bench -v n="$TOKENS" -f "$DIR/in_backend.sql"
 
 ht_log "scopes operators: 10M evaluations against text[] and int8"
 as_pg "$PG_BIN/psql" -X -q -d bench -f "$DIR/scopes.sql"
+
+ht_log "authorization: compiled check against the jsonb evaluator"
+as_pg "$PG_BIN/psql" -X -q -d bench -f "$DIR/authz.sql"
+
+ht_log "micro-benchmark: CompiledPolicy::check against the reference evaluator (Google Benchmark)"
+if cmake -S "$HT_ROOT" -B "$HT_ROOT/build" >/dev/null && cmake --build "$HT_ROOT/build" --target micro_policy >/dev/null 2>&1; then
+    "$HT_ROOT/build/micro_policy" --benchmark_min_time=1
+else
+    echo "(Google Benchmark not installed: apt-get install libbenchmark-dev)"
+fi

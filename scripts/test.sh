@@ -38,6 +38,12 @@ else
     count 0 1
 fi
 
+# 1b. Fuzz targets of the core's parsers (libFuzzer, ASan, UBSan), HT_FUZZ_SECONDS each.
+ht_log "fuzz targets (libFuzzer)"
+out=$(bash test/fuzz/run.sh "${HT_FUZZ_SECONDS:-15}" 2>&1)
+echo "$out" | tail -n 60
+count "$(echo "$out" | grep -c '^fuzz .*: ok')" "$(echo "$out" | grep -c '^fuzz .*: FAILED')"
+
 # 2. Build and install the extension.
 if ! ht_build_install; then
     count 0 1

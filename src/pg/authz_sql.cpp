@@ -152,7 +152,7 @@ namespace {
 // Statements compiled once per call site and jsonb value (and catalog generation).
 struct EvalCache {
     unsigned long generation = 0;
-    std::string json;
+    std::string raw;  // the jsonb datum's bytes: compared as is, no text conversion per call
     std::unique_ptr<core::CompiledPolicy> policy;
 };
 
@@ -172,12 +172,14 @@ const core::CompiledPolicy& compiled_statements(FunctionCallInfo fcinfo, Jsonb* 
         MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, cb);
         fcinfo->flinfo->fn_extra = cache;
     }
-    std::string text = jsonb_text(jb);
+    const char* bytes = reinterpret_cast<const char*>(jb);
+    const std::size_t len = VARSIZE(jb);
     const core::PermissionCatalog& cat = current_catalog();
-    if (!cache->policy || cache->generation != hive_tokens::pg::catalog_generation() || cache->json != text) {
+    if (!cache->policy || cache->generation != hive_tokens::pg::catalog_generation() || cache->raw.size() != len ||
+        memcmp(cache->raw.data(), bytes, len) != 0) {
         cache->policy.reset();
-        cache->policy = std::make_unique<core::CompiledPolicy>(core::parse_statements(text, cat), cat);
-        cache->json = std::move(text);
+        cache->policy = std::make_unique<core::CompiledPolicy>(core::parse_statements(jsonb_text(jb), cat), cat);
+        cache->raw.assign(bytes, len);
         cache->generation = hive_tokens::pg::catalog_generation();
     }
     return *cache->policy;
