@@ -85,26 +85,9 @@ NameSet names(const Value& obj, const std::string& path, const char* list_key, c
     return s;
 }
 
-Value str(const std::string& s) {
-    Value v;
-    v.type = T::String;
-    v.text = s;
-    return v;
-}
-
-Value obj(std::vector<std::pair<std::string, Value>> members) {
-    Value v;
-    v.type = T::Object;
-    v.members = std::move(members);
-    return v;
-}
-
-Value arr(std::vector<Value> items) {
-    Value v;
-    v.type = T::Array;
-    v.items = std::move(items);
-    return v;
-}
+Value str(const std::string& s) { return json::string_value(s); }
+Value obj(std::vector<std::pair<std::string, Value>> members) { return json::object_value(std::move(members)); }
+Value arr(std::vector<Value> items) { return json::array_value(std::move(items)); }
 
 Value names_json(const NameSet& s, const char* list_key, const char* tag, const char* name_key) {
     if (s.all) return obj({{"mode", str("*")}});

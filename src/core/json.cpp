@@ -256,6 +256,27 @@ const Value* Value::get(std::string_view key) const noexcept {
 
 Value parse(std::string_view text) { return Parser(text).document(); }
 
+Value string_value(std::string s) {
+    Value v;
+    v.type = Value::Type::String;
+    v.text = std::move(s);
+    return v;
+}
+
+Value array_value(std::vector<Value> items) {
+    Value v;
+    v.type = Value::Type::Array;
+    v.items = std::move(items);
+    return v;
+}
+
+Value object_value(std::vector<std::pair<std::string, Value>> members) {
+    Value v;
+    v.type = Value::Type::Object;
+    v.members = std::move(members);
+    return v;
+}
+
 void append_quoted(std::string* out, std::string_view s) {
     static const char hexd[] = "0123456789abcdef";
     out->push_back('"');

@@ -31,6 +31,11 @@ struct Value {
 // Parses a whole document; throws Error(InvalidParameterValue) saying what and where is wrong.
 Value parse(std::string_view text);
 
+// Builders.
+Value string_value(std::string s);
+Value array_value(std::vector<Value> items);
+Value object_value(std::vector<std::pair<std::string, Value>> members);
+
 // Serializes (compact, members in the given order, strings escaped).
 std::string to_string(const Value& v);
 void append_quoted(std::string* out, std::string_view s);

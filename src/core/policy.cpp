@@ -18,12 +18,7 @@ using T = Value::Type;
                 "Statements are a JSON array of {\"effect\": \"allow\"|\"deny\", \"action\": ..., \"resource\": ...}.");
 }
 
-Value str(const std::string& s) {
-    Value v;
-    v.type = T::String;
-    v.text = s;
-    return v;
-}
+Value str(const std::string& s) { return json::string_value(s); }
 
 // Hive's isActionMatch.
 bool action_match(const std::string& pattern, const std::string& action) {
@@ -75,10 +70,9 @@ std::vector<std::string> string_or_array(const Value& v, const std::string& path
 
 Value string_or_array_json(const std::vector<std::string>& items, bool as_array) {
     if (!as_array && items.size() == 1) return str(items[0]);
-    Value a;
-    a.type = T::Array;
-    for (const std::string& s : items) a.items.push_back(str(s));
-    return a;
+    std::vector<Value> values;
+    for (const std::string& s : items) values.push_back(str(s));
+    return json::array_value(std::move(values));
 }
 
 Hrn make_hrn(const Uuid& org, std::string path) {
