@@ -721,6 +721,181 @@ REVOKE ALL ON FUNCTION hive_tokens.revoke(uuid) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.revoke(uuid) IS 'deletes a token at once (hard delete, seen by the next verify in every session); true if it existed; EXECUTE must be granted';
 
 ------------------------------------------------------------------------------------------
+-- The transaction principal, checks, and row-level security.
+------------------------------------------------------------------------------------------
+CREATE FUNCTION hive_tokens.authenticate(token text) RETURNS uuid
+    AS 'MODULE_PATHNAME', 'hive_tokens_authenticate' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens.authenticate(text) IS 'verifies a token and makes it the principal of this transaction (until COMMIT or ROLLBACK); returns its id; 28000 if it is not a live token';
+
+CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.scopes,
+    resources jsonb DEFAULT '{"mode": "*"}') RETURNS void
+    AS 'MODULE_PATHNAME', 'hive_tokens_act_as_member' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) IS 'makes a logged-in member (permissions on assigned resources) the principal of this transaction; for the application''s trusted role only (GRANT EXECUTE explicitly)';
+
+CREATE FUNCTION hive_tokens.current_token_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'hive_tokens_current_token_id' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.current_token_id() IS 'the id of the token that is this transaction''s principal, or NULL';
+CREATE FUNCTION hive_tokens.current_organization_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'hive_tokens_current_organization_id' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.current_organization_id() IS 'the organization of this transaction''s principal, or NULL';
+CREATE FUNCTION hive_tokens.current_scopes() RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'hive_tokens_current_scopes' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.current_scopes() IS 'the permissions of this transaction''s principal, or NULL';
+CREATE FUNCTION hive_tokens.current_principal_kind() RETURNS text
+    AS 'MODULE_PATHNAME', 'hive_tokens_current_principal_kind' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.current_principal_kind() IS 'token, member, or NULL when the transaction has no principal';
+
+CREATE FUNCTION hive_tokens.can(action text, organization uuid, project uuid DEFAULT NULL, target uuid DEFAULT NULL,
+    service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hive_tokens_can' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.can(text, uuid, uuid, uuid, text, text) IS 'may this transaction''s principal perform action on the resource? false without a principal, for another organization or when an id the action needs is NULL; unknown actions are an error';
+CREATE FUNCTION hive_tokens.assert_can(action text, organization uuid, project uuid DEFAULT NULL, target uuid DEFAULT NULL,
+    service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS void
+    AS 'MODULE_PATHNAME', 'hive_tokens_assert_can' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.assert_can(text, uuid, uuid, uuid, text, text) IS 'raises 42501 with Hive''s message (Missing permission for performing ''<action>'' on resource) unless can()';
+
+CREATE FUNCTION hive_tokens.organization_wide(action text) RETURNS uuid
+    AS 'MODULE_PATHNAME', 'hive_tokens_organization_wide' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.organization_wide(text) IS 'RLS helper: the principal''s organization if it may perform action on all of it, else NULL';
+CREATE FUNCTION hive_tokens.allowed_projects(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_allowed_projects' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.allowed_projects(text) IS 'RLS helper: the projects on which the principal may perform action as a whole (empty when organization-wide or none)';
+CREATE FUNCTION hive_tokens.allowed_targets(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_allowed_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.allowed_targets(text) IS 'RLS helper: the targets granted individually for action (target level and below)';
+CREATE FUNCTION hive_tokens.row_check_targets(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_row_check_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.row_check_targets(text) IS 'RLS helper: targets where access depends on the service or app name, so each row needs can()';
+CREATE FUNCTION hive_tokens.denied_projects(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_denied_projects' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.denied_projects(text) IS 'RLS helper: projects the principal''s grant denies (for actions on a project or below)';
+CREATE FUNCTION hive_tokens.denied_targets(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_denied_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.denied_targets(text) IS 'RLS helper: targets the principal''s grant denies (for actions on a target or below)';
+
+-- The policy condition protect() writes for one action (docs/rls.md explains it).
+CREATE FUNCTION hive_tokens.policy_expression(action text, organization_column name,
+    project_column name DEFAULT NULL, target_column name DEFAULT NULL, name_column name DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lvl text;
+    o text := quote_ident(organization_column);
+    p text := quote_ident(project_column);
+    t text := quote_ident(target_column);
+    a text := quote_literal(action);
+    e text;
+BEGIN
+    SELECT pm.level INTO lvl FROM hive_tokens.permissions AS pm WHERE pm.name = action;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown action %', quote_literal(left(action, 64)) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF organization_column IS NULL THEN
+        RAISE EXCEPTION 'an organization column is required' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF lvl = 'organization' THEN
+        RETURN format('%s = (SELECT hive_tokens.organization_wide(%s))', o, a);
+    END IF;
+    IF project_column IS NULL THEN
+        RAISE EXCEPTION 'the action % is checked on a project: give the project column', quote_literal(action)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF lvl <> 'project' AND target_column IS NULL THEN
+        RAISE EXCEPTION 'the action % is checked on a target: give the target column', quote_literal(action)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    e := format('%1$s = (SELECT hive_tokens.current_organization_id()) AND (%1$s = (SELECT hive_tokens.organization_wide(%3$s)) OR %2$s = ANY ((SELECT hive_tokens.allowed_projects(%3$s))::uuid[])', o, p, a);
+    IF target_column IS NOT NULL THEN
+        e := e || format(' OR %1$s = ANY ((SELECT hive_tokens.allowed_targets(%2$s))::uuid[]) OR %1$s = ANY ((SELECT hive_tokens.row_check_targets(%2$s))::uuid[])', t, a);
+    END IF;
+    e := e || ')';
+    IF target_column IS NOT NULL THEN
+        e := e || format(' AND (NOT %1$s = ANY ((SELECT hive_tokens.row_check_targets(%2$s))::uuid[]) OR hive_tokens.can(%2$s, %3$s, %4$s, %1$s, %5$s, %6$s))',
+                         t, a, o, p,
+                         CASE WHEN lvl = 'service' AND name_column IS NOT NULL THEN quote_ident(name_column) ELSE 'NULL' END,
+                         CASE WHEN lvl = 'appDeployment' AND name_column IS NOT NULL THEN quote_ident(name_column) ELSE 'NULL' END);
+    END IF;
+    e := e || format(' AND NOT %s = ANY ((SELECT hive_tokens.denied_projects(%s))::uuid[])', p, a);
+    IF target_column IS NOT NULL THEN
+        e := e || format(' AND NOT %s = ANY ((SELECT hive_tokens.denied_targets(%s))::uuid[])', t, a);
+    END IF;
+    RETURN e;
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens.policy_expression(text, name, name, name, name) IS 'the row-level-security condition protect() uses for an action on a table with these columns (sargable: indexes on the id columns apply)';
+
+CREATE FUNCTION hive_tokens.protect(tbl regclass, read_action text, write_action text,
+    organization_column name DEFAULT 'organization_id', project_column name DEFAULT NULL,
+    target_column name DEFAULT NULL, name_column name DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    col name;
+    want text;
+    have record;
+    r text;
+    w text;
+    pol name;
+BEGIN
+    IF tbl IS NULL OR read_action IS NULL OR write_action IS NULL THEN
+        RAISE EXCEPTION 'table, read_action and write_action must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOR col, want IN VALUES (organization_column, 'uuid'), (project_column, 'uuid'), (target_column, 'uuid'), (name_column, 'text') LOOP
+        CONTINUE WHEN col IS NULL;
+        SELECT a.atttypid::regtype::text AS typ, a.attnotnull AS notnull INTO have
+          FROM pg_attribute AS a WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'column % does not exist in %', quote_ident(col), tbl USING ERRCODE = 'undefined_column';
+        END IF;
+        IF have.typ <> want THEN
+            RAISE EXCEPTION 'column % of % must be of type %, not %', quote_ident(col), tbl, want, have.typ
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+        IF NOT have.notnull THEN
+            RAISE EXCEPTION 'column % of % must be NOT NULL', quote_ident(col), tbl
+                USING ERRCODE = 'invalid_table_definition',
+                      HINT = 'A protected row must name its organization, project and target; see docs/rls.md.';
+        END IF;
+    END LOOP;
+    r := hive_tokens.policy_expression(read_action, organization_column, project_column, target_column, name_column);
+    w := hive_tokens.policy_expression(write_action, organization_column, project_column, target_column, name_column);
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+    FOR pol IN SELECT polname FROM pg_policy
+                WHERE polrelid = tbl AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
+        EXECUTE format('DROP POLICY %I ON %s', pol, tbl);
+    END LOOP;
+    EXECUTE format('CREATE POLICY hive_tokens_select ON %s FOR SELECT USING (%s)', tbl, r);
+    EXECUTE format('CREATE POLICY hive_tokens_insert ON %s FOR INSERT WITH CHECK (%s)', tbl, w);
+    EXECUTE format('CREATE POLICY hive_tokens_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', tbl, w, w);
+    EXECUTE format('CREATE POLICY hive_tokens_delete ON %s FOR DELETE USING (%s)', tbl, w);
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens.protect(regclass, text, text, name, name, name, name) IS 'enables and forces row-level security on a table and (re)creates policies hive_tokens_select/insert/update/delete: reads need read_action, writes write_action, checked on the row''s organization, project, target and service or app name';
+
+CREATE FUNCTION hive_tokens.unprotect(tbl regclass) RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    pol name;
+BEGIN
+    FOR pol IN SELECT polname FROM pg_policy
+                WHERE polrelid = tbl AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
+        EXECUTE format('DROP POLICY %I ON %s', pol, tbl);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', tbl);
+    EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens.unprotect(regclass) IS 'undoes protect(): drops its four policies and disables row-level security on the table';
+
+------------------------------------------------------------------------------------------
 -- Boundary self-test (used by the regression suite).
 ------------------------------------------------------------------------------------------
 CREATE FUNCTION hive_tokens._guard_selftest(what text) RETURNS bigint

@@ -10,6 +10,7 @@
 #include "../core/token_codec.h"
 #include "guard.h"
 #include "keyring_loader.h"
+#include "token_store.h"
 
 extern "C" {
 #include "access/genam.h"
@@ -21,6 +22,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/jsonb.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -42,6 +44,7 @@ constexpr const char* kSchema = "hive_tokens";
 struct TableInfo {
     Oid relid;
     AttrNumber id, hash, key_id, expires_at;
+    AttrNumber organization_id, kind, project_id, scopes, resources;  // access_tokens only
 };
 struct Catalog {
     bool valid;
@@ -104,7 +107,13 @@ void describe_table(const char* relname, TableInfo* info) {
     info->id = attnum(desc, "id");
     info->hash = attnum(desc, "hash");
     info->key_id = attnum(desc, "key_id");
-    info->expires_at = strcmp(relname, "access_tokens") == 0 ? attnum(desc, "expires_at") : InvalidAttrNumber;
+    bool tokens = strcmp(relname, "access_tokens") == 0;
+    info->expires_at = tokens ? attnum(desc, "expires_at") : InvalidAttrNumber;
+    info->organization_id = tokens ? attnum(desc, "organization_id") : InvalidAttrNumber;
+    info->kind = tokens ? attnum(desc, "kind") : InvalidAttrNumber;
+    info->project_id = tokens ? attnum(desc, "project_id") : InvalidAttrNumber;
+    info->scopes = tokens ? attnum(desc, "scopes") : InvalidAttrNumber;
+    info->resources = tokens ? attnum(desc, "resources") : InvalidAttrNumber;
     table_close(rel, NoLock);
 }
 
@@ -197,7 +206,7 @@ Reason compare_hash(const core::Keyring& ring, const char* s, std::size_t len, D
 constexpr int kStackColumns = 32;
 
 bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core::Keyring& ring, const char* s,
-           std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record, Reason* reason) {
+           std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record, hive_tokens::pg::TokenRow* row, Reason* reason) {
     Relation rel = table_open(info.relid, AccessShareLock);
     TupleDesc desc = RelationGetDescr(rel);
     Datum stack_values[kStackColumns];
@@ -226,6 +235,16 @@ bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core
             }
             *record = heap_form_tuple(shape.desc, out, out_nulls);
         }
+        if (*reason == Reason::Ok && row != nullptr) {
+            memcpy(row->id.b, id->data, 16);
+            memcpy(row->organization.b, DatumGetUUIDP(values[info.organization_id - 1])->data, 16);
+            row->has_project = !nulls[info.project_id - 1];
+            if (row->has_project) memcpy(row->project.b, DatumGetUUIDP(values[info.project_id - 1])->data, 16);
+            strlcpy(row->kind, TextDatumGetCString(values[info.kind - 1]), sizeof row->kind);
+            memcpy(&row->scopes, DatumGetPointer(values[info.scopes - 1]), sizeof row->scopes);
+            Jsonb* jb = DatumGetJsonbP(values[info.resources - 1]);
+            row->resources_json = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+        }
     }
     systable_endscan(scan);
     table_close(rel, NoLock);
@@ -234,7 +253,8 @@ bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core
 
 // Looks the token up. When `fcinfo` is given (verify) and the token is live, *record receives
 // the result row built from the stored row.
-Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record) {
+Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record,
+                   hive_tokens::pg::TokenRow* row = nullptr) {
     core::ParsedToken pt;
     core::ParseResult pr = core::parse_token(s, len, &pt);
     if (!pr.ok()) return pr.status == core::ParseStatus::BadChecksum ? Reason::Checksum : Reason::Malformed;
@@ -246,7 +266,7 @@ Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo, Heap
     const Catalog& cat = catalog();
     Snapshot snap = verification_snapshot();
     Reason reason = Reason::Unknown;
-    if (probe(cat.tokens, &id, snap, ring, s, len, fcinfo, record, &reason)) {
+    if (probe(cat.tokens, &id, snap, ring, s, len, fcinfo, record, row, &reason)) {
         // Without the key nobody can tell a real token from a forged one for the same id: say
         // "key_unavailable" only to roles that may read the table anyway, "unknown" to everybody
         // else (no oracle for which ids exist). Operators see such tokens in key_usage().
@@ -259,12 +279,17 @@ Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo, Heap
     // A revoked token leaves a tombstone (id, hash): only the holder of the real secret
     // learns that it was revoked; anyone else gets "unknown".
     Reason tomb = Reason::Unknown;
-    if (probe(cat.revoked, &id, snap, ring, s, len, nullptr, nullptr, &tomb) && tomb == Reason::Ok)
+    if (probe(cat.revoked, &id, snap, ring, s, len, nullptr, nullptr, nullptr, &tomb) && tomb == Reason::Ok)
         return Reason::Revoked;
     return Reason::Unknown;
 }
 
 }  // namespace
+
+const char* hive_tokens::pg::lookup_token(const char* s, std::size_t len, TokenRow* row) {
+    Reason r = check_token(s, len, nullptr, nullptr, row);
+    return r == Reason::Ok ? nullptr : reason_text(r);
+}
 
 HT_FUNCTION(hive_tokens_verify) {
     text* t = PG_GETARG_TEXT_PP(0);

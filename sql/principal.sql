@@ -1,0 +1,167 @@
+-- The transaction principal: authenticate(), act_as_member(), the accessors, can(), assert_can(),
+-- the RLS helpers, and every principal transition.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hive_tokens;
+DROP ROLE IF EXISTS regress_ht_app;
+DROP ROLE IF EXISTS regress_ht_nobody;
+RESET client_min_messages;
+CREATE ROLE regress_ht_app;
+CREATE ROLE regress_ht_nobody;
+\set o '00000000-0000-4000-8000-0000000000a1'
+\set p1 '00000000-0000-4000-8000-0000000000b1'
+\set p2 '00000000-0000-4000-8000-0000000000b2'
+\set t1 '00000000-0000-4000-8000-0000000000c1'
+\set t2 '00000000-0000-4000-8000-0000000000c2'
+SELECT token_id AS ci_id, token AS ci FROM hive_tokens.issue(:'o', 'CI products', '{project:describe,schemaVersion:publish}',
+    resources => format('{"mode": "granular", "projects": [{"type": "project", "id": "%s", "targets": {"mode": "granular", "targets": [
+        {"type": "target", "id": "%s", "services": {"mode": "granular", "services": [{"type": "service", "serviceName": "products"}]},
+         "appDeployments": {"mode": "granular", "appDeployments": []}}]}}]}', :'p1', :'t1')::jsonb) \gset
+SELECT token_id AS usage_id, token AS usage FROM hive_tokens.issue(:'o', 'usage', '{usage:report}') \gset
+
+-- No principal: accessors are NULL, every check is false.
+SELECT hive_tokens.current_token_id(), hive_tokens.current_organization_id(), hive_tokens.current_scopes(),
+       hive_tokens.current_principal_kind(), hive_tokens.can('project:describe', :'o', :'p1') AS can;
+SELECT hive_tokens.assert_can('project:describe', :'o', :'p1');
+\echo :LAST_ERROR_SQLSTATE
+
+-- authenticate() sets the principal until the end of the transaction.
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') = :'ci_id' AS authenticated;
+SELECT hive_tokens.current_token_id() = :'ci_id' AS token_id, hive_tokens.current_organization_id() AS organization,
+       hive_tokens.current_scopes() AS scopes, hive_tokens.current_principal_kind() AS kind;
+SELECT hive_tokens.can('project:describe', :'o', :'p1') AS describe_p1,
+       hive_tokens.can('project:describe', :'o', :'p2') AS describe_p2,
+       hive_tokens.can('schemaVersion:publish', :'o', :'p1', :'t1', 'products') AS publish_products,
+       hive_tokens.can('schemaVersion:publish', :'o', :'p1', :'t1', 'reviews') AS publish_reviews,
+       hive_tokens.can('schemaVersion:publish', :'o', :'p1', :'t2', 'products') AS publish_other_target,
+       hive_tokens.can('schemaVersion:publish', :'o', :'p1', :'t1') AS publish_no_service,
+       hive_tokens.can('usage:report', :'o', :'p1', :'t1') AS not_in_scopes,
+       hive_tokens.can('project:describe', '00000000-0000-4000-8000-0000000000a2', :'p1') AS other_organization,
+       hive_tokens.can('project:describe', :'o') AS missing_project;
+SELECT hive_tokens.assert_can('schemaVersion:publish', :'o', :'p1', :'t1', 'products') AS allowed;
+SELECT hive_tokens.assert_can('schemaVersion:publish', :'o', :'p1', :'t1', 'reviews');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- the RLS helpers for this grant
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS authenticated;
+SELECT a AS action, hive_tokens.organization_wide(a) AS organization_wide, hive_tokens.allowed_projects(a) AS projects,
+       hive_tokens.allowed_targets(a) AS targets, hive_tokens.row_check_targets(a) AS row_check,
+       hive_tokens.denied_projects(a) AS denied
+  FROM unnest(ARRAY['project:describe', 'schemaVersion:publish', 'usage:report']) AS a;
+COMMIT;
+-- after COMMIT there is no principal
+SELECT hive_tokens.current_token_id() IS NULL AS cleared_by_commit;
+-- in autocommit, each statement is its own transaction
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS authenticated;
+SELECT hive_tokens.current_token_id() IS NULL AS gone_next_statement;
+-- after ROLLBACK and after an error
+BEGIN;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS authenticated;
+ROLLBACK;
+SELECT hive_tokens.current_token_id() IS NULL AS cleared_by_rollback;
+BEGIN;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS authenticated;
+SELECT 1 / 0;
+ROLLBACK;
+SELECT hive_tokens.current_token_id() IS NULL AS cleared_by_error;
+
+-- Savepoints: a principal set inside a rolled-back subtransaction is undone; one set inside a
+-- released subtransaction stays.
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS outer_ci;
+SAVEPOINT s1;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS inner_usage;
+SELECT hive_tokens.current_token_id() = :'usage_id' AS usage_now;
+ROLLBACK TO SAVEPOINT s1;
+SELECT hive_tokens.current_token_id() = :'ci_id' AS ci_again;
+SAVEPOINT s2;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS inner_usage;
+RELEASE SAVEPOINT s2;
+SELECT hive_tokens.current_token_id() = :'usage_id' AS usage_kept;
+COMMIT;
+BEGIN;
+SAVEPOINT a;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS in_a;
+SAVEPOINT b;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS in_b;
+RELEASE SAVEPOINT b;
+ROLLBACK TO SAVEPOINT a;
+SELECT hive_tokens.current_token_id() IS NULL AS none_after_outer_rollback;
+COMMIT;
+-- an exception block is a subtransaction: kept when the block succeeds, undone when it fails
+SELECT set_config('regress.usage_token', :'usage', false) IS NOT NULL AS stashed;
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+DO $$
+BEGIN
+    PERFORM hive_tokens.authenticate(current_setting('regress.usage_token'));
+EXCEPTION WHEN OTHERS THEN
+    NULL;
+END $$;
+SELECT hive_tokens.current_token_id() = :'usage_id' AS usage_after_good_block;
+COMMIT;
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+DO $$
+BEGIN
+    PERFORM hive_tokens.authenticate(current_setting('regress.usage_token'));
+    RAISE EXCEPTION 'rolled back';
+EXCEPTION WHEN OTHERS THEN
+    NULL;
+END $$;
+SELECT hive_tokens.current_token_id() = :'ci_id' AS ci_after_failed_block;
+COMMIT;
+RESET regress.usage_token;
+
+-- Prepared statements read the principal of the transaction that executes them.
+PREPARE whoami AS SELECT hive_tokens.current_token_id() = $1 AS is_expected, hive_tokens.current_token_id() IS NULL AS is_null;
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+EXECUTE whoami(:'ci_id');
+COMMIT;
+EXECUTE whoami(:'ci_id');
+BEGIN;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS usage;
+EXECUTE whoami(:'usage_id');
+COMMIT;
+DEALLOCATE whoami;
+
+-- The principal cannot be forged: no setting holds it, and no hive_tokens.* setting can exist.
+SET hive_tokens.principal = 'anything';
+SELECT set_config('hive_tokens.token_id', :'ci_id', false);
+SELECT hive_tokens.current_token_id() IS NULL AS still_none;
+-- a bad token is 28000 and the message never contains the token
+SELECT hive_tokens.authenticate(overlay(:'ci' placing CASE WHEN substr(:'ci', 40, 1) = 'a' THEN 'b' ELSE 'a' END from 40 for 1));
+\echo :LAST_ERROR_SQLSTATE
+SELECT hive_tokens.authenticate('not a token');
+SELECT hive_tokens.authenticate(pg_temp_token) FROM (SELECT 'hvo2_0RvkJYM4rjNJgJRlNVHlWT1QDryPL3GCsnU3A8fCaTDFXkowZTeYR1ekL5HqNKDeh19rfeQ' AS pg_temp_token) AS x;
+SELECT hive_tokens.revoke(:'usage_id') AS revoked;
+SELECT hive_tokens.authenticate(:'usage');
+-- unknown actions are an error, not false
+SELECT hive_tokens.can('project:describ', :'o', :'p1');
+\echo :LAST_ERROR_SQLSTATE
+
+-- act_as_member: for the trusted application role only.
+SET ROLE regress_ht_nobody;
+SELECT hive_tokens.act_as_member(:'o', '{project:describe}');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) TO regress_ht_app;
+SET ROLE regress_ht_app;
+BEGIN;
+SELECT hive_tokens.act_as_member(:'o', '{project:describe,usage:report}',
+    format('{"mode": "granular", "projects": [{"type": "project", "id": "%s", "targets": {"mode": "*"}}], "deny": [{"type": "target", "id": "%s"}]}', :'p2', :'t2')::jsonb);
+SELECT hive_tokens.current_principal_kind() AS kind, hive_tokens.current_token_id() AS token_id,
+       hive_tokens.current_organization_id() AS organization,
+       hive_tokens.can('project:describe', :'o', :'p2') AS describe_p2,
+       hive_tokens.can('project:describe', :'o', :'p1') AS describe_p1,
+       hive_tokens.can('usage:report', :'o', :'p2', :'t1') AS usage_p2_t1,
+       hive_tokens.can('usage:report', :'o', :'p2', :'t2') AS usage_denied_target;
+COMMIT;
+SELECT hive_tokens.act_as_member(:'o', '{project:describe}', '{"mode": "some"}');
+SELECT hive_tokens.act_as_member(NULL, '{project:describe}');
+RESET ROLE;
+DROP OWNED BY regress_ht_app;
+DROP ROLE regress_ht_app;
+DROP ROLE regress_ht_nobody;

@@ -1,0 +1,209 @@
+-- Row-level security on a model of Hive's tables, protected with protect(): each principal sees
+-- and writes exactly its rows; the security properties an unprivileged role depends on.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hive_tokens;
+DROP SCHEMA IF EXISTS hive CASCADE;
+DROP ROLE IF EXISTS regress_ht_app;
+DROP ROLE IF EXISTS regress_ht_nobody;
+\i sql/include/hive_model.sql
+RESET client_min_messages;
+CREATE ROLE regress_ht_app;
+CREATE ROLE regress_ht_nobody;
+GRANT USAGE ON SCHEMA hive TO regress_ht_app, regress_ht_nobody;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA hive TO regress_ht_app, regress_ht_nobody;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA hive TO regress_ht_app, regress_ht_nobody;
+GRANT EXECUTE ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) TO regress_ht_app;
+\set o '00000000-0000-4000-8000-0000000000a1'
+\set p1 '00000000-0000-4000-8000-0000000000b1'
+\set p2 '00000000-0000-4000-8000-0000000000b2'
+\set t1 '00000000-0000-4000-8000-0000000000c1'
+\set t2 '00000000-0000-4000-8000-0000000000c2'
+\set t3 '00000000-0000-4000-8000-0000000000c3'
+
+-- protect() is idempotent, sets FORCE, and creates four named policies.
+SELECT hive_tokens.protect('hive.usage_records', 'project:describe', 'usage:report',
+                           project_column => 'project_id', target_column => 'target_id');
+SELECT relname, relrowsecurity, relforcerowsecurity,
+       (SELECT array_agg(polname ORDER BY polname) FROM pg_policy WHERE polrelid = c.oid) AS policies
+  FROM pg_class AS c WHERE relnamespace = 'hive'::regnamespace AND relkind = 'r' ORDER BY relname;
+
+-- Tokens: a CI token that may publish only service "products" of target 1; a usage-reporting
+-- token for the whole organization; a project token.
+SELECT token AS ci FROM hive_tokens.issue(:'o', 'CI products', '{project:describe,schemaVersion:publish}',
+    resources => format('{"mode": "granular", "projects": [{"type": "project", "id": "%s", "targets": {"mode": "granular", "targets": [
+        {"type": "target", "id": "%s", "services": {"mode": "granular", "services": [{"type": "service", "serviceName": "products"}]},
+         "appDeployments": {"mode": "granular", "appDeployments": []}}]}}]}', :'p1', :'t1')::jsonb) \gset
+SELECT token AS usage FROM hive_tokens.issue(:'o', 'usage reporting', '{usage:report}') \gset
+SELECT token AS proj FROM hive_tokens.issue(:'o', 'project two', '{project:describe,usage:report}', kind => 'project', project => :'p2') \gset
+
+SET ROLE regress_ht_app;
+-- No principal: nothing at all.
+SELECT (SELECT count(*) FROM hive.organizations) AS orgs, (SELECT count(*) FROM hive.projects) AS projects,
+       (SELECT count(*) FROM hive.schema_versions) AS versions, (SELECT count(*) FROM hive.usage_records) AS usage;
+INSERT INTO hive.usage_records (organization_id, project_id, target_id, operation, count) VALUES (:'o', :'p1', :'t1', 'x', 1);
+\echo :LAST_ERROR_SQLSTATE
+
+-- The CI token: reads project 1 only, publishes only products on target 1.
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+SELECT name FROM hive.projects ORDER BY name;
+SELECT t.name AS target, v.service_name FROM hive.schema_versions AS v JOIN hive.targets AS t ON t.id = v.target_id ORDER BY 1, 2;
+SELECT count(*) AS usage_rows FROM hive.usage_records;
+INSERT INTO hive.schema_versions (organization_id, project_id, target_id, service_name, sdl)
+    VALUES (:'o', :'p1', :'t1', 'products', 'type Query { v2: Int }') RETURNING service_name;
+SAVEPOINT s;
+INSERT INTO hive.schema_versions (organization_id, project_id, target_id, service_name, sdl)
+    VALUES (:'o', :'p1', :'t1', 'reviews', 'type Query { x: Int }');
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO hive.schema_versions (organization_id, project_id, target_id, service_name, sdl)
+    VALUES (:'o', :'p1', :'t2', 'products', 'type Query { x: Int }');
+ROLLBACK TO SAVEPOINT s;
+UPDATE hive.schema_versions SET sdl = 'changed' WHERE service_name = 'reviews';
+UPDATE hive.schema_versions SET sdl = sdl WHERE service_name = 'products' AND target_id = :'t1';
+-- moving a row out of reach is refused by WITH CHECK
+UPDATE hive.schema_versions SET service_name = 'reviews' WHERE service_name = 'products' AND target_id = :'t1';
+ROLLBACK;
+
+-- The usage token: writes usage anywhere in its organization, reads nothing (no project:describe).
+BEGIN;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS usage;
+INSERT INTO hive.usage_records (organization_id, project_id, target_id, operation, count)
+    VALUES (:'o', :'p1', :'t1', 'query Q', 1), (:'o', :'p2', :'t3', 'query Q', 1);
+SELECT count(*) AS readable_usage FROM hive.usage_records;
+INSERT INTO hive.usage_records (organization_id, project_id, target_id, operation, count)
+    VALUES ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000b3', '00000000-0000-4000-8000-0000000000c4', 'query Q', 1);
+ROLLBACK;
+
+-- The project token: forced to its project, whatever its stored assignment says.
+BEGIN;
+SELECT hive_tokens.authenticate(:'proj') IS NOT NULL AS project_token;
+SELECT name FROM hive.projects ORDER BY name;
+SELECT count(*) AS usage_rows FROM hive.usage_records;
+ROLLBACK;
+
+-- A member principal: project 2 only, and everything but target 3 (a deny).
+BEGIN;
+SELECT hive_tokens.act_as_member(:'o', '{organization:describe,project:describe}',
+    format('{"mode": "*", "deny": [{"type": "project", "id": "%s"}]}', :'p1')::jsonb);
+SELECT slug FROM hive.organizations;
+SELECT name FROM hive.projects ORDER BY name;
+SELECT count(*) AS versions FROM hive.schema_versions;
+ROLLBACK;
+
+-- Every row is visible exactly when can() says so: a probe table holding every combination of
+-- organization, project, target and name, protected for actions of each level, compared for
+-- several principals against can() asked row by row (as the superuser, who bypasses RLS).
+RESET ROLE;
+CREATE TABLE hive.probe (organization_id uuid NOT NULL, project_id uuid NOT NULL, target_id uuid NOT NULL, name text NOT NULL);
+INSERT INTO hive.probe SELECT t.organization_id, t.project_id, t.id, n FROM hive.targets AS t, unnest(ARRAY['products', 'reviews', 'web']) AS n;
+INSERT INTO hive.probe SELECT :'o', p.id, '00000000-0000-4000-8000-0000000000cf', 'products' FROM hive.projects AS p;
+GRANT SELECT ON hive.probe TO regress_ht_app;
+CREATE TEMP TABLE by_can (principal text, action text, n bigint);
+GRANT SELECT ON by_can TO regress_ht_app;
+CREATE FUNCTION pg_temp.compare(principal text) RETURNS TABLE (action text, visible bigint, by_can bigint) LANGUAGE plpgsql AS $$
+DECLARE a text;
+BEGIN
+    FOREACH a IN ARRAY ARRAY['project:describe', 'usage:report', 'schemaVersion:publish', 'appDeployment:create'] LOOP
+        PERFORM hive_tokens.protect('hive.probe', a, a, project_column => 'project_id', target_column => 'target_id', name_column => 'name');
+        EXECUTE 'SET LOCAL ROLE regress_ht_app';
+        SELECT count(*) INTO visible FROM hive.probe;
+        EXECUTE 'RESET ROLE';
+        SELECT count(*) FILTER (WHERE hive_tokens.can(a, p.organization_id, p.project_id, p.target_id,
+                                                      CASE WHEN a = 'schemaVersion:publish' THEN p.name END,
+                                                      CASE WHEN a = 'appDeployment:create' THEN p.name END))
+          INTO by_can FROM hive.probe AS p;
+        action := a;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+SELECT * FROM pg_temp.compare('ci');
+ROLLBACK;
+BEGIN;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS usage;
+SELECT * FROM pg_temp.compare('usage');
+ROLLBACK;
+BEGIN;
+SELECT hive_tokens.act_as_member(:'o', '{project:describe,usage:report,schemaVersion:publish,appDeployment:create}',
+    format('{"mode": "granular", "projects": [{"type": "project", "id": "%s", "targets": {"mode": "granular", "targets": [
+        {"type": "target", "id": "%s", "services": {"mode": "*"}, "appDeployments": {"mode": "granular", "appDeployments": [{"type": "appDeployment", "appName": "web"}]}},
+        {"type": "target", "id": "%s", "services": {"mode": "granular", "services": [{"type": "service", "serviceName": "reviews"}]}, "appDeployments": {"mode": "*"}}]}},
+        {"type": "project", "id": "%s", "targets": {"mode": "*"}}],
+      "deny": [{"type": "service", "targetId": "%s", "serviceName": "products"}]}', :'p1', :'t1', :'t2', :'p2', :'t3')::jsonb);
+SELECT * FROM pg_temp.compare('member');
+ROLLBACK;
+
+-- The planner uses the indexes: the policy is sargable (docs/rls.md).
+SET ROLE regress_ht_app;
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+SET LOCAL enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM hive.usage_records;
+ROLLBACK;
+
+-- Security: an unprivileged role cannot read tokens, call act_as_member, set a principal, or get
+-- around a protected table through a view of its own.
+SET ROLE regress_ht_nobody;
+SELECT count(*) FROM hive_tokens.access_tokens;
+SELECT hive_tokens.act_as_member(:'o', '{project:describe}');
+SET hive_tokens.organization = :'o';
+SELECT set_config('hive_tokens.principal', 'x', true);
+CREATE TEMP VIEW my_projects AS SELECT * FROM hive.projects;
+SELECT count(*) AS through_own_view FROM my_projects;
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+SELECT count(*) AS own_view_with_principal FROM my_projects;
+COMMIT;
+RESET ROLE;
+-- A view is checked as its owner: one owned by a superuser bypasses row-level security (the
+-- hazard docs/rls.md warns about); with security_invoker it is checked as the caller.
+CREATE VIEW hive.projects_definer AS SELECT * FROM hive.projects;
+CREATE VIEW hive.projects_invoker WITH (security_invoker = true) AS SELECT * FROM hive.projects;
+GRANT SELECT ON hive.projects_definer, hive.projects_invoker TO regress_ht_nobody;
+SET ROLE regress_ht_nobody;
+SELECT (SELECT count(*) FROM hive.projects_definer) AS superuser_owned_view_bypasses,
+       (SELECT count(*) FROM hive.projects_invoker) AS security_invoker_view;
+RESET ROLE;
+
+-- A hostile search_path (shadowing functions and operators earlier on the path) changes nothing:
+-- policies were bound at CREATE POLICY time, and every SECURITY DEFINER function pins its path.
+CREATE SCHEMA evil;
+CREATE FUNCTION evil.current_organization_id() RETURNS uuid LANGUAGE sql AS $$ SELECT '00000000-0000-4000-8000-0000000000a1'::uuid $$;
+CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql AS $$ SELECT '2000-01-01'::timestamptz $$;
+CREATE FUNCTION evil.uuid_eq_always(uuid, uuid) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+CREATE OPERATOR evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = evil.uuid_eq_always);
+GRANT USAGE ON SCHEMA evil TO regress_ht_nobody;
+SET ROLE regress_ht_nobody;
+SET search_path = evil, pg_catalog, public;
+SELECT count(*) AS projects_under_hostile_path FROM hive.projects;
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+SELECT count(*) AS ci_projects_under_hostile_path FROM hive.projects;
+COMMIT;
+RESET ROLE;
+-- issue() validates expiry with pg_catalog.now(), not the shadowing evil.now() (year 2000)
+SELECT * FROM hive_tokens.issue(:'o', 'hostile', '{usage:report}', expires_at => '2001-01-01');
+RESET search_path;
+DROP SCHEMA evil CASCADE;
+
+-- Bad protect() calls.
+CREATE TABLE hive.loose (organization_id uuid, project_id uuid NOT NULL, note text);
+SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySettings', project_column => 'project_id');
+ALTER TABLE hive.loose ALTER organization_id SET NOT NULL;
+SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySettings');
+SELECT hive_tokens.protect('hive.loose', 'usage:report', 'usage:report', project_column => 'project_id');
+SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySettings', project_column => 'note');
+SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySettings', project_column => 'nope');
+SELECT hive_tokens.protect('hive.loose', 'project:describ', 'project:modifySettings', project_column => 'project_id');
+SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySettings', project_column => 'project_id');
+-- unprotect() undoes it
+SELECT hive_tokens.unprotect('hive.loose');
+SELECT relrowsecurity, relforcerowsecurity, (SELECT count(*) FROM pg_policy WHERE polrelid = 'hive.loose'::regclass) AS policies
+  FROM pg_class WHERE oid = 'hive.loose'::regclass;
+
+DROP SCHEMA hive CASCADE;
+DROP OWNED BY regress_ht_app;
+DROP OWNED BY regress_ht_nobody;
+DROP ROLE regress_ht_app;
+DROP ROLE regress_ht_nobody;

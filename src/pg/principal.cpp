@@ -1,0 +1,279 @@
+// The principal of the current transaction: set by authenticate() (a token) or act_as_member()
+// (a member vouched for by the application's trusted role), read by can(), assert_can(), the
+// current_*() accessors and the row-level-security helpers.
+//
+// It lives in this backend's memory only (no GUC, nothing SET or set_config can reach) and is
+// dropped at COMMIT, ROLLBACK and PREPARE TRANSACTION, so it never reaches the next transaction
+// (the next client of a pooled connection). Inside a subtransaction, a principal set there is
+// undone when the subtransaction rolls back (ROLLBACK TO SAVEPOINT, an exception block).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../core/assignment.h"
+#include "../core/error.h"
+#include "../core/principal.h"
+#include "guard.h"
+#include "permission_cache.h"
+#include "scopes_type.h"
+#include "token_store.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+}
+
+namespace core = hive_tokens::core;
+using hive_tokens::pg::current_catalog;
+using hive_tokens::pg::pg_call;
+
+namespace {
+
+struct State {
+    bool is_token;
+    core::Uuid token_id;
+    core::PrincipalPolicy policy;
+};
+
+std::shared_ptr<const State> g_current;
+struct Saved {
+    SubTransactionId subxact;
+    std::shared_ptr<const State> previous;
+};
+std::vector<Saved> g_saved;
+
+void clear_principal() noexcept {
+    g_current.reset();
+    g_saved.clear();
+}
+
+void xact_callback(XactEvent event, void*) {
+    switch (event) {
+        case XACT_EVENT_COMMIT:
+        case XACT_EVENT_PARALLEL_COMMIT:
+        case XACT_EVENT_ABORT:
+        case XACT_EVENT_PARALLEL_ABORT:
+        case XACT_EVENT_PREPARE:
+            clear_principal();
+            break;
+        default:
+            break;
+    }
+}
+
+void subxact_callback(SubXactEvent event, SubTransactionId mine, SubTransactionId parent, void*) {
+    if (event == SUBXACT_EVENT_ABORT_SUB) {
+        // undo every principal set inside the aborted subtransaction, oldest last
+        while (!g_saved.empty() && g_saved.back().subxact == mine) {
+            g_current = g_saved.back().previous;
+            g_saved.pop_back();
+        }
+    } else if (event == SUBXACT_EVENT_COMMIT_SUB) {
+        // what the committed subtransaction set now belongs to its parent
+        for (Saved& s : g_saved)
+            if (s.subxact == mine) s.subxact = parent;
+        if (parent == TopSubTransactionId)
+            while (!g_saved.empty() && g_saved.back().subxact == TopSubTransactionId) g_saved.pop_back();
+    }
+}
+
+void set_principal(std::shared_ptr<const State> next) {
+    static bool registered = false;
+    if (!registered) {
+        RegisterXactCallback(xact_callback, nullptr);
+        RegisterSubXactCallback(subxact_callback, nullptr);
+        registered = true;
+    }
+    if (!IsTransactionState())
+        throw core::Error(core::ErrorKind::InvalidParameterValue, "a principal can only be set inside a transaction");
+    SubTransactionId sub = GetCurrentSubTransactionId();
+    if (sub != TopSubTransactionId) g_saved.push_back(Saved{sub, g_current});
+    g_current = std::move(next);
+}
+
+core::Uuid uuid_of(Datum d) {
+    core::Uuid u;
+    memcpy(u.b, DatumGetUUIDP(d)->data, 16);
+    return u;
+}
+
+// The permission an action names, or an error (a misspelt check must not look like "denied").
+const core::Permission& action_arg(text* t) {
+    std::string_view name(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    const core::PermissionCatalog& cat = current_catalog();
+    const core::Permission* p = cat.find(name);
+    if (p == nullptr) {
+        std::string near = cat.suggest(name);
+        throw core::Error(core::ErrorKind::InvalidParameterValue, "unknown action \"" + core::shown(name) + "\"", "",
+                          near.empty() ? "Actions are permission names such as \"usage:report\"."
+                                       : "Did you mean \"" + near + "\"?");
+    }
+    return *p;
+}
+
+Datum uuid_datum(const core::Uuid& u) {
+    pg_uuid_t* out = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+    memcpy(out->data, u.b, 16);
+    return UUIDPGetDatum(out);
+}
+
+Datum uuid_array(const std::vector<core::Uuid>& ids) {
+    ArrayType* a = nullptr;
+    pg_call([&]() noexcept {
+        Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (ids.empty() ? 1 : ids.size())));
+        for (std::size_t i = 0; i < ids.size(); ++i) elems[i] = uuid_datum(ids[i]);
+        a = construct_array(elems, static_cast<int>(ids.size()), UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
+    });
+    return PointerGetDatum(a);
+}
+
+// can()'s arguments, fetched before any C++ object exists (guard.h).
+struct CheckArgs {
+    text* action;
+    bool has_org, has_project, has_target;
+    core::Uuid org, project, target;
+    text* service;
+    text* app;
+};
+
+CheckArgs check_args(FunctionCallInfo fcinfo) {
+    CheckArgs a{};
+    a.action = PG_GETARG_TEXT_PP(0);
+    a.has_org = !PG_ARGISNULL(1);
+    a.has_project = !PG_ARGISNULL(2);
+    a.has_target = !PG_ARGISNULL(3);
+    if (a.has_org) a.org = uuid_of(PG_GETARG_DATUM(1));
+    if (a.has_project) a.project = uuid_of(PG_GETARG_DATUM(2));
+    if (a.has_target) a.target = uuid_of(PG_GETARG_DATUM(3));
+    a.service = PG_ARGISNULL(4) ? nullptr : PG_GETARG_TEXT_PP(4);
+    a.app = PG_ARGISNULL(5) ? nullptr : PG_GETARG_TEXT_PP(5);
+    return a;
+}
+
+bool check(const CheckArgs& a) {
+    const core::Permission& action = action_arg(a.action);
+    if (!g_current || !a.has_org) return false;
+    std::string service, app;
+    if (a.service) service.assign(VARDATA_ANY(a.service), VARSIZE_ANY_EXHDR(a.service));
+    if (a.app) app.assign(VARDATA_ANY(a.app), VARSIZE_ANY_EXHDR(a.app));
+    if ((a.service && !core::valid_resource_name(service)) || (a.app && !core::valid_resource_name(app))) return false;
+    return g_current->policy.can(action, a.org, a.has_project ? &a.project : nullptr, a.has_target ? &a.target : nullptr,
+                                 a.service ? &service : nullptr, a.app ? &app : nullptr);
+}
+
+}  // namespace
+
+// authenticate(token text) -> uuid: verifies and makes the token the principal of this
+// transaction. 28000 for anything that is not a live token; the token never appears in it.
+HT_FUNCTION(hive_tokens_authenticate) {
+    text* t = PG_GETARG_TEXT_PP(0);
+    hive_tokens::pg::TokenRow row;
+    const char* reason = hive_tokens::pg::lookup_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &row);
+    if (reason != nullptr)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
+                        errdetail("The token is %s.", strcmp(reason, "checksum") == 0 ? "mistyped (checksum)" : reason),
+                        errhidestmt(true)));
+    {
+        const core::PermissionCatalog& cat = current_catalog();
+        core::Assignment assignment = core::parse_assignment(std::string_view(row.resources_json));
+        if (strcmp(row.kind, "project") == 0 && row.has_project) {
+            // Hive forces a project token's resources to its one project.
+            core::Assignment only;
+            only.all = false;
+            core::ProjectAssignment p;
+            p.id = row.project;
+            only.projects.push_back(p);
+            assignment = core::intersect(assignment, only);
+        }
+        set_principal(std::make_shared<const State>(
+            State{true, row.id, core::PrincipalPolicy(row.organization, row.scopes, std::move(assignment), cat)}));
+    }  // no C++ object outlives this block: what follows may raise a PostgreSQL error
+    PG_RETURN_DATUM(uuid_datum(row.id));
+}
+
+// act_as_member(organization uuid, scopes, resources jsonb) -> void: a member principal, for the
+// application's trusted role only (EXECUTE is revoked from PUBLIC).
+HT_FUNCTION(hive_tokens_act_as_member) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("organization and scopes must not be null")));
+    core::Uuid org = uuid_of(PG_GETARG_DATUM(0));
+    const core::Scopes scopes = *hive_tokens::pg::scopes_arg(fcinfo, 1);
+    char* json = nullptr;
+    if (!PG_ARGISNULL(2)) {
+        Jsonb* jb = PG_GETARG_JSONB_P(2);
+        json = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+    }
+    {
+        const core::PermissionCatalog& cat = current_catalog();
+        core::Assignment assignment = json ? core::parse_assignment(std::string_view(json)) : core::Assignment::everything();
+        set_principal(std::make_shared<const State>(
+            State{false, core::Uuid{}, core::PrincipalPolicy(org, scopes, std::move(assignment), cat)}));
+    }
+    PG_RETURN_VOID();
+}
+
+HT_FUNCTION(hive_tokens_current_token_id) {
+    if (!g_current || !g_current->is_token) PG_RETURN_NULL();
+    PG_RETURN_DATUM(uuid_datum(g_current->token_id));
+}
+
+HT_FUNCTION(hive_tokens_current_organization_id) {
+    if (!g_current) PG_RETURN_NULL();
+    PG_RETURN_DATUM(uuid_datum(g_current->policy.organization()));
+}
+
+HT_FUNCTION(hive_tokens_current_scopes) {
+    if (!g_current) PG_RETURN_NULL();
+    PG_RETURN_DATUM(hive_tokens::pg::scopes_datum(g_current->policy.scopes()));
+}
+
+HT_FUNCTION(hive_tokens_current_principal_kind) {
+    if (!g_current) PG_RETURN_NULL();
+    PG_RETURN_TEXT_P(cstring_to_text(g_current->is_token ? "token" : "member"));
+}
+
+// can(action, organization, project, target, service, app_deployment) -> boolean
+HT_FUNCTION(hive_tokens_can) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    PG_RETURN_BOOL(check(check_args(fcinfo)));
+}
+
+// assert_can(...) -> void: 42501 with Hive's message unless can() is true.
+HT_FUNCTION(hive_tokens_assert_can) {
+    if (PG_ARGISNULL(0))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("action must not be null")));
+    CheckArgs a = check_args(fcinfo);
+    if (check(a)) PG_RETURN_VOID();
+    bool anonymous = !g_current;
+    char buf[512];
+    strlcpy(buf, core::denial_message(action_arg(a.action).name).c_str(), sizeof buf);  // temporary gone at ';'
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", buf),
+                    anonymous ? errhint("No principal: call hive_tokens.authenticate() first in this transaction.") : 0));
+    PG_RETURN_VOID();
+}
+
+// ---- sets for row-level-security policies (docs/rls.md) --------------------------------------
+
+namespace {
+core::PrincipalPolicy::Sets sets_arg(FunctionCallInfo fcinfo) {
+    const core::Permission& action = action_arg(PG_GETARG_TEXT_PP(0));
+    if (!g_current) return core::PrincipalPolicy::Sets{};
+    return g_current->policy.sets_for(action);
+}
+}  // namespace
+
+HT_FUNCTION(hive_tokens_organization_wide) {
+    core::PrincipalPolicy::Sets s = sets_arg(fcinfo);
+    if (!s.organization_wide) PG_RETURN_NULL();
+    PG_RETURN_DATUM(uuid_datum(*s.organization_wide));
+}
+
+HT_FUNCTION(hive_tokens_allowed_projects) { PG_RETURN_DATUM(uuid_array(sets_arg(fcinfo).projects)); }
+HT_FUNCTION(hive_tokens_allowed_targets) { PG_RETURN_DATUM(uuid_array(sets_arg(fcinfo).targets)); }
+HT_FUNCTION(hive_tokens_row_check_targets) { PG_RETURN_DATUM(uuid_array(sets_arg(fcinfo).row_check_targets)); }
+HT_FUNCTION(hive_tokens_denied_projects) { PG_RETURN_DATUM(uuid_array(sets_arg(fcinfo).denied_projects)); }
+HT_FUNCTION(hive_tokens_denied_targets) { PG_RETURN_DATUM(uuid_array(sets_arg(fcinfo).denied_targets)); }
