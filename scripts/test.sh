@@ -80,6 +80,22 @@ if [ $((ok + bad)) -eq 0 ]; then bad=1; fi
 count "$ok" "$bad"
 [ -f "$WORK/regress/regression.diffs" ] && head -c 20000 "$WORK/regress/regression.diffs"
 
+# 4b. Isolation specs (pg_isolation_regress): races between sessions.
+ht_log "isolation specs (pg_isolation_regress)"
+mkdir -p "$WORK/isolation"
+cp -r test/isolation/specs test/isolation/expected test/isolation/schedule "$WORK/isolation/"
+chown -R postgres:postgres "$WORK/isolation"
+PG_ISOLATION=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/isolation/pg_isolation_regress
+out=$(cd "$WORK/isolation" && runuser -u postgres -- "$PG_ISOLATION" --inputdir=. --outputdir=. \
+    --bindir="$PG_BIN" --host="$PGHOST" --port="$PORT" --dbname=isolation_regression \
+    --schedule=schedule 2>&1)
+echo "$out"
+ok=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. ok' || true)
+bad=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. FAILED' || true)
+if [ $((ok + bad)) -eq 0 ]; then bad=1; fi
+count "$ok" "$bad"
+[ -f "$WORK/isolation/regression.diffs" ] && head -c 20000 "$WORK/isolation/regression.diffs"
+
 # 5. TAP tests (prove, PostgreSQL::Test::Cluster), each starting its own nodes.
 ht_log "TAP tests (prove)"
 mkdir -p "$WORK/tap"
