@@ -807,19 +807,28 @@ BEGIN
         RAISE EXCEPTION 'the action % is checked on a target: give the target column', quote_literal(action)
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    e := format('%1$s = (SELECT hive_tokens.current_organization_id()) AND (%1$s = (SELECT hive_tokens.organization_wide(%3$s)) OR %2$s = ANY ((SELECT hive_tokens.allowed_projects(%3$s))::uuid[])', o, p, a);
-    IF target_column IS NOT NULL THEN
-        e := e || format(' OR %1$s = ANY ((SELECT hive_tokens.allowed_targets(%2$s))::uuid[]) OR %1$s = ANY ((SELECT hive_tokens.row_check_targets(%2$s))::uuid[])', t, a);
+    -- The arms of this OR are plain STABLE calls, not initPlans: the planner evaluates them while
+    -- planning to estimate selectivity, so a principal with a few projects gets a BitmapOr over
+    -- the id indexes and an organization-wide one a sequential scan. Only the arms the action's
+    -- level can use are written (the helpers return empty sets for the others).
+    -- The organization check is wrapped in IS TRUE so the planner does not fold it into the
+    -- organization arm's index scan; the OR then stays intact and is not re-checked per row.
+    e := format('(%1$s = (SELECT hive_tokens.current_organization_id())) IS TRUE AND (%2$s = ANY (hive_tokens.allowed_projects(%3$s))', o, p, a);
+    IF lvl <> 'project' THEN
+        e := e || format(' OR %1$s = ANY (hive_tokens.allowed_targets(%2$s))', t, a);
     END IF;
-    e := e || ')';
-    IF target_column IS NOT NULL THEN
+    IF lvl IN ('service', 'appDeployment') THEN
+        e := e || format(' OR %1$s = ANY (hive_tokens.row_check_targets(%2$s))', t, a);
+    END IF;
+    e := e || format(' OR %1$s = hive_tokens.organization_wide(%2$s))', o, a);
+    IF lvl IN ('service', 'appDeployment') THEN
         e := e || format(' AND (NOT %1$s = ANY ((SELECT hive_tokens.row_check_targets(%2$s))::uuid[]) OR hive_tokens.can(%2$s, %3$s, %4$s, %1$s, %5$s, %6$s))',
                          t, a, o, p,
                          CASE WHEN lvl = 'service' AND name_column IS NOT NULL THEN quote_ident(name_column) ELSE 'NULL' END,
                          CASE WHEN lvl = 'appDeployment' AND name_column IS NOT NULL THEN quote_ident(name_column) ELSE 'NULL' END);
     END IF;
     e := e || format(' AND NOT %s = ANY ((SELECT hive_tokens.denied_projects(%s))::uuid[])', p, a);
-    IF target_column IS NOT NULL THEN
+    IF lvl <> 'project' THEN
         e := e || format(' AND NOT %s = ANY ((SELECT hive_tokens.denied_targets(%s))::uuid[])', t, a);
     END IF;
     RETURN e;

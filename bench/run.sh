@@ -56,3 +56,6 @@ if cmake -S "$HT_ROOT" -B "$HT_ROOT/build" >/dev/null && cmake --build "$HT_ROOT
 else
     echo "(Google Benchmark not installed: apt-get install libbenchmark-dev)"
 fi
+
+ht_log "row-level security: protected count over 1M rows against the hand-written WHERE"
+as_pg "$PG_BIN/psql" -X -q -d bench -f "$DIR/rls.sql"

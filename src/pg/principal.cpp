@@ -40,6 +40,7 @@ struct State {
 };
 
 std::shared_ptr<const State> g_current;
+unsigned long g_serial = 1;  // changes whenever the principal does; keys the RLS helper caches
 struct Saved {
     SubTransactionId subxact;
     std::shared_ptr<const State> previous;
@@ -49,6 +50,7 @@ std::vector<Saved> g_saved;
 void clear_principal() noexcept {
     g_current.reset();
     g_saved.clear();
+    ++g_serial;
 }
 
 void xact_callback(XactEvent event, void*) {
@@ -71,6 +73,7 @@ void subxact_callback(SubXactEvent event, SubTransactionId mine, SubTransactionI
         while (!g_saved.empty() && g_saved.back().subxact == mine) {
             g_current = g_saved.back().previous;
             g_saved.pop_back();
+            ++g_serial;
         }
     } else if (event == SUBXACT_EVENT_COMMIT_SUB) {
         // what the committed subtransaction set now belongs to its parent
@@ -93,6 +96,7 @@ void set_principal(std::shared_ptr<const State> next) {
     SubTransactionId sub = GetCurrentSubTransactionId();
     if (sub != TopSubTransactionId) g_saved.push_back(Saved{sub, g_current});
     g_current = std::move(next);
+    ++g_serial;
 }
 
 core::Uuid uuid_of(Datum d) {
@@ -257,23 +261,62 @@ HT_FUNCTION(hive_tokens_assert_can) {
 }
 
 // ---- sets for row-level-security policies (docs/rls.md) --------------------------------------
+//
+// Policies call these once per query (as initPlans) or, where the planner should see the values
+// to pick an index, as plain STABLE calls that may be evaluated per row: so each call site keeps
+// the answer for the current principal and action, computed once.
 
 namespace {
-core::PrincipalPolicy::Sets sets_arg(FunctionCallInfo fcinfo) {
-    const core::Permission& action = action_arg(PG_GETARG_TEXT_PP(0));
-    if (!g_current) return core::PrincipalPolicy::Sets{};
-    return g_current->policy.sets_for(action);
+
+struct SetsCache {
+    unsigned long serial;
+    char action[128];
+    bool has_org;
+    Datum org;
+    Datum arrays[5];  // projects, targets, row_check_targets, denied_projects, denied_targets
+};
+
+const SetsCache& sets_cache(FunctionCallInfo fcinfo) {
+    text* t = PG_GETARG_TEXT_PP(0);
+    std::size_t len = VARSIZE_ANY_EXHDR(t);
+    auto* c = static_cast<SetsCache*>(fcinfo->flinfo->fn_extra);
+    if (c && c->serial == g_serial && len < sizeof c->action && strlen(c->action) == len &&
+        memcmp(c->action, VARDATA_ANY(t), len) == 0)
+        return *c;
+    const core::Permission& action = action_arg(t);
+    core::PrincipalPolicy::Sets sets = g_current ? g_current->policy.sets_for(action) : core::PrincipalPolicy::Sets{};
+    MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+    if (c == nullptr) c = static_cast<SetsCache*>(palloc0(sizeof(SetsCache)));
+    c->serial = g_serial;
+    if (len < sizeof c->action) {
+        memcpy(c->action, VARDATA_ANY(t), len);
+        c->action[len] = '\0';
+    } else {
+        c->action[0] = '\0';  // too long to cache: recomputed on every call
+        c->serial = 0;
+    }
+    c->has_org = sets.organization_wide.has_value();
+    c->org = c->has_org ? uuid_datum(*sets.organization_wide) : 0;
+    c->arrays[0] = uuid_array(sets.projects);
+    c->arrays[1] = uuid_array(sets.targets);
+    c->arrays[2] = uuid_array(sets.row_check_targets);
+    c->arrays[3] = uuid_array(sets.denied_projects);
+    c->arrays[4] = uuid_array(sets.denied_targets);
+    MemoryContextSwitchTo(old);
+    fcinfo->flinfo->fn_extra = c;
+    return *c;
 }
+
 }  // namespace
 
 HT_FUNCTION(hive_tokens_organization_wide) {
-    core::PrincipalPolicy::Sets s = sets_arg(fcinfo);
-    if (!s.organization_wide) PG_RETURN_NULL();
-    PG_RETURN_DATUM(uuid_datum(*s.organization_wide));
+    const SetsCache& c = sets_cache(fcinfo);
+    if (!c.has_org) PG_RETURN_NULL();
+    PG_RETURN_DATUM(c.org);
 }
 
-HT_FUNCTION(hive_tokens_allowed_projects) { PG_RETURN_DATUM(uuid_array(sets_arg(fcinfo).projects)); }
-HT_FUNCTION(hive_tokens_allowed_targets) { PG_RETURN_DATUM(uuid_array(sets_arg(fcinfo).targets)); }
-HT_FUNCTION(hive_tokens_row_check_targets) { PG_RETURN_DATUM(uuid_array(sets_arg(fcinfo).row_check_targets)); }
-HT_FUNCTION(hive_tokens_denied_projects) { PG_RETURN_DATUM(uuid_array(sets_arg(fcinfo).denied_projects)); }
-HT_FUNCTION(hive_tokens_denied_targets) { PG_RETURN_DATUM(uuid_array(sets_arg(fcinfo).denied_targets)); }
+HT_FUNCTION(hive_tokens_allowed_projects) { PG_RETURN_DATUM(sets_cache(fcinfo).arrays[0]); }
+HT_FUNCTION(hive_tokens_allowed_targets) { PG_RETURN_DATUM(sets_cache(fcinfo).arrays[1]); }
+HT_FUNCTION(hive_tokens_row_check_targets) { PG_RETURN_DATUM(sets_cache(fcinfo).arrays[2]); }
+HT_FUNCTION(hive_tokens_denied_projects) { PG_RETURN_DATUM(sets_cache(fcinfo).arrays[3]); }
+HT_FUNCTION(hive_tokens_denied_targets) { PG_RETURN_DATUM(sets_cache(fcinfo).arrays[4]); }
