@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The hive_tokens demo: installs what is missing, builds and installs the extension, starts a
 # throwaway PostgreSQL cluster (as the postgres OS user) and walks through issuing, verifying,
-# mistyping and revoking a token in psql. Run as root on Debian 12:  bash scripts/demo.sh
+# mistyping and revoking a token in psql, then row-level security on a model of Hive's tables
+# (a CI token, a usage-reporting token and a member, each seeing exactly its rows). Run as root on Debian 12:  bash scripts/demo.sh
 # Stop the cluster afterwards with:  bash scripts/demo.sh stop
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -25,7 +26,8 @@ runuser -u postgres -- "$PG_BIN/createdb" -h "$DEMO_DIR" -p "$DEMO_PORT" hive
 
 ht_log "the walkthrough (each statement is shown before its result)"
 runuser -u postgres -- "$PG_BIN/psql" -X -q -h "$DEMO_DIR" -p "$DEMO_PORT" -d hive \
-    -v ON_ERROR_STOP=0 -v ECHO=queries -f "$HT_ROOT/scripts/demo.sql" 2>&1
+    -v ON_ERROR_STOP=0 -v ECHO=queries -v modelpath="$HT_ROOT/sql/include/hive_model.sql" \
+    -f "$HT_ROOT/scripts/demo.sql" 2>&1
 
 cat <<EOM
 

@@ -48,3 +48,78 @@ SELECT :'typo'::hive_tokens.access_token;
 SELECT hive_tokens.revoke(:'token_id') AS revoked;
 SELECT hive_tokens.verify(:'token') IS NULL AS no_longer_verifies, hive_tokens.verify_reason(:'token') AS reason;
 SELECT count(*) AS tokens_left FROM hive_tokens.tokens;
+
+\echo
+\echo '== 7. Row-level security on a model of Hive''s tables (projects, targets, schema versions, usage).'
+\echo '      A DBA protects each table in a migration with hive_tokens.protect(); see sql/include/hive_model.sql.'
+\set ECHO none
+SET client_min_messages = warning;
+\o /dev/null
+\i :modelpath
+\o
+CREATE ROLE hive_app;
+GRANT USAGE ON SCHEMA hive TO hive_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA hive TO hive_app;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA hive TO hive_app;
+GRANT EXECUTE ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) TO hive_app;
+RESET client_min_messages;
+\set ECHO queries
+SELECT relname AS protected_table, relforcerowsecurity AS forced,
+       (SELECT count(*) FROM pg_policy WHERE polrelid = c.oid) AS policies
+  FROM pg_class AS c WHERE relnamespace = 'hive'::regnamespace AND relkind = 'r' ORDER BY 1;
+
+\echo
+\echo '      Three principals: a CI token that may publish only the products service of storefront/production,'
+\echo '      a usage-reporting token for the whole organization, and a member who sees the internal project.'
+\set ECHO none
+SELECT token AS ci FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'CI products',
+    '{project:describe,schemaVersion:publish}',
+    resources => '{"mode": "granular", "projects": [{"type": "project", "id": "00000000-0000-4000-8000-0000000000b1",
+                   "targets": {"mode": "granular", "targets": [{"type": "target", "id": "00000000-0000-4000-8000-0000000000c1",
+                     "services": {"mode": "granular", "services": [{"type": "service", "serviceName": "products"}]},
+                     "appDeployments": {"mode": "granular", "appDeployments": []}}]}}]}') \gset
+SELECT token AS usage FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'usage reporting', '{usage:report}') \gset
+\set ECHO queries
+\echo '      The application connects as an ordinary role (superusers bypass row-level security):'
+SET ROLE hive_app;
+\echo '      No principal: nothing is visible.'
+SELECT (SELECT count(*) FROM hive.projects) AS projects, (SELECT count(*) FROM hive.schema_versions) AS schema_versions;
+
+\echo
+\echo '      The CI token (authenticate() holds for one transaction):'
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS authenticated;
+SELECT p.name AS project, t.name AS target, v.service_name
+  FROM hive.schema_versions AS v JOIN hive.targets AS t ON t.id = v.target_id JOIN hive.projects AS p ON p.id = v.project_id
+ ORDER BY 1, 2, 3;
+INSERT INTO hive.schema_versions (organization_id, project_id, target_id, service_name, sdl)
+VALUES ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000c1',
+        'products', 'type Query { products: [Product] }') RETURNING service_name AS published;
+SAVEPOINT before_reviews;
+INSERT INTO hive.schema_versions (organization_id, project_id, target_id, service_name, sdl)
+VALUES ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000c1',
+        'reviews', 'type Query { reviews: [Review] }');
+ROLLBACK TO SAVEPOINT before_reviews;
+SELECT hive_tokens.can('schemaVersion:publish', '00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b1',
+                       '00000000-0000-4000-8000-0000000000c1', 'reviews') AS may_publish_reviews;
+COMMIT;
+
+\echo
+\echo '      The usage-reporting token writes usage anywhere in its organization and reads nothing else:'
+BEGIN;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS authenticated;
+INSERT INTO hive.usage_records (organization_id, project_id, target_id, operation, count)
+VALUES ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2', '00000000-0000-4000-8000-0000000000c3', 'query Products', 42);
+SELECT (SELECT count(*) FROM hive.usage_records) AS usage_rows_readable, (SELECT count(*) FROM hive.projects) AS projects_readable;
+COMMIT;
+
+\echo
+\echo '      A member the application vouches for (act_as_member is granted to the application role only):'
+BEGIN;
+SELECT hive_tokens.act_as_member('00000000-0000-4000-8000-0000000000a1', '{project:describe}',
+    '{"mode": "granular", "projects": [{"type": "project", "id": "00000000-0000-4000-8000-0000000000b2", "targets": {"mode": "*"}}]}');
+SELECT name AS member_sees_project FROM hive.projects;
+COMMIT;
+\echo '      After COMMIT the principal is gone:'
+SELECT hive_tokens.current_principal_kind() AS principal, (SELECT count(*) FROM hive.projects) AS projects;
+RESET ROLE;
