@@ -724,8 +724,8 @@ COMMENT ON FUNCTION hive_tokens.revoke(uuid) IS 'deletes a token at once (hard d
 -- The transaction principal, checks, and row-level security.
 ------------------------------------------------------------------------------------------
 CREATE FUNCTION hive_tokens.authenticate(token text) RETURNS uuid
-    AS 'MODULE_PATHNAME', 'hive_tokens_authenticate' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION hive_tokens.authenticate(text) IS 'verifies a token and makes it the principal of this transaction (until COMMIT or ROLLBACK); returns its id; 28000 if it is not a live token';
+    AS 'MODULE_PATHNAME', 'hive_tokens_authenticate' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens.authenticate(text) IS 'verifies a token and makes it the principal of this transaction (until COMMIT or ROLLBACK; one per transaction); returns its id; 28000 if it is not a live token (NULL included)';
 
 CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.scopes,
     resources jsonb DEFAULT '{"mode": "*"}') RETURNS void
@@ -871,6 +871,16 @@ BEGIN
                       HINT = 'A protected row must name its organization, project and target; see docs/rls.md.';
         END IF;
     END LOOP;
+    -- Permissive policies are ORed together: another one on the table would widen what ours allow.
+    SELECT string_agg(quote_ident(p.polname), ', ') INTO r
+      FROM pg_policy AS p
+     WHERE p.polrelid = tbl AND p.polpermissive
+       AND p.polname NOT IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete');
+    IF r IS NOT NULL THEN
+        RAISE EXCEPTION '% has other permissive policies (%), which would widen access', tbl, r
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Drop them or recreate them AS RESTRICTIVE before protecting the table.';
+    END IF;
     r := hive_tokens.policy_expression(read_action, organization_column, project_column, target_column, name_column);
     w := hive_tokens.policy_expression(write_action, organization_column, project_column, target_column, name_column);
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);

@@ -66,15 +66,23 @@ SELECT 1 / 0;
 ROLLBACK;
 SELECT hive_tokens.current_token_id() IS NULL AS cleared_by_error;
 
--- Savepoints: a principal set inside a rolled-back subtransaction is undone; one set inside a
--- released subtransaction stays.
+-- One principal per transaction: it cannot be replaced. Rolling back the savepoint that set it
+-- undoes it (and a new one may then be set); one set in a released savepoint stays.
 BEGIN;
-SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS outer_ci;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+SELECT hive_tokens.authenticate(:'usage');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
 SAVEPOINT s1;
 SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS inner_usage;
 SELECT hive_tokens.current_token_id() = :'usage_id' AS usage_now;
 ROLLBACK TO SAVEPOINT s1;
-SELECT hive_tokens.current_token_id() = :'ci_id' AS ci_again;
+SELECT hive_tokens.current_token_id() IS NULL AS undone;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci_after_undo;
+SELECT hive_tokens.current_token_id() = :'ci_id' AS ci_now;
+COMMIT;
+BEGIN;
 SAVEPOINT s2;
 SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS inner_usage;
 RELEASE SAVEPOINT s2;
@@ -82,7 +90,6 @@ SELECT hive_tokens.current_token_id() = :'usage_id' AS usage_kept;
 COMMIT;
 BEGIN;
 SAVEPOINT a;
-SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS in_a;
 SAVEPOINT b;
 SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS in_b;
 RELEASE SAVEPOINT b;
@@ -92,7 +99,6 @@ COMMIT;
 -- an exception block is a subtransaction: kept when the block succeeds, undone when it fails
 SELECT set_config('regress.usage_token', :'usage', false) IS NOT NULL AS stashed;
 BEGIN;
-SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
 DO $$
 BEGIN
     PERFORM hive_tokens.authenticate(current_setting('regress.usage_token'));
@@ -102,7 +108,6 @@ END $$;
 SELECT hive_tokens.current_token_id() = :'usage_id' AS usage_after_good_block;
 COMMIT;
 BEGIN;
-SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
 DO $$
 BEGIN
     PERFORM hive_tokens.authenticate(current_setting('regress.usage_token'));
@@ -110,9 +115,17 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     NULL;
 END $$;
-SELECT hive_tokens.current_token_id() = :'ci_id' AS ci_after_failed_block;
+SELECT hive_tokens.current_token_id() IS NULL AS undone_after_failed_block;
 COMMIT;
 RESET regress.usage_token;
+-- no principal can be set while a cursor is open (a running query never mixes two principals)
+BEGIN;
+DECLARE open_cursor CURSOR FOR SELECT hive_tokens.current_token_id();
+SELECT hive_tokens.authenticate(:'ci');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- NULL is not a token
+SELECT hive_tokens.authenticate(NULL);
 
 -- Prepared statements read the principal of the transaction that executes them.
 PREPARE whoami AS SELECT hive_tokens.current_token_id() = $1 AS is_expected, hive_tokens.current_token_id() IS NULL AS is_null;

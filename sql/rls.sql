@@ -64,6 +64,18 @@ UPDATE hive.schema_versions SET sdl = sdl WHERE service_name = 'products' AND ta
 UPDATE hive.schema_versions SET service_name = 'reviews' WHERE service_name = 'products' AND target_id = :'t1';
 ROLLBACK;
 
+-- A cursor WITH HOLD is materialized at COMMIT under the principal of its transaction; after the
+-- commit there is no principal, and a new query sees nothing.
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+DECLARE held CURSOR WITH HOLD FOR SELECT name FROM hive.projects ORDER BY name;
+DECLARE transient CURSOR FOR SELECT name FROM hive.projects;
+COMMIT;
+FETCH ALL FROM held;
+SELECT hive_tokens.current_token_id() IS NULL AS no_principal, (SELECT count(*) FROM hive.projects) AS new_query_sees;
+CLOSE held;
+FETCH ALL FROM transient;
+
 -- The usage token: writes usage anywhere in its organization, reads nothing (no project:describe).
 BEGIN;
 SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS usage;
@@ -197,6 +209,10 @@ SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySett
 SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySettings', project_column => 'nope');
 SELECT hive_tokens.protect('hive.loose', 'project:describ', 'project:modifySettings', project_column => 'project_id');
 SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySettings', project_column => 'project_id');
+-- another permissive policy would widen access: protect() refuses
+CREATE POLICY wide_open ON hive.loose FOR SELECT USING (true);
+SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySettings', project_column => 'project_id');
+DROP POLICY wide_open ON hive.loose;
 -- unprotect() undoes it
 SELECT hive_tokens.unprotect('hive.loose');
 SELECT relrowsecurity, relforcerowsecurity, (SELECT count(*) FROM pg_policy WHERE polrelid = 'hive.loose'::regclass) AS policies

@@ -15,6 +15,7 @@ enum class ErrorKind {
     UndefinedFile,              // key file missing (58P01)
     IoError,                    // key file unreadable (58030)
     OutOfMemory,                // an allocation limit (53200)
+    InvalidTransactionState,    // e.g. a second principal in one transaction (25000)
     Internal,                   // a bug: should never happen (XX000)
 };
 

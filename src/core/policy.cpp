@@ -213,7 +213,8 @@ std::vector<Statement> resolve(const Scopes& scopes, const Assignment& a, const 
 }
 
 Request make_request(const Permission& action, const Uuid& organization, const Uuid* resource_organization,
-                     const Uuid* project, const Uuid* target, const std::string* service, const std::string* app) {
+                     const Uuid* project, const Uuid* target, const std::string* service, const std::string* app,
+                     bool validate_names) {
     Request r;
     r.action = &action;
     r.organization = organization;
@@ -234,12 +235,12 @@ Request make_request(const Permission& action, const Uuid& organization, const U
         r.target = *target;
     }
     if (action.level == Level::Service && service != nullptr) {
-        if (!valid_resource_name(*service))
+        if (validate_names && !valid_resource_name(*service))
             throw Error(ErrorKind::InvalidParameterValue, "invalid service name \"" + shown(*service) + "\"");
         r.service = *service;
     }
     if (action.level == Level::AppDeployment && app != nullptr) {
-        if (!valid_resource_name(*app))
+        if (validate_names && !valid_resource_name(*app))
             throw Error(ErrorKind::InvalidParameterValue, "invalid app deployment name \"" + shown(*app) + "\"");
         r.app_deployment = *app;
     }

@@ -57,9 +57,11 @@ struct Request {
 };
 
 // Builds a Request, checking that the ids the action's level needs are present
-// (Error(InvalidParameterValue) otherwise) and the names are valid.
+// (Error(InvalidParameterValue) otherwise) and, unless validate_names is false, that the names
+// are valid. Without validation any string is matched as Hive matches it.
 Request make_request(const Permission& action, const Uuid& organization, const Uuid* resource_organization,
-                     const Uuid* project, const Uuid* target, const std::string* service, const std::string* app);
+                     const Uuid* project, const Uuid* target, const std::string* service, const std::string* app,
+                     bool validate_names = true);
 
 // The literal reference evaluator.
 bool evaluate(const std::vector<Statement>& statements, const Request& request);

@@ -24,7 +24,7 @@ bool PrincipalPolicy::can(const Permission& action, const Uuid& organization, co
     const int level = static_cast<int>(action.level);
     if (level >= static_cast<int>(Level::Project) && project == nullptr) return false;
     if (level >= static_cast<int>(Level::Target) && target == nullptr) return false;
-    return compiled_.check(make_request(action, organization, nullptr, project, target, service, app));
+    return compiled_.check(make_request(action, organization, nullptr, project, target, service, app, false));
 }
 
 PrincipalPolicy::Sets PrincipalPolicy::sets_for(const Permission& action) const {

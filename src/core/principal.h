@@ -38,7 +38,8 @@ public:
     const Assignment& assignment() const noexcept { return assignment_; }
 
     // Hive's evaluation for this principal. False (never an error) for another organization or
-    // when an id the action's level needs is missing; names must be valid or absent.
+    // when an id the action's level needs is missing; names are matched as Hive matches them,
+    // whatever they hold.
     bool can(const Permission& action, const Uuid& organization, const Uuid* project, const Uuid* target,
              const std::string* service, const std::string* app) const;
 

@@ -158,15 +158,15 @@ struct EvalCache {
 
 void free_eval_cache(void* arg) { delete static_cast<EvalCache*>(arg); }
 
-const core::CompiledPolicy& compiled_statements(FunctionCallInfo fcinfo, Jsonb* jb) {
+const core::CompiledPolicy& compiled_statements(FunctionCallInfo fcinfo, Jsonb* jb, const core::PermissionCatalog& cat) {
     auto* cache = static_cast<EvalCache*>(fcinfo->flinfo->fn_extra);
     if (cache == nullptr) {
-        cache = new EvalCache();
         // freed with the memory context that owns the call site
         MemoryContextCallback* cb = nullptr;
         pg_call([&]() noexcept {
             cb = static_cast<MemoryContextCallback*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(MemoryContextCallback)));
         });
+        cache = new EvalCache();
         cb->func = free_eval_cache;
         cb->arg = cache;
         MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, cb);
@@ -174,7 +174,6 @@ const core::CompiledPolicy& compiled_statements(FunctionCallInfo fcinfo, Jsonb* 
     }
     const char* bytes = reinterpret_cast<const char*>(jb);
     const std::size_t len = VARSIZE(jb);
-    const core::PermissionCatalog& cat = current_catalog();
     if (!cache->policy || cache->generation != hive_tokens::pg::catalog_generation() || cache->raw.size() != len ||
         memcmp(cache->raw.data(), bytes, len) != 0) {
         cache->policy.reset();
@@ -214,5 +213,5 @@ HT_FUNCTION(hive_tokens_evaluate) {
     core::Request r = core::make_request(*p, org, PG_ARGISNULL(7) ? nullptr : &resource_org,
                                          PG_ARGISNULL(3) ? nullptr : &project, PG_ARGISNULL(4) ? nullptr : &target,
                                          PG_ARGISNULL(5) ? nullptr : &service, PG_ARGISNULL(6) ? nullptr : &app);
-    PG_RETURN_BOOL(compiled_statements(fcinfo, statements).check(r));
+    PG_RETURN_BOOL(compiled_statements(fcinfo, statements, cat).check(r));
 }

@@ -13,6 +13,7 @@ int sqlstate_for(core::ErrorKind kind) noexcept {
         case core::ErrorKind::UndefinedFile: return ERRCODE_UNDEFINED_FILE;
         case core::ErrorKind::IoError: return ERRCODE_IO_ERROR;
         case core::ErrorKind::OutOfMemory: return ERRCODE_OUT_OF_MEMORY;
+        case core::ErrorKind::InvalidTransactionState: return ERRCODE_INVALID_TRANSACTION_STATE;
         case core::ErrorKind::Internal: return ERRCODE_INTERNAL_ERROR;
     }
     return ERRCODE_INTERNAL_ERROR;

@@ -2,6 +2,7 @@
 #include <sodium.h>
 
 #include "keyring_loader.h"
+#include "principal.h"
 #include "pg_includes.h"
 
 extern "C" {
@@ -29,4 +30,5 @@ void _PG_init(void) {
         key_file_assign, nullptr);
 
     MarkGUCPrefixReserved("hive_tokens");
+    hive_tokens::pg::register_principal_callbacks();
 }

@@ -27,6 +27,9 @@ unsigned long g_catalog_generation = 0;
 namespace {
 
 std::unique_ptr<core::PermissionCatalog> g_catalog;
+// The catalog replaced by the last reload, kept alive so that a reference a caller took just
+// before an invalidation arrived stays valid until the next reload.
+std::unique_ptr<core::PermissionCatalog> g_previous;
 bool g_stale = true;  // the callback only marks: references handed out stay valid until the next load
 Oid g_relid = InvalidOid;
 
@@ -153,6 +156,7 @@ void load() {
                  std::move(deps));
     }
     cat->finalize();
+    g_previous = std::move(g_catalog);
     g_catalog = std::move(cat);
     ++g_catalog_generation;
 }

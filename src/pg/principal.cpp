@@ -15,11 +15,13 @@
 #include "../core/principal.h"
 #include "guard.h"
 #include "permission_cache.h"
+#include "principal.h"
 #include "scopes_type.h"
 #include "token_store.h"
 
 extern "C" {
 #include "access/xact.h"
+#include "utils/portal.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -84,15 +86,23 @@ void subxact_callback(SubXactEvent event, SubTransactionId mine, SubTransactionI
     }
 }
 
-void set_principal(std::shared_ptr<const State> next) {
-    static bool registered = false;
-    if (!registered) {
-        RegisterXactCallback(xact_callback, nullptr);
-        RegisterSubXactCallback(subxact_callback, nullptr);
-        registered = true;
-    }
+// A transaction has one principal. It cannot be replaced (only undone by rolling back the
+// savepoint that set it), and it cannot be set while a cursor is open: a query that has begun
+// computes parts of its row-level-security conditions once (initPlans) and the rest per row, and
+// must never mix two principals.
+void check_can_set_principal() {
     if (!IsTransactionState())
-        throw core::Error(core::ErrorKind::InvalidParameterValue, "a principal can only be set inside a transaction");
+        throw core::Error(core::ErrorKind::InvalidTransactionState, "a principal can only be set inside a transaction");
+    if (g_current)
+        throw core::Error(core::ErrorKind::InvalidTransactionState, "this transaction already has a principal",
+                          "A transaction has one principal; it ends with the transaction.",
+                          "Use a new transaction for another token or member.");
+    if (!ThereAreNoReadyPortals())
+        throw core::Error(core::ErrorKind::InvalidTransactionState, "cannot set a principal while a cursor is open",
+                          "", "Set the principal first, then open cursors.");
+}
+
+void set_principal(std::shared_ptr<const State> next) {
     SubTransactionId sub = GetCurrentSubTransactionId();
     if (sub != TopSubTransactionId) g_saved.push_back(Saved{sub, g_current});
     g_current = std::move(next);
@@ -125,16 +135,6 @@ Datum uuid_datum(const core::Uuid& u) {
     return UUIDPGetDatum(out);
 }
 
-Datum uuid_array(const std::vector<core::Uuid>& ids) {
-    ArrayType* a = nullptr;
-    pg_call([&]() noexcept {
-        Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (ids.empty() ? 1 : ids.size())));
-        for (std::size_t i = 0; i < ids.size(); ++i) elems[i] = uuid_datum(ids[i]);
-        a = construct_array(elems, static_cast<int>(ids.size()), UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
-    });
-    return PointerGetDatum(a);
-}
-
 // can()'s arguments, fetched before any C++ object exists (guard.h).
 struct CheckArgs {
     text* action;
@@ -161,19 +161,29 @@ CheckArgs check_args(FunctionCallInfo fcinfo) {
 bool check(const CheckArgs& a) {
     const core::Permission& action = action_arg(a.action);
     if (!g_current || !a.has_org) return false;
+    // Names are compared as Hive compares them, whatever they hold: a row-level-security policy
+    // and can() must agree on every row, including rows with odd names.
     std::string service, app;
     if (a.service) service.assign(VARDATA_ANY(a.service), VARSIZE_ANY_EXHDR(a.service));
     if (a.app) app.assign(VARDATA_ANY(a.app), VARSIZE_ANY_EXHDR(a.app));
-    if ((a.service && !core::valid_resource_name(service)) || (a.app && !core::valid_resource_name(app))) return false;
     return g_current->policy.can(action, a.org, a.has_project ? &a.project : nullptr, a.has_target ? &a.target : nullptr,
                                  a.service ? &service : nullptr, a.app ? &app : nullptr);
 }
 
 }  // namespace
 
+void hive_tokens::pg::register_principal_callbacks() {
+    RegisterXactCallback(xact_callback, nullptr);
+    RegisterSubXactCallback(subxact_callback, nullptr);
+}
+
 // authenticate(token text) -> uuid: verifies and makes the token the principal of this
 // transaction. 28000 for anything that is not a live token; the token never appears in it.
 HT_FUNCTION(hive_tokens_authenticate) {
+    check_can_set_principal();
+    if (PG_ARGISNULL(0))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
+                        errdetail("The token is missing (NULL).")));
     text* t = PG_GETARG_TEXT_PP(0);
     hive_tokens::pg::TokenRow row;
     const char* reason = hive_tokens::pg::lookup_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &row);
@@ -202,6 +212,7 @@ HT_FUNCTION(hive_tokens_authenticate) {
 // act_as_member(organization uuid, scopes, resources jsonb) -> void: a member principal, for the
 // application's trusted role only (EXECUTE is revoked from PUBLIC).
 HT_FUNCTION(hive_tokens_act_as_member) {
+    check_can_set_principal();
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("organization and scopes must not be null")));
     core::Uuid org = uuid_of(PG_GETARG_DATUM(0));
@@ -285,24 +296,34 @@ const SetsCache& sets_cache(FunctionCallInfo fcinfo) {
         return *c;
     const core::Permission& action = action_arg(t);
     core::PrincipalPolicy::Sets sets = g_current ? g_current->policy.sets_for(action) : core::PrincipalPolicy::Sets{};
-    MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-    if (c == nullptr) c = static_cast<SetsCache*>(palloc0(sizeof(SetsCache)));
-    c->serial = g_serial;
-    if (len < sizeof c->action) {
-        memcpy(c->action, VARDATA_ANY(t), len);
-        c->action[len] = '\0';
+    // Everything PostgreSQL allocates happens inside pg_call (sets is a C++ object); the cache is
+    // published only when complete, its serial last. Arrays handed out earlier are not freed: the
+    // executor may still hold them (they live as long as the call site).
+    SetsCache fresh{};
+    pg_call([&]() noexcept {
+        MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+        if (c == nullptr) c = static_cast<SetsCache*>(palloc0(sizeof(SetsCache)));
+        fresh.has_org = sets.organization_wide.has_value();
+        if (fresh.has_org) fresh.org = uuid_datum(*sets.organization_wide);
+        const std::vector<core::Uuid>* lists[5] = {&sets.projects, &sets.targets, &sets.row_check_targets,
+                                                   &sets.denied_projects, &sets.denied_targets};
+        for (int i = 0; i < 5; ++i) {
+            const std::vector<core::Uuid>& ids = *lists[i];
+            Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (ids.empty() ? 1 : ids.size())));
+            for (std::size_t k = 0; k < ids.size(); ++k) elems[k] = uuid_datum(ids[k]);
+            fresh.arrays[i] = PointerGetDatum(
+                construct_array(elems, static_cast<int>(ids.size()), UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+        }
+        MemoryContextSwitchTo(old);
+    });
+    if (len < sizeof fresh.action) {
+        memcpy(fresh.action, VARDATA_ANY(t), len);
+        fresh.action[len] = '\0';
+        fresh.serial = g_serial;
     } else {
-        c->action[0] = '\0';  // too long to cache: recomputed on every call
-        c->serial = 0;
+        fresh.serial = 0;  // too long to key the cache: recomputed on every call
     }
-    c->has_org = sets.organization_wide.has_value();
-    c->org = c->has_org ? uuid_datum(*sets.organization_wide) : 0;
-    c->arrays[0] = uuid_array(sets.projects);
-    c->arrays[1] = uuid_array(sets.targets);
-    c->arrays[2] = uuid_array(sets.row_check_targets);
-    c->arrays[3] = uuid_array(sets.denied_projects);
-    c->arrays[4] = uuid_array(sets.denied_targets);
-    MemoryContextSwitchTo(old);
+    *c = fresh;
     fcinfo->flinfo->fn_extra = c;
     return *c;
 }
