@@ -3,10 +3,6 @@
 -- Run by bench/run.sh; prints one table. Not a test: nothing here asserts.
 \set ON_ERROR_STOP 1
 \pset footer off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS hive_tokens;
-SET max_parallel_workers_per_gather = 0;
-SET jit = off;
 \ir lib.sql
 
 -- A CI token: five permissions on ten projects (granular), as Hive resolves it.

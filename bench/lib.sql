@@ -1,4 +1,11 @@
--- Shared by the bench scripts (\ir lib.sql): best of three runs of a query, in milliseconds.
+-- Shared by the bench scripts (\ir lib.sql): the same settings everywhere (no parallel workers,
+-- no JIT, so each measure is one backend's work), and best-of-three timing.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hive_tokens;
+SET max_parallel_workers_per_gather = 0;
+SET jit = off;
+
+-- best of three runs of a query, in milliseconds
 CREATE OR REPLACE FUNCTION pg_temp.best_ms(q text) RETURNS numeric LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz; best numeric := 'Infinity'; r record;
 BEGIN

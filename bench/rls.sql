@@ -3,10 +3,7 @@
 -- Run by bench/run.sh; prints one table and the plan. Not a test: nothing here asserts.
 \set ON_ERROR_STOP 1
 \pset footer off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS hive_tokens;
-SET max_parallel_workers_per_gather = 0;
-SET jit = off;
+\ir lib.sql
 SELECT '99999999-9999-4999-8999-999999999999' AS org \gset
 
 -- 1M usage rows: 100 projects of 10,000 rows, two targets each.

@@ -3,10 +3,7 @@
 -- Run by bench/run.sh; prints one table. Not a test: nothing here asserts.
 \set ON_ERROR_STOP 1
 \pset footer off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS hive_tokens;
-SET max_parallel_workers_per_gather = 0;
-SET jit = off;
+\ir lib.sql
 
 -- 1M grants of 1 to 6 random assignable permissions, in three representations.
 CREATE TEMP TABLE perms AS
@@ -31,7 +28,6 @@ BEGIN
     RETURN x = y AND y = z;
 END $$;
 
-\ir lib.sql
 
 -- Each query evaluates its test for 10 different permissions on every one of the 1M rows
 -- (10M evaluations), summing the results so that nothing short-circuits; the scan and the

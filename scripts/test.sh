@@ -64,44 +64,42 @@ fi
 export PGHOST="$WORK/pg" PGPORT="$PORT"
 bash test/fixtures/make_key_files.sh "$WORK/pg/data/keys"
 
-# 4. pg_regress suites (sql/ + expected/), run by the postgres user in a directory it owns.
-ht_log "regression suites (pg_regress)"
-mkdir -p "$WORK/regress"
-cp -r sql expected test/schedule "$WORK/regress/"
-chown -R postgres:postgres "$WORK/regress"
-PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
-out=$(cd "$WORK/regress" && runuser -u postgres -- "$PG_REGRESS" --inputdir=. --outputdir=. \
-    --bindir="$PG_BIN" --host="$PGHOST" --port="$PORT" --dbname=contrib_regression \
-    --schedule=schedule 2>&1)
-echo "$out"
-ok=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. ok' || true)
-bad=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. FAILED' || true)
-if [ $((ok + bad)) -eq 0 ]; then bad=1; fi
-count "$ok" "$bad"
-[ -f "$WORK/regress/regression.diffs" ] && head -c 20000 "$WORK/regress/regression.diffs"
+# run_suites LABEL TOOL SOURCE_DIRS... : runs a pg_regress-style tool (pg_regress or
+# pg_isolation_regress) on the given schedule as the postgres user, in a directory it owns, and
+# counts the "... ok" and "... FAILED" lines.
+run_suites() {
+    local label=$1 tool=$2 dir="$WORK/$1"
+    shift 2
+    ht_log "$label"
+    mkdir -p "$dir"
+    cp -r "$@" "$dir/"
+    chown -R postgres:postgres "$dir"
+    local out ok bad
+    out=$(cd "$dir" && runuser -u postgres -- "$tool" --inputdir=. --outputdir=. \
+        --bindir="$PG_BIN" --host="$PGHOST" --port="$PORT" --dbname="${label//[^a-z]/_}" \
+        --schedule=schedule 2>&1)
+    echo "$out"
+    ok=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. ok' || true)
+    bad=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. FAILED' || true)
+    if [ $((ok + bad)) -eq 0 ]; then bad=1; fi
+    count "$ok" "$bad"
+    [ -f "$dir/regression.diffs" ] && head -c 20000 "$dir/regression.diffs"
+    return 0
+}
 
-# 4b. Isolation specs (pg_isolation_regress): races between sessions.
-ht_log "isolation specs (pg_isolation_regress)"
-mkdir -p "$WORK/isolation"
-cp -r test/isolation/specs test/isolation/expected test/isolation/schedule "$WORK/isolation/"
-chown -R postgres:postgres "$WORK/isolation"
-PG_ISOLATION=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/isolation/pg_isolation_regress
-out=$(cd "$WORK/isolation" && runuser -u postgres -- "$PG_ISOLATION" --inputdir=. --outputdir=. \
-    --bindir="$PG_BIN" --host="$PGHOST" --port="$PORT" --dbname=isolation_regression \
-    --schedule=schedule 2>&1)
-echo "$out"
-ok=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. ok' || true)
-bad=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. FAILED' || true)
-if [ $((ok + bad)) -eq 0 ]; then bad=1; fi
-count "$ok" "$bad"
-[ -f "$WORK/isolation/regression.diffs" ] && head -c 20000 "$WORK/isolation/regression.diffs"
+# 4. pg_regress suites (sql/ + expected/, scheduled by test/schedule) and isolation specs.
+PGXS_TEST=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test
+PG_REGRESS=$PGXS_TEST/regress/pg_regress
+run_suites regress "$PG_REGRESS" sql expected test/schedule
+run_suites isolation "$PGXS_TEST/isolation/pg_isolation_regress" \
+    test/isolation/specs test/isolation/expected test/isolation/schedule
 
 # 5. TAP tests (prove, PostgreSQL::Test::Cluster), each starting its own nodes.
 ht_log "TAP tests (prove)"
 mkdir -p "$WORK/tap"
 cp -r test/t "$WORK/tap/"
 chown -R postgres:postgres "$WORK/tap"
-PERL_TEST=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/perl
+PERL_TEST=$PGXS_TEST/perl
 out=$(cd "$WORK/tap" && runuser -u postgres -- env PATH="$PG_BIN:$PATH" PG_REGRESS="$PG_REGRESS" \
     prove -I "$PERL_TEST" t/*.pl 2>&1)
 echo "$out" | tail -n 30
