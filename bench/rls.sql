@@ -36,18 +36,6 @@ SELECT token AS tok FROM hive_tokens.issue(:'org', 'ten projects', '{project:des
                     FROM generate_series(1, 10) AS g)) \gset
 SELECT array_agg(('00000000-0000-4000-8000-' || lpad(to_hex(g * 7), 12, '0'))::uuid) AS ten FROM generate_series(1, 10) AS g \gset
 
--- best of 5, in one transaction with the principal set
-CREATE FUNCTION pg_temp.best_ms_as(token text, q text) RETURNS numeric LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; best numeric := 'Infinity'; r record;
-BEGIN
-    IF token IS NOT NULL THEN PERFORM hive_tokens.authenticate(token); END IF;
-    FOR i IN 1..5 LOOP
-        t0 := clock_timestamp();
-        EXECUTE q INTO r;
-        best := least(best, extract(epoch FROM clock_timestamp() - t0) * 1000);
-    END LOOP;
-    RETURN round(best, 2);
-END $$;
 CREATE FUNCTION pg_temp.count_as(token text, q text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE n bigint;
 BEGIN
@@ -64,8 +52,8 @@ END $$;
 SET ROLE bench_app;
 SELECT pg_temp.count_as(:'tok', 'SELECT count(*) FROM rls_protected') AS protected_rows,
        (SELECT count(*) FROM rls_plain WHERE organization_id = :'org' AND project_id = ANY (:'ten'::uuid[])) AS hand_written_rows;
-SELECT pg_temp.best_ms_as(:'tok', 'SELECT count(*) FROM rls_protected') AS protected_ms,
-       pg_temp.best_ms_as(NULL, format('SELECT count(*) FROM rls_plain WHERE organization_id = %L AND project_id = ANY (%L::uuid[])', :'org', :'ten')) AS hand_written_ms \gset
+SELECT pg_temp.best_ms('SELECT count(*) FROM rls_protected', :'tok', 5) AS protected_ms,
+       pg_temp.best_ms(format('SELECT count(*) FROM rls_plain WHERE organization_id = %L AND project_id = ANY (%L::uuid[])', :'org', :'ten'), runs => 5) AS hand_written_ms \gset
 \echo
 \echo 'count(*) over 1M rows, 10 of 100 projects visible (best of 5)'
 SELECT :protected_ms AS protected_ms, :hand_written_ms AS hand_written_ms,

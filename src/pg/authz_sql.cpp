@@ -11,6 +11,7 @@
 #include "guard.h"
 #include "permission_cache.h"
 #include "scopes_type.h"
+#include "uuid_datum.h"
 
 extern "C" {
 #include "common/hashfn.h"
@@ -26,11 +27,7 @@ using hive_tokens::pg::pg_call;
 
 namespace {
 
-core::Uuid uuid_arg(FunctionCallInfo fcinfo, int n) {
-    core::Uuid u;
-    memcpy(u.b, DatumGetUUIDP(PG_GETARG_DATUM(n))->data, 16);
-    return u;
-}
+core::Uuid uuid_arg(FunctionCallInfo fcinfo, int n) { return hive_tokens::pg::uuid_from_datum(PG_GETARG_DATUM(n)); }
 
 // jsonb argument as text (the core reads JSON text).
 std::string jsonb_text(Jsonb* jb) {
@@ -195,15 +192,9 @@ HT_FUNCTION(hive_tokens_evaluate) {
     text* action_t = PG_GETARG_TEXT_PP(1);
     text* service_t = PG_ARGISNULL(5) ? nullptr : PG_GETARG_TEXT_PP(5);
     text* app_t = PG_ARGISNULL(6) ? nullptr : PG_GETARG_TEXT_PP(6);
-    std::string action(VARDATA_ANY(action_t), VARSIZE_ANY_EXHDR(action_t));
     const core::PermissionCatalog& cat = current_catalog();
-    const core::Permission* p = cat.find(action);
-    if (p == nullptr) {
-        std::string near = cat.suggest(action);
-        throw core::Error(core::ErrorKind::InvalidParameterValue, "unknown action \"" + core::shown(action) + "\"", "",
-                          near.empty() ? "Actions are permission names such as \"usage:report\"."
-                                       : "Did you mean \"" + near + "\"?");
-    }
+    const core::Permission* p = &hive_tokens::pg::find_action(
+        std::string_view(VARDATA_ANY(action_t), VARSIZE_ANY_EXHDR(action_t)));
     core::Uuid org = uuid_arg(fcinfo, 2), project{}, target{}, resource_org{};
     if (!PG_ARGISNULL(3)) project = uuid_arg(fcinfo, 3);
     if (!PG_ARGISNULL(4)) target = uuid_arg(fcinfo, 4);

@@ -134,6 +134,18 @@ const core::PermissionCatalog& current_catalog() {
     return *g_catalog;
 }
 
+const core::Permission& find_action(std::string_view name) {
+    const core::PermissionCatalog& cat = current_catalog();
+    const core::Permission* p = cat.find(name);
+    if (p == nullptr) {
+        std::string near = cat.suggest(name);
+        throw core::Error(core::ErrorKind::InvalidParameterValue, "unknown action \"" + core::shown(name) + "\"", "",
+                          near.empty() ? "Actions are permission names such as \"usage:report\"."
+                                       : "Did you mean \"" + near + "\"?");
+    }
+    return *p;
+}
+
 namespace {
 void load() {
     Row* rows = nullptr;

@@ -18,6 +18,7 @@
 #include "principal.h"
 #include "scopes_type.h"
 #include "token_store.h"
+#include "uuid_datum.h"
 
 extern "C" {
 #include "access/xact.h"
@@ -109,30 +110,43 @@ void set_principal(std::shared_ptr<const State> next) {
     ++g_serial;
 }
 
-core::Uuid uuid_of(Datum d) {
-    core::Uuid u;
-    memcpy(u.b, DatumGetUUIDP(d)->data, 16);
-    return u;
-}
+using hive_tokens::pg::uuid_from_datum;
+using hive_tokens::pg::uuid_to_datum;
 
-// The permission an action names, or an error (a misspelt check must not look like "denied").
 const core::Permission& action_arg(text* t) {
-    std::string_view name(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-    const core::PermissionCatalog& cat = current_catalog();
-    const core::Permission* p = cat.find(name);
-    if (p == nullptr) {
-        std::string near = cat.suggest(name);
-        throw core::Error(core::ErrorKind::InvalidParameterValue, "unknown action \"" + core::shown(name) + "\"", "",
-                          near.empty() ? "Actions are permission names such as \"usage:report\"."
-                                       : "Did you mean \"" + near + "\"?");
-    }
-    return *p;
+    return hive_tokens::pg::find_action(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
 }
 
-Datum uuid_datum(const core::Uuid& u) {
-    pg_uuid_t* out = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
-    memcpy(out->data, u.b, 16);
-    return UUIDPGetDatum(out);
+// can() runs once per row in row-level-security policies: each call site keeps its action's bit
+// (re-resolved when the catalog changes) instead of looking the name up every time.
+struct ActionCache {
+    unsigned long generation;
+    std::size_t len;
+    int bit;
+    char name[64];
+};
+
+const core::Permission& cached_action(FunctionCallInfo fcinfo, text* t) {
+    std::size_t len = VARSIZE_ANY_EXHDR(t);
+    auto* c = static_cast<ActionCache*>(fcinfo->flinfo->fn_extra);
+    const core::PermissionCatalog& cat = current_catalog();
+    if (c && c->generation == hive_tokens::pg::catalog_generation() && c->len == len &&
+        memcmp(c->name, VARDATA_ANY(t), len) == 0)
+        if (const core::Permission* p = cat.at(c->bit)) return *p;
+    const core::Permission& p = action_arg(t);
+    if (len <= sizeof c->name) {
+        if (c == nullptr) {
+            pg_call([&]() noexcept {
+                c = static_cast<ActionCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ActionCache)));
+            });
+            fcinfo->flinfo->fn_extra = c;
+        }
+        c->generation = hive_tokens::pg::catalog_generation();
+        c->len = len;
+        c->bit = p.bit;
+        memcpy(c->name, VARDATA_ANY(t), len);
+    }
+    return p;
 }
 
 // can()'s arguments, fetched before any C++ object exists (guard.h).
@@ -150,16 +164,16 @@ CheckArgs check_args(FunctionCallInfo fcinfo) {
     a.has_org = !PG_ARGISNULL(1);
     a.has_project = !PG_ARGISNULL(2);
     a.has_target = !PG_ARGISNULL(3);
-    if (a.has_org) a.org = uuid_of(PG_GETARG_DATUM(1));
-    if (a.has_project) a.project = uuid_of(PG_GETARG_DATUM(2));
-    if (a.has_target) a.target = uuid_of(PG_GETARG_DATUM(3));
+    if (a.has_org) a.org = uuid_from_datum(PG_GETARG_DATUM(1));
+    if (a.has_project) a.project = uuid_from_datum(PG_GETARG_DATUM(2));
+    if (a.has_target) a.target = uuid_from_datum(PG_GETARG_DATUM(3));
     a.service = PG_ARGISNULL(4) ? nullptr : PG_GETARG_TEXT_PP(4);
     a.app = PG_ARGISNULL(5) ? nullptr : PG_GETARG_TEXT_PP(5);
     return a;
 }
 
-bool check(const CheckArgs& a) {
-    const core::Permission& action = action_arg(a.action);
+bool check(FunctionCallInfo fcinfo, const CheckArgs& a) {
+    const core::Permission& action = cached_action(fcinfo, a.action);
     if (!g_current || !a.has_org) return false;
     // Names are compared as Hive compares them, whatever they hold: a row-level-security policy
     // and can() must agree on every row, including rows with odd names.
@@ -206,7 +220,7 @@ HT_FUNCTION(hive_tokens_authenticate) {
         set_principal(std::make_shared<const State>(
             State{true, row.id, core::PrincipalPolicy(row.organization, row.scopes, std::move(assignment), cat)}));
     }  // no C++ object outlives this block: what follows may raise a PostgreSQL error
-    PG_RETURN_DATUM(uuid_datum(row.id));
+    PG_RETURN_DATUM(uuid_to_datum(row.id));
 }
 
 // act_as_member(organization uuid, scopes, resources jsonb) -> void: a member principal, for the
@@ -215,7 +229,7 @@ HT_FUNCTION(hive_tokens_act_as_member) {
     check_can_set_principal();
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("organization and scopes must not be null")));
-    core::Uuid org = uuid_of(PG_GETARG_DATUM(0));
+    core::Uuid org = uuid_from_datum(PG_GETARG_DATUM(0));
     const core::Scopes scopes = *hive_tokens::pg::scopes_arg(fcinfo, 1);
     char* json = nullptr;
     if (!PG_ARGISNULL(2)) {
@@ -233,12 +247,12 @@ HT_FUNCTION(hive_tokens_act_as_member) {
 
 HT_FUNCTION(hive_tokens_current_token_id) {
     if (!g_current || !g_current->is_token) PG_RETURN_NULL();
-    PG_RETURN_DATUM(uuid_datum(g_current->token_id));
+    PG_RETURN_DATUM(uuid_to_datum(g_current->token_id));
 }
 
 HT_FUNCTION(hive_tokens_current_organization_id) {
     if (!g_current) PG_RETURN_NULL();
-    PG_RETURN_DATUM(uuid_datum(g_current->policy.organization()));
+    PG_RETURN_DATUM(uuid_to_datum(g_current->policy.organization()));
 }
 
 HT_FUNCTION(hive_tokens_current_scopes) {
@@ -254,7 +268,7 @@ HT_FUNCTION(hive_tokens_current_principal_kind) {
 // can(action, organization, project, target, service, app_deployment) -> boolean
 HT_FUNCTION(hive_tokens_can) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-    PG_RETURN_BOOL(check(check_args(fcinfo)));
+    PG_RETURN_BOOL(check(fcinfo, check_args(fcinfo)));
 }
 
 // assert_can(...) -> void: 42501 with Hive's message unless can() is true.
@@ -262,7 +276,7 @@ HT_FUNCTION(hive_tokens_assert_can) {
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("action must not be null")));
     CheckArgs a = check_args(fcinfo);
-    if (check(a)) PG_RETURN_VOID();
+    if (check(fcinfo, a)) PG_RETURN_VOID();
     bool anonymous = !g_current;
     char buf[512];
     strlcpy(buf, core::denial_message(action_arg(a.action).name).c_str(), sizeof buf);  // temporary gone at ';'
@@ -304,13 +318,13 @@ const SetsCache& sets_cache(FunctionCallInfo fcinfo) {
         MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
         if (c == nullptr) c = static_cast<SetsCache*>(palloc0(sizeof(SetsCache)));
         fresh.has_org = sets.organization_wide.has_value();
-        if (fresh.has_org) fresh.org = uuid_datum(*sets.organization_wide);
+        if (fresh.has_org) fresh.org = uuid_to_datum(*sets.organization_wide);
         const std::vector<core::Uuid>* lists[5] = {&sets.projects, &sets.targets, &sets.row_check_targets,
                                                    &sets.denied_projects, &sets.denied_targets};
         for (int i = 0; i < 5; ++i) {
             const std::vector<core::Uuid>& ids = *lists[i];
             Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (ids.empty() ? 1 : ids.size())));
-            for (std::size_t k = 0; k < ids.size(); ++k) elems[k] = uuid_datum(ids[k]);
+            for (std::size_t k = 0; k < ids.size(); ++k) elems[k] = uuid_to_datum(ids[k]);
             fresh.arrays[i] = PointerGetDatum(
                 construct_array(elems, static_cast<int>(ids.size()), UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
         }
