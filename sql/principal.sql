@@ -52,9 +52,23 @@ SELECT a AS action, hive_tokens.organization_wide(a) AS organization_wide, hive_
 COMMIT;
 -- after COMMIT there is no principal
 SELECT hive_tokens.current_token_id() IS NULL AS cleared_by_commit;
--- in autocommit, each statement is its own transaction
+-- Outside a transaction block the client's own statement is its transaction: authenticate()
+-- there would end with it, so it is refused (25000); inside a function (a DO block here) the same
+-- statement can use the principal, so it is allowed.
 SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS authenticated;
+\echo :LAST_ERROR_SQLSTATE
+SELECT hive_tokens.act_as_member(:'o', '{project:describe}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT set_config('regress.usage_token', :'usage', false) IS NOT NULL AS stashed;
+DO $$
+BEGIN
+    PERFORM hive_tokens.authenticate(current_setting('regress.usage_token'));
+    RAISE NOTICE 'principal inside the DO block: %', hive_tokens.current_principal_kind();
+END $$;
 SELECT hive_tokens.current_token_id() IS NULL AS gone_next_statement;
+-- a multi-statement query string is one implicit transaction block: allowed
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS implicit_block \; SELECT hive_tokens.current_principal_kind() AS kind;
+SELECT hive_tokens.current_token_id() IS NULL AS gone_after_the_string;
 -- after ROLLBACK and after an error
 BEGIN;
 SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS authenticated;
@@ -66,8 +80,9 @@ SELECT 1 / 0;
 ROLLBACK;
 SELECT hive_tokens.current_token_id() IS NULL AS cleared_by_error;
 
--- One principal per transaction: it cannot be replaced. Rolling back the savepoint that set it
--- undoes it (and a new one may then be set); one set in a released savepoint stays.
+-- One principal per transaction, ever: it cannot be replaced. Rolling back the savepoint that set
+-- it drops it, and the transaction can take no other (not even the same token again); one set in
+-- a released savepoint stays. (sql/one_principal.sql attacks this through cursors and functions.)
 BEGIN;
 SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
 SELECT hive_tokens.authenticate(:'usage');
@@ -78,15 +93,34 @@ SAVEPOINT s1;
 SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS inner_usage;
 SELECT hive_tokens.current_token_id() = :'usage_id' AS usage_now;
 ROLLBACK TO SAVEPOINT s1;
-SELECT hive_tokens.current_token_id() IS NULL AS undone;
-SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci_after_undo;
-SELECT hive_tokens.current_token_id() = :'ci_id' AS ci_now;
-COMMIT;
+SELECT hive_tokens.current_token_id() IS NULL AS dropped, hive_tokens.can('usage:report', :'o', :'p1', :'t1') AS can_report;
+SELECT hive_tokens.authenticate(:'ci');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SAVEPOINT s1;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS inner_usage;
+ROLLBACK TO SAVEPOINT s1;
+SELECT hive_tokens.authenticate(:'usage');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SAVEPOINT s1;
+SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS inner_usage;
+ROLLBACK TO SAVEPOINT s1;
+SAVEPOINT s2;
+SELECT hive_tokens.act_as_member(:'o', '{project:describe}');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
 BEGIN;
 SAVEPOINT s2;
 SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS inner_usage;
 RELEASE SAVEPOINT s2;
 SELECT hive_tokens.current_token_id() = :'usage_id' AS usage_kept;
+SAVEPOINT s3;
+SELECT 1 / 0;
+ROLLBACK TO SAVEPOINT s3;
+SELECT hive_tokens.current_token_id() = :'usage_id' AS kept_after_unrelated_rollback;
 COMMIT;
 BEGIN;
 SAVEPOINT a;
@@ -95,9 +129,10 @@ SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS in_b;
 RELEASE SAVEPOINT b;
 ROLLBACK TO SAVEPOINT a;
 SELECT hive_tokens.current_token_id() IS NULL AS none_after_outer_rollback;
-COMMIT;
--- an exception block is a subtransaction: kept when the block succeeds, undone when it fails
-SELECT set_config('regress.usage_token', :'usage', false) IS NOT NULL AS stashed;
+SELECT hive_tokens.authenticate(:'usage');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- an exception block is a subtransaction: kept when the block succeeds, dropped when it fails
 BEGIN;
 DO $$
 BEGIN
@@ -110,13 +145,17 @@ COMMIT;
 BEGIN;
 DO $$
 BEGIN
+    BEGIN
+        PERFORM hive_tokens.authenticate(current_setting('regress.usage_token'));
+        RAISE EXCEPTION 'rolled back';
+    EXCEPTION WHEN OTHERS THEN
+        NULL;
+    END;
+    RAISE NOTICE 'after the failed block: %', coalesce(hive_tokens.current_principal_kind(), 'no principal');
     PERFORM hive_tokens.authenticate(current_setting('regress.usage_token'));
-    RAISE EXCEPTION 'rolled back';
-EXCEPTION WHEN OTHERS THEN
-    NULL;
 END $$;
-SELECT hive_tokens.current_token_id() IS NULL AS undone_after_failed_block;
-COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
 RESET regress.usage_token;
 -- no principal can be set while a cursor is open (a running query never mixes two principals)
 BEGIN;
@@ -125,7 +164,10 @@ SELECT hive_tokens.authenticate(:'ci');
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
 -- NULL is not a token
+BEGIN;
 SELECT hive_tokens.authenticate(NULL);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
 
 -- Prepared statements read the principal of the transaction that executes them.
 PREPARE whoami AS SELECT hive_tokens.current_token_id() = $1 AS is_expected, hive_tokens.current_token_id() IS NULL AS is_null;
@@ -145,12 +187,20 @@ SET hive_tokens.principal = 'anything';
 SELECT set_config('hive_tokens.token_id', :'ci_id', false);
 SELECT hive_tokens.current_token_id() IS NULL AS still_none;
 -- a bad token is 28000 and the message never contains the token
+BEGIN;
 SELECT hive_tokens.authenticate(overlay(:'ci' placing CASE WHEN substr(:'ci', 40, 1) = 'a' THEN 'b' ELSE 'a' END from 40 for 1));
 \echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
 SELECT hive_tokens.authenticate('not a token');
+ROLLBACK;
+BEGIN;
 SELECT hive_tokens.authenticate(pg_temp_token) FROM (SELECT 'hvo2_0RvkJYM4rjNJgJRlNVHlWT1QDryPL3GCsnU3A8fCaTDFXkowZTeYR1ekL5HqNKDeh19rfeQ' AS pg_temp_token) AS x;
+ROLLBACK;
 SELECT hive_tokens.revoke(:'usage_id') AS revoked;
+BEGIN;
 SELECT hive_tokens.authenticate(:'usage');
+ROLLBACK;
 -- unknown actions are an error, not false
 SELECT hive_tokens.can('project:describ', :'o', :'p1');
 \echo :LAST_ERROR_SQLSTATE
@@ -172,8 +222,12 @@ SELECT hive_tokens.current_principal_kind() AS kind, hive_tokens.current_token_i
        hive_tokens.can('usage:report', :'o', :'p2', :'t1') AS usage_p2_t1,
        hive_tokens.can('usage:report', :'o', :'p2', :'t2') AS usage_denied_target;
 COMMIT;
+BEGIN;
 SELECT hive_tokens.act_as_member(:'o', '{project:describe}', '{"mode": "some"}');
+ROLLBACK;
+BEGIN;
 SELECT hive_tokens.act_as_member(NULL, '{project:describe}');
+ROLLBACK;
 RESET ROLE;
 DROP OWNED BY regress_ht_app;
 DROP ROLE regress_ht_app;

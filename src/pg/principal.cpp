@@ -4,8 +4,10 @@
 //
 // It lives in this backend's memory only (no GUC, nothing SET or set_config can reach) and is
 // dropped at COMMIT, ROLLBACK and PREPARE TRANSACTION, so it never reaches the next transaction
-// (the next client of a pooled connection). Inside a subtransaction, a principal set there is
-// undone when the subtransaction rolls back (ROLLBACK TO SAVEPOINT, an exception block).
+// (the next client of a pooled connection). A transaction has at most one principal, ever: a
+// principal set inside a subtransaction that rolls back is dropped with it, and the transaction
+// can take no other. Every answer a call site caches remembers the principal it was computed for
+// and is never used for another.
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,18 +44,22 @@ struct State {
     core::PrincipalPolicy policy;
 };
 
+// The principal of the current transaction, and what identifies it for the caches that call
+// sites keep (fn_extra): a cached answer is valid for one transaction (g_xact) and one principal
+// state within it (g_state). A transaction goes at most once from "no principal" to a principal
+// and, if the subtransaction that set it rolls back, to "had one": it can never take another.
 std::shared_ptr<const State> g_current;
-unsigned long g_serial = 1;  // changes whenever the principal does; keys the RLS helper caches
-struct Saved {
-    SubTransactionId subxact;
-    std::shared_ptr<const State> previous;
-};
-std::vector<Saved> g_saved;
+bool g_had_principal = false;                              // set once in this transaction, ever
+SubTransactionId g_set_in = InvalidSubTransactionId;       // the subtransaction that owns g_current
+unsigned long g_xact = 1;                                  // changes at every transaction end
+unsigned long g_state = 1;                                 // changes whenever the principal does
 
-void clear_principal() noexcept {
+void end_of_transaction() noexcept {
     g_current.reset();
-    g_saved.clear();
-    ++g_serial;
+    g_had_principal = false;
+    g_set_in = InvalidSubTransactionId;
+    ++g_xact;
+    ++g_state;
 }
 
 void xact_callback(XactEvent event, void*) {
@@ -63,7 +69,7 @@ void xact_callback(XactEvent event, void*) {
         case XACT_EVENT_ABORT:
         case XACT_EVENT_PARALLEL_ABORT:
         case XACT_EVENT_PREPARE:
-            clear_principal();
+            end_of_transaction();
             break;
         default:
             break;
@@ -71,43 +77,77 @@ void xact_callback(XactEvent event, void*) {
 }
 
 void subxact_callback(SubXactEvent event, SubTransactionId mine, SubTransactionId parent, void*) {
+    if (!g_current || g_set_in != mine) return;
     if (event == SUBXACT_EVENT_ABORT_SUB) {
-        // undo every principal set inside the aborted subtransaction, oldest last
-        while (!g_saved.empty() && g_saved.back().subxact == mine) {
-            g_current = g_saved.back().previous;
-            g_saved.pop_back();
-            ++g_serial;
-        }
+        // The principal goes with the subtransaction that set it; the transaction stays marked
+        // (g_had_principal), so no other principal can follow.
+        g_current.reset();
+        g_set_in = InvalidSubTransactionId;
+        ++g_state;
     } else if (event == SUBXACT_EVENT_COMMIT_SUB) {
-        // what the committed subtransaction set now belongs to its parent
-        for (Saved& s : g_saved)
-            if (s.subxact == mine) s.subxact = parent;
-        if (parent == TopSubTransactionId)
-            while (!g_saved.empty() && g_saved.back().subxact == TopSubTransactionId) g_saved.pop_back();
+        g_set_in = parent;  // now its parent's
     }
 }
 
-// A transaction has one principal. It cannot be replaced (only undone by rolling back the
-// savepoint that set it), and it cannot be set while a cursor is open: a query that has begun
-// computes parts of its row-level-security conditions once (initPlans) and the rest per row, and
-// must never mix two principals.
-void check_can_set_principal() {
+// Outside a transaction block each statement is a transaction of its own: a principal set by the
+// client's own statement would end with it, before anything could use it. Inside a function (a
+// PL/pgSQL or SQL function, a DO block), the same statement may go on to use it.
+bool called_by_the_clients_own_statement() noexcept { return error_context_stack == nullptr; }
+
+// A transaction has at most one principal, ever: it cannot be replaced, nor followed by another
+// after a rollback to a savepoint, nor set while a cursor is open (a query that has begun computes
+// parts of its row-level-security conditions once and the rest per row).
+void check_can_set_principal(const char* function) {
     if (!IsTransactionState())
         throw core::Error(core::ErrorKind::InvalidTransactionState, "a principal can only be set inside a transaction");
+    if (!IsTransactionBlock() && called_by_the_clients_own_statement())
+        throw core::Error(core::ErrorKind::InvalidTransactionState,
+                          std::string(function) + "() can only be used in a transaction block",
+                          "Outside BEGIN ... COMMIT each statement is its own transaction: the principal would end "
+                          "with this statement.",
+                          std::string("Run BEGIN, then ") + function +
+                              "(), then the statements it governs, then COMMIT.");
     if (g_current)
         throw core::Error(core::ErrorKind::InvalidTransactionState, "this transaction already has a principal",
                           "A transaction has one principal; it ends with the transaction.",
                           "Use a new transaction for another token or member.");
+    if (g_had_principal)
+        throw core::Error(core::ErrorKind::InvalidTransactionState, "this transaction already had a principal",
+                          "The principal was set in a subtransaction that rolled back; a transaction has at most one "
+                          "principal, ever.",
+                          "Use a new transaction.");
     if (!ThereAreNoReadyPortals())
         throw core::Error(core::ErrorKind::InvalidTransactionState, "cannot set a principal while a cursor is open",
                           "", "Set the principal first, then open cursors.");
 }
 
-void set_principal(std::shared_ptr<const State> next) {
-    SubTransactionId sub = GetCurrentSubTransactionId();
-    if (sub != TopSubTransactionId) g_saved.push_back(Saved{sub, g_current});
+void set_principal(std::shared_ptr<const State> next) noexcept {
     g_current = std::move(next);
-    ++g_serial;
+    g_had_principal = true;
+    g_set_in = GetCurrentSubTransactionId();
+    ++g_state;
+}
+
+// What a call site's cached answer was computed for. A cache from an earlier transaction is
+// simply recomputed; one from this transaction under another principal state means a query is
+// running across a change of principal, which must never produce an answer.
+struct Computed {
+    unsigned long xact;
+    unsigned long state;
+};
+
+Computed now_computed() noexcept { return Computed{g_xact, g_state}; }
+
+// true: the cache may be used; false: recompute it. Throws when the principal changed under a
+// running query.
+bool cache_usable(const Computed& c) {
+    if (c.xact != g_xact) return false;
+    if (c.state != g_state)
+        throw core::Error(core::ErrorKind::InvalidTransactionState,
+                          "the principal of this transaction changed while a query was using it",
+                          "A check computed for one principal cannot answer for another.",
+                          "Set the principal once, at the start of the transaction, before any query checks it.");
+    return true;
 }
 
 using hive_tokens::pg::uuid_from_datum;
@@ -118,29 +158,37 @@ const core::Permission& action_arg(text* t) {
 }
 
 // can() runs once per row in row-level-security policies: each call site keeps its action's bit
-// (re-resolved when the catalog changes) instead of looking the name up every time.
-struct ActionCache {
+// (re-resolved when the catalog changes) instead of looking the name up every time, and which
+// principal it answered for (a call site never answers for two principals in one transaction).
+struct CanCache {
+    Computed computed;
     unsigned long generation;
-    std::size_t len;
+    std::size_t len;  // 0: no action cached
     int bit;
     char name[64];
 };
 
-const core::Permission& cached_action(FunctionCallInfo fcinfo, text* t) {
+CanCache* can_cache(FunctionCallInfo fcinfo) {
+    auto* c = static_cast<CanCache*>(fcinfo->flinfo->fn_extra);
+    if (c == nullptr) {
+        pg_call([&]() noexcept {
+            c = static_cast<CanCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CanCache)));
+        });
+        c->computed = Computed{0, 0};
+        fcinfo->flinfo->fn_extra = c;
+    }
+    if (!cache_usable(c->computed)) c->computed = now_computed();
+    return c;
+}
+
+const core::Permission& cached_action(CanCache* c, text* t) {
     std::size_t len = VARSIZE_ANY_EXHDR(t);
-    auto* c = static_cast<ActionCache*>(fcinfo->flinfo->fn_extra);
     const core::PermissionCatalog& cat = current_catalog();
-    if (c && c->generation == hive_tokens::pg::catalog_generation() && c->len == len &&
+    if (c->len != 0 && c->generation == hive_tokens::pg::catalog_generation() && c->len == len &&
         memcmp(c->name, VARDATA_ANY(t), len) == 0)
         if (const core::Permission* p = cat.at(c->bit)) return *p;
     const core::Permission& p = action_arg(t);
     if (len <= sizeof c->name) {
-        if (c == nullptr) {
-            pg_call([&]() noexcept {
-                c = static_cast<ActionCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ActionCache)));
-            });
-            fcinfo->flinfo->fn_extra = c;
-        }
         c->generation = hive_tokens::pg::catalog_generation();
         c->len = len;
         c->bit = p.bit;
@@ -173,7 +221,7 @@ CheckArgs check_args(FunctionCallInfo fcinfo) {
 }
 
 bool check(FunctionCallInfo fcinfo, const CheckArgs& a) {
-    const core::Permission& action = cached_action(fcinfo, a.action);
+    const core::Permission& action = cached_action(can_cache(fcinfo), a.action);
     if (!g_current || !a.has_org) return false;
     // Names are compared as Hive compares them, whatever they hold: a row-level-security policy
     // and can() must agree on every row, including rows with odd names.
@@ -194,7 +242,7 @@ void hive_tokens::pg::register_principal_callbacks() {
 // authenticate(token text) -> uuid: verifies and makes the token the principal of this
 // transaction. 28000 for anything that is not a live token; the token never appears in it.
 HT_FUNCTION(hive_tokens_authenticate) {
-    check_can_set_principal();
+    check_can_set_principal("authenticate");
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
                         errdetail("The token is missing (NULL).")));
@@ -226,7 +274,7 @@ HT_FUNCTION(hive_tokens_authenticate) {
 // act_as_member(organization uuid, scopes, resources jsonb) -> void: a member principal, for the
 // application's trusted role only (EXECUTE is revoked from PUBLIC).
 HT_FUNCTION(hive_tokens_act_as_member) {
-    check_can_set_principal();
+    check_can_set_principal("act_as_member");
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("organization and scopes must not be null")));
     core::Uuid org = uuid_from_datum(PG_GETARG_DATUM(0));
@@ -290,12 +338,18 @@ HT_FUNCTION(hive_tokens_assert_can) {
 // Policies call these once per query (as initPlans) or, where the planner should see the values
 // to pick an index, as plain STABLE calls that may be evaluated per row: so each call site keeps
 // the answer for the current principal and action, computed once.
+//
+// Without a principal every helper returns NULL, never an empty set: a policy arm computed then
+// can only reject rows (NULL is not true), so even a query that somehow saw the transaction both
+// without and with its principal could never admit a row the principal alone would not.
 
 namespace {
 
 struct SetsCache {
-    unsigned long serial;
+    Computed computed;
+    bool keyed;  // action holds the action the sets were computed for
     char action[128];
+    bool has_principal;
     bool has_org;
     Datum org;
     Datum arrays[5];  // projects, targets, row_check_targets, denied_projects, denied_targets
@@ -305,15 +359,17 @@ const SetsCache& sets_cache(FunctionCallInfo fcinfo) {
     text* t = PG_GETARG_TEXT_PP(0);
     std::size_t len = VARSIZE_ANY_EXHDR(t);
     auto* c = static_cast<SetsCache*>(fcinfo->flinfo->fn_extra);
-    if (c && c->serial == g_serial && len < sizeof c->action && strlen(c->action) == len &&
+    if (c && cache_usable(c->computed) && c->keyed && strlen(c->action) == len &&
         memcmp(c->action, VARDATA_ANY(t), len) == 0)
         return *c;
     const core::Permission& action = action_arg(t);
     core::PrincipalPolicy::Sets sets = g_current ? g_current->policy.sets_for(action) : core::PrincipalPolicy::Sets{};
     // Everything PostgreSQL allocates happens inside pg_call (sets is a C++ object); the cache is
-    // published only when complete, its serial last. Arrays handed out earlier are not freed: the
-    // executor may still hold them (they live as long as the call site).
+    // published only when complete. Arrays handed out earlier are not freed: the executor may
+    // still hold them (they live as long as the call site).
     SetsCache fresh{};
+    fresh.computed = now_computed();
+    fresh.has_principal = g_current != nullptr;
     pg_call([&]() noexcept {
         MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
         if (c == nullptr) c = static_cast<SetsCache*>(palloc0(sizeof(SetsCache)));
@@ -321,7 +377,7 @@ const SetsCache& sets_cache(FunctionCallInfo fcinfo) {
         if (fresh.has_org) fresh.org = uuid_to_datum(*sets.organization_wide);
         const std::vector<core::Uuid>* lists[5] = {&sets.projects, &sets.targets, &sets.row_check_targets,
                                                    &sets.denied_projects, &sets.denied_targets};
-        for (int i = 0; i < 5; ++i) {
+        for (int i = 0; fresh.has_principal && i < 5; ++i) {
             const std::vector<core::Uuid>& ids = *lists[i];
             Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (ids.empty() ? 1 : ids.size())));
             for (std::size_t k = 0; k < ids.size(); ++k) elems[k] = uuid_to_datum(ids[k]);
@@ -330,16 +386,23 @@ const SetsCache& sets_cache(FunctionCallInfo fcinfo) {
         }
         MemoryContextSwitchTo(old);
     });
-    if (len < sizeof fresh.action) {
+    fresh.keyed = len < sizeof fresh.action;  // too long to key the cache: recomputed on every call
+    if (fresh.keyed) {
         memcpy(fresh.action, VARDATA_ANY(t), len);
         fresh.action[len] = '\0';
-        fresh.serial = g_serial;
-    } else {
-        fresh.serial = 0;  // too long to key the cache: recomputed on every call
     }
     *c = fresh;
     fcinfo->flinfo->fn_extra = c;
     return *c;
+}
+
+Datum set_or_null(FunctionCallInfo fcinfo, int which) {
+    const SetsCache& c = sets_cache(fcinfo);
+    if (!c.has_principal) {
+        fcinfo->isnull = true;
+        return static_cast<Datum>(0);
+    }
+    return c.arrays[which];
 }
 
 }  // namespace
@@ -350,8 +413,8 @@ HT_FUNCTION(hive_tokens_organization_wide) {
     PG_RETURN_DATUM(c.org);
 }
 
-HT_FUNCTION(hive_tokens_allowed_projects) { PG_RETURN_DATUM(sets_cache(fcinfo).arrays[0]); }
-HT_FUNCTION(hive_tokens_allowed_targets) { PG_RETURN_DATUM(sets_cache(fcinfo).arrays[1]); }
-HT_FUNCTION(hive_tokens_row_check_targets) { PG_RETURN_DATUM(sets_cache(fcinfo).arrays[2]); }
-HT_FUNCTION(hive_tokens_denied_projects) { PG_RETURN_DATUM(sets_cache(fcinfo).arrays[3]); }
-HT_FUNCTION(hive_tokens_denied_targets) { PG_RETURN_DATUM(sets_cache(fcinfo).arrays[4]); }
+HT_FUNCTION(hive_tokens_allowed_projects) { return set_or_null(fcinfo, 0); }
+HT_FUNCTION(hive_tokens_allowed_targets) { return set_or_null(fcinfo, 1); }
+HT_FUNCTION(hive_tokens_row_check_targets) { return set_or_null(fcinfo, 2); }
+HT_FUNCTION(hive_tokens_denied_projects) { return set_or_null(fcinfo, 3); }
+HT_FUNCTION(hive_tokens_denied_targets) { return set_or_null(fcinfo, 4); }

@@ -1,0 +1,923 @@
+-- hive_tokens 0.1: token type, storage, issuance, verification, revocation.
+\echo Use "CREATE EXTENSION hive_tokens" to load this file. \quit
+
+COMMENT ON SCHEMA hive_tokens IS 'GraphQL Hive-style access tokens (extension hive_tokens)';
+-- Everyone may use the type and call verify(); every other object has its own grants.
+GRANT USAGE ON SCHEMA hive_tokens TO PUBLIC;
+
+------------------------------------------------------------------------------------------
+-- Type access_token: a validated hv?2_ token literal, printed masked.
+------------------------------------------------------------------------------------------
+CREATE TYPE hive_tokens.access_token;
+
+CREATE FUNCTION hive_tokens.access_token_in(cstring) RETURNS hive_tokens.access_token
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.access_token_in(cstring) IS 'input function of access_token: checks prefix, length, alphabet and checksum (SQLSTATE 22P02 otherwise)';
+
+CREATE FUNCTION hive_tokens.access_token_out(hive_tokens.access_token) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.access_token_out(hive_tokens.access_token) IS 'output function of access_token: the masked form hvo2_AbCd…';
+
+CREATE FUNCTION hive_tokens.access_token_recv(internal) RETURNS hive_tokens.access_token
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.access_token_recv(internal) IS 'binary input of access_token: the token text, validated like text input';
+
+CREATE FUNCTION hive_tokens.access_token_send(hive_tokens.access_token) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.access_token_send(hive_tokens.access_token) IS 'binary output of access_token: masked like text output';
+
+CREATE TYPE hive_tokens.access_token (
+    INPUT = hive_tokens.access_token_in,
+    OUTPUT = hive_tokens.access_token_out,
+    RECEIVE = hive_tokens.access_token_recv,
+    SEND = hive_tokens.access_token_send,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended
+);
+COMMENT ON TYPE hive_tokens.access_token IS 'a syntactically valid hv?2_ access token (checksum verified); prints masked, so values cannot be read back or dumped';
+
+------------------------------------------------------------------------------------------
+-- Type scopes: a set of permissions as a 256-bit bitset over the permission catalog.
+------------------------------------------------------------------------------------------
+CREATE TYPE hive_tokens.scopes;
+
+CREATE FUNCTION hive_tokens.scopes_in(cstring) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_in(cstring) IS 'input function of scopes: {name,<resource>:*,*:<action>,*}; unknown names are an error suggesting the closest';
+
+CREATE FUNCTION hive_tokens.scopes_out(hive_tokens.scopes) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_out(hive_tokens.scopes) IS 'output function of scopes: canonical, catalog order, no duplicates';
+
+CREATE FUNCTION hive_tokens.scopes_recv(internal) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_recv(internal) IS 'binary input of scopes: permission names, mapped to this database''s bits';
+
+CREATE FUNCTION hive_tokens.scopes_send(hive_tokens.scopes) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_send(hive_tokens.scopes) IS 'binary output of scopes: permission names, not bit positions';
+
+CREATE TYPE hive_tokens.scopes (
+    INPUT = hive_tokens.scopes_in,
+    OUTPUT = hive_tokens.scopes_out,
+    RECEIVE = hive_tokens.scopes_recv,
+    SEND = hive_tokens.scopes_send,
+    INTERNALLENGTH = 32,
+    ALIGNMENT = double,
+    STORAGE = plain
+);
+COMMENT ON TYPE hive_tokens.scopes IS 'a set of permissions (at most 256), e.g. {schemaVersion:publish,usage:report}';
+
+-- The permission catalog.
+CREATE FUNCTION hive_tokens._valid_permission_name(text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'scopes_valid_permission_name' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens._valid_permission_name(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._valid_permission_name(text) IS 'internal: whether a text is a well-formed permission name <resource>:<action>';
+
+CREATE FUNCTION hive_tokens._builtin_permissions(
+    OUT bit_number int2, OUT name text, OUT level text, OUT "group" text, OUT label text,
+    OUT assignable boolean, OUT retired boolean, OUT depends_on text[])
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'scopes_builtin_permissions' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens._builtin_permissions() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._builtin_permissions() IS 'internal: Hive''s permissions as built into the extension; seeds hive_tokens.permissions';
+
+CREATE TABLE hive_tokens.permissions (
+    bit_number int2 PRIMARY KEY CHECK (bit_number >= 0 AND bit_number < 256),
+    name       text NOT NULL UNIQUE CHECK (hive_tokens._valid_permission_name(name)),
+    level      text NOT NULL CHECK (level IN ('organization', 'project', 'target', 'service', 'appDeployment')),
+    "group"    text NOT NULL,
+    label      text NOT NULL,
+    assignable boolean NOT NULL DEFAULT false,
+    retired    boolean NOT NULL DEFAULT false,
+    depends_on text[] NOT NULL DEFAULT '{}',
+    builtin    boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+GRANT SELECT ON hive_tokens.permissions TO PUBLIC;
+COMMENT ON TABLE hive_tokens.permissions IS 'the permission catalog: Hive''s permissions plus registered ones; bits are append-only, a retired permission keeps its bit';
+
+CREATE FUNCTION hive_tokens._permissions_guard() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'DELETE' OR TG_OP = 'TRUNCATE' THEN
+        RAISE EXCEPTION 'permissions are never deleted'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Retire it with hive_tokens.retire_permission(): its bit stays taken so stored scopes keep their meaning.';
+    END IF;
+    IF NEW.bit_number <> OLD.bit_number OR NEW.name <> OLD.name OR NEW.level <> OLD.level OR NEW.builtin <> OLD.builtin THEN
+        RAISE EXCEPTION 'the bit number, name, level and builtin flag of a permission never change'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Register a new permission and retire the old one.';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens._permissions_guard() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._permissions_guard() IS 'internal trigger: permissions are append-only; bit, name, level never change';
+CREATE TRIGGER permissions_guard BEFORE UPDATE OR DELETE ON hive_tokens.permissions
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens._permissions_guard();
+CREATE TRIGGER permissions_no_truncate BEFORE TRUNCATE ON hive_tokens.permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens._permissions_guard();
+
+CREATE FUNCTION hive_tokens._permissions_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'hive_tokens_permissions_changed' LANGUAGE C;
+REVOKE ALL ON FUNCTION hive_tokens._permissions_changed() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._permissions_changed() IS 'internal trigger: sends a relcache invalidation so every backend reloads the permission catalog';
+CREATE TRIGGER permissions_changed AFTER INSERT OR UPDATE ON hive_tokens.permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens._permissions_changed();
+
+INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
+    SELECT b.bit_number, b.name, b.level, b."group", b.label, b.assignable, b.retired, b.depends_on, true
+      FROM hive_tokens._builtin_permissions() AS b;
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions', 'WHERE NOT builtin');
+
+CREATE FUNCTION hive_tokens.register_permission(
+    permission text, level text, "group" text, label text,
+    depends_on text[] DEFAULT '{}', assignable boolean DEFAULT true)
+    RETURNS int2
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    next_bit int;
+    missing text;
+BEGIN
+    IF permission IS NULL OR NOT hive_tokens._valid_permission_name(permission) THEN
+        RAISE EXCEPTION 'invalid permission name %', quote_literal(left(permission, 64))
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A permission is "<resource>:<action>" of letters, digits and "_", such as "invoice:read".';
+    END IF;
+    IF level IS NULL OR level NOT IN ('organization', 'project', 'target', 'service', 'appDeployment') THEN
+        RAISE EXCEPTION 'invalid level %', quote_literal(left(level, 64))
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The levels are organization, project, target, service and appDeployment.';
+    END IF;
+    IF "group" IS NULL OR label IS NULL OR assignable IS NULL THEN
+        RAISE EXCEPTION 'group, label and assignable must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- one registration at a time: bits are handed out in order and never reused
+    LOCK TABLE hive_tokens.permissions IN SHARE ROW EXCLUSIVE MODE;
+    IF EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
+        RAISE EXCEPTION 'permission % already exists', quote_literal(permission) USING ERRCODE = 'duplicate_object';
+    END IF;
+    SELECT d INTO missing FROM unnest(coalesce(depends_on, '{}')) AS d
+     WHERE d IS NULL OR NOT EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = d AND NOT p.retired)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'permission % depends on unknown or retired permission %', quote_literal(permission),
+            coalesce(quote_literal(left(missing, 64)), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
+    IF next_bit >= 256 THEN
+        RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded';
+    END IF;
+    INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
+    VALUES (next_bit, permission, level, "group", label, assignable, false, coalesce(depends_on, '{}'), false);
+    RETURN next_bit;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.register_permission(text, text, text, text, text[], boolean) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.register_permission(text, text, text, text, text[], boolean) IS 'adds a permission to the catalog at the next free bit and returns the bit; visible to every session once committed';
+
+CREATE FUNCTION hive_tokens.retire_permission(permission text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
+        RAISE EXCEPTION 'unknown permission %', quote_literal(left(permission, 64)) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE hive_tokens.permissions AS p SET retired = true WHERE p.name = permission AND NOT p.retired;
+    RETURN FOUND;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.retire_permission(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.retire_permission(text) IS 'marks a permission retired: stored scopes keep it, wildcards and new grants do not; true if it was active';
+
+-- Operators and their functions.
+CREATE FUNCTION hive_tokens.has_permission(hive_tokens.scopes, text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'scopes_has' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.has_permission(hive_tokens.scopes, text) IS 'scopes ? permission: holds every permission the entry names (a name, <resource>:*, *:<action> or *)';
+CREATE FUNCTION hive_tokens.has_any_permission(hive_tokens.scopes, text[]) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'scopes_has_any' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.has_any_permission(hive_tokens.scopes, text[]) IS 'scopes ?| text[]: holds at least one of the named permissions';
+CREATE FUNCTION hive_tokens.has_all_permissions(hive_tokens.scopes, text[]) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'scopes_has_all' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.has_all_permissions(hive_tokens.scopes, text[]) IS 'scopes ?& text[]: holds every named permission';
+CREATE FUNCTION hive_tokens.scopes_contains(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_contains(hive_tokens.scopes, hive_tokens.scopes) IS 'a @> b: a holds every permission of b';
+CREATE FUNCTION hive_tokens.scopes_contained(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_contained(hive_tokens.scopes, hive_tokens.scopes) IS 'a <@ b: every permission of a is in b';
+CREATE FUNCTION hive_tokens.scopes_overlap(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_overlap(hive_tokens.scopes, hive_tokens.scopes) IS 'a && b: a and b share a permission';
+CREATE FUNCTION hive_tokens.scopes_union(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_union(hive_tokens.scopes, hive_tokens.scopes) IS 'a | b: union';
+CREATE FUNCTION hive_tokens.scopes_intersect(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_intersect(hive_tokens.scopes, hive_tokens.scopes) IS 'a & b: intersection';
+CREATE FUNCTION hive_tokens.scopes_minus(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_minus(hive_tokens.scopes, hive_tokens.scopes) IS 'a - b: the permissions of a that b lacks';
+CREATE FUNCTION hive_tokens.scopes_eq(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_eq(hive_tokens.scopes, hive_tokens.scopes) IS 'a = b';
+CREATE FUNCTION hive_tokens.scopes_ne(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_ne(hive_tokens.scopes, hive_tokens.scopes) IS 'a <> b';
+CREATE FUNCTION hive_tokens.scopes_lt(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_lt(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order (bitwise, not meaningful beyond sorting)';
+CREATE FUNCTION hive_tokens.scopes_le(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_le(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE FUNCTION hive_tokens.scopes_gt(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_gt(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE FUNCTION hive_tokens.scopes_ge(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_ge(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE FUNCTION hive_tokens.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes) IS 'btree support: -1, 0, 1';
+CREATE FUNCTION hive_tokens.scopes_hash(hive_tokens.scopes) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_hash(hive_tokens.scopes) IS 'hash support';
+CREATE FUNCTION hive_tokens.scopes_hash_extended(hive_tokens.scopes, int8) RETURNS int8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.scopes_hash_extended(hive_tokens.scopes, int8) IS 'hash support (seeded, for hash partitioning)';
+
+CREATE OPERATOR hive_tokens.? (LEFTARG = hive_tokens.scopes, RIGHTARG = text,
+    FUNCTION = hive_tokens.has_permission, RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.? (hive_tokens.scopes, text) IS 'holds the permission(s) the entry names';
+CREATE OPERATOR hive_tokens.?| (LEFTARG = hive_tokens.scopes, RIGHTARG = text[],
+    FUNCTION = hive_tokens.has_any_permission, RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.?| (hive_tokens.scopes, text[]) IS 'holds any of the permissions';
+CREATE OPERATOR hive_tokens.?& (LEFTARG = hive_tokens.scopes, RIGHTARG = text[],
+    FUNCTION = hive_tokens.has_all_permissions, RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.?& (hive_tokens.scopes, text[]) IS 'holds all of the permissions';
+CREATE OPERATOR hive_tokens.@> (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_contains, COMMUTATOR = OPERATOR(hive_tokens.<@),
+    RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.@> (hive_tokens.scopes, hive_tokens.scopes) IS 'contains';
+CREATE OPERATOR hive_tokens.<@ (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_contained, COMMUTATOR = OPERATOR(hive_tokens.@>),
+    RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.<@ (hive_tokens.scopes, hive_tokens.scopes) IS 'is contained by';
+CREATE OPERATOR hive_tokens.&& (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_overlap, COMMUTATOR = OPERATOR(hive_tokens.&&),
+    RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.&& (hive_tokens.scopes, hive_tokens.scopes) IS 'overlaps (shares a permission)';
+CREATE OPERATOR hive_tokens.| (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_union, COMMUTATOR = OPERATOR(hive_tokens.|));
+COMMENT ON OPERATOR hive_tokens.| (hive_tokens.scopes, hive_tokens.scopes) IS 'union';
+CREATE OPERATOR hive_tokens.& (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_intersect, COMMUTATOR = OPERATOR(hive_tokens.&));
+COMMENT ON OPERATOR hive_tokens.& (hive_tokens.scopes, hive_tokens.scopes) IS 'intersection';
+CREATE OPERATOR hive_tokens.- (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_minus);
+COMMENT ON OPERATOR hive_tokens.- (hive_tokens.scopes, hive_tokens.scopes) IS 'difference';
+CREATE OPERATOR hive_tokens.= (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_eq, COMMUTATOR = OPERATOR(hive_tokens.=), NEGATOR = OPERATOR(hive_tokens.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+COMMENT ON OPERATOR hive_tokens.= (hive_tokens.scopes, hive_tokens.scopes) IS 'equal';
+CREATE OPERATOR hive_tokens.<> (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_ne, COMMUTATOR = OPERATOR(hive_tokens.<>), NEGATOR = OPERATOR(hive_tokens.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel);
+COMMENT ON OPERATOR hive_tokens.<> (hive_tokens.scopes, hive_tokens.scopes) IS 'not equal';
+CREATE OPERATOR hive_tokens.< (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_lt, COMMUTATOR = OPERATOR(hive_tokens.>), NEGATOR = OPERATOR(hive_tokens.>=),
+    RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+COMMENT ON OPERATOR hive_tokens.< (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE OPERATOR hive_tokens.<= (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_le, COMMUTATOR = OPERATOR(hive_tokens.>=), NEGATOR = OPERATOR(hive_tokens.>),
+    RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+COMMENT ON OPERATOR hive_tokens.<= (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE OPERATOR hive_tokens.> (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_gt, COMMUTATOR = OPERATOR(hive_tokens.<), NEGATOR = OPERATOR(hive_tokens.<=),
+    RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+COMMENT ON OPERATOR hive_tokens.> (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE OPERATOR hive_tokens.>= (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
+    FUNCTION = hive_tokens.scopes_ge, COMMUTATOR = OPERATOR(hive_tokens.<=), NEGATOR = OPERATOR(hive_tokens.<),
+    RESTRICT = scalargesel, JOIN = scalargejoinsel);
+COMMENT ON OPERATOR hive_tokens.>= (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+
+CREATE OPERATOR CLASS hive_tokens.scopes_btree_ops DEFAULT FOR TYPE hive_tokens.scopes USING btree AS
+    OPERATOR 1 hive_tokens.<,
+    OPERATOR 2 hive_tokens.<=,
+    OPERATOR 3 hive_tokens.=,
+    OPERATOR 4 hive_tokens.>=,
+    OPERATOR 5 hive_tokens.>,
+    FUNCTION 1 hive_tokens.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes);
+COMMENT ON OPERATOR CLASS hive_tokens.scopes_btree_ops USING btree IS 'btree: DISTINCT, ORDER BY, merge joins, unique indexes';
+COMMENT ON OPERATOR FAMILY hive_tokens.scopes_btree_ops USING btree IS 'btree family of scopes';
+
+CREATE OPERATOR CLASS hive_tokens.scopes_hash_ops DEFAULT FOR TYPE hive_tokens.scopes USING hash AS
+    OPERATOR 1 hive_tokens.=,
+    FUNCTION 1 hive_tokens.scopes_hash(hive_tokens.scopes),
+    FUNCTION 2 hive_tokens.scopes_hash_extended(hive_tokens.scopes, int8);
+COMMENT ON OPERATOR CLASS hive_tokens.scopes_hash_ops USING hash IS 'hash: GROUP BY, hash joins, hash indexes and partitioning';
+COMMENT ON OPERATOR FAMILY hive_tokens.scopes_hash_ops USING hash IS 'hash family of scopes';
+
+CREATE FUNCTION hive_tokens.scopes_gin_extract_value(hive_tokens.scopes, internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_gin_extract_value(hive_tokens.scopes, internal, internal) IS 'GIN support: the bits of a value';
+CREATE FUNCTION hive_tokens.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal) IS 'GIN support: the bits a query needs';
+CREATE FUNCTION hive_tokens.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal) IS 'GIN support: whether an indexed value matches';
+
+CREATE OPERATOR CLASS hive_tokens.scopes_gin_ops DEFAULT FOR TYPE hive_tokens.scopes USING gin AS
+    OPERATOR 1 hive_tokens.@> (hive_tokens.scopes, hive_tokens.scopes),
+    OPERATOR 2 hive_tokens.<@ (hive_tokens.scopes, hive_tokens.scopes),
+    OPERATOR 3 hive_tokens.&& (hive_tokens.scopes, hive_tokens.scopes),
+    OPERATOR 4 hive_tokens.? (hive_tokens.scopes, text),
+    OPERATOR 5 hive_tokens.?| (hive_tokens.scopes, text[]),
+    OPERATOR 6 hive_tokens.?& (hive_tokens.scopes, text[]),
+    FUNCTION 1 pg_catalog.btint4cmp(int4, int4),
+    FUNCTION 2 hive_tokens.scopes_gin_extract_value(hive_tokens.scopes, internal, internal),
+    FUNCTION 3 hive_tokens.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal),
+    FUNCTION 4 hive_tokens.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal),
+    STORAGE int4;
+COMMENT ON OPERATOR CLASS hive_tokens.scopes_gin_ops USING gin IS 'GIN: indexes ?, ?|, ?&, @>, <@ and &&';
+COMMENT ON OPERATOR FAMILY hive_tokens.scopes_gin_ops USING gin IS 'GIN family of scopes';
+
+-- Casts and catalog functions.
+CREATE FUNCTION hive_tokens.permission_names(hive_tokens.scopes) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'scopes_to_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.permission_names(hive_tokens.scopes) IS 'the permission names, catalog order (also the cast scopes::text[])';
+CREATE FUNCTION hive_tokens.scopes(text[]) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_from_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes(text[]) IS 'scopes from permission entries (names or wildcards); NULL elements are an error (also the cast text[]::scopes)';
+CREATE CAST (hive_tokens.scopes AS text[]) WITH FUNCTION hive_tokens.permission_names(hive_tokens.scopes);
+COMMENT ON CAST (hive_tokens.scopes AS text[]) IS 'the permission names, catalog order';
+CREATE CAST (text[] AS hive_tokens.scopes) WITH FUNCTION hive_tokens.scopes(text[]) AS ASSIGNMENT;
+COMMENT ON CAST (text[] AS hive_tokens.scopes) IS 'parses each element as a permission entry';
+
+CREATE FUNCTION hive_tokens.permission_count(hive_tokens.scopes) RETURNS int4
+    AS 'MODULE_PATHNAME', 'scopes_permission_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.permission_count(hive_tokens.scopes) IS 'how many permissions the set holds';
+CREATE FUNCTION hive_tokens.scopes_of_level(level text) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_of_level' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.scopes_of_level(text) IS 'the active permissions of one resource level (organization, project, target, service, appDeployment)';
+CREATE FUNCTION hive_tokens.depends_closure(hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_depends_closure' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.depends_closure(hive_tokens.scopes) IS 'the set plus everything it depends on, transitively';
+CREATE FUNCTION hive_tokens.missing_dependencies(hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_missing_dependencies' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.missing_dependencies(hive_tokens.scopes) IS 'what the set depends on but lacks (empty when valid)';
+CREATE FUNCTION hive_tokens.assignable_scopes() RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_assignable' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.assignable_scopes() IS 'every permission an access token may hold (Hive''s assignable list plus registered assignable ones)';
+CREATE FUNCTION hive_tokens.retired_scopes() RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_retired' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.retired_scopes() IS 'every retired permission';
+CREATE FUNCTION hive_tokens.labels(hive_tokens.scopes,
+    OUT permission text, OUT level text, OUT "group" text, OUT label text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'scopes_labels' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION hive_tokens.labels(hive_tokens.scopes) IS 'the permissions of a set with their level, UI group and label, for display';
+
+------------------------------------------------------------------------------------------
+-- Authorization: Hive resource names, resource assignments, policy statements, evaluation.
+------------------------------------------------------------------------------------------
+CREATE TYPE hive_tokens.hrn;
+
+CREATE FUNCTION hive_tokens.hrn_in(cstring) RETURNS hive_tokens.hrn
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.hrn_in(cstring) IS 'input function of hrn: validates a Hive resource name or pattern (22P02 naming the wrong part)';
+CREATE FUNCTION hive_tokens.hrn_out(hive_tokens.hrn) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.hrn_out(hive_tokens.hrn) IS 'output function of hrn: canonical text (lower-case UUIDs)';
+CREATE FUNCTION hive_tokens.hrn_recv(internal) RETURNS hive_tokens.hrn
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.hrn_recv(internal) IS 'binary input of hrn: its text, validated';
+CREATE FUNCTION hive_tokens.hrn_send(hive_tokens.hrn) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.hrn_send(hive_tokens.hrn) IS 'binary output of hrn: its canonical text';
+
+CREATE TYPE hive_tokens.hrn (
+    INPUT = hive_tokens.hrn_in,
+    OUTPUT = hive_tokens.hrn_out,
+    RECEIVE = hive_tokens.hrn_recv,
+    SEND = hive_tokens.hrn_send,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended,
+    CATEGORY = 'S'
+);
+COMMENT ON TYPE hive_tokens.hrn IS 'a Hive resource name or pattern, e.g. hrn:<org>:target/<id>/service/<name>';
+
+CREATE FUNCTION hive_tokens.hrn_eq(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_eq(hive_tokens.hrn, hive_tokens.hrn) IS 'a = b (same canonical text)';
+CREATE FUNCTION hive_tokens.hrn_ne(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_ne(hive_tokens.hrn, hive_tokens.hrn) IS 'a <> b';
+CREATE FUNCTION hive_tokens.hrn_lt(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_lt(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order (bytewise)';
+CREATE FUNCTION hive_tokens.hrn_le(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_le(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE FUNCTION hive_tokens.hrn_gt(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_gt(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE FUNCTION hive_tokens.hrn_ge(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_ge(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE FUNCTION hive_tokens.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn) IS 'btree support';
+CREATE FUNCTION hive_tokens.hrn_hash(hive_tokens.hrn) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_hash(hive_tokens.hrn) IS 'hash support';
+CREATE FUNCTION hive_tokens.hrn_hash_extended(hive_tokens.hrn, int8) RETURNS int8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_hash_extended(hive_tokens.hrn, int8) IS 'hash support (seeded)';
+CREATE FUNCTION hive_tokens.hrn_matches(pattern hive_tokens.hrn, resource hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hrn_covers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_matches(hive_tokens.hrn, hive_tokens.hrn) IS 'pattern @> resource: Hive''s rule (organization part * or equal; a final * segment matches the rest, any other * only itself)';
+CREATE FUNCTION hive_tokens.hrn_matched_by(resource hive_tokens.hrn, pattern hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hrn_covered_by' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens.hrn_matched_by(hive_tokens.hrn, hive_tokens.hrn) IS 'resource <@ pattern';
+
+CREATE OPERATOR hive_tokens.= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_eq,
+    COMMUTATOR = OPERATOR(hive_tokens.=), NEGATOR = OPERATOR(hive_tokens.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+COMMENT ON OPERATOR hive_tokens.= (hive_tokens.hrn, hive_tokens.hrn) IS 'equal';
+CREATE OPERATOR hive_tokens.<> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_ne,
+    COMMUTATOR = OPERATOR(hive_tokens.<>), NEGATOR = OPERATOR(hive_tokens.=), RESTRICT = neqsel, JOIN = neqjoinsel);
+COMMENT ON OPERATOR hive_tokens.<> (hive_tokens.hrn, hive_tokens.hrn) IS 'not equal';
+CREATE OPERATOR hive_tokens.< (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_lt,
+    COMMUTATOR = OPERATOR(hive_tokens.>), NEGATOR = OPERATOR(hive_tokens.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+COMMENT ON OPERATOR hive_tokens.< (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE OPERATOR hive_tokens.<= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_le,
+    COMMUTATOR = OPERATOR(hive_tokens.>=), NEGATOR = OPERATOR(hive_tokens.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+COMMENT ON OPERATOR hive_tokens.<= (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE OPERATOR hive_tokens.> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_gt,
+    COMMUTATOR = OPERATOR(hive_tokens.<), NEGATOR = OPERATOR(hive_tokens.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+COMMENT ON OPERATOR hive_tokens.> (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE OPERATOR hive_tokens.>= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_ge,
+    COMMUTATOR = OPERATOR(hive_tokens.<=), NEGATOR = OPERATOR(hive_tokens.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
+COMMENT ON OPERATOR hive_tokens.>= (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE OPERATOR hive_tokens.@> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_matches,
+    COMMUTATOR = OPERATOR(hive_tokens.<@), RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.@> (hive_tokens.hrn, hive_tokens.hrn) IS 'pattern matches resource (Hive''s rule)';
+CREATE OPERATOR hive_tokens.<@ (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_matched_by,
+    COMMUTATOR = OPERATOR(hive_tokens.@>), RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR hive_tokens.<@ (hive_tokens.hrn, hive_tokens.hrn) IS 'resource is matched by pattern';
+
+CREATE OPERATOR CLASS hive_tokens.hrn_btree_ops DEFAULT FOR TYPE hive_tokens.hrn USING btree AS
+    OPERATOR 1 hive_tokens.<, OPERATOR 2 hive_tokens.<=, OPERATOR 3 hive_tokens.=, OPERATOR 4 hive_tokens.>=,
+    OPERATOR 5 hive_tokens.>, FUNCTION 1 hive_tokens.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn);
+COMMENT ON OPERATOR CLASS hive_tokens.hrn_btree_ops USING btree IS 'btree: ORDER BY, DISTINCT, unique indexes, merge joins';
+COMMENT ON OPERATOR FAMILY hive_tokens.hrn_btree_ops USING btree IS 'btree family of hrn';
+CREATE OPERATOR CLASS hive_tokens.hrn_hash_ops DEFAULT FOR TYPE hive_tokens.hrn USING hash AS
+    OPERATOR 1 hive_tokens.=, FUNCTION 1 hive_tokens.hrn_hash(hive_tokens.hrn),
+    FUNCTION 2 hive_tokens.hrn_hash_extended(hive_tokens.hrn, int8);
+COMMENT ON OPERATOR CLASS hive_tokens.hrn_hash_ops USING hash IS 'hash: GROUP BY, hash joins and indexes';
+COMMENT ON OPERATOR FAMILY hive_tokens.hrn_hash_ops USING hash IS 'hash family of hrn';
+
+CREATE CAST (hive_tokens.hrn AS text) WITH INOUT AS ASSIGNMENT;
+COMMENT ON CAST (hive_tokens.hrn AS text) IS 'the canonical text';
+CREATE CAST (text AS hive_tokens.hrn) WITH INOUT;
+COMMENT ON CAST (text AS hive_tokens.hrn) IS 'validates a resource name';
+
+CREATE FUNCTION hive_tokens.normalize_resources(resources jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'hive_tokens_normalize_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.normalize_resources(jsonb) IS 'validates a resource assignment (Hive''s model plus our deny list) and returns it normalized; 22023 naming the JSON path otherwise';
+CREATE FUNCTION hive_tokens.intersect_resources(a jsonb, b jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'hive_tokens_intersect_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.intersect_resources(jsonb, jsonb) IS 'the resources both assignments cover (Hive''s intersection: * with X is X; deny lists united)';
+CREATE FUNCTION hive_tokens.policy_statements(scopes hive_tokens.scopes, resources jsonb, organization uuid) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'hive_tokens_policy_statements' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.policy_statements(hive_tokens.scopes, jsonb, uuid) IS 'Hive''s policy statements for permissions on assigned resources: one allow per level, * inheriting the parent, plus a deny statement for the deny list';
+CREATE FUNCTION hive_tokens.evaluate(statements jsonb, action text, organization uuid,
+    project uuid DEFAULT NULL, target uuid DEFAULT NULL, service text DEFAULT NULL,
+    app_deployment text DEFAULT NULL, resource_organization uuid DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hive_tokens_evaluate' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.evaluate(jsonb, text, uuid, uuid, uuid, text, text, uuid) IS 'Hive''s evaluator: may the statements perform action on the resource? Deny wins; unknown actions are an error';
+
+------------------------------------------------------------------------------------------
+-- Storage. Owner-only; applications use the functions and the view.
+------------------------------------------------------------------------------------------
+CREATE TABLE hive_tokens.access_tokens (
+    id               uuid PRIMARY KEY,
+    organization_id  uuid NOT NULL,
+    kind             text NOT NULL CHECK (kind IN ('organization', 'project', 'personal')),
+    project_id       uuid,
+    user_id          uuid,
+    title            text NOT NULL CHECK (title ~ '^[ a-zA-Z0-9_-]{2,100}$'),
+    description      text CHECK (char_length(description) <= 248),
+    scopes           hive_tokens.scopes NOT NULL CHECK (hive_tokens.permission_count(scopes) > 0),
+    resources        jsonb NOT NULL DEFAULT '{"mode": "*"}',
+    hash             bytea NOT NULL CHECK (octet_length(hash) = 32),
+    key_id           int2 NOT NULL,
+    first_characters text NOT NULL,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    created_by       name NOT NULL DEFAULT session_user,
+    expires_at       timestamptz,
+    last_used_at     timestamptz,
+    CHECK (kind <> 'project' OR project_id IS NOT NULL),
+    CHECK (kind <> 'personal' OR user_id IS NOT NULL)
+);
+CREATE INDEX access_tokens_organization_idx
+    ON hive_tokens.access_tokens (organization_id, created_at DESC, id DESC);
+CREATE INDEX access_tokens_key_idx ON hive_tokens.access_tokens (key_id);
+REVOKE ALL ON hive_tokens.access_tokens FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.access_tokens', '');
+COMMENT ON TABLE hive_tokens.access_tokens IS 'issued tokens: keyed hashes only, never plaintext; readable by its owner only (use the view hive_tokens.tokens)';
+COMMENT ON COLUMN hive_tokens.access_tokens.hash IS 'keyed BLAKE2b-256 of the whole token under server key key_id';
+COMMENT ON COLUMN hive_tokens.access_tokens.key_id IS 'id of the keyring entry that produced hash';
+COMMENT ON COLUMN hive_tokens.access_tokens.first_characters IS 'prefix and first four body characters, for display; never part of the secret';
+COMMENT ON COLUMN hive_tokens.access_tokens.last_used_at IS 'reserved for usage tracking; not yet recorded';
+
+CREATE TABLE hive_tokens.revoked_tokens (
+    id              uuid PRIMARY KEY,
+    organization_id uuid NOT NULL,
+    hash            bytea NOT NULL,
+    key_id          int2 NOT NULL,
+    revoked_at      timestamptz NOT NULL DEFAULT now(),
+    revoked_by      name NOT NULL DEFAULT session_user
+);
+REVOKE ALL ON hive_tokens.revoked_tokens FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.revoked_tokens', '');
+COMMENT ON TABLE hive_tokens.revoked_tokens IS 'tombstones of revoked tokens (id and keyed hash), so verify_reason() can tell the holder of a revoked token "revoked"; owner-only';
+
+CREATE VIEW hive_tokens.tokens AS
+    SELECT id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
+           first_characters, created_at, created_by, expires_at, last_used_at
+      FROM hive_tokens.access_tokens;
+REVOKE ALL ON hive_tokens.tokens FROM PUBLIC;
+COMMENT ON VIEW hive_tokens.tokens IS 'every token''s public record: everything but the hash and key id; not readable by PUBLIC (grant SELECT to your application role)';
+
+------------------------------------------------------------------------------------------
+-- Verification (C, a primary-key probe, no SPI).
+------------------------------------------------------------------------------------------
+CREATE FUNCTION hive_tokens.verify(token text) RETURNS hive_tokens.tokens
+    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens.verify(text) IS 'the public record of a live token, or NULL for anything that is not one';
+
+CREATE FUNCTION hive_tokens.verify(token hive_tokens.access_token) RETURNS hive_tokens.tokens
+    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens.verify(hive_tokens.access_token) IS 'verify() for a value already typed access_token';
+
+CREATE FUNCTION hive_tokens.verify_reason(token text) RETURNS text
+    AS 'MODULE_PATHNAME', 'hive_tokens_verify_reason' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens.verify_reason(text) IS 'why a token does or does not verify: ok, malformed, checksum, unknown, revoked, expired or key_unavailable';
+
+CREATE FUNCTION hive_tokens.verify_reason(token hive_tokens.access_token) RETURNS text
+    AS 'MODULE_PATHNAME', 'hive_tokens_verify_reason' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens.verify_reason(hive_tokens.access_token) IS 'verify_reason() for a value already typed access_token';
+
+CREATE FUNCTION hive_tokens.hash(token text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'hive_tokens_hash' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens.hash(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.hash(text) IS 'keyed BLAKE2b-256 of a token under the issuing server key, as stored; owner-only';
+
+------------------------------------------------------------------------------------------
+-- Keys.
+------------------------------------------------------------------------------------------
+CREATE FUNCTION hive_tokens.keyring() RETURNS TABLE (key_id int2, issuing boolean)
+    AS 'MODULE_PATHNAME', 'hive_tokens_keyring' LANGUAGE C VOLATILE STRICT PARALLEL SAFE ROWS 2;
+REVOKE ALL ON FUNCTION hive_tokens.keyring() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.keyring() IS 'ids of the keys in the server keyring (never the keys), the issuing one first; owner-only';
+
+CREATE FUNCTION hive_tokens.key_usage()
+    RETURNS TABLE (key_id int2, in_keyring boolean, issuing boolean, live_tokens bigint)
+    LANGUAGE sql VOLATILE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT coalesce(k.key_id, t.key_id), k.key_id IS NOT NULL, coalesce(k.issuing, false), coalesce(t.n, 0)
+      FROM hive_tokens.keyring() AS k
+      FULL JOIN (SELECT a.key_id, count(*) AS n
+                   FROM hive_tokens.access_tokens AS a
+                  WHERE a.expires_at IS NULL OR a.expires_at > now()
+                  GROUP BY a.key_id) AS t ON t.key_id = k.key_id
+     ORDER BY 1;
+END;
+REVOKE ALL ON FUNCTION hive_tokens.key_usage() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.key_usage() IS 'per key id: whether it is in the keyring, whether it issues, how many live tokens it verifies; retire a key when it verifies none';
+
+------------------------------------------------------------------------------------------
+-- Issuing and revoking.
+------------------------------------------------------------------------------------------
+CREATE FUNCTION hive_tokens._mint(kind text,
+    OUT id uuid, OUT token text, OUT hash bytea, OUT key_id int2, OUT first_characters text)
+    AS 'MODULE_PATHNAME', 'hive_tokens_mint' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens._mint(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._mint(text) IS 'internal to issue(): a fresh token, its keyed hash and display prefix; owner-only';
+
+CREATE FUNCTION hive_tokens.issue(
+    organization uuid,
+    title text,
+    scopes hive_tokens.scopes,
+    resources jsonb DEFAULT '{"mode": "*"}',
+    description text DEFAULT NULL,
+    expires_at timestamptz DEFAULT NULL,
+    kind text DEFAULT 'organization',
+    project uuid DEFAULT NULL,
+    user_id uuid DEFAULT NULL)
+    RETURNS TABLE (token_id uuid, token text)
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m record;
+    bad hive_tokens.scopes;
+BEGIN
+    IF organization IS NULL THEN
+        RAISE EXCEPTION 'organization must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF title IS NULL OR title !~ '^[ a-zA-Z0-9_-]{2,100}$' THEN
+        RAISE EXCEPTION 'invalid token title'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A title is 2 to 100 characters of letters, digits, spaces, "_" and "-".';
+    END IF;
+    IF char_length(description) > 248 THEN
+        RAISE EXCEPTION 'token description is too long'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('A description has at most 248 characters; this one has %s.', char_length(description));
+    END IF;
+    IF kind IS NULL OR kind NOT IN ('organization', 'project', 'personal') THEN
+        RAISE EXCEPTION 'invalid token kind'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'The kind is one of organization, project, personal.';
+    END IF;
+    IF kind = 'project' AND project IS NULL THEN
+        RAISE EXCEPTION 'a project token needs a project' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF kind = 'personal' AND user_id IS NULL THEN
+        RAISE EXCEPTION 'a personal token needs a user_id' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF scopes IS NULL OR hive_tokens.permission_count(scopes) = 0 THEN
+        RAISE EXCEPTION 'a token needs at least one permission' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    bad := scopes OPERATOR(hive_tokens.&) hive_tokens.retired_scopes();
+    IF hive_tokens.permission_count(bad) > 0 THEN
+        RAISE EXCEPTION 'retired permissions cannot be granted: %', bad
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    bad := scopes OPERATOR(hive_tokens.-) hive_tokens.assignable_scopes();
+    IF hive_tokens.permission_count(bad) > 0 THEN
+        RAISE EXCEPTION 'permissions not assignable to access tokens: %', bad
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'SELECT hive_tokens.assignable_scopes() lists the ones a token may hold.';
+    END IF;
+    IF kind = 'project' AND scopes OPERATOR(hive_tokens.&&) hive_tokens.scopes_of_level('organization') THEN
+        RAISE EXCEPTION 'a project token cannot hold organization permissions: %',
+            scopes OPERATOR(hive_tokens.&) hive_tokens.scopes_of_level('organization')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    bad := hive_tokens.missing_dependencies(scopes);
+    IF hive_tokens.permission_count(bad) > 0 THEN
+        RAISE EXCEPTION 'the permissions lack what they depend on: %', bad
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Add them, or pass hive_tokens.depends_closure(scopes).';
+    END IF;
+    resources := hive_tokens.normalize_resources(coalesce(resources, '{"mode": "*"}'));
+    IF expires_at IS NOT NULL AND expires_at <= now() THEN
+        RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    m := hive_tokens._mint(kind);
+    INSERT INTO hive_tokens.access_tokens
+        (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
+         hash, key_id, first_characters, expires_at)
+    VALUES (m.id, organization, kind, project, user_id, title, description, scopes, resources,
+            m.hash, m.key_id, m.first_characters, expires_at);
+    token_id := m.id;
+    token := m.token;
+    RETURN NEXT;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'issues a token and returns its plaintext this once (it is never stored); EXECUTE must be granted';
+
+CREATE FUNCTION hive_tokens.revoke(token_id uuid) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    gone record;
+BEGIN
+    DELETE FROM hive_tokens.access_tokens AS a WHERE a.id = token_id
+        RETURNING a.id, a.organization_id, a.hash, a.key_id INTO gone;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id)
+    VALUES (gone.id, gone.organization_id, gone.hash, gone.key_id);
+    RETURN true;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.revoke(uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.revoke(uuid) IS 'deletes a token at once (hard delete, seen by the next verify in every session); true if it existed; EXECUTE must be granted';
+
+------------------------------------------------------------------------------------------
+-- The transaction principal, checks, and row-level security.
+------------------------------------------------------------------------------------------
+CREATE FUNCTION hive_tokens.authenticate(token text) RETURNS uuid
+    AS 'MODULE_PATHNAME', 'hive_tokens_authenticate' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens.authenticate(text) IS 'verifies a token and makes it the principal of this transaction (until COMMIT or ROLLBACK; one per transaction); returns its id; 28000 if it is not a live token (NULL included)';
+
+CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.scopes,
+    resources jsonb DEFAULT '{"mode": "*"}') RETURNS void
+    AS 'MODULE_PATHNAME', 'hive_tokens_act_as_member' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) IS 'makes a logged-in member (permissions on assigned resources) the principal of this transaction; for the application''s trusted role only (GRANT EXECUTE explicitly)';
+
+CREATE FUNCTION hive_tokens.current_token_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'hive_tokens_current_token_id' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.current_token_id() IS 'the id of the token that is this transaction''s principal, or NULL';
+CREATE FUNCTION hive_tokens.current_organization_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'hive_tokens_current_organization_id' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.current_organization_id() IS 'the organization of this transaction''s principal, or NULL';
+CREATE FUNCTION hive_tokens.current_scopes() RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'hive_tokens_current_scopes' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.current_scopes() IS 'the permissions of this transaction''s principal, or NULL';
+CREATE FUNCTION hive_tokens.current_principal_kind() RETURNS text
+    AS 'MODULE_PATHNAME', 'hive_tokens_current_principal_kind' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.current_principal_kind() IS 'token, member, or NULL when the transaction has no principal';
+
+CREATE FUNCTION hive_tokens.can(action text, organization uuid, project uuid DEFAULT NULL, target uuid DEFAULT NULL,
+    service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hive_tokens_can' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.can(text, uuid, uuid, uuid, text, text) IS 'may this transaction''s principal perform action on the resource? false without a principal, for another organization or when an id the action needs is NULL; unknown actions are an error';
+CREATE FUNCTION hive_tokens.assert_can(action text, organization uuid, project uuid DEFAULT NULL, target uuid DEFAULT NULL,
+    service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS void
+    AS 'MODULE_PATHNAME', 'hive_tokens_assert_can' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.assert_can(text, uuid, uuid, uuid, text, text) IS 'raises 42501 with Hive''s message (Missing permission for performing ''<action>'' on resource) unless can()';
+
+CREATE FUNCTION hive_tokens.organization_wide(action text) RETURNS uuid
+    AS 'MODULE_PATHNAME', 'hive_tokens_organization_wide' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.organization_wide(text) IS 'RLS helper: the principal''s organization if it may perform action on all of it, else NULL';
+CREATE FUNCTION hive_tokens.allowed_projects(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_allowed_projects' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.allowed_projects(text) IS 'RLS helper: the projects on which the principal may perform action as a whole (empty when organization-wide or none)';
+CREATE FUNCTION hive_tokens.allowed_targets(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_allowed_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.allowed_targets(text) IS 'RLS helper: the targets granted individually for action (target level and below)';
+CREATE FUNCTION hive_tokens.row_check_targets(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_row_check_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.row_check_targets(text) IS 'RLS helper: targets where access depends on the service or app name, so each row needs can()';
+CREATE FUNCTION hive_tokens.denied_projects(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_denied_projects' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.denied_projects(text) IS 'RLS helper: projects the principal''s grant denies (for actions on a project or below)';
+CREATE FUNCTION hive_tokens.denied_targets(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_denied_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.denied_targets(text) IS 'RLS helper: targets the principal''s grant denies (for actions on a target or below)';
+
+-- The policy condition protect() writes for one action (docs/rls.md explains it).
+CREATE FUNCTION hive_tokens.policy_expression(action text, organization_column name,
+    project_column name DEFAULT NULL, target_column name DEFAULT NULL, name_column name DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lvl text;
+    o text := quote_ident(organization_column);
+    p text := quote_ident(project_column);
+    t text := quote_ident(target_column);
+    a text := quote_literal(action);
+    e text;
+BEGIN
+    SELECT pm.level INTO lvl FROM hive_tokens.permissions AS pm WHERE pm.name = action;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown action %', quote_literal(left(action, 64)) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF organization_column IS NULL THEN
+        RAISE EXCEPTION 'an organization column is required' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF lvl = 'organization' THEN
+        RETURN format('%s = (SELECT hive_tokens.organization_wide(%s))', o, a);
+    END IF;
+    IF project_column IS NULL THEN
+        RAISE EXCEPTION 'the action % is checked on a project: give the project column', quote_literal(action)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF lvl <> 'project' AND target_column IS NULL THEN
+        RAISE EXCEPTION 'the action % is checked on a target: give the target column', quote_literal(action)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- The arms of this OR are plain STABLE calls, not initPlans: the planner evaluates them while
+    -- planning to estimate selectivity, so a principal with a few projects gets a BitmapOr over
+    -- the id indexes and an organization-wide one a sequential scan. Only the arms the action's
+    -- level can use are written (the helpers return empty sets for the others).
+    -- The organization check is wrapped in IS TRUE so the planner does not fold it into the
+    -- organization arm's index scan; the OR then stays intact and is not re-checked per row.
+    e := format('(%1$s = (SELECT hive_tokens.current_organization_id())) IS TRUE AND (%2$s = ANY (hive_tokens.allowed_projects(%3$s))', o, p, a);
+    IF lvl <> 'project' THEN
+        e := e || format(' OR %1$s = ANY (hive_tokens.allowed_targets(%2$s))', t, a);
+    END IF;
+    IF lvl IN ('service', 'appDeployment') THEN
+        e := e || format(' OR %1$s = ANY (hive_tokens.row_check_targets(%2$s))', t, a);
+    END IF;
+    e := e || format(' OR %1$s = hive_tokens.organization_wide(%2$s))', o, a);
+    IF lvl IN ('service', 'appDeployment') THEN
+        e := e || format(' AND (NOT %1$s = ANY ((SELECT hive_tokens.row_check_targets(%2$s))::uuid[]) OR hive_tokens.can(%2$s, %3$s, %4$s, %1$s, %5$s, %6$s))',
+                         t, a, o, p,
+                         CASE WHEN lvl = 'service' AND name_column IS NOT NULL THEN quote_ident(name_column) ELSE 'NULL' END,
+                         CASE WHEN lvl = 'appDeployment' AND name_column IS NOT NULL THEN quote_ident(name_column) ELSE 'NULL' END);
+    END IF;
+    e := e || format(' AND NOT %s = ANY ((SELECT hive_tokens.denied_projects(%s))::uuid[])', p, a);
+    IF lvl <> 'project' THEN
+        e := e || format(' AND NOT %s = ANY ((SELECT hive_tokens.denied_targets(%s))::uuid[])', t, a);
+    END IF;
+    RETURN e;
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens.policy_expression(text, name, name, name, name) IS 'the row-level-security condition protect() uses for an action on a table with these columns (sargable: indexes on the id columns apply)';
+
+CREATE FUNCTION hive_tokens.protect(tbl regclass, read_action text, write_action text,
+    organization_column name DEFAULT 'organization_id', project_column name DEFAULT NULL,
+    target_column name DEFAULT NULL, name_column name DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    col name;
+    want text;
+    have record;
+    r text;
+    w text;
+    pol name;
+BEGIN
+    IF tbl IS NULL OR read_action IS NULL OR write_action IS NULL THEN
+        RAISE EXCEPTION 'table, read_action and write_action must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOR col, want IN VALUES (organization_column, 'uuid'), (project_column, 'uuid'), (target_column, 'uuid'), (name_column, 'text') LOOP
+        CONTINUE WHEN col IS NULL;
+        SELECT a.atttypid::regtype::text AS typ, a.attnotnull AS notnull INTO have
+          FROM pg_attribute AS a WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'column % does not exist in %', quote_ident(col), tbl USING ERRCODE = 'undefined_column';
+        END IF;
+        IF have.typ <> want THEN
+            RAISE EXCEPTION 'column % of % must be of type %, not %', quote_ident(col), tbl, want, have.typ
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+        IF NOT have.notnull THEN
+            RAISE EXCEPTION 'column % of % must be NOT NULL', quote_ident(col), tbl
+                USING ERRCODE = 'invalid_table_definition',
+                      HINT = 'A protected row must name its organization, project and target; see docs/rls.md.';
+        END IF;
+    END LOOP;
+    -- Permissive policies are ORed together: another one on the table would widen what ours allow.
+    SELECT string_agg(quote_ident(p.polname), ', ') INTO r
+      FROM pg_policy AS p
+     WHERE p.polrelid = tbl AND p.polpermissive
+       AND p.polname NOT IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete');
+    IF r IS NOT NULL THEN
+        RAISE EXCEPTION '% has other permissive policies (%), which would widen access', tbl, r
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Drop them or recreate them AS RESTRICTIVE before protecting the table.';
+    END IF;
+    r := hive_tokens.policy_expression(read_action, organization_column, project_column, target_column, name_column);
+    w := hive_tokens.policy_expression(write_action, organization_column, project_column, target_column, name_column);
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+    FOR pol IN SELECT polname FROM pg_policy
+                WHERE polrelid = tbl AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
+        EXECUTE format('DROP POLICY %I ON %s', pol, tbl);
+    END LOOP;
+    EXECUTE format('CREATE POLICY hive_tokens_select ON %s FOR SELECT USING (%s)', tbl, r);
+    EXECUTE format('CREATE POLICY hive_tokens_insert ON %s FOR INSERT WITH CHECK (%s)', tbl, w);
+    EXECUTE format('CREATE POLICY hive_tokens_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', tbl, w, w);
+    EXECUTE format('CREATE POLICY hive_tokens_delete ON %s FOR DELETE USING (%s)', tbl, w);
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens.protect(regclass, text, text, name, name, name, name) IS 'enables and forces row-level security on a table and (re)creates policies hive_tokens_select/insert/update/delete: reads need read_action, writes write_action, checked on the row''s organization, project, target and service or app name';
+
+CREATE FUNCTION hive_tokens.unprotect(tbl regclass) RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    pol name;
+BEGIN
+    FOR pol IN SELECT polname FROM pg_policy
+                WHERE polrelid = tbl AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
+        EXECUTE format('DROP POLICY %I ON %s', pol, tbl);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', tbl);
+    EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens.unprotect(regclass) IS 'undoes protect(): drops its four policies and disables row-level security on the table';
+
+------------------------------------------------------------------------------------------
+-- Boundary self-test (used by the regression suite).
+------------------------------------------------------------------------------------------
+CREATE FUNCTION hive_tokens._guard_selftest(what text) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'hive_tokens_guard_selftest' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens._guard_selftest(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._guard_selftest(text) IS 'internal: raises a chosen C++ exception to prove the C++/PostgreSQL error boundary; owner-only';
