@@ -50,14 +50,14 @@ char* masked(const text* t) {
 
 }  // namespace
 
-HT_FUNCTION(access_token_in) {
+HT_TOKEN_FUNCTION(access_token_in) {
     const char* s = PG_GETARG_CSTRING(0);
     PG_RETURN_TEXT_P(make_access_token(s, strlen(s)));
 }
 
 HT_FUNCTION(access_token_out) { PG_RETURN_CSTRING(masked(PG_GETARG_TEXT_PP(0))); }
 
-HT_FUNCTION(access_token_recv) {
+HT_TOKEN_FUNCTION(access_token_recv) {
     StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
     int nbytes = 0;
     char* s = pq_getmsgtext(buf, buf->len - buf->cursor, &nbytes);

@@ -7,6 +7,10 @@
 //  * pg_call(f) runs PostgreSQL code that may ereport()/longjmp inside PG_TRY and turns the
 //    error into a C++ PgError, so that it unwinds C++ frames normally; guarded_call re-throws
 //    the original PostgreSQL error (same SQLSTATE, message, detail) afterwards.
+//  * HT_TOKEN_FUNCTION(name) is HT_FUNCTION for entry points that receive a token: whatever error
+//    leaves them (raised by the body, by PostgreSQL below it, or by the guard) is marked
+//    errhidestmt and errhidecontext, so the server log never shows the statement or the CONTEXT
+//    lines that may hold the token's text. The client still gets the whole error.
 //  Rule for bodies: either hold no non-trivially-destructible C++ object across a direct call
 //  into PostgreSQL, or make that call through pg_call(). f passed to pg_call must not throw.
 #pragma once
@@ -47,6 +51,28 @@ Datum guarded_call(Body body, FunctionCallInfo fcinfo) {
     raise_captured(&err);
 }
 
+// guarded_call() for entry points that receive a token (HT_TOKEN_FUNCTION).
+template <typename Body>
+Datum guarded_token_call(Body body, FunctionCallInfo fcinfo) {
+    MemoryContext oldcxt = CurrentMemoryContext;
+    volatile Datum result = 0;
+    PG_TRY();
+    {
+        result = guarded_call(body, fcinfo);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(oldcxt);
+        ErrorData* edata = CopyErrorData();
+        FlushErrorState();
+        edata->hide_stmt = true;
+        edata->hide_ctx = true;
+        ReThrowError(edata);
+    }
+    PG_END_TRY();
+    return result;
+}
+
 template <typename F>
 void pg_call(F&& f) {
     static_assert(noexcept(f()), "pg_call bodies must be noexcept: a C++ throw inside PG_TRY corrupts PG_exception_stack");
@@ -74,4 +100,12 @@ void pg_call(F&& f) {
     PG_FUNCTION_INFO_V1(name);                                                              \
     Datum name(PG_FUNCTION_ARGS) { return hive_tokens::pg::guarded_call(name##_body, fcinfo); } \
     }                                                                                       \
+    static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo)
+
+#define HT_TOKEN_FUNCTION(name)                                                                   \
+    static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo);                           \
+    extern "C" {                                                                                  \
+    PG_FUNCTION_INFO_V1(name);                                                                    \
+    Datum name(PG_FUNCTION_ARGS) { return hive_tokens::pg::guarded_token_call(name##_body, fcinfo); } \
+    }                                                                                             \
     static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo)

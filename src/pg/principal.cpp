@@ -241,7 +241,7 @@ void hive_tokens::pg::register_principal_callbacks() {
 
 // authenticate(token text) -> uuid: verifies and makes the token the principal of this
 // transaction. 28000 for anything that is not a live token; the token never appears in it.
-HT_FUNCTION(hive_tokens_authenticate) {
+HT_TOKEN_FUNCTION(hive_tokens_authenticate) {
     check_can_set_principal("authenticate");
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),

@@ -291,7 +291,7 @@ const char* hive_tokens::pg::lookup_token(const char* s, std::size_t len, TokenR
     return r == Reason::Ok ? nullptr : reason_text(r);
 }
 
-HT_FUNCTION(hive_tokens_verify) {
+HT_TOKEN_FUNCTION(hive_tokens_verify) {
     text* t = PG_GETARG_TEXT_PP(0);
     HeapTuple record = nullptr;
     if (check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), fcinfo, &record) != Reason::Ok || record == nullptr)
@@ -299,12 +299,12 @@ HT_FUNCTION(hive_tokens_verify) {
     PG_RETURN_DATUM(HeapTupleGetDatum(record));
 }
 
-HT_FUNCTION(hive_tokens_verify_reason) {
+HT_TOKEN_FUNCTION(hive_tokens_verify_reason) {
     text* t = PG_GETARG_TEXT_PP(0);
     PG_RETURN_TEXT_P(cstring_to_text(reason_text(check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), nullptr, nullptr))));
 }
 
-HT_FUNCTION(hive_tokens_hash) {
+HT_TOKEN_FUNCTION(hive_tokens_hash) {
     text* t = PG_GETARG_TEXT_PP(0);
     const char* s = VARDATA_ANY(t);
     std::size_t len = VARSIZE_ANY_EXHDR(t);

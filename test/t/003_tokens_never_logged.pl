@@ -1,0 +1,95 @@
+# No token reaches the server log, whatever error a token path raises: the statement that
+# carried the token (log_min_error_statement) and the CONTEXT lines of PL/pgSQL, DO blocks and
+# COPY are hidden from the log for every error the extension raises on a path that received a
+# token. The client still gets the full error. Tokens are passed as literals here on purpose:
+# that is the worst case.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('log');
+$node->init;
+# Cluster.pm logs every statement by default; applications do not. Everything else is at its most
+# talkative: every error logs its statement and its CONTEXT, verbosely.
+$node->append_conf('postgresql.conf',
+	"log_statement = none\nlog_min_error_statement = error\nlog_error_verbosity = verbose\nlog_min_messages = info\n");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION hive_tokens');
+my $org = '77777777-7777-4777-8777-777777777777';
+my @tokens = map {
+	$node->safe_psql('postgres', "SELECT token FROM hive_tokens.issue('$org', 'log test $_', '{usage:report}')")
+} 1 .. 3;
+my ($t1, $t2, $t3) = @tokens;
+my $rev_id = $node->safe_psql('postgres', "SELECT (hive_tokens.verify('$t3')).id");
+$node->safe_psql('postgres', "SELECT hive_tokens.revoke('$rev_id')");
+# a mistyped token is nearly a secret too: one character changed
+(my $typo = $t1) =~ s/^(.{40})(.)/$1 . ($2 eq 'a' ? 'b' : 'a')/e;
+push @tokens, $typo;
+
+$node->safe_psql('postgres', qq{
+	CREATE TABLE held (t hive_tokens.access_token);
+	CREATE FUNCTION twice() RETURNS void LANGUAGE plpgsql AS \$\$
+	BEGIN
+		PERFORM hive_tokens.authenticate('$t1');
+		PERFORM hive_tokens.authenticate('$t2');
+	END \$\$;
+});
+
+# Each case must fail, with the SQLSTATE shown, and must not put a token in the log.
+my @cases = (
+	[ 'second authenticate() in a transaction', '25000', "BEGIN; SELECT hive_tokens.authenticate('$t1'); SELECT hive_tokens.authenticate('$t2');" ],
+	[ 'authenticate() while a cursor is open', '25000', "BEGIN; DECLARE c CURSOR FOR SELECT 1; SELECT hive_tokens.authenticate('$t1');" ],
+	[ 'authenticate() outside a transaction block', '25000', "SELECT hive_tokens.authenticate('$t1');" ],
+	[ 'authenticate() after a rolled-back savepoint', '25000',
+	  "BEGIN; SAVEPOINT s; SELECT hive_tokens.authenticate('$t1'); ROLLBACK TO s; SELECT hive_tokens.authenticate('$t2');" ],
+	[ 'second authenticate() in a DO block', '25000',
+	  "BEGIN; DO \$\$ BEGIN PERFORM hive_tokens.authenticate('$t1'); PERFORM hive_tokens.authenticate('$t2'); END \$\$;" ],
+	[ 'second authenticate() in a PL/pgSQL function', '25000', "BEGIN; SELECT twice();" ],
+	[ 'a mistyped token', '28000', "BEGIN; SELECT hive_tokens.authenticate('$typo');" ],
+	[ 'a revoked token', '28000', "BEGIN; SELECT hive_tokens.authenticate('$t3');" ],
+	[ 'a mistyped access_token literal', '22P02', "SELECT '$typo'::hive_tokens.access_token;" ],
+	[ 'a mistyped token in COPY', '22P02', "COPY held FROM STDIN;\n$typo\n\\.\n" ],
+	[ 'verify() with the key file missing', '58P01',
+	  "SET hive_tokens.key_file = 'no_such.key'; SELECT hive_tokens.verify('$t1');" ],
+	[ 'verify_reason() with the key file missing', '58P01',
+	  "SET hive_tokens.key_file = 'no_such.key'; SELECT hive_tokens.verify_reason('$t2');" ],
+	[ 'hash() with the key file missing', '58P01',
+	  "SET hive_tokens.key_file = 'no_such.key'; SELECT hive_tokens.hash('$t1');" ],
+	[ 'authenticate() with the key file missing, in a DO block', '58P01',
+	  "SET hive_tokens.key_file = 'no_such.key'; BEGIN; DO \$\$ BEGIN PERFORM hive_tokens.authenticate('$t2'); END \$\$;" ],
+);
+for my $c (@cases)
+{
+	my ($name, $state, $sql) = @$c;
+	my ($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\n$sql", on_error_stop => 1);
+	isnt($ret, 0, "$name: fails");
+	like($err, qr/ERROR:  $state:/, "$name: SQLSTATE $state");
+}
+
+# Positive control: the errors were logged (so the check below looks at the right place), with
+# their messages, but without statement or context.
+my $log = slurp_file($node->logfile);
+like($log, qr/this transaction already has a principal/, 'errors of token paths are logged');
+like($log, qr/access token rejected/, 'rejections are logged');
+like($log, qr/missing key file "no_such.key"/, 'key file errors are logged');
+# (no token literal anywhere: not the whole token, not any 20 characters of its secret part)
+my $leaks = 0;
+for my $t (@tokens)
+{
+	for (my $i = 9; $i + 20 <= length $t; $i += 10)
+	{
+		if (index($log, substr($t, $i, 20)) >= 0)
+		{
+			$leaks++;
+			diag("token text at offset $i found in the server log");
+			last;
+		}
+	}
+}
+is($leaks, 0, 'no token text appears in the server log');
+unlike($log, qr/STATEMENT:.*hive_tokens\.(authenticate|verify|hash)/, 'no statement of a token path is logged');
+
+$node->stop;
+done_testing();
