@@ -123,6 +123,7 @@ Assignment parse_assignment(const Value& root) {
     if (!a.all) {
         const auto& projects = list_member(root, "$", "projects", false);
         for (std::size_t i = 0; i < projects.size(); ++i) {
+            check_interrupts();
             std::string pp = "$.projects[" + std::to_string(i) + "]";
             expect(projects[i], T::Object, pp);
             expect_type_tag(projects[i], pp, "project");
@@ -133,6 +134,7 @@ Assignment parse_assignment(const Value& root) {
             if (!p.all_targets) {
                 const auto& tl = list_member(targets, pp + ".targets", "targets", false);
                 for (std::size_t k = 0; k < tl.size(); ++k) {
+                    check_interrupts();
                     std::string tp = pp + ".targets.targets[" + std::to_string(k) + "]";
                     expect(tl[k], T::Object, tp);
                     expect_type_tag(tl[k], tp, "target");
@@ -161,6 +163,7 @@ Assignment parse_assignment(const Value& root) {
     if (deny != nullptr && !deny->is(T::Null)) {
         expect(*deny, T::Array, "$.deny");
         for (std::size_t i = 0; i < deny->items.size(); ++i) {
+            check_interrupts();
             std::string dp = "$.deny[" + std::to_string(i) + "]";
             const Value& d = deny->items[i];
             expect(d, T::Object, dp);

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace hive_tokens::core {
 
@@ -15,6 +16,7 @@ enum class ErrorKind {
     UndefinedFile,              // key file missing (58P01)
     IoError,                    // key file unreadable (58030)
     OutOfMemory,                // an allocation limit (53200)
+    LimitExceeded,              // input larger than a documented limit (54000)
     InvalidTransactionState,    // e.g. a second principal in one transaction (25000)
     Internal,                   // a bug: should never happen (XX000)
 };
@@ -34,6 +36,21 @@ private:
     std::string detail_;
     std::string hint_;
 };
+
+// Text from input shown in a message: at most 64 characters, cut at a character boundary, with
+// control characters, backslashes and bytes that are not valid UTF-8 escaped (\n, \\, \xNN), so
+// a message never carries raw bytes (binary input, other encodings) or line breaks.
+std::string shown(std::string_view text);
+
+// Host hook for long loops over input: the PostgreSQL glue installs one that services pending
+// interrupts (query cancel, statement_timeout, terminate), which it does by throwing; core code is
+// exception-safe, so a cancelled parse unwinds cleanly. Without a hook (unit tests) it does nothing.
+using InterruptCheck = void (*)();
+void set_interrupt_check(InterruptCheck check) noexcept;
+extern InterruptCheck g_interrupt_check;
+inline void check_interrupts() {
+    if (g_interrupt_check != nullptr) g_interrupt_check();
+}
 
 // Throws the exception named by `which`; used only by the boundary self-test
 // (hive_tokens._guard_selftest) to prove that every kind of C++ exception becomes a clean SQL

@@ -3,7 +3,6 @@
 #include <cstring>
 
 #include "error.h"
-#include "permission_catalog.h"
 #include "token_codec.h"
 
 namespace hive_tokens::core {
@@ -63,6 +62,8 @@ std::string Hrn::text() const { return "hrn:" + (any_org ? std::string("*") : or
 
 Hrn parse_hrn(std::string_view text) {
     Hrn h;
+    if (text.size() > kMaxHrnBytes)
+        bad(text, "longer than " + std::to_string(kMaxHrnBytes) + " bytes (" + std::to_string(text.size()) + ")");
     if (text.substr(0, 4) != "hrn:") bad(text, "it must start with \"hrn:\"");
     std::string_view rest = text.substr(4);
     std::size_t colon = rest.find(':');

@@ -20,6 +20,10 @@
 
 namespace hive_tokens::core {
 
+// The longest resource name: "hrn:" + UUID + ":target/" + UUID + "/appDeployment/" + a 200-byte
+// name is 299 bytes; anything longer is refused before it is looked at.
+constexpr std::size_t kMaxHrnBytes = 512;
+
 struct Uuid {
     std::uint8_t b[16];
     bool operator==(const Uuid& o) const noexcept;

@@ -12,7 +12,8 @@ public:
 
     Value document() {
         if (s_.size() > kMaxBytes)
-            fail("the document is larger than " + std::to_string(kMaxBytes / (1024 * 1024)) + " MB");
+            throw Error(ErrorKind::LimitExceeded, "JSON document too large: " + std::to_string(s_.size()) +
+                                                      " bytes (at most " + std::to_string(kMaxBytes) + ")");
         Value v = value(0);
         skip_ws();
         if (pos_ != s_.size()) fail("unexpected text after the value");
@@ -40,6 +41,7 @@ private:
     }
 
     Value value(std::size_t depth) {
+        check_interrupts();
         if (depth >= kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels");
         skip_ws();
         if (pos_ >= s_.size()) fail("unexpected end");

@@ -109,12 +109,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::string shown(std::string_view entry) {
-    constexpr std::size_t kMax = 64;
-    if (entry.size() <= kMax) return std::string(entry);
-    return std::string(entry.substr(0, kMax)) + "...";
-}
-
 const char* level_name(Level level) noexcept { return kLevelNames[static_cast<int>(level)]; }
 
 bool level_from_name(std::string_view name, Level* level) noexcept {
@@ -206,6 +200,7 @@ void PermissionCatalog::finalize() {
 }
 
 const Permission* PermissionCatalog::find(std::string_view name) const {
+    if (name.size() > kMaxPermissionName) return nullptr;  // no copy of hostile sizes
     auto it = index_.find(std::string(name));
     return it == index_.end() ? nullptr : &permissions_[it->second];
 }
@@ -268,6 +263,11 @@ Scopes PermissionCatalog::parse_entry(std::string_view raw) const {
 }
 
 Scopes PermissionCatalog::parse(std::string_view text) const {
+    if (text.size() > kMaxScopesText)
+        throw Error(ErrorKind::LimitExceeded,
+                    "scopes literal too long: " + std::to_string(text.size()) + " bytes (at most " +
+                        std::to_string(kMaxScopesText) + ")",
+                    "", "A scopes value holds at most 256 permissions; list each once.");
     std::string_view t = trim(text);
     if (t.size() < 2 || t.front() != '{' || t.back() != '}')
         bad_entry("invalid scopes literal: it must be enclosed in braces",
@@ -276,6 +276,7 @@ Scopes PermissionCatalog::parse(std::string_view text) const {
     Scopes s = Scopes::none();
     if (body.empty()) return s;
     while (true) {
+        check_interrupts();
         std::size_t comma = body.find(',');
         s = s | parse_entry(body.substr(0, comma));
         if (comma == std::string_view::npos) break;

@@ -16,6 +16,12 @@
 
 namespace hive_tokens::core {
 
+// A permission name is <resource>:<action>, each part 1..64 letters, digits and '_'.
+constexpr std::size_t kMaxPermissionName = 64 + 1 + 64;
+// The longest scopes literal accepted (every permission spelled out, with room for spaces and
+// duplicates, is far less).
+constexpr std::size_t kMaxScopesText = 64 * 1024;
+
 enum class Level { Organization, Project, Target, Service, AppDeployment };
 constexpr int kLevelCount = 5;
 
@@ -69,7 +75,8 @@ public:
     int next_free_bit() const noexcept;
 
     // Parses a literal "{a:b, c:*, *:describe, *}". Throws Error(InvalidTextRepresentation)
-    // naming the bad entry (truncated) and suggesting the closest known permission.
+    // naming the bad entry (truncated) and suggesting the closest known permission, or
+    // Error(LimitExceeded) for a literal longer than kMaxScopesText.
     Scopes parse(std::string_view text) const;
     // One entry: a name, "<resource>:*", "*:<action>" or "*".
     Scopes parse_entry(std::string_view entry) const;
@@ -103,7 +110,5 @@ public:
     PermissionCatalog() noexcept { rebuild_index(); }
 };
 
-// Error text helper: an entry shown in a message, cut to a readable length.
-std::string shown(std::string_view entry);
 
 }  // namespace hive_tokens::core

@@ -96,6 +96,7 @@ std::vector<Statement> parse_statements(const Value& v, const PermissionCatalog&
     if (!v.is(T::Array)) bad("$", std::string("expected an array of statements, found ") + json::type_name(v.type));
     std::vector<Statement> out;
     for (std::size_t i = 0; i < v.items.size(); ++i) {
+        check_interrupts();
         std::string path = "$[" + std::to_string(i) + "]";
         const Value& s = v.items[i];
         if (!s.is(T::Object)) bad(path, std::string("expected an object, found ") + json::type_name(s.type));
@@ -291,6 +292,7 @@ CompiledPolicy::CompiledPolicy(const std::vector<Statement>& statements, const P
         c.deny = st.deny;
         c.actions = Scopes::none();
         for (const std::string& a : st.actions) {
+            check_interrupts();
             for (int b = 0; b < kScopeBits; ++b) {
                 const Permission* p = cat.at(b);
                 if (p && action_match(a, p->name)) c.actions.set(b);

@@ -16,6 +16,8 @@ namespace core = hive_tokens::core;
 
 namespace {
 
+constexpr int kMaxBinaryToken = 256;
+
 // Validates; on success returns a palloc'd text holding the token.
 text* make_access_token(const char* s, std::size_t len) {
     core::ParsedToken pt;
@@ -59,6 +61,10 @@ HT_FUNCTION(access_token_out) { PG_RETURN_CSTRING(masked(PG_GETARG_TEXT_PP(0)));
 
 HT_TOKEN_FUNCTION(access_token_recv) {
     StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
+    // Every token, legacy ones included, is far shorter: refuse before converting anything.
+    if (buf->len - buf->cursor > kMaxBinaryToken)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+                        errmsg("invalid access token: longer than %d bytes", kMaxBinaryToken)));
     int nbytes = 0;
     char* s = pq_getmsgtext(buf, buf->len - buf->cursor, &nbytes);
     text* t = make_access_token(s, static_cast<std::size_t>(nbytes));

@@ -9,6 +9,7 @@
 #include "../core/json.h"
 #include "../core/policy.h"
 #include "guard.h"
+#include "jsonb_text.h"
 #include "permission_cache.h"
 #include "scopes_type.h"
 #include "uuid_datum.h"
@@ -23,20 +24,12 @@ extern "C" {
 
 namespace core = hive_tokens::core;
 using hive_tokens::pg::current_catalog;
+using hive_tokens::pg::jsonb_text;
 using hive_tokens::pg::pg_call;
 
 namespace {
 
 core::Uuid uuid_arg(FunctionCallInfo fcinfo, int n) { return hive_tokens::pg::uuid_from_datum(PG_GETARG_DATUM(n)); }
-
-// jsonb argument as text (the core reads JSON text).
-std::string jsonb_text(Jsonb* jb) {
-    char* s = nullptr;
-    pg_call([&]() noexcept { s = JsonbToCString(nullptr, &jb->root, VARSIZE(jb)); });
-    std::string out(s);
-    pfree(s);
-    return out;
-}
 
 Datum jsonb_datum(const core::json::Value& v) {
     std::string text = core::json::to_string(v);
@@ -73,6 +66,9 @@ HT_FUNCTION(hrn_out) { PG_RETURN_CSTRING(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 
 HT_FUNCTION(hrn_recv) {
     StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
+    if (static_cast<std::size_t>(buf->len - buf->cursor) > core::kMaxHrnBytes)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+                        errmsg("invalid resource name: longer than %zu bytes", core::kMaxHrnBytes)));
     int n = 0;
     char* s = pq_getmsgtext(buf, buf->len - buf->cursor, &n);
     PG_RETURN_TEXT_P(hrn_text(core::parse_hrn(std::string_view(s, static_cast<std::size_t>(n)))));

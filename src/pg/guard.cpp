@@ -13,6 +13,7 @@ int sqlstate_for(core::ErrorKind kind) noexcept {
         case core::ErrorKind::UndefinedFile: return ERRCODE_UNDEFINED_FILE;
         case core::ErrorKind::IoError: return ERRCODE_IO_ERROR;
         case core::ErrorKind::OutOfMemory: return ERRCODE_OUT_OF_MEMORY;
+        case core::ErrorKind::LimitExceeded: return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
         case core::ErrorKind::InvalidTransactionState: return ERRCODE_INVALID_TRANSACTION_STATE;
         case core::ErrorKind::Internal: return ERRCODE_INTERNAL_ERROR;
     }
@@ -48,6 +49,11 @@ void raise_captured(const CapturedError* err) {
     ereport(ERROR, (errcode(err->sqlerrcode), errmsg("%s", err->message),
                     err->detail[0] ? errdetail("%s", err->detail) : 0, err->hint[0] ? errhint("%s", err->hint) : 0));
     pg_unreachable();
+}
+
+void service_interrupts() {
+    if (!INTERRUPTS_PENDING_CONDITION()) return;
+    pg_call([]() noexcept { CHECK_FOR_INTERRUPTS(); });
 }
 
 }  // namespace hive_tokens::pg

@@ -37,6 +37,11 @@ struct CapturedError {
 void capture_current_exception(CapturedError* out) noexcept;
 [[noreturn]] void raise_captured(const CapturedError* err);
 
+// The core's interrupt hook (core::set_interrupt_check): services pending interrupts inside
+// pg_call, so a cancel or statement_timeout becomes a C++ exception that unwinds the core's
+// frames before PostgreSQL raises it.
+void service_interrupts();
+
 // Maps a core error kind to its SQLSTATE.
 int sqlstate_for(core::ErrorKind kind) noexcept;
 

@@ -1,6 +1,8 @@
 // Module entry: PG_MODULE_MAGIC, libsodium initialisation and the extension's settings.
 #include <sodium.h>
 
+#include "../core/error.h"
+#include "guard.h"
 #include "keyring_loader.h"
 #include "principal.h"
 #include "pg_includes.h"
@@ -31,4 +33,5 @@ void _PG_init(void) {
 
     MarkGUCPrefixReserved("hive_tokens");
     hive_tokens::pg::register_principal_callbacks();
+    hive_tokens::core::set_interrupt_check(hive_tokens::pg::service_interrupts);
 }

@@ -16,6 +16,7 @@
 #include "../core/error.h"
 #include "../core/principal.h"
 #include "guard.h"
+#include "jsonb_text.h"
 #include "permission_cache.h"
 #include "principal.h"
 #include "scopes_type.h"
@@ -279,14 +280,11 @@ HT_FUNCTION(hive_tokens_act_as_member) {
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("organization and scopes must not be null")));
     core::Uuid org = uuid_from_datum(PG_GETARG_DATUM(0));
     const core::Scopes scopes = *hive_tokens::pg::scopes_arg(fcinfo, 1);
-    char* json = nullptr;
-    if (!PG_ARGISNULL(2)) {
-        Jsonb* jb = PG_GETARG_JSONB_P(2);
-        json = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
-    }
+    Jsonb* jb = PG_ARGISNULL(2) ? nullptr : PG_GETARG_JSONB_P(2);
     {
         const core::PermissionCatalog& cat = current_catalog();
-        core::Assignment assignment = json ? core::parse_assignment(std::string_view(json)) : core::Assignment::everything();
+        core::Assignment assignment =
+            jb ? core::parse_assignment(hive_tokens::pg::jsonb_text(jb)) : core::Assignment::everything();
         set_principal(std::make_shared<const State>(
             State{false, core::Uuid{}, core::PrincipalPolicy(org, scopes, std::move(assignment), cat)}));
     }

@@ -62,6 +62,7 @@ core::Scopes hive_tokens::pg::scopes_from_text_array(ArrayType* arr) {
     const core::PermissionCatalog& cat = current_catalog();
     core::Scopes s = core::Scopes::none();
     for (int i = 0; i < n; ++i) {
+        core::check_interrupts();
         if (nulls[i])
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("a permission array must not contain NULL")));
         text* t = DatumGetTextPP(elems[i]);
@@ -116,10 +117,17 @@ HT_FUNCTION(scopes_recv) {
         if (len <= 0 || static_cast<std::size_t>(len) > kMaxBinaryName)
             ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), errmsg("invalid permission name length %d", len)));
         const char* name = pq_getmsgbytes(buf, len);
-        const core::Permission* p = cat.find(std::string_view(name, len));
+        std::string_view sv(name, static_cast<std::size_t>(len));
+        // Raw bytes from the client: a name that is not a well-formed permission name is never
+        // echoed (it may be anything, invalid UTF-8 and line breaks included).
+        if (!core::PermissionCatalog::valid_name(sv))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+                            errmsg("invalid permission name in binary scopes (element %d, %d bytes)", i + 1, len),
+                            errhint("A permission is \"<resource>:<action>\" of letters, digits and \"_\".")));
+        const core::Permission* p = cat.find(sv);
         if (p == nullptr)
             throw core::Error(core::ErrorKind::InvalidTextRepresentation,
-                              "unknown permission \"" + core::shown(std::string_view(name, len)) + "\" in binary scopes",
+                              "unknown permission \"" + core::shown(sv) + "\" in binary scopes",
                               "", "Register it in this database first (hive_tokens.register_permission).");
         s.set(p->bit);
     }
