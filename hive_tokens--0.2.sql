@@ -1,4 +1,5 @@
--- hive_tokens 0.1: token type, storage, issuance, verification, revocation.
+-- hive_tokens 0.2: token type, storage, issuance, verification, revocation, the transaction
+-- principal and row-level security. (Updating from 0.1: hive_tokens--0.1--0.2.sql.)
 \echo Use "CREATE EXTENSION hive_tokens" to load this file. \quit
 
 COMMENT ON SCHEMA hive_tokens IS 'GraphQL Hive-style access tokens (extension hive_tokens)';
@@ -131,7 +132,29 @@ CREATE TRIGGER permissions_changed AFTER INSERT OR UPDATE ON hive_tokens.permiss
 INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
     SELECT b.bit_number, b.name, b.level, b."group", b.label, b.assignable, b.retired, b.depends_on, true
       FROM hive_tokens._builtin_permissions() AS b;
-SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions', 'WHERE NOT builtin');
+-- pg_dump copies the registered permissions and the retired built-in ones (a retirement is a
+-- decision of this database); on restore, a built-in row merges into the one CREATE EXTENSION made.
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions', 'WHERE NOT builtin OR retired');
+
+CREATE FUNCTION hive_tokens._permissions_restore() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.builtin AND EXISTS (SELECT FROM hive_tokens.permissions AS p
+                                WHERE p.bit_number = NEW.bit_number AND p.name = NEW.name AND p.builtin) THEN
+        IF NEW.retired THEN
+            UPDATE hive_tokens.permissions AS p SET retired = true
+             WHERE p.bit_number = NEW.bit_number AND NOT p.retired;
+        END IF;
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens._permissions_restore() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._permissions_restore() IS 'internal trigger: a built-in permission row arriving from a dump merges into the existing one (carrying its retirement) instead of colliding';
+CREATE TRIGGER permissions_restore BEFORE INSERT ON hive_tokens.permissions
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens._permissions_restore();
 
 CREATE FUNCTION hive_tokens.register_permission(
     permission text, level text, "group" text, label text,
@@ -508,6 +531,13 @@ COMMENT ON FUNCTION hive_tokens.evaluate(jsonb, text, uuid, uuid, uuid, text, te
 ------------------------------------------------------------------------------------------
 -- Storage. Owner-only; applications use the functions and the view.
 ------------------------------------------------------------------------------------------
+CREATE FUNCTION hive_tokens._scopes_to_bits(hive_tokens.scopes) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'scopes_to_bits' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION hive_tokens._scopes_to_bits(hive_tokens.scopes) IS 'internal: the stored form of a scopes value (its 32-byte bit set)';
+CREATE FUNCTION hive_tokens._scopes_from_bits(bytea) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME', 'scopes_from_bits' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens._scopes_from_bits(bytea) IS 'internal: a scopes value from its stored 32-byte bit set (22P03 for any other length)';
+
 CREATE TABLE hive_tokens.access_tokens (
     id               uuid PRIMARY KEY,
     organization_id  uuid NOT NULL,
@@ -516,7 +546,7 @@ CREATE TABLE hive_tokens.access_tokens (
     user_id          uuid,
     title            text NOT NULL CHECK (title ~ '^[ a-zA-Z0-9_-]{2,100}$'),
     description      text CHECK (char_length(description) <= 248),
-    scopes           hive_tokens.scopes NOT NULL CHECK (hive_tokens.permission_count(scopes) > 0),
+    scope_bits       bytea NOT NULL CHECK (hive_tokens.permission_count(hive_tokens._scopes_from_bits(scope_bits)) > 0),
     resources        jsonb NOT NULL DEFAULT '{"mode": "*"}',
     hash             bytea NOT NULL CHECK (octet_length(hash) = 32),
     key_id           int2 NOT NULL,
@@ -534,6 +564,7 @@ CREATE INDEX access_tokens_key_idx ON hive_tokens.access_tokens (key_id);
 REVOKE ALL ON hive_tokens.access_tokens FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('hive_tokens.access_tokens', '');
 COMMENT ON TABLE hive_tokens.access_tokens IS 'issued tokens: keyed hashes only, never plaintext; readable by its owner only (use the view hive_tokens.tokens)';
+COMMENT ON COLUMN hive_tokens.access_tokens.scope_bits IS 'the token''s permissions as the 32-byte bit set of the permission catalog (bits are never reused), readable without the catalog so dumps restore in any order; the view tokens shows them as scopes';
 COMMENT ON COLUMN hive_tokens.access_tokens.hash IS 'keyed BLAKE2b-256 of the whole token under server key key_id';
 COMMENT ON COLUMN hive_tokens.access_tokens.key_id IS 'id of the keyring entry that produced hash';
 COMMENT ON COLUMN hive_tokens.access_tokens.first_characters IS 'prefix and first four body characters, for display; never part of the secret';
@@ -552,7 +583,8 @@ SELECT pg_catalog.pg_extension_config_dump('hive_tokens.revoked_tokens', '');
 COMMENT ON TABLE hive_tokens.revoked_tokens IS 'tombstones of revoked tokens (id and keyed hash), so verify_reason() can tell the holder of a revoked token "revoked"; owner-only';
 
 CREATE VIEW hive_tokens.tokens AS
-    SELECT id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
+    SELECT id, organization_id, kind, project_id, user_id, title, description,
+           hive_tokens._scopes_from_bits(scope_bits) AS scopes, resources,
            first_characters, created_at, created_by, expires_at, last_used_at
       FROM hive_tokens.access_tokens;
 REVOKE ALL ON hive_tokens.tokens FROM PUBLIC;
@@ -561,12 +593,12 @@ COMMENT ON VIEW hive_tokens.tokens IS 'every token''s public record: everything 
 ------------------------------------------------------------------------------------------
 -- Verification (C, a primary-key probe, no SPI).
 ------------------------------------------------------------------------------------------
-CREATE FUNCTION hive_tokens.verify(token text) RETURNS hive_tokens.tokens
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION hive_tokens.verify(text) IS 'the public record of a live token, or NULL for anything that is not one';
+CREATE FUNCTION hive_tokens.verify(token text) RETURNS SETOF hive_tokens.tokens
+    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
+COMMENT ON FUNCTION hive_tokens.verify(text) IS 'the public record of a live token as one row; no row for anything that is not one';
 
-CREATE FUNCTION hive_tokens.verify(token hive_tokens.access_token) RETURNS hive_tokens.tokens
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+CREATE FUNCTION hive_tokens.verify(token hive_tokens.access_token) RETURNS SETOF hive_tokens.tokens
+    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
 COMMENT ON FUNCTION hive_tokens.verify(hive_tokens.access_token) IS 'verify() for a value already typed access_token';
 
 CREATE FUNCTION hive_tokens.verify_reason(token text) RETURNS text
@@ -688,9 +720,9 @@ BEGIN
 
     m := hive_tokens._mint(kind);
     INSERT INTO hive_tokens.access_tokens
-        (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
+        (id, organization_id, kind, project_id, user_id, title, description, scope_bits, resources,
          hash, key_id, first_characters, expires_at)
-    VALUES (m.id, organization, kind, project, user_id, title, description, scopes, resources,
+    VALUES (m.id, organization, kind, project, user_id, title, description, hive_tokens._scopes_to_bits(scopes), resources,
             m.hash, m.key_id, m.first_characters, expires_at);
     token_id := m.id;
     token := m.token;
@@ -725,13 +757,13 @@ COMMENT ON FUNCTION hive_tokens.revoke(uuid) IS 'deletes a token at once (hard d
 ------------------------------------------------------------------------------------------
 CREATE FUNCTION hive_tokens.authenticate(token text) RETURNS uuid
     AS 'MODULE_PATHNAME', 'hive_tokens_authenticate' LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION hive_tokens.authenticate(text) IS 'verifies a token and makes it the principal of this transaction (until COMMIT or ROLLBACK; one per transaction); returns its id; 28000 if it is not a live token (NULL included)';
+COMMENT ON FUNCTION hive_tokens.authenticate(text) IS 'verifies a token and makes it the principal of this transaction until COMMIT or ROLLBACK (at most one principal per transaction, ever; inside a transaction block or a function); returns its id; 28000 if it is not a live token (NULL included)';
 
 CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.scopes,
     resources jsonb DEFAULT '{"mode": "*"}') RETURNS void
     AS 'MODULE_PATHNAME', 'hive_tokens_act_as_member' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) IS 'makes a logged-in member (permissions on assigned resources) the principal of this transaction; for the application''s trusted role only (GRANT EXECUTE explicitly)';
+COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) IS 'makes a logged-in member (permissions on assigned resources) the principal of this transaction (same rules as authenticate()); for the application''s trusted role only (GRANT EXECUTE explicitly)';
 
 CREATE FUNCTION hive_tokens.current_token_id() RETURNS uuid
     AS 'MODULE_PATHNAME', 'hive_tokens_current_token_id' LANGUAGE C STABLE PARALLEL RESTRICTED;
@@ -760,19 +792,19 @@ CREATE FUNCTION hive_tokens.organization_wide(action text) RETURNS uuid
 COMMENT ON FUNCTION hive_tokens.organization_wide(text) IS 'RLS helper: the principal''s organization if it may perform action on all of it, else NULL';
 CREATE FUNCTION hive_tokens.allowed_projects(action text) RETURNS uuid[]
     AS 'MODULE_PATHNAME', 'hive_tokens_allowed_projects' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION hive_tokens.allowed_projects(text) IS 'RLS helper: the projects on which the principal may perform action as a whole (empty when organization-wide or none)';
+COMMENT ON FUNCTION hive_tokens.allowed_projects(text) IS 'RLS helper: the projects on which the principal may perform action as a whole (empty when organization-wide or none; NULL without a principal)';
 CREATE FUNCTION hive_tokens.allowed_targets(action text) RETURNS uuid[]
     AS 'MODULE_PATHNAME', 'hive_tokens_allowed_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION hive_tokens.allowed_targets(text) IS 'RLS helper: the targets granted individually for action (target level and below)';
+COMMENT ON FUNCTION hive_tokens.allowed_targets(text) IS 'RLS helper: the targets granted individually for action (target level and below; NULL without a principal)';
 CREATE FUNCTION hive_tokens.row_check_targets(action text) RETURNS uuid[]
     AS 'MODULE_PATHNAME', 'hive_tokens_row_check_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION hive_tokens.row_check_targets(text) IS 'RLS helper: targets where access depends on the service or app name, so each row needs can()';
+COMMENT ON FUNCTION hive_tokens.row_check_targets(text) IS 'RLS helper: targets where access depends on the service or app name, so each row needs can() (NULL without a principal)';
 CREATE FUNCTION hive_tokens.denied_projects(action text) RETURNS uuid[]
     AS 'MODULE_PATHNAME', 'hive_tokens_denied_projects' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION hive_tokens.denied_projects(text) IS 'RLS helper: projects the principal''s grant denies (for actions on a project or below)';
+COMMENT ON FUNCTION hive_tokens.denied_projects(text) IS 'RLS helper: projects the principal''s grant denies (for actions on a project or below; NULL without a principal)';
 CREATE FUNCTION hive_tokens.denied_targets(action text) RETURNS uuid[]
     AS 'MODULE_PATHNAME', 'hive_tokens_denied_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION hive_tokens.denied_targets(text) IS 'RLS helper: targets the principal''s grant denies (for actions on a target or below)';
+COMMENT ON FUNCTION hive_tokens.denied_targets(text) IS 'RLS helper: targets the principal''s grant denies (for actions on a target or below; NULL without a principal)';
 
 -- The policy condition protect() writes for one action (docs/rls.md explains it).
 CREATE FUNCTION hive_tokens.policy_expression(action text, organization_column name,
@@ -836,6 +868,20 @@ END;
 $$;
 COMMENT ON FUNCTION hive_tokens.policy_expression(text, name, name, name, name) IS 'the row-level-security condition protect() uses for an action on a table with these columns (sargable: indexes on the id columns apply)';
 
+-- The table and every table that inherits from it, partitions included, at any depth: rows of a
+-- protected table are readable through each of them, so protect() covers them all.
+CREATE FUNCTION hive_tokens._inheritors(tbl regclass) RETURNS SETOF regclass
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH RECURSIVE family(relid) AS (
+        SELECT tbl::oid
+        UNION
+        SELECT i.inhrelid FROM pg_inherits AS i JOIN family AS f ON i.inhparent = f.relid)
+    SELECT relid::regclass FROM family;
+END;
+COMMENT ON FUNCTION hive_tokens._inheritors(regclass) IS 'internal: a table and every table that inherits from it (partitions included), for protect(), unprotect() and the event trigger; reads only pg_inherits';
+
 CREATE FUNCTION hive_tokens.protect(tbl regclass, read_action text, write_action text,
     organization_column name DEFAULT 'organization_id', project_column name DEFAULT NULL,
     target_column name DEFAULT NULL, name_column name DEFAULT NULL)
@@ -850,6 +896,7 @@ DECLARE
     r text;
     w text;
     pol name;
+    member regclass;
 BEGIN
     IF tbl IS NULL OR read_action IS NULL OR write_action IS NULL THEN
         RAISE EXCEPTION 'table, read_action and write_action must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -871,10 +918,19 @@ BEGIN
                       HINT = 'A protected row must name its organization, project and target; see docs/rls.md.';
         END IF;
     END LOOP;
-    -- Permissive policies are ORed together: another one on the table would widen what ours allow.
-    SELECT string_agg(quote_ident(p.polname), ', ') INTO r
+    -- Every table that inherits from this one (partitions too) shows its rows under its own name.
+    SELECT string_agg(m::text, ', ') INTO r
+      FROM hive_tokens._inheritors(tbl) AS m JOIN pg_class AS c ON c.oid = m
+     WHERE c.relkind NOT IN ('r', 'p');
+    IF r IS NOT NULL THEN
+        RAISE EXCEPTION '% cannot be protected: % inherit(s) from it and cannot have row-level security', tbl, r
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'Foreign tables and other relations cannot carry policies; detach them first.';
+    END IF;
+    -- Permissive policies are ORed together: another one on any of the tables would widen what ours allow.
+    SELECT string_agg(format('%s on %s', quote_ident(p.polname), p.polrelid::regclass), ', ') INTO r
       FROM pg_policy AS p
-     WHERE p.polrelid = tbl AND p.polpermissive
+     WHERE p.polrelid IN (SELECT hive_tokens._inheritors(tbl)) AND p.polpermissive
        AND p.polname NOT IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete');
     IF r IS NOT NULL THEN
         RAISE EXCEPTION '% has other permissive policies (%), which would widen access', tbl, r
@@ -883,19 +939,24 @@ BEGIN
     END IF;
     r := hive_tokens.policy_expression(read_action, organization_column, project_column, target_column, name_column);
     w := hive_tokens.policy_expression(write_action, organization_column, project_column, target_column, name_column);
-    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
-    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
-    FOR pol IN SELECT polname FROM pg_policy
-                WHERE polrelid = tbl AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
-        EXECUTE format('DROP POLICY %I ON %s', pol, tbl);
+    -- (the event trigger stays out of this: it would see each ALTER TABLE below)
+    PERFORM set_config('hive_tokens_internal.protecting', 'on', true);
+    FOR member IN SELECT hive_tokens._inheritors(tbl) LOOP
+        FOR pol IN SELECT polname FROM pg_policy
+                    WHERE polrelid = member AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
+            EXECUTE format('DROP POLICY %I ON %s', pol, member);
+        END LOOP;
+        EXECUTE format('CREATE POLICY hive_tokens_select ON %s FOR SELECT USING (%s)', member, r);
+        EXECUTE format('CREATE POLICY hive_tokens_insert ON %s FOR INSERT WITH CHECK (%s)', member, w);
+        EXECUTE format('CREATE POLICY hive_tokens_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', member, w, w);
+        EXECUTE format('CREATE POLICY hive_tokens_delete ON %s FOR DELETE USING (%s)', member, w);
+        EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
+        EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', member);
     END LOOP;
-    EXECUTE format('CREATE POLICY hive_tokens_select ON %s FOR SELECT USING (%s)', tbl, r);
-    EXECUTE format('CREATE POLICY hive_tokens_insert ON %s FOR INSERT WITH CHECK (%s)', tbl, w);
-    EXECUTE format('CREATE POLICY hive_tokens_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', tbl, w, w);
-    EXECUTE format('CREATE POLICY hive_tokens_delete ON %s FOR DELETE USING (%s)', tbl, w);
+    PERFORM set_config('hive_tokens_internal.protecting', 'off', true);
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens.protect(regclass, text, text, name, name, name, name) IS 'enables and forces row-level security on a table and (re)creates policies hive_tokens_select/insert/update/delete: reads need read_action, writes write_action, checked on the row''s organization, project, target and service or app name';
+COMMENT ON FUNCTION hive_tokens.protect(regclass, text, text, name, name, name, name) IS 'enables and forces row-level security on a table and every table that inherits from it (partitions included; later ones are protected as they are created or attached) and (re)creates policies hive_tokens_select/insert/update/delete: reads need read_action, writes write_action, checked on the row''s organization, project, target and service or app name';
 
 CREATE FUNCTION hive_tokens.unprotect(tbl regclass) RETURNS void
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -903,16 +964,85 @@ CREATE FUNCTION hive_tokens.unprotect(tbl regclass) RETURNS void
 AS $$
 DECLARE
     pol name;
+    member regclass;
 BEGIN
-    FOR pol IN SELECT polname FROM pg_policy
-                WHERE polrelid = tbl AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
-        EXECUTE format('DROP POLICY %I ON %s', pol, tbl);
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'table must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM set_config('hive_tokens_internal.protecting', 'on', true);
+    FOR member IN SELECT m FROM hive_tokens._inheritors(tbl) AS m JOIN pg_class AS c ON c.oid = m
+                   WHERE c.relkind IN ('r', 'p') LOOP
+        FOR pol IN SELECT polname FROM pg_policy
+                    WHERE polrelid = member AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
+            EXECUTE format('DROP POLICY %I ON %s', pol, member);
+        END LOOP;
+        EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', member);
+        EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', member);
     END LOOP;
-    EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', tbl);
-    EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
+    PERFORM set_config('hive_tokens_internal.protecting', 'off', true);
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens.unprotect(regclass) IS 'undoes protect(): drops its four policies and disables row-level security on the table';
+COMMENT ON FUNCTION hive_tokens.unprotect(regclass) IS 'undoes protect() on a table and every table that inherits from it: drops the four policies and disables row-level security';
+
+-- Tables created as partitions or children of a protected table, or attached to one, get its
+-- policies in the same statement (an event trigger), so no new partition is ever readable
+-- unprotected. A table that already carries hive_tokens policies keeps its own.
+CREATE FUNCTION hive_tokens._protect_inheritors() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    changed oid;
+    source oid;
+    member regclass;
+    p record;
+BEGIN
+    -- protect(), unprotect() and this function itself run ALTER TABLE on purpose
+    IF current_setting('hive_tokens_internal.protecting', true) = 'on' THEN
+        RETURN;
+    END IF;
+    PERFORM set_config('hive_tokens_internal.protecting', 'on', true);
+    FOR changed IN SELECT DISTINCT c.objid FROM pg_event_trigger_ddl_commands() AS c
+                    WHERE c.classid = 'pg_class'::regclass AND c.object_type IN ('table', 'foreign table') LOOP
+        -- the nearest protected table among the changed table and its ancestors
+        WITH RECURSIVE up(relid, depth) AS (
+            SELECT changed, 0
+            UNION ALL
+            SELECT i.inhparent, u.depth + 1 FROM pg_inherits AS i JOIN up AS u ON i.inhrelid = u.relid WHERE u.depth < 100)
+        SELECT u.relid INTO source FROM up AS u
+         WHERE EXISTS (SELECT FROM pg_policy AS pp WHERE pp.polrelid = u.relid AND pp.polname = 'hive_tokens_select')
+         ORDER BY u.depth LIMIT 1;
+        CONTINUE WHEN source IS NULL;
+        FOR member IN SELECT hive_tokens._inheritors(source::regclass) LOOP
+            CONTINUE WHEN EXISTS (SELECT FROM pg_policy AS pp WHERE pp.polrelid = member AND pp.polname LIKE 'hive\_tokens\_%');
+            IF (SELECT relkind FROM pg_class WHERE oid = member) NOT IN ('r', 'p') THEN
+                RAISE EXCEPTION '% cannot inherit from the protected table %: it cannot have row-level security', member, source::regclass
+                    USING ERRCODE = 'wrong_object_type',
+                          HINT = 'Only tables and partitioned tables can be partitions of a table protected by hive_tokens.protect().';
+            END IF;
+            FOR p IN SELECT pp.polname, pp.polcmd, pg_get_expr(pp.polqual, pp.polrelid) AS qual,
+                            pg_get_expr(pp.polwithcheck, pp.polrelid) AS wcheck
+                       FROM pg_policy AS pp
+                      WHERE pp.polrelid = source
+                        AND pp.polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
+                EXECUTE format('CREATE POLICY %I ON %s FOR %s%s%s', p.polname, member,
+                               CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                               CASE WHEN p.qual IS NOT NULL THEN format(' USING (%s)', p.qual) ELSE '' END,
+                               CASE WHEN p.wcheck IS NOT NULL THEN format(' WITH CHECK (%s)', p.wcheck) ELSE '' END);
+            END LOOP;
+            EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
+            EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', member);
+        END LOOP;
+    END LOOP;
+    PERFORM set_config('hive_tokens_internal.protecting', 'off', true);
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens._protect_inheritors() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._protect_inheritors() IS 'internal event trigger: gives tables created as, or attached as, partitions or children of a protected table its policies';
+CREATE EVENT TRIGGER hive_tokens_protect_inheritors ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE FOREIGN TABLE')
+    EXECUTE FUNCTION hive_tokens._protect_inheritors();
+COMMENT ON EVENT TRIGGER hive_tokens_protect_inheritors IS 'protects new and attached partitions (and inheriting tables) of tables protected by hive_tokens.protect()';
 
 ------------------------------------------------------------------------------------------
 -- Boundary self-test (used by the regression suite).

@@ -26,7 +26,7 @@ SELECT key_id FROM hive_tokens.access_tokens WHERE id = :'k2_id';
 SELECT * FROM hive_tokens.key_usage();
 -- Retiring key 1 too early: its tokens stop verifying, with a reason an operator can act on.
 SET hive_tokens.key_file = 'keys/ring_2.key';
-SELECT hive_tokens.verify(:'k1') IS NULL AS k1_not_verified, hive_tokens.verify_reason(:'k1') AS k1_reason,
+SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(:'k1')) AS k1_not_verified, hive_tokens.verify_reason(:'k1') AS k1_reason,
        hive_tokens.verify_reason(:'k2') AS k2_reason;
 SELECT * FROM hive_tokens.key_usage();
 -- A different key under a reused id does not verify (ids name keys: never reuse one).
@@ -53,6 +53,23 @@ SELECT hive_tokens.verify(:'k2');
 \echo :LAST_ERROR_SQLSTATE
 SET hive_tokens.key_file = 'keys';
 SELECT hive_tokens.verify(:'k2');
+-- Roles that may not see the setting get the same SQLSTATE without the path (the server log has
+-- it): here a login role's session, with the setting a superuser made.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_ht_keys;
+RESET client_min_messages;
+CREATE ROLE regress_ht_keys;
+SET hive_tokens.key_file = 'keys/secret-place/missing.key';
+SET SESSION AUTHORIZATION regress_ht_keys;
+SELECT hive_tokens.verify_reason(:'k2');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM hive_tokens.verify(:'k2');
+RESET SESSION AUTHORIZATION;
+GRANT pg_read_all_settings TO regress_ht_keys;
+SET SESSION AUTHORIZATION regress_ht_keys;
+SELECT hive_tokens.verify_reason(:'k2');
+RESET SESSION AUTHORIZATION;
+DROP ROLE regress_ht_keys;
 -- the message of a malformed key file never contains key material
 SET hive_tokens.key_file = 'keys/short.key';
 DO $$

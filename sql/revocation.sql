@@ -9,7 +9,7 @@ SELECT format('dbname=%s host=%s port=%s', current_database(),
               current_setting('unix_socket_directories'), current_setting('port')) AS conn \gset
 SELECT dblink_connect('other', :'conn');
 SELECT token_id AS t_id, token AS t FROM hive_tokens.issue(:'org', 'revocation', '{usage:report}') \gset
-SELECT format('SELECT hive_tokens.verify_reason(%L), (hive_tokens.verify(%L)).id IS NOT NULL,
+SELECT format('SELECT hive_tokens.verify_reason(%L), (SELECT v.id FROM hive_tokens.verify(%L) AS v) IS NOT NULL,
                       (SELECT count(*) FROM hive_tokens.access_tokens WHERE id = %L)', :'t', :'t', :'t_id') AS probe \gset
 
 -- The other session verifies, inside a REPEATABLE READ transaction.

@@ -218,6 +218,58 @@ SELECT hive_tokens.unprotect('hive.loose');
 SELECT relrowsecurity, relforcerowsecurity, (SELECT count(*) FROM pg_policy WHERE polrelid = 'hive.loose'::regclass) AS policies
   FROM pg_class WHERE oid = 'hive.loose'::regclass;
 
+-- unprotect(NULL) is an error (it once altered a table named "no")
+SELECT hive_tokens.unprotect(NULL);
+
+-- Partitioned tables: protect() covers every partition at every depth, partitions created or
+-- attached later get the same policies in the statement that adds them, and no partition shows
+-- through its own name what the parent would not.
+CREATE TABLE hive.part (organization_id uuid NOT NULL, project_id uuid NOT NULL, target_id uuid NOT NULL, note text)
+    PARTITION BY LIST (project_id);
+CREATE TABLE hive.part_p1 PARTITION OF hive.part FOR VALUES IN ('00000000-0000-4000-8000-0000000000b1');
+CREATE TABLE hive.part_p2 PARTITION OF hive.part FOR VALUES IN ('00000000-0000-4000-8000-0000000000b2') PARTITION BY LIST (target_id);
+CREATE TABLE hive.part_p2_t3 PARTITION OF hive.part_p2 FOR VALUES IN ('00000000-0000-4000-8000-0000000000c3');
+INSERT INTO hive.part VALUES (:'o', :'p1', :'t1', 'p1 t1'), (:'o', :'p1', :'t2', 'p1 t2'), (:'o', :'p2', :'t3', 'p2 t3');
+SELECT hive_tokens.protect('hive.part', 'project:describe', 'usage:report', project_column => 'project_id', target_column => 'target_id');
+-- later: a default partition, an attached table, a sub-partition of a protected partition
+CREATE TABLE hive.part_default PARTITION OF hive.part DEFAULT;
+CREATE TABLE hive.part_b9 (LIKE hive.part);
+INSERT INTO hive.part_b9 VALUES (:'o', '00000000-0000-4000-8000-0000000000b9', :'t1', 'attached');
+ALTER TABLE hive.part ATTACH PARTITION hive.part_b9 FOR VALUES IN ('00000000-0000-4000-8000-0000000000b9');
+CREATE TABLE hive.part_p2_rest PARTITION OF hive.part_p2 DEFAULT;
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+       (SELECT array_agg(polname ORDER BY polname) FROM pg_policy WHERE polrelid = c.oid) AS policies
+  FROM pg_class AS c WHERE c.relnamespace = 'hive'::regnamespace AND c.relname LIKE 'part%' AND c.relkind IN ('r', 'p')
+ ORDER BY c.relname;
+GRANT SELECT ON hive.part, hive.part_p1, hive.part_p2, hive.part_p2_t3, hive.part_default, hive.part_b9, hive.part_p2_rest TO regress_ht_app;
+SET ROLE regress_ht_app;
+SELECT (SELECT count(*) FROM hive.part) AS parent, (SELECT count(*) FROM hive.part_p1) AS p1, (SELECT count(*) FROM hive.part_p2_t3) AS p2_t3,
+       (SELECT count(*) FROM hive.part_b9) AS attached;
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+SELECT (SELECT count(*) FROM hive.part) AS parent, (SELECT count(*) FROM hive.part_p1) AS p1, (SELECT count(*) FROM hive.part_p2) AS p2,
+       (SELECT count(*) FROM hive.part_p2_t3) AS p2_t3, (SELECT count(*) FROM hive.part_b9) AS attached;
+ROLLBACK;
+RESET ROLE;
+-- a partition that cannot carry policies (a foreign table) is refused, never left readable
+CREATE EXTENSION file_fdw;
+CREATE SERVER regress_files FOREIGN DATA WRAPPER file_fdw;
+CREATE FOREIGN TABLE hive.part_foreign PARTITION OF hive.part_p2 FOR VALUES IN ('00000000-0000-4000-8000-0000000000c9')
+    SERVER regress_files OPTIONS (filename '/dev/null');
+-- legacy inheritance children are covered the same way
+CREATE TABLE hive.loose_child (extra int) INHERITS (hive.loose);
+SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySettings', project_column => 'project_id');
+CREATE TABLE hive.loose_later () INHERITS (hive.loose);
+SELECT c.relname, (SELECT count(*) FROM pg_policy WHERE polrelid = c.oid) AS policies, c.relforcerowsecurity
+  FROM pg_class AS c WHERE c.oid IN ('hive.loose'::regclass, 'hive.loose_child'::regclass, 'hive.loose_later'::regclass) ORDER BY 1;
+-- unprotect() undoes the whole tree
+SELECT hive_tokens.unprotect('hive.part');
+SELECT count(p.oid) AS policies_left, bool_or(c.relrowsecurity) AS any_rls
+  FROM pg_class AS c LEFT JOIN pg_policy AS p ON p.polrelid = c.oid
+ WHERE c.relnamespace = 'hive'::regnamespace AND c.relname LIKE 'part%' AND c.relkind IN ('r', 'p');
+DROP SERVER regress_files;
+DROP EXTENSION file_fdw;
+
 DROP SCHEMA hive CASCADE;
 DROP OWNED BY regress_ht_app;
 DROP OWNED BY regress_ht_nobody;

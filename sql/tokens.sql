@@ -8,7 +8,8 @@ RESET client_min_messages;
 SELECT token_id AS t1_id, token AS t1 FROM hive_tokens.issue(:'org', 'CI publish', '{schemaVersion:publish, schemaCheck:create, schemaVersion:publish}', description => 'publishes the products subgraph') \gset
 SELECT length(:'t1') AS length, left(:'t1', 5) AS prefix,
        :'t1'::hive_tokens.access_token IS NOT NULL AS checksum_ok;
-SELECT kind, title, description, scopes, resources, first_characters = left(:'t1', 9) AS first_characters_ok,
+SELECT kind, title, description, hive_tokens._scopes_from_bits(scope_bits) AS scopes, octet_length(scope_bits) AS scope_bytes,
+       resources, first_characters = left(:'t1', 9) AS first_characters_ok,
        octet_length(hash) AS hash_bytes,
        key_id = (SELECT k.key_id FROM hive_tokens.keyring() AS k WHERE k.issuing) AS issuing_key, created_by = session_user AS by_me, expires_at, last_used_at
   FROM hive_tokens.access_tokens WHERE id = :'t1_id';
@@ -21,9 +22,14 @@ SELECT hive_tokens.hash(:'t1') = hash AS hash_matches FROM hive_tokens.access_to
 -- verify(): the public record, no hash
 SELECT id = :'t1_id' AS id_ok, organization_id, kind, title, scopes, resources
   FROM hive_tokens.verify(:'t1');
--- (a composite is IS NOT NULL only when every field is: test a field, or NOT (... IS NULL))
-SELECT (hive_tokens.verify(:'t1'::hive_tokens.access_token)).id = :'t1_id' AS verifies_typed,
-       NOT (hive_tokens.verify(:'t1') IS NULL) AS not_null;
+-- one row for a live token, none for anything else: SELECT * FROM verify($1) never yields a row of
+-- NULLs that a client could take for success
+SELECT (SELECT v.id FROM hive_tokens.verify(:'t1'::hive_tokens.access_token) AS v) = :'t1_id' AS verifies_typed,
+       (SELECT count(*) FROM hive_tokens.verify(:'t1')) AS live_rows,
+       (SELECT count(*) FROM hive_tokens.verify('hvo2_not_a_token')) AS bad_rows,
+       (SELECT count(*) FROM hive_tokens.verify(NULL::text)) AS null_rows;
+SELECT * FROM hive_tokens.verify('hvo2_not_a_token');
+SELECT hive_tokens.verify('hvo2_not_a_token') AS in_target_list;
 SELECT hive_tokens.verify_reason(:'t1') AS reason, hive_tokens.verify_reason(:'t1'::hive_tokens.access_token) AS typed_reason;
 -- the view shows the same, without hashes
 SELECT count(*) AS in_view FROM hive_tokens.tokens WHERE id = :'t1_id';
@@ -32,19 +38,19 @@ SELECT attname FROM pg_attribute WHERE attrelid = 'hive_tokens.tokens'::regclass
 -- Project and personal tokens carry their own prefix.
 SELECT token AS tp FROM hive_tokens.issue(:'org', 'project token', '{usage:report}', kind => 'project', project => '22222222-2222-4222-8222-222222222222') \gset
 SELECT token AS tu FROM hive_tokens.issue(:'org', 'my laptop', '{project:describe}', kind => 'personal', user_id => '33333333-3333-4333-8333-333333333333') \gset
-SELECT left(:'tp', 5) AS project_prefix, (hive_tokens.verify(:'tp')).kind, (hive_tokens.verify(:'tp')).project_id;
-SELECT left(:'tu', 5) AS personal_prefix, (hive_tokens.verify(:'tu')).kind, (hive_tokens.verify(:'tu')).user_id;
+SELECT left(:'tp', 5) AS project_prefix, (SELECT v.kind FROM hive_tokens.verify(:'tp') AS v), (SELECT v.project_id FROM hive_tokens.verify(:'tp') AS v);
+SELECT left(:'tu', 5) AS personal_prefix, (SELECT v.kind FROM hive_tokens.verify(:'tu') AS v), (SELECT v.user_id FROM hive_tokens.verify(:'tu') AS v);
 -- 1000 tokens: all distinct, all verify
 CREATE TEMP TABLE many AS
   SELECT t.* FROM generate_series(1, 1000) AS g, hive_tokens.issue(:'org', 'bulk ' || g, '{usage:report}') AS t;
 SELECT count(DISTINCT token) AS distinct_tokens, count(DISTINCT token_id) AS distinct_ids,
-       count(*) FILTER (WHERE (hive_tokens.verify(token)).id = token_id) AS verified
+       count(*) FILTER (WHERE (SELECT v.id FROM hive_tokens.verify(token) AS v) = token_id) AS verified
   FROM many;
 
 -- Verification is a primary-key probe: a mistyped token never reaches the table, and verify()
--- returns NULL (never an error) for everything that is not a live token.
-SELECT hive_tokens.verify(NULL) IS NULL AS null_in, hive_tokens.verify_reason(NULL) IS NULL AS null_reason;
-SELECT r AS input, hive_tokens.verify(t) IS NULL AS not_verified, hive_tokens.verify_reason(t) AS reason
+-- returns no row (never an error) for everything that is not a live token.
+SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(NULL)) AS null_in, hive_tokens.verify_reason(NULL) IS NULL AS null_reason;
+SELECT r AS input, NOT EXISTS (SELECT FROM hive_tokens.verify(t)) AS not_verified, hive_tokens.verify_reason(t) AS reason
   FROM (VALUES
     ('empty', ''),
     ('wrong prefix', 'ghp_' || substr(:'t1', 5)),
@@ -96,7 +102,7 @@ END $$;
 SELECT pg_temp.forge('hvo2_', '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0', '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f')
        = 'hvo2_0RvkJYM4rjNJgJRlNVHlWT1QDryPL3GCsnU3A8fCaTDFXkowZTeYR1ekL5HqNKDeh19rfeQ' AS forge_ok;
 SELECT pg_temp.forge('hvo2_', :'t1_id', repeat('ab', 32)) AS forged_t1 \gset
-SELECT hive_tokens.verify(:'forged_t1') IS NULL AS forged_not_verified, hive_tokens.verify_reason(:'forged_t1') AS forged_reason;
+SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(:'forged_t1')) AS forged_not_verified, hive_tokens.verify_reason(:'forged_t1') AS forged_reason;
 -- the same id and secret under another kind letter is a different token
 SELECT hive_tokens.verify_reason('hvp2_' || substr(:'t1', 6, 65) || pg_temp.b62(pg_temp.crc32('hvp2_' || substr(:'t1', 6, 65)), 6)) AS other_kind_reason;
 
@@ -104,12 +110,12 @@ SELECT hive_tokens.verify_reason('hvp2_' || substr(:'t1', 6, 65) || pg_temp.b62(
 SELECT token_id AS te_id, token AS te FROM hive_tokens.issue(:'org', 'short lived', '{usage:report}', expires_at => clock_timestamp() + interval '300 milliseconds') \gset
 SELECT hive_tokens.verify_reason(:'te') AS before_expiry;
 SELECT pg_sleep(0.5);
-SELECT hive_tokens.verify(:'te') IS NULL AS expired_not_verified, hive_tokens.verify_reason(:'te') AS after_expiry;
+SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(:'te')) AS expired_not_verified, hive_tokens.verify_reason(:'te') AS after_expiry;
 SELECT hive_tokens.verify_reason(pg_temp.forge('hvo2_', :'te_id', repeat('cd', 32))) AS forged_expired_reason;
 
 -- revoke(): hard delete, seen by the very next verify; a second revoke is a no-op.
 SELECT hive_tokens.revoke(:'t1_id') AS revoked;
-SELECT hive_tokens.verify(:'t1') IS NULL AS gone, hive_tokens.verify_reason(:'t1') AS reason;
+SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(:'t1')) AS gone, hive_tokens.verify_reason(:'t1') AS reason;
 SELECT count(*) AS rows_left FROM hive_tokens.access_tokens WHERE id = :'t1_id';
 SELECT hive_tokens.verify_reason(:'forged_t1') AS forged_revoked_reason;
 SELECT hive_tokens.revoke(:'t1_id') AS revoked_again;
@@ -142,7 +148,7 @@ SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{member:describe,usage:repo
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{member:modify}');
 -- the documented way out: grant the closure
 SELECT token AS tc FROM hive_tokens.issue(:'org', 'closure', hive_tokens.depends_closure('{member:modify}')) \gset
-SELECT (hive_tokens.verify(:'tc')).scopes AS closure_scopes;
+SELECT (SELECT v.scopes FROM hive_tokens.verify(:'tc') AS v) AS closure_scopes;
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', resources => '[]');
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', resources => '{"mode": "some"}');
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', expires_at => now() - interval '1 day');
@@ -151,7 +157,7 @@ SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'p
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'personal');
 -- a NULL resources argument means all resources, as in Hive
 SELECT token AS tall FROM hive_tokens.issue(:'org', 'all of it', '{usage:report,traces:report}', resources => NULL) \gset
-SELECT (hive_tokens.verify(:'tall')).resources;
+SELECT (SELECT v.resources FROM hive_tokens.verify(:'tall') AS v);
 -- verify() is STABLE: it reads with the calling statement's snapshot (READ COMMITTED), so a
 -- token issued by the same statement is not yet visible to it
 SELECT hive_tokens.verify_reason(token) AS same_statement FROM hive_tokens.issue(:'org', 'same statement', '{usage:report,traces:report}');

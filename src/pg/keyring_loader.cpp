@@ -18,6 +18,8 @@ extern "C" {
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid_d.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -173,7 +175,41 @@ void invalidate_keyring() noexcept {
     g_checked_at = 0;
 }
 
+namespace {
+const core::Keyring& load_current_keyring();
+
+// Whether the person behind this session may see hive_tokens.key_file (a superuser, or a member of
+// pg_read_all_settings, as for any superuser-only setting). The session user decides, not the
+// current user: SECURITY DEFINER functions such as issue() run as their owner.
+bool may_see_key_file() {
+    bool may = false;
+    pg_call([&]() noexcept {
+        Oid who = GetSessionUserId();
+        may = superuser_arg(who) || has_privs_of_role(who, ROLE_PG_READ_ALL_SETTINGS);
+    });
+    return may;
+}
+}  // namespace
+
+// Errors about the key file name the file, its line and the system error: to roles that may see
+// the setting. Everyone else gets the same SQLSTATE and a message without the path, and the full
+// message goes to the server log.
 const core::Keyring& current_keyring() {
+    try {
+        return load_current_keyring();
+    } catch (const core::Error& e) {
+        if (may_see_key_file()) throw;
+        std::string full = e.what();
+        pg_call([&]() noexcept {
+            ereport(LOG, (errmsg("hive_tokens: %s", full.c_str()), errhidestmt(true), errhidecontext(true)));
+        });
+        throw core::Error(e.kind(), "the server key file of hive_tokens is not usable", "",
+                          "A superuser can see why in the server log, or by running the same call.");
+    }
+}
+
+namespace {
+const core::Keyring& load_current_keyring() {
     static bool locked = false;
     if (!locked) {
         sodium_mlock(&g_keyring, sizeof g_keyring);  // best effort: RLIMIT_MEMLOCK may refuse
@@ -215,5 +251,6 @@ const core::Keyring& current_keyring() {
     g_checked_at = now;
     return g_keyring;
 }
+}  // namespace
 
 }  // namespace hive_tokens::pg

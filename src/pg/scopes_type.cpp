@@ -191,6 +191,27 @@ HT_FUNCTION(scopes_from_array) {
     PG_RETURN_DATUM(scopes_datum(hive_tokens::pg::scopes_from_text_array(PG_GETARG_ARRAYTYPE_P(0))));
 }
 
+// _scopes_to_bits(scopes) -> bytea and _scopes_from_bits(bytea) -> scopes: the stored form of
+// a token's grant. Bits under the append-only catalog need no catalog to be read back, so a
+// restore can load the token table before (or without) the registered permissions.
+HT_FUNCTION(scopes_to_bits) {
+    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + sizeof(core::Scopes)));
+    SET_VARSIZE(out, VARHDRSZ + sizeof(core::Scopes));
+    memcpy(VARDATA(out), scopes_arg(fcinfo, 0), sizeof(core::Scopes));
+    PG_RETURN_BYTEA_P(out);
+}
+
+HT_FUNCTION(scopes_from_bits) {
+    bytea* b = PG_GETARG_BYTEA_PP(0);
+    if (VARSIZE_ANY_EXHDR(b) != sizeof(core::Scopes))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+                        errmsg("stored scopes must be %zu bytes, not %zu", sizeof(core::Scopes),
+                               static_cast<std::size_t>(VARSIZE_ANY_EXHDR(b)))));
+    core::Scopes* out = static_cast<core::Scopes*>(palloc(sizeof(core::Scopes)));
+    memcpy(out, VARDATA_ANY(b), sizeof(core::Scopes));
+    PG_RETURN_POINTER(out);
+}
+
 HT_FUNCTION(scopes_permission_count) { PG_RETURN_INT32(scopes_arg(fcinfo, 0)->count()); }
 
 HT_FUNCTION(scopes_of_level) {

@@ -14,6 +14,7 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "nodes/execnodes.h"
 #include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
@@ -45,6 +46,7 @@ struct TableInfo {
     Oid relid;
     AttrNumber id, hash, key_id, expires_at;
     AttrNumber organization_id, kind, project_id, scopes, resources;  // access_tokens only
+    bool scopes_as_bits;  // scopes is 0.2's scope_bits (bytea), not 0.1's scopes column
 };
 struct Catalog {
     bool valid;
@@ -52,13 +54,15 @@ struct Catalog {
 };
 Catalog g_catalog;
 
-// verify()'s result row, filled from same-named columns of access_tokens: the descriptor and
-// the column map, per function oid (verify(text) and verify(access_token)).
+// verify()'s result row, filled from same-named columns of access_tokens (its "scopes" column
+// from the stored scope_bits): the descriptor and the column map, per function oid
+// (verify(text) and verify(access_token)).
 struct ResultShape {
     Oid fn_oid;
     Oid typrelid;
     TupleDesc desc;     // in TopMemoryContext
     AttrNumber* map;    // result column i comes from access_tokens column map[i]
+    bool* from_bits;    // ... converted from scope_bits to scopes
 };
 constexpr int kMaxShapes = 4;
 ResultShape g_shapes[kMaxShapes];
@@ -68,6 +72,7 @@ void forget_shapes() {
     for (int i = 0; i < g_nshapes; ++i) {
         FreeTupleDesc(g_shapes[i].desc);
         pfree(g_shapes[i].map);
+        pfree(g_shapes[i].from_bits);
     }
     g_nshapes = 0;
 }
@@ -91,6 +96,14 @@ Oid table_oid(const char* relname) {
     return relid;
 }
 
+AttrNumber find_attnum(TupleDesc desc, const char* name) {
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0) return a->attnum;
+    }
+    return InvalidAttrNumber;
+}
+
 AttrNumber attnum(TupleDesc desc, const char* name) {
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute a = TupleDescAttr(desc, i);
@@ -112,7 +125,13 @@ void describe_table(const char* relname, TableInfo* info) {
     info->organization_id = tokens ? attnum(desc, "organization_id") : InvalidAttrNumber;
     info->kind = tokens ? attnum(desc, "kind") : InvalidAttrNumber;
     info->project_id = tokens ? attnum(desc, "project_id") : InvalidAttrNumber;
-    info->scopes = tokens ? attnum(desc, "scopes") : InvalidAttrNumber;
+    // 0.2 stores bytea scope_bits; a database not yet updated from 0.1 has a scopes column.
+    info->scopes = InvalidAttrNumber;
+    info->scopes_as_bits = false;
+    if (tokens) {
+        info->scopes_as_bits = find_attnum(desc, "scope_bits") != InvalidAttrNumber;
+        info->scopes = attnum(desc, info->scopes_as_bits ? "scope_bits" : "scopes");
+    }
     info->resources = tokens ? attnum(desc, "resources") : InvalidAttrNumber;
     table_close(rel, NoLock);
 }
@@ -131,7 +150,7 @@ const Catalog& catalog() {
     return g_catalog;
 }
 
-const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
+const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc, const TableInfo& info) {
     Oid fn_oid = fcinfo->flinfo->fn_oid;
     for (int i = 0; i < g_nshapes; ++i)
         if (g_shapes[i].fn_oid == fn_oid) return g_shapes[i];
@@ -140,8 +159,14 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
     if (get_call_result_type(fcinfo, &rettype, &desc) != TYPEFUNC_COMPOSITE)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("verify() must return a composite type")));
     // The map is computed first (attnum() may raise) so nothing long-lived leaks on an error.
-    AttrNumber* map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (desc->natts > 0 ? desc->natts : 1)));
-    for (int i = 0; i < desc->natts; ++i) map[i] = attnum(table_desc, NameStr(TupleDescAttr(desc, i)->attname));
+    const std::size_t n = desc->natts > 0 ? desc->natts : 1;
+    AttrNumber* map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * n));
+    bool* from_bits = static_cast<bool*>(palloc0(sizeof(bool) * n));
+    for (int i = 0; i < desc->natts; ++i) {
+        const char* name = NameStr(TupleDescAttr(desc, i)->attname);
+        from_bits[i] = info.scopes_as_bits && strcmp(name, "scopes") == 0;
+        map[i] = from_bits[i] ? info.scopes : attnum(table_desc, name);
+    }
     Oid typrelid = get_typ_typrelid(rettype);
     if (g_nshapes == kMaxShapes) forget_shapes();
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
@@ -149,8 +174,10 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
     shape.fn_oid = fn_oid;
     shape.typrelid = typrelid;
     shape.desc = BlessTupleDesc(CreateTupleDescCopy(desc));
-    shape.map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (desc->natts > 0 ? desc->natts : 1)));
+    shape.map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * n));
     memcpy(shape.map, map, sizeof(AttrNumber) * desc->natts);
+    shape.from_bits = static_cast<bool*>(palloc(sizeof(bool) * n));
+    memcpy(shape.from_bits, from_bits, sizeof(bool) * desc->natts);
     MemoryContextSwitchTo(old);
     g_shapes[g_nshapes] = shape;
     return g_shapes[g_nshapes++];
@@ -226,12 +253,21 @@ bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core
             DatumGetTimestampTz(values[info.expires_at - 1]) <= GetCurrentTimestamp())
             *reason = Reason::Expired;
         if (*reason == Reason::Ok && record != nullptr) {
-            const ResultShape& shape = result_shape(fcinfo, desc);
+            const ResultShape& shape = result_shape(fcinfo, desc, info);
             Datum* out = static_cast<Datum*>(palloc(sizeof(Datum) * (shape.desc->natts + 1)));
             bool* out_nulls = static_cast<bool*>(palloc(sizeof(bool) * (shape.desc->natts + 1)));
             for (int i = 0; i < shape.desc->natts; ++i) {
                 out[i] = values[shape.map[i] - 1];
                 out_nulls[i] = nulls[shape.map[i] - 1];
+                if (shape.from_bits[i] && !out_nulls[i]) {
+                    bytea* bits = DatumGetByteaPP(out[i]);
+                    if (VARSIZE_ANY_EXHDR(bits) != sizeof(core::Scopes))
+                        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                                        errmsg("hive_tokens: a stored scope_bits value has the wrong size")));
+                    void* scopes = palloc(sizeof(core::Scopes));
+                    memcpy(scopes, VARDATA_ANY(bits), sizeof(core::Scopes));
+                    out[i] = PointerGetDatum(scopes);
+                }
             }
             *record = heap_form_tuple(shape.desc, out, out_nulls);
         }
@@ -241,7 +277,15 @@ bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core
             row->has_project = !nulls[info.project_id - 1];
             if (row->has_project) memcpy(row->project.b, DatumGetUUIDP(values[info.project_id - 1])->data, 16);
             strlcpy(row->kind, TextDatumGetCString(values[info.kind - 1]), sizeof row->kind);
-            memcpy(&row->scopes, DatumGetPointer(values[info.scopes - 1]), sizeof row->scopes);
+            if (info.scopes_as_bits) {
+                bytea* bits = DatumGetByteaPP(values[info.scopes - 1]);
+                if (VARSIZE_ANY_EXHDR(bits) != sizeof row->scopes)
+                    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                                    errmsg("hive_tokens: a stored scope_bits value has the wrong size")));
+                memcpy(&row->scopes, VARDATA_ANY(bits), sizeof row->scopes);
+            } else {
+                memcpy(&row->scopes, DatumGetPointer(values[info.scopes - 1]), sizeof row->scopes);
+            }
             Jsonb* jb = DatumGetJsonbP(values[info.resources - 1]);
             row->resources_json = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
         }
@@ -291,11 +335,23 @@ const char* hive_tokens::pg::lookup_token(const char* s, std::size_t len, TokenR
     return r == Reason::Ok ? nullptr : reason_text(r);
 }
 
+// verify(token) -> setof tokens: one row for a live token, no row for anything else (so
+// SELECT * FROM verify($1) never yields a row of NULLs). Value-per-call, answered in one call.
+// Declared as 0.1 declared it (a plain composite, not yet updated), it returns the record or NULL.
 HT_TOKEN_FUNCTION(hive_tokens_verify) {
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    const bool as_set = rsinfo != nullptr && IsA(rsinfo, ReturnSetInfo) && fcinfo->flinfo->fn_retset;
+    if (as_set && (rsinfo->allowedModes & SFRM_ValuePerCall) == 0)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("set-valued function called in context that cannot accept a set")));
     text* t = PG_GETARG_TEXT_PP(0);
     HeapTuple record = nullptr;
-    if (check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), fcinfo, &record) != Reason::Ok || record == nullptr)
-        PG_RETURN_NULL();
+    const bool live = check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), fcinfo, &record) == Reason::Ok && record != nullptr;
+    if (as_set) {
+        rsinfo->returnMode = SFRM_ValuePerCall;
+        rsinfo->isDone = live ? ExprSingleResult : ExprEndResult;
+    }
+    if (!live) PG_RETURN_NULL();
     PG_RETURN_DATUM(HeapTupleGetDatum(record));
 }
 

@@ -1,0 +1,127 @@
+# ALTER EXTENSION hive_tokens UPDATE from every released version gives exactly the catalog of a
+# fresh install (compared through pg_dump --binary-upgrade, which dumps every member object with
+# its definition, comment and grants), and keeps what the database held: tokens verify with the
+# same grants, revoked ones stay revoked, registered permissions and grants survive.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('upgrade');
+$node->init;
+$node->append_conf('postgresql.conf', "log_statement = none\nlog_min_error_statement = panic\n");
+$node->start;
+
+my $current = $node->safe_psql('postgres', "SELECT default_version FROM pg_available_extensions WHERE name = 'hive_tokens'");
+my @released = ('0.1');
+is($node->safe_psql('postgres',
+	"SELECT string_agg(source || '>' || target, ',' ORDER BY source) FROM pg_extension_update_paths('hive_tokens') "
+	  . "WHERE target = '$current' AND path IS NOT NULL"),
+	join(',', map { "$_>$current" } @released), "every released version updates to $current");
+
+# The schema of a database, without what differs between any two databases (OIDs, xids).
+sub schema_of
+{
+	my ($db) = @_;
+	my $dump = $node->basedir . "/$db.schema.sql";
+	$node->command_ok([ 'pg_dump', '--schema-only', '--binary-upgrade', '-f', $dump, '-d', $node->connstr($db) ],
+		"pg_dump --binary-upgrade of $db");
+	my @lines = grep {
+		!/^SELECT pg_catalog\.binary_upgrade_set_next_/
+		  && !/^\\(un)?restrict /
+		  && !/^SET relfrozenxid = /
+		  && !/^WHERE oid = '\d+';$/
+	} split /\n/, slurp_file($dump);
+	s/(binary_upgrade_create_empty_extension\('[^']*', '[^']*', \w+, '[^']*', )'\{[\d,]*\}'/$1'{oids}'/ for @lines;
+	return join("\n", @lines);
+}
+
+sub first_difference
+{
+	my @a = split /\n/, $_[0];
+	my @b = split /\n/, $_[1];
+	for my $i (0 .. ($#a > $#b ? $#a : $#b))
+	{
+		my ($x, $y) = ($a[$i] // '<end>', $b[$i] // '<end>');
+		return "line $i: fresh: $x\nline $i: updated: $y" if $x ne $y;
+	}
+	return 'no difference';
+}
+
+sub permissions_of
+{
+	my ($db) = @_;
+	return $node->safe_psql($db,
+		'SELECT bit_number, name, level, "group", label, assignable, retired, depends_on, builtin '
+		  . 'FROM hive_tokens.permissions ORDER BY bit_number');
+}
+
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION hive_tokens');
+for my $from (@released)
+{
+	my $db = 'from_' . ($from =~ s/\./_/gr);
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, "CREATE EXTENSION hive_tokens VERSION '$from'");
+	$node->safe_psql($db, 'ALTER EXTENSION hive_tokens UPDATE');
+	is($node->safe_psql($db, "SELECT extversion FROM pg_extension WHERE extname = 'hive_tokens'"), $current,
+		"$from updated to $current");
+	my ($fresh, $updated) = (schema_of('fresh'), schema_of($db));
+	ok($fresh eq $updated, "updating from $from gives the catalog of a fresh install of $current")
+	  or diag(first_difference($fresh, $updated));
+	is(permissions_of($db), permissions_of('fresh'), "the permission catalog after updating from $from");
+}
+
+# Data through the update: tokens of every kind, a registered permission, a revoked token, grants.
+$node->safe_psql('postgres', 'CREATE ROLE app');
+$node->safe_psql('postgres', 'CREATE DATABASE data');
+$node->safe_psql('data', "CREATE EXTENSION hive_tokens VERSION '0.1'");
+my $org = '77777777-7777-4777-8777-777777777777';
+my $proj = '88888888-8888-4888-8888-888888888888';
+$node->safe_psql('data', "SELECT hive_tokens.register_permission('invoice:read', 'organization', 'Billing', 'Read invoices')");
+$node->safe_psql('data', "SELECT hive_tokens.retire_permission('billing:update')");
+my @tokens;
+for my $args ("'org token', '{invoice:read,usage:report}'",
+	"'granular', '{project:describe,schemaVersion:publish}', '{\"mode\": \"granular\", \"projects\": [{\"type\": \"project\", \"id\": \"$proj\", \"targets\": {\"mode\": \"*\"}}]}'",
+	"'project token', '{project:describe}', kind => 'project', project => '$proj'",
+	"'to revoke', '{usage:report}'")
+{
+	push @tokens, $node->safe_psql('data', "SELECT token FROM hive_tokens.issue('$org', $args)");
+}
+my $revoked = pop @tokens;
+$node->safe_psql('data', "SELECT hive_tokens.revoke((hive_tokens.verify('$revoked')).id)");
+$node->safe_psql('data', q{
+	GRANT SELECT ON hive_tokens.tokens TO app;
+	REVOKE EXECUTE ON FUNCTION hive_tokens.verify(text) FROM PUBLIC;
+	GRANT EXECUTE ON FUNCTION hive_tokens.verify(text) TO app;
+});
+# Until ALTER EXTENSION UPDATE runs, the new library serves the old SQL declarations.
+is($node->safe_psql('data', "SELECT (hive_tokens.verify('$tokens[0]')).title, hive_tokens.verify('$revoked') IS NULL"),
+	'org token|t', 'before the update: verify() as 0.1 declared it (a record or NULL)');
+is($node->safe_psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[1]') IS NOT NULL; SELECT hive_tokens.current_scopes(); COMMIT;"),
+	"t\n{project:describe,schemaVersion:publish}", 'before the update: authenticate() reads the 0.1 table');
+my $records = 'SELECT id, organization_id, kind, project_id, title, scopes, resources, first_characters FROM hive_tokens.tokens ORDER BY id';
+my $before = $node->safe_psql('data', $records);
+$node->safe_psql('data', 'ALTER EXTENSION hive_tokens UPDATE');
+is($node->safe_psql('data', $records), $before, 'every token keeps its record and grants');
+for my $t (@tokens)
+{
+	is($node->safe_psql('data', "SELECT count(*) FROM hive_tokens.verify('$t')"), '1', 'a token issued under 0.1 verifies');
+}
+is($node->safe_psql('data', "SELECT hive_tokens.verify_reason('$revoked')"), 'revoked', 'a revoked token stays revoked');
+is($node->safe_psql('data', "SELECT scopes FROM hive_tokens.verify('$tokens[0]')"), '{usage:report,invoice:read}',
+	'a registered permission survives');
+is($node->safe_psql('data', "SELECT retired FROM hive_tokens.permissions WHERE name = 'billing:update'"), 't',
+	'a retirement survives');
+is($node->safe_psql('data',
+	"SELECT has_table_privilege('app', 'hive_tokens.tokens', 'SELECT')::text || has_function_privilege('app', 'hive_tokens.verify(text)', 'EXECUTE')::text "
+	  . "|| has_function_privilege('public', 'hive_tokens.verify(text)', 'EXECUTE')::text"),
+	'truetruefalse', 'grants on the recreated view and function are kept, revokes too');
+my ($ret, $out, $err) = $node->psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[1]') IS NOT NULL;");
+is($ret, 0, 'authenticate() works after the update') or diag($err);
+is($node->safe_psql('data', "SELECT hive_tokens.issue('$org', 'after update', '{usage:report}') IS NOT NULL"), 't',
+	'issue() works after the update');
+
+$node->stop;
+done_testing();
