@@ -37,14 +37,13 @@ CREATE TABLE hive_bcrypt AS SELECT id, secret, crypt(secret, gen_salt('bf', 10))
 
 SET max_parallel_workers_per_gather = 0;
 SELECT pg_temp.best_ms($$SELECT count(*) FILTER (WHERE hive_tokens.verify_reason(token) = 'ok') FROM bench_tokens$$) AS direct_reason_ms,
-       pg_temp.best_ms($$SELECT count(*) FILTER (WHERE (hive_tokens.verify(token)).id IS NOT NULL) FROM bench_tokens$$) AS direct_verify_ms,
+       pg_temp.best_ms($$SELECT count((v).id) FROM (SELECT hive_tokens.verify(token) AS v FROM bench_tokens) AS s$$) AS direct_verify_ms,
        pg_temp.best_ms($$SELECT count(*) FILTER (WHERE pg_temp.spi_verify(id, token)) FROM bench_tokens$$) AS spi_ms,
        pg_temp.best_ms($$SELECT count(*) FILTER (WHERE pg_temp.diy_verify(id, secret)) FROM diy_tokens$$) AS diy_ms,
        pg_temp.best_ms($$SELECT count(*) FILTER (WHERE crypt(secret, hash) = hash) FROM hive_bcrypt$$) AS bcrypt20_ms \gset
 -- sanity: every measured verifier accepts every one of its tokens
-SELECT count(*) FILTER (WHERE (hive_tokens.verify(token)).id = id) AS direct_ok,
-       count(*) FILTER (WHERE pg_temp.spi_verify(id, token)) AS spi_ok
-  FROM bench_tokens \gset
+SELECT (SELECT count(*) FROM (SELECT id, hive_tokens.verify(token) AS v FROM bench_tokens) AS s WHERE (v).id = id) AS direct_ok,
+       (SELECT count(*) FILTER (WHERE pg_temp.spi_verify(id, token)) FROM bench_tokens) AS spi_ok \gset
 SELECT count(*) FILTER (WHERE pg_temp.diy_verify(id, secret)) AS diy_ok FROM diy_tokens \gset
 
 \echo

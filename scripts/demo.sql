@@ -40,13 +40,13 @@ SELECT hive_tokens.verify_reason(:'token') AS reason;
 SELECT overlay(:'token' placing CASE WHEN substr(:'token', 30, 1) = 'x' THEN 'y' ELSE 'x' END from 30 for 1) AS typo \gset
 \set ECHO queries
 \echo '      (character 30 changed)'
-SELECT hive_tokens.verify(:'typo') IS NULL AS rejected, hive_tokens.verify_reason(:'typo') AS reason;
+SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(:'typo')) AS rejected, hive_tokens.verify_reason(:'typo') AS reason;
 SELECT :'typo'::hive_tokens.access_token;
 
 \echo
 \echo '== 6. Revoke it: a hard delete that the very next verify, in any session, sees.'
 SELECT hive_tokens.revoke(:'token_id') AS revoked;
-SELECT hive_tokens.verify(:'token') IS NULL AS no_longer_verifies, hive_tokens.verify_reason(:'token') AS reason;
+SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(:'token')) AS no_longer_verifies, hive_tokens.verify_reason(:'token') AS reason;
 SELECT count(*) AS tokens_left FROM hive_tokens.tokens;
 
 \echo
