@@ -71,8 +71,8 @@ BEGIN;
 SET LOCAL enable_bitmapscan = off;
 SET LOCAL enable_indexscan = off;
 DECLARE c NO SCROLL CURSOR FOR
-  SELECT g, hive_tokens.authenticate(CASE g WHEN 1 THEN current_setting('regress.u') ELSE current_setting('regress.d') END) IS NOT NULL AS auth,
-         (SELECT array_agg(DISTINCT v.project_id) FROM hive.schema_versions AS v WHERE g > 0) AS seen
+  SELECT g, hive_tokens.authenticate(CASE g WHEN 1 THEN :'U' ELSE :'D' END) IS NOT NULL AS auth,
+         (SELECT array_agg(DISTINCT v.project_id || '/' || v.service_name) FROM hive.schema_versions AS v WHERE g > 0) AS seen
     FROM generate_series(1, 2) AS g;
 SAVEPOINT s;
 FETCH 1 FROM c;
