@@ -290,8 +290,9 @@ std::vector<std::string> PermissionCatalog::names(const Scopes& s) const {
     for (int b = s.next(0); b >= 0; b = s.next(b + 1)) {
         const Permission* p = at(b);
         if (p == nullptr)
-            throw Error(ErrorKind::Internal, "scopes value holds bit " + std::to_string(b) +
-                                                 ", which the permission catalog does not define");
+            throw Error(ErrorKind::InvalidParameterValue,
+                        "scopes value holds bit " + std::to_string(b) + ", which the permission catalog does not define",
+                        "", "Restore or register the permission first: a restore loads hive_tokens.permissions too.");
         out.push_back(p->name);
     }
     return out;
