@@ -1,7 +1,8 @@
 -- hive_tokens 0.1 -> 0.2. The result equals a fresh install of 0.2 (test/t/005_upgrade.pl).
---  * access_tokens stores a token's permissions as their bit set (column scope_bits), so a dump
---    restores in any order; the view tokens and verify() are recreated on it, keeping their grants.
---  * verify() returns a set: one row for a live token, none otherwise.
+--  * access_tokens.scopes becomes stored_scopes (dumped as name@bit), so a restore needs no
+--    catalog in place and a catalog that disagrees is an error; register_permission() never
+--    reuses a bit a stored token holds. The view tokens is replaced in place.
+--  * verify() returns a set: one row for a live token, none otherwise (recreated, grants kept).
 --  * Retired built-in permissions are dumped (and merged on restore).
 --  * protect()/unprotect() cover every table that inherits from the protected one (partitions),
 --    an event trigger protects later ones; unprotect(NULL) is an error.
@@ -34,19 +35,110 @@ CREATE TRIGGER permissions_restore BEFORE INSERT ON hive_tokens.permissions
     FOR EACH ROW EXECUTE FUNCTION hive_tokens._permissions_restore();
 
 ------------------------------------------------------------------------------------------
--- Storage: scopes as bits; the view and verify() on top of them.
+-- Tokens store their permissions as stored_scopes (name@bit), so a restore loads them in any
+-- order. The view is replaced in place (same object, grants and dependants kept).
 ------------------------------------------------------------------------------------------
-CREATE FUNCTION hive_tokens._scopes_to_bits(hive_tokens.scopes) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'scopes_to_bits' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens._scopes_to_bits(hive_tokens.scopes) IS 'internal: the stored form of a scopes value (its 32-byte bit set)';
-CREATE FUNCTION hive_tokens._scopes_from_bits(bytea) RETURNS hive_tokens.scopes
-    AS 'MODULE_PATHNAME', 'scopes_from_bits' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens._scopes_from_bits(bytea) IS 'internal: a scopes value from its stored 32-byte bit set (22P03 for any other length)';
+-- Type stored_scopes: the same 32-byte set, whose text form names each permission with its bit
+-- ({usage:report@24,invoice:read@49}), so a dump of a table holding it restores before or
+-- without the permission catalog, and a catalog that disagrees is an error, never another grant.
+CREATE TYPE hive_tokens.stored_scopes;
+CREATE FUNCTION hive_tokens.stored_scopes_in(cstring) RETURNS hive_tokens.stored_scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.stored_scopes_in(cstring) IS 'input function of stored_scopes: {name@bit,...} (a name this catalog knows takes its bit here; an unknown one keeps a free bit; a taken bit is an error), or plain names';
+CREATE FUNCTION hive_tokens.stored_scopes_out(hive_tokens.stored_scopes) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.stored_scopes_out(hive_tokens.stored_scopes) IS 'output function of stored_scopes: {name@bit,...} in bit order (@bit alone for a bit the catalog does not define)';
+CREATE FUNCTION hive_tokens.stored_scopes_recv(internal) RETURNS hive_tokens.stored_scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.stored_scopes_recv(internal) IS 'binary input of stored_scopes: its text form, read the same way';
+CREATE FUNCTION hive_tokens.stored_scopes_send(hive_tokens.stored_scopes) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.stored_scopes_send(hive_tokens.stored_scopes) IS 'binary output of stored_scopes: its text form';
+CREATE TYPE hive_tokens.stored_scopes (
+    INPUT = hive_tokens.stored_scopes_in,
+    OUTPUT = hive_tokens.stored_scopes_out,
+    RECEIVE = hive_tokens.stored_scopes_recv,
+    SEND = hive_tokens.stored_scopes_send,
+    INTERNALLENGTH = 32,
+    ALIGNMENT = double,
+    STORAGE = plain
+);
+COMMENT ON TYPE hive_tokens.stored_scopes IS 'a scopes value for table columns that must restore in any order: dumps as {name@bit,...}; implicitly a scopes';
+CREATE CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) WITHOUT FUNCTION AS IMPLICIT;
+COMMENT ON CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) IS 'the same set: every scopes operator and function applies';
+CREATE CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) WITHOUT FUNCTION AS ASSIGNMENT;
+COMMENT ON CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) IS 'the same set, for storing';
+CREATE FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) RETURNS int2
+    AS 'MODULE_PATHNAME', 'scopes_highest_bit' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+REVOKE ALL ON FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) IS 'internal: the highest bit a set holds (-1 when empty), so register_permission() never reuses a bit a stored token holds';
 
--- The grants on the objects recreated below, kept until the end of this transaction.
-SELECT pg_catalog.set_config('hive_tokens_upgrade.tokens_acl',
-           coalesce((SELECT c.relacl::text FROM pg_catalog.pg_class AS c WHERE c.oid = 'hive_tokens.tokens'::regclass), ''), true),
-       pg_catalog.set_config('hive_tokens_upgrade.verify_text_acl',
+CREATE OR REPLACE FUNCTION hive_tokens.register_permission(
+    permission text, level text, "group" text, label text,
+    depends_on text[] DEFAULT '{}', assignable boolean DEFAULT true)
+    RETURNS int2
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    next_bit int;
+    missing text;
+BEGIN
+    IF permission IS NULL OR NOT hive_tokens._valid_permission_name(permission) THEN
+        RAISE EXCEPTION 'invalid permission name %', quote_literal(left(permission, 64))
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A permission is "<resource>:<action>" of letters, digits and "_", such as "invoice:read".';
+    END IF;
+    IF level IS NULL OR level NOT IN ('organization', 'project', 'target', 'service', 'appDeployment') THEN
+        RAISE EXCEPTION 'invalid level %', quote_literal(left(level, 64))
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The levels are organization, project, target, service and appDeployment.';
+    END IF;
+    IF "group" IS NULL OR label IS NULL OR assignable IS NULL THEN
+        RAISE EXCEPTION 'group, label and assignable must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- one registration at a time: bits are handed out in order and never reused
+    LOCK TABLE hive_tokens.permissions IN SHARE ROW EXCLUSIVE MODE;
+    IF EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
+        RAISE EXCEPTION 'permission % already exists', quote_literal(permission) USING ERRCODE = 'duplicate_object';
+    END IF;
+    SELECT d INTO missing FROM unnest(coalesce(depends_on, '{}')) AS d
+     WHERE d IS NULL OR NOT EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = d AND NOT p.retired)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'permission % depends on unknown or retired permission %', quote_literal(permission),
+            coalesce(quote_literal(left(missing, 64)), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
+    -- a bit a stored token holds is taken even when the catalog does not define it (a restore that
+    -- loaded the tokens but not, or not yet, the permissions): it means that permission there
+    SELECT greatest(next_bit, coalesce(max(hive_tokens._highest_bit(a.scopes)), -1) + 1) INTO next_bit
+      FROM hive_tokens.access_tokens AS a;
+    IF next_bit >= 256 THEN
+        RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded';
+    END IF;
+    INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
+    VALUES (next_bit, permission, level, "group", label, assignable, false, coalesce(depends_on, '{}'), false);
+    RETURN next_bit;
+END;
+$$;
+
+CREATE OR REPLACE VIEW hive_tokens.tokens AS
+    SELECT id, organization_id, kind, project_id, user_id, title, description, NULL::hive_tokens.scopes AS scopes, resources,
+           first_characters, created_at, created_by, expires_at, last_used_at
+      FROM hive_tokens.access_tokens;
+ALTER TABLE hive_tokens.access_tokens ALTER COLUMN scopes TYPE hive_tokens.stored_scopes;
+COMMENT ON COLUMN hive_tokens.access_tokens.scopes IS 'the token''s permissions, stored as name@bit so a dump restores whatever order it loads the catalog in (implicitly a scopes value)';
+CREATE OR REPLACE VIEW hive_tokens.tokens AS
+    SELECT id, organization_id, kind, project_id, user_id, title, description, scopes::hive_tokens.scopes AS scopes, resources,
+           first_characters, created_at, created_by, expires_at, last_used_at
+      FROM hive_tokens.access_tokens;
+
+------------------------------------------------------------------------------------------
+-- verify() returns a set: recreated, with the grants it had.
+------------------------------------------------------------------------------------------
+SELECT pg_catalog.set_config('hive_tokens_upgrade.verify_text_acl',
            coalesce((SELECT p.proacl::text FROM pg_catalog.pg_proc AS p WHERE p.oid = 'hive_tokens.verify(text)'::regprocedure), ''), true),
        pg_catalog.set_config('hive_tokens_upgrade.verify_token_acl',
            coalesce((SELECT p.proacl::text FROM pg_catalog.pg_proc AS p
@@ -54,22 +146,6 @@ SELECT pg_catalog.set_config('hive_tokens_upgrade.tokens_acl',
 
 DROP FUNCTION hive_tokens.verify(text);
 DROP FUNCTION hive_tokens.verify(hive_tokens.access_token);
-DROP VIEW hive_tokens.tokens;
-
-ALTER TABLE hive_tokens.access_tokens DROP CONSTRAINT access_tokens_scopes_check;
-ALTER TABLE hive_tokens.access_tokens ALTER COLUMN scopes TYPE bytea USING hive_tokens._scopes_to_bits(scopes);
-ALTER TABLE hive_tokens.access_tokens RENAME COLUMN scopes TO scope_bits;
-ALTER TABLE hive_tokens.access_tokens ADD CONSTRAINT access_tokens_scope_bits_check
-    CHECK (hive_tokens.permission_count(hive_tokens._scopes_from_bits(scope_bits)) > 0);
-COMMENT ON COLUMN hive_tokens.access_tokens.scope_bits IS 'the token''s permissions as the 32-byte bit set of the permission catalog (bits are never reused), readable without the catalog so dumps restore in any order; the view tokens shows them as scopes';
-
-CREATE VIEW hive_tokens.tokens AS
-    SELECT id, organization_id, kind, project_id, user_id, title, description,
-           hive_tokens._scopes_from_bits(scope_bits) AS scopes, resources,
-           first_characters, created_at, created_by, expires_at, last_used_at
-      FROM hive_tokens.access_tokens;
-REVOKE ALL ON hive_tokens.tokens FROM PUBLIC;
-COMMENT ON VIEW hive_tokens.tokens IS 'every token''s public record: everything but the hash and key id; not readable by PUBLIC (grant SELECT to your application role)';
 
 CREATE FUNCTION hive_tokens.verify(token text) RETURNS SETOF hive_tokens.tokens
     AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
@@ -79,111 +155,29 @@ CREATE FUNCTION hive_tokens.verify(token hive_tokens.access_token) RETURNS SETOF
     AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
 COMMENT ON FUNCTION hive_tokens.verify(hive_tokens.access_token) IS 'verify() for a value already typed access_token';
 
--- Grants as they were before the update.
+-- The grants the functions had (GRANT runs as the updating superuser, so the grantor becomes the
+-- owner). Inside an extension script PostgreSQL records every GRANT as an initial privilege of
+-- the extension, which pg_dump then leaves out: those records are removed again, so the catalog
+-- equals a fresh install's (where verify() has none) and dumps carry the grants.
 DO $$
 DECLARE
     obj record;
     a record;
 BEGIN
-    FOR obj IN VALUES ('TABLE hive_tokens.tokens', current_setting('hive_tokens_upgrade.tokens_acl'),
-                       (SELECT c.relowner FROM pg_catalog.pg_class AS c WHERE c.oid = 'hive_tokens.tokens'::regclass)),
-                      ('FUNCTION hive_tokens.verify(text)', current_setting('hive_tokens_upgrade.verify_text_acl'),
-                       (SELECT p.proowner FROM pg_catalog.pg_proc AS p WHERE p.oid = 'hive_tokens.verify(text)'::regprocedure)),
-                      ('FUNCTION hive_tokens.verify(hive_tokens.access_token)', current_setting('hive_tokens_upgrade.verify_token_acl'),
-                       (SELECT p.proowner FROM pg_catalog.pg_proc AS p WHERE p.oid = 'hive_tokens.verify(hive_tokens.access_token)'::regprocedure)) LOOP
-        CONTINUE WHEN obj.column2 = '';  -- default privileges: the new object has them too
-        EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', obj.column1);
+    FOR obj IN VALUES ('hive_tokens.verify(text)', current_setting('hive_tokens_upgrade.verify_text_acl')),
+                      ('hive_tokens.verify(hive_tokens.access_token)', current_setting('hive_tokens_upgrade.verify_token_acl')) LOOP
+        CONTINUE WHEN obj.column2 = '';  -- default privileges: the new function has them too
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', obj.column1);
         FOR a IN SELECT * FROM pg_catalog.aclexplode(obj.column2::aclitem[]) LOOP
-            CONTINUE WHEN a.grantee = obj.column3;
-            EXECUTE format('GRANT %s ON %s TO %s%s', a.privilege_type, obj.column1,
+            CONTINUE WHEN a.grantee = (SELECT p.proowner FROM pg_catalog.pg_proc AS p WHERE p.oid = obj.column1::regprocedure);
+            EXECUTE format('GRANT %s ON FUNCTION %s TO %s%s', a.privilege_type, obj.column1,
                            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,
                            CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
         END LOOP;
+        DELETE FROM pg_catalog.pg_init_privs AS ip
+         WHERE ip.classoid = 'pg_catalog.pg_proc'::regclass AND ip.objoid = obj.column1::regprocedure;
     END LOOP;
 END $$;
-
-CREATE OR REPLACE FUNCTION hive_tokens.issue(
-    organization uuid,
-    title text,
-    scopes hive_tokens.scopes,
-    resources jsonb DEFAULT '{"mode": "*"}',
-    description text DEFAULT NULL,
-    expires_at timestamptz DEFAULT NULL,
-    kind text DEFAULT 'organization',
-    project uuid DEFAULT NULL,
-    user_id uuid DEFAULT NULL)
-    RETURNS TABLE (token_id uuid, token text)
-    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    m record;
-    bad hive_tokens.scopes;
-BEGIN
-    IF organization IS NULL THEN
-        RAISE EXCEPTION 'organization must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF title IS NULL OR title !~ '^[ a-zA-Z0-9_-]{2,100}$' THEN
-        RAISE EXCEPTION 'invalid token title'
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A title is 2 to 100 characters of letters, digits, spaces, "_" and "-".';
-    END IF;
-    IF char_length(description) > 248 THEN
-        RAISE EXCEPTION 'token description is too long'
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = format('A description has at most 248 characters; this one has %s.', char_length(description));
-    END IF;
-    IF kind IS NULL OR kind NOT IN ('organization', 'project', 'personal') THEN
-        RAISE EXCEPTION 'invalid token kind'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'The kind is one of organization, project, personal.';
-    END IF;
-    IF kind = 'project' AND project IS NULL THEN
-        RAISE EXCEPTION 'a project token needs a project' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF kind = 'personal' AND user_id IS NULL THEN
-        RAISE EXCEPTION 'a personal token needs a user_id' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF scopes IS NULL OR hive_tokens.permission_count(scopes) = 0 THEN
-        RAISE EXCEPTION 'a token needs at least one permission' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    bad := scopes OPERATOR(hive_tokens.&) hive_tokens.retired_scopes();
-    IF hive_tokens.permission_count(bad) > 0 THEN
-        RAISE EXCEPTION 'retired permissions cannot be granted: %', bad
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    bad := scopes OPERATOR(hive_tokens.-) hive_tokens.assignable_scopes();
-    IF hive_tokens.permission_count(bad) > 0 THEN
-        RAISE EXCEPTION 'permissions not assignable to access tokens: %', bad
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'SELECT hive_tokens.assignable_scopes() lists the ones a token may hold.';
-    END IF;
-    IF kind = 'project' AND scopes OPERATOR(hive_tokens.&&) hive_tokens.scopes_of_level('organization') THEN
-        RAISE EXCEPTION 'a project token cannot hold organization permissions: %',
-            scopes OPERATOR(hive_tokens.&) hive_tokens.scopes_of_level('organization')
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    bad := hive_tokens.missing_dependencies(scopes);
-    IF hive_tokens.permission_count(bad) > 0 THEN
-        RAISE EXCEPTION 'the permissions lack what they depend on: %', bad
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Add them, or pass hive_tokens.depends_closure(scopes).';
-    END IF;
-    resources := hive_tokens.normalize_resources(coalesce(resources, '{"mode": "*"}'));
-    IF expires_at IS NOT NULL AND expires_at <= now() THEN
-        RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-
-    m := hive_tokens._mint(kind);
-    INSERT INTO hive_tokens.access_tokens
-        (id, organization_id, kind, project_id, user_id, title, description, scope_bits, resources,
-         hash, key_id, first_characters, expires_at)
-    VALUES (m.id, organization, kind, project, user_id, title, description, hive_tokens._scopes_to_bits(scopes), resources,
-            m.hash, m.key_id, m.first_characters, expires_at);
-    token_id := m.id;
-    token := m.token;
-    RETURN NEXT;
-END;
-$$;
 
 ------------------------------------------------------------------------------------------
 -- The transaction principal: one per transaction, ever; helpers are NULL without one.

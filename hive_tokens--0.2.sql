@@ -194,6 +194,10 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
+    -- a bit a stored token holds is taken even when the catalog does not define it (a restore that
+    -- loaded the tokens but not, or not yet, the permissions): it means that permission there
+    SELECT greatest(next_bit, coalesce(max(hive_tokens._highest_bit(a.scopes)), -1) + 1) INTO next_bit
+      FROM hive_tokens.access_tokens AS a;
     IF next_bit >= 256 THEN
         RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded';
     END IF;
@@ -385,6 +389,41 @@ COMMENT ON CAST (hive_tokens.scopes AS text[]) IS 'the permission names, catalog
 CREATE CAST (text[] AS hive_tokens.scopes) WITH FUNCTION hive_tokens.scopes(text[]) AS ASSIGNMENT;
 COMMENT ON CAST (text[] AS hive_tokens.scopes) IS 'parses each element as a permission entry';
 
+-- Type stored_scopes: the same 32-byte set, whose text form names each permission with its bit
+-- ({usage:report@24,invoice:read@49}), so a dump of a table holding it restores before or
+-- without the permission catalog, and a catalog that disagrees is an error, never another grant.
+CREATE TYPE hive_tokens.stored_scopes;
+CREATE FUNCTION hive_tokens.stored_scopes_in(cstring) RETURNS hive_tokens.stored_scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.stored_scopes_in(cstring) IS 'input function of stored_scopes: {name@bit,...} (a name this catalog knows takes its bit here; an unknown one keeps a free bit; a taken bit is an error), or plain names';
+CREATE FUNCTION hive_tokens.stored_scopes_out(hive_tokens.stored_scopes) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.stored_scopes_out(hive_tokens.stored_scopes) IS 'output function of stored_scopes: {name@bit,...} in bit order (@bit alone for a bit the catalog does not define)';
+CREATE FUNCTION hive_tokens.stored_scopes_recv(internal) RETURNS hive_tokens.stored_scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.stored_scopes_recv(internal) IS 'binary input of stored_scopes: its text form, read the same way';
+CREATE FUNCTION hive_tokens.stored_scopes_send(hive_tokens.stored_scopes) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens.stored_scopes_send(hive_tokens.stored_scopes) IS 'binary output of stored_scopes: its text form';
+CREATE TYPE hive_tokens.stored_scopes (
+    INPUT = hive_tokens.stored_scopes_in,
+    OUTPUT = hive_tokens.stored_scopes_out,
+    RECEIVE = hive_tokens.stored_scopes_recv,
+    SEND = hive_tokens.stored_scopes_send,
+    INTERNALLENGTH = 32,
+    ALIGNMENT = double,
+    STORAGE = plain
+);
+COMMENT ON TYPE hive_tokens.stored_scopes IS 'a scopes value for table columns that must restore in any order: dumps as {name@bit,...}; implicitly a scopes';
+CREATE CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) WITHOUT FUNCTION AS IMPLICIT;
+COMMENT ON CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) IS 'the same set: every scopes operator and function applies';
+CREATE CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) WITHOUT FUNCTION AS ASSIGNMENT;
+COMMENT ON CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) IS 'the same set, for storing';
+CREATE FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) RETURNS int2
+    AS 'MODULE_PATHNAME', 'scopes_highest_bit' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+REVOKE ALL ON FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) IS 'internal: the highest bit a set holds (-1 when empty), so register_permission() never reuses a bit a stored token holds';
+
 CREATE FUNCTION hive_tokens.permission_count(hive_tokens.scopes) RETURNS int4
     AS 'MODULE_PATHNAME', 'scopes_permission_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION hive_tokens.permission_count(hive_tokens.scopes) IS 'how many permissions the set holds';
@@ -531,12 +570,6 @@ COMMENT ON FUNCTION hive_tokens.evaluate(jsonb, text, uuid, uuid, uuid, text, te
 ------------------------------------------------------------------------------------------
 -- Storage. Owner-only; applications use the functions and the view.
 ------------------------------------------------------------------------------------------
-CREATE FUNCTION hive_tokens._scopes_to_bits(hive_tokens.scopes) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'scopes_to_bits' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens._scopes_to_bits(hive_tokens.scopes) IS 'internal: the stored form of a scopes value (its 32-byte bit set)';
-CREATE FUNCTION hive_tokens._scopes_from_bits(bytea) RETURNS hive_tokens.scopes
-    AS 'MODULE_PATHNAME', 'scopes_from_bits' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens._scopes_from_bits(bytea) IS 'internal: a scopes value from its stored 32-byte bit set (22P03 for any other length)';
 
 CREATE TABLE hive_tokens.access_tokens (
     id               uuid PRIMARY KEY,
@@ -546,7 +579,7 @@ CREATE TABLE hive_tokens.access_tokens (
     user_id          uuid,
     title            text NOT NULL CHECK (title ~ '^[ a-zA-Z0-9_-]{2,100}$'),
     description      text CHECK (char_length(description) <= 248),
-    scope_bits       bytea NOT NULL CHECK (hive_tokens.permission_count(hive_tokens._scopes_from_bits(scope_bits)) > 0),
+    scopes           hive_tokens.stored_scopes NOT NULL CHECK (hive_tokens.permission_count(scopes) > 0),
     resources        jsonb NOT NULL DEFAULT '{"mode": "*"}',
     hash             bytea NOT NULL CHECK (octet_length(hash) = 32),
     key_id           int2 NOT NULL,
@@ -564,7 +597,7 @@ CREATE INDEX access_tokens_key_idx ON hive_tokens.access_tokens (key_id);
 REVOKE ALL ON hive_tokens.access_tokens FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('hive_tokens.access_tokens', '');
 COMMENT ON TABLE hive_tokens.access_tokens IS 'issued tokens: keyed hashes only, never plaintext; readable by its owner only (use the view hive_tokens.tokens)';
-COMMENT ON COLUMN hive_tokens.access_tokens.scope_bits IS 'the token''s permissions as the 32-byte bit set of the permission catalog (bits are never reused), readable without the catalog so dumps restore in any order; the view tokens shows them as scopes';
+COMMENT ON COLUMN hive_tokens.access_tokens.scopes IS 'the token''s permissions, stored as name@bit so a dump restores whatever order it loads the catalog in (implicitly a scopes value)';
 COMMENT ON COLUMN hive_tokens.access_tokens.hash IS 'keyed BLAKE2b-256 of the whole token under server key key_id';
 COMMENT ON COLUMN hive_tokens.access_tokens.key_id IS 'id of the keyring entry that produced hash';
 COMMENT ON COLUMN hive_tokens.access_tokens.first_characters IS 'prefix and first four body characters, for display; never part of the secret';
@@ -583,8 +616,7 @@ SELECT pg_catalog.pg_extension_config_dump('hive_tokens.revoked_tokens', '');
 COMMENT ON TABLE hive_tokens.revoked_tokens IS 'tombstones of revoked tokens (id and keyed hash), so verify_reason() can tell the holder of a revoked token "revoked"; owner-only';
 
 CREATE VIEW hive_tokens.tokens AS
-    SELECT id, organization_id, kind, project_id, user_id, title, description,
-           hive_tokens._scopes_from_bits(scope_bits) AS scopes, resources,
+    SELECT id, organization_id, kind, project_id, user_id, title, description, scopes::hive_tokens.scopes AS scopes, resources,
            first_characters, created_at, created_by, expires_at, last_used_at
       FROM hive_tokens.access_tokens;
 REVOKE ALL ON hive_tokens.tokens FROM PUBLIC;
@@ -720,9 +752,9 @@ BEGIN
 
     m := hive_tokens._mint(kind);
     INSERT INTO hive_tokens.access_tokens
-        (id, organization_id, kind, project_id, user_id, title, description, scope_bits, resources,
+        (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
          hash, key_id, first_characters, expires_at)
-    VALUES (m.id, organization, kind, project, user_id, title, description, hive_tokens._scopes_to_bits(scopes), resources,
+    VALUES (m.id, organization, kind, project, user_id, title, description, scopes, resources,
             m.hash, m.key_id, m.first_characters, expires_at);
     token_id := m.id;
     token := m.token;

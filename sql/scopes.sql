@@ -213,3 +213,30 @@ SELECT dblink_disconnect('db2');
 SELECT dblink_exec('other', 'DROP DATABASE ht_scopes_other');
 SELECT dblink_disconnect('other');
 RESET search_path;
+
+-- stored_scopes: the storage form (access_tokens.scopes). Its text names every permission with its
+-- bit, so it loads before or without the catalog, and never as another permission.
+SET search_path = hive_tokens, public;
+SELECT '{usage:report,invoice:read}'::scopes::stored_scopes AS stored;
+SELECT ('{usage:report,invoice:read}'::scopes::stored_scopes)::text::stored_scopes::scopes AS round_trip;
+-- implicitly a scopes value: the operators apply
+SELECT '{usage:report@24}'::stored_scopes ? 'usage:report' AS has, permission_count('{usage:report@24}'::stored_scopes) AS n;
+-- a known name takes this catalog's bit, whatever bit the input gave
+SELECT '{usage:report@200}'::stored_scopes::scopes AS mapped_by_name;
+-- an unknown name keeps a free bit (the catalog is not restored yet); a taken bit is an error
+SELECT '{future:perm@250}'::stored_scopes AS kept, permission_count('{future:perm@250}'::stored_scopes) AS n;
+SELECT '{future:perm@24}'::stored_scopes;
+SELECT '{@24}'::stored_scopes;
+-- plain names (0.1 dumped tokens so) and bad input
+SELECT '{usage:report,schemaVersion:publish}'::stored_scopes AS plain_names;
+SELECT '{usage:report@256}'::stored_scopes;
+SELECT '{usage:report@x}'::stored_scopes;
+SELECT 'usage:report@24'::stored_scopes;
+SELECT E'{bad\nname@250}'::stored_scopes;
+-- register_permission() never hands out a bit a stored token holds, even one the catalog lacks
+BEGIN;
+SELECT token_id AS held_id FROM hive_tokens.issue('00000000-0000-4000-8000-000000000001', 'held bit', '{usage:report}') \gset
+UPDATE hive_tokens.access_tokens SET scopes = '{usage:report@24,future:perm@250}' WHERE id = :'held_id';
+SELECT hive_tokens.register_permission('later:perm', 'organization', 'L', 'L') AS later_bit;
+ROLLBACK;
+RESET search_path;

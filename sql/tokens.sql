@@ -8,8 +8,7 @@ RESET client_min_messages;
 SELECT token_id AS t1_id, token AS t1 FROM hive_tokens.issue(:'org', 'CI publish', '{schemaVersion:publish, schemaCheck:create, schemaVersion:publish}', description => 'publishes the products subgraph') \gset
 SELECT length(:'t1') AS length, left(:'t1', 5) AS prefix,
        :'t1'::hive_tokens.access_token IS NOT NULL AS checksum_ok;
-SELECT kind, title, description, hive_tokens._scopes_from_bits(scope_bits) AS scopes, octet_length(scope_bits) AS scope_bytes,
-       resources, first_characters = left(:'t1', 9) AS first_characters_ok,
+SELECT kind, title, description, scopes, resources, first_characters = left(:'t1', 9) AS first_characters_ok,
        octet_length(hash) AS hash_bytes,
        key_id = (SELECT k.key_id FROM hive_tokens.keyring() AS k WHERE k.issuing) AS issuing_key, created_by = session_user AS by_me, expires_at, last_used_at
   FROM hive_tokens.access_tokens WHERE id = :'t1_id';

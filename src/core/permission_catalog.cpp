@@ -285,6 +285,60 @@ Scopes PermissionCatalog::parse(std::string_view text) const {
     return s;
 }
 
+std::string PermissionCatalog::format_stored(const Scopes& s) const {
+    std::string out = "{";
+    for (int b = s.next(0); b >= 0; b = s.next(b + 1)) {
+        if (out.size() > 1) out += ',';
+        if (const Permission* p = at(b)) out += p->name;
+        out += '@';
+        out += std::to_string(b);
+    }
+    out += '}';
+    return out;
+}
+
+Scopes PermissionCatalog::parse_stored(std::string_view text) const {
+    if (text.size() > kMaxScopesText)
+        throw Error(ErrorKind::LimitExceeded,
+                    "stored scopes too long: " + std::to_string(text.size()) + " bytes (at most " +
+                        std::to_string(kMaxScopesText) + ")");
+    std::string_view t = trim(text);
+    if (t.size() < 2 || t.front() != '{' || t.back() != '}')
+        bad_entry("invalid stored scopes: it must be enclosed in braces", "The stored form is {name@bit,...}.");
+    std::string_view body = trim(t.substr(1, t.size() - 2));
+    Scopes s = Scopes::none();
+    while (!body.empty()) {
+        check_interrupts();
+        std::size_t comma = body.find(',');
+        std::string_view e = trim(body.substr(0, comma));
+        body = comma == std::string_view::npos ? std::string_view() : body.substr(comma + 1);
+        std::size_t at_sign = e.rfind('@');
+        if (at_sign == std::string_view::npos) {  // a plain entry: the scopes text form
+            s = s | parse_entry(e);
+            continue;
+        }
+        std::string_view name = e.substr(0, at_sign), digits = e.substr(at_sign + 1);
+        int bit = 0;
+        bool ok = !digits.empty() && digits.size() <= 3;
+        for (char c : digits) ok = ok && c >= '0' && c <= '9' && (bit = bit * 10 + (c - '0')) < kScopeBits;
+        if (!ok) bad_entry("invalid stored scopes entry \"" + shown(e) + "\": expected <name>@<bit 0..255>");
+        const Permission* here = at(bit);
+        if (!name.empty()) {
+            if (const Permission* p = find(name)) {  // known: this catalog's bit for the name
+                s.set(p->bit);
+                continue;
+            }
+            if (!valid_name(name)) bad_entry("invalid permission name \"" + shown(name) + "\" in stored scopes");
+        }
+        if (here != nullptr)
+            bad_entry("stored scopes entry \"" + shown(e) + "\" does not match this permission catalog: bit " +
+                          std::to_string(bit) + " is \"" + here->name + "\" here",
+                      "Restore hive_tokens.permissions from the same dump: a token never takes a different permission.");
+        s.set(bit);  // the catalog does not define this bit (yet): kept as given
+    }
+    return s;
+}
+
 std::vector<std::string> PermissionCatalog::names(const Scopes& s) const {
     std::vector<std::string> out;
     for (int b = s.next(0); b >= 0; b = s.next(b + 1)) {

@@ -82,6 +82,17 @@ public:
     Scopes parse_entry(std::string_view entry) const;
     // Canonical text: catalog (bit) order, no duplicates, "{}" when empty.
     std::string format(const Scopes& s) const;
+
+    // The stored form (type stored_scopes): every permission with its bit, "{usage:report@24,
+    // invoice:read@49}", so a dump restores without the catalog in place yet and a catalog that
+    // disagrees is noticed. A bit the catalog does not define prints as "@49".
+    std::string format_stored(const Scopes& s) const;
+    // Reads the stored form. An entry "name@bit" takes this catalog's bit for name; a name this
+    // catalog lacks keeps its bit only if the bit is free here (the catalog has not been restored
+    // yet), else it is an error naming both permissions: a grant never silently becomes another.
+    // "@bit" is accepted only for a free bit. Plain entries (the scopes text form, as 0.1 dumped
+    // tokens) are read as parse() reads them. Throws Error(InvalidTextRepresentation).
+    Scopes parse_stored(std::string_view text) const;
     std::vector<std::string> names(const Scopes& s) const;
 
     Scopes active() const noexcept { return active_; }

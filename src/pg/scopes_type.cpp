@@ -134,6 +134,52 @@ HT_FUNCTION(scopes_recv) {
     PG_RETURN_DATUM(scopes_datum(s));
 }
 
+// ---- type stored_scopes: the same 32 bytes, stored as name@bit so restores need no catalog --
+
+HT_FUNCTION(stored_scopes_in) {
+    const char* s = PG_GETARG_CSTRING(0);
+    PG_RETURN_DATUM(scopes_datum(current_catalog().parse_stored(s)));
+}
+
+HT_FUNCTION(stored_scopes_out) {
+    std::string out = current_catalog().format_stored(*scopes_arg(fcinfo, 0));
+    char* r = nullptr;
+    hive_tokens::pg::pg_call([&]() noexcept { r = pstrdup(out.c_str()); });
+    PG_RETURN_CSTRING(r);
+}
+
+// Binary form: the text form (names with their bits), read like the text form.
+HT_FUNCTION(stored_scopes_recv) {
+    StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
+    if (static_cast<std::size_t>(buf->len - buf->cursor) > core::kMaxScopesText)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+                        errmsg("invalid stored scopes: longer than %zu bytes", core::kMaxScopesText)));
+    int n = 0;
+    char* text = pq_getmsgtext(buf, buf->len - buf->cursor, &n);
+    PG_RETURN_DATUM(scopes_datum(current_catalog().parse_stored(std::string_view(text, static_cast<std::size_t>(n)))));
+}
+
+HT_FUNCTION(stored_scopes_send) {
+    std::string out = current_catalog().format_stored(*scopes_arg(fcinfo, 0));
+    bytea* result = nullptr;
+    hive_tokens::pg::pg_call([&]() noexcept {
+        StringInfoData buf;
+        pq_begintypsend(&buf);
+        pq_sendtext(&buf, out.data(), static_cast<int>(out.size()));
+        result = pq_endtypsend(&buf);
+    });
+    PG_RETURN_BYTEA_P(result);
+}
+
+// _highest_bit(scopes) -> int2: the highest bit set, -1 for the empty set (register_permission()
+// never hands out a bit a stored token already holds).
+HT_FUNCTION(scopes_highest_bit) {
+    const core::Scopes& s = *scopes_arg(fcinfo, 0);
+    int top = -1;
+    for (int b = s.next(0); b >= 0; b = s.next(b + 1)) top = b;
+    PG_RETURN_INT16(static_cast<int16>(top));
+}
+
 // ---- operators ---------------------------------------------------------------------------
 
 HT_FUNCTION(scopes_has) {  // scopes ? text
@@ -189,27 +235,6 @@ HT_FUNCTION(scopes_to_array) {
 
 HT_FUNCTION(scopes_from_array) {
     PG_RETURN_DATUM(scopes_datum(hive_tokens::pg::scopes_from_text_array(PG_GETARG_ARRAYTYPE_P(0))));
-}
-
-// _scopes_to_bits(scopes) -> bytea and _scopes_from_bits(bytea) -> scopes: the stored form of
-// a token's grant. Bits under the append-only catalog need no catalog to be read back, so a
-// restore can load the token table before (or without) the registered permissions.
-HT_FUNCTION(scopes_to_bits) {
-    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + sizeof(core::Scopes)));
-    SET_VARSIZE(out, VARHDRSZ + sizeof(core::Scopes));
-    memcpy(VARDATA(out), scopes_arg(fcinfo, 0), sizeof(core::Scopes));
-    PG_RETURN_BYTEA_P(out);
-}
-
-HT_FUNCTION(scopes_from_bits) {
-    bytea* b = PG_GETARG_BYTEA_PP(0);
-    if (VARSIZE_ANY_EXHDR(b) != sizeof(core::Scopes))
-        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-                        errmsg("stored scopes must be %zu bytes, not %zu", sizeof(core::Scopes),
-                               static_cast<std::size_t>(VARSIZE_ANY_EXHDR(b)))));
-    core::Scopes* out = static_cast<core::Scopes*>(palloc(sizeof(core::Scopes)));
-    memcpy(out, VARDATA_ANY(b), sizeof(core::Scopes));
-    PG_RETURN_POINTER(out);
 }
 
 HT_FUNCTION(scopes_permission_count) { PG_RETURN_INT32(scopes_arg(fcinfo, 0)->count()); }

@@ -46,7 +46,6 @@ struct TableInfo {
     Oid relid;
     AttrNumber id, hash, key_id, expires_at;
     AttrNumber organization_id, kind, project_id, scopes, resources;  // access_tokens only
-    bool scopes_as_bits;  // scopes is 0.2's scope_bits (bytea), not 0.1's scopes column
 };
 struct Catalog {
     bool valid;
@@ -54,15 +53,13 @@ struct Catalog {
 };
 Catalog g_catalog;
 
-// verify()'s result row, filled from same-named columns of access_tokens (its "scopes" column
-// from the stored scope_bits): the descriptor and the column map, per function oid
-// (verify(text) and verify(access_token)).
+// verify()'s result row, filled from same-named columns of access_tokens: the descriptor and
+// the column map, per function oid (verify(text) and verify(access_token)).
 struct ResultShape {
     Oid fn_oid;
     Oid typrelid;
     TupleDesc desc;     // in TopMemoryContext
     AttrNumber* map;    // result column i comes from access_tokens column map[i]
-    bool* from_bits;    // ... converted from scope_bits to scopes
 };
 constexpr int kMaxShapes = 4;
 ResultShape g_shapes[kMaxShapes];
@@ -72,7 +69,6 @@ void forget_shapes() {
     for (int i = 0; i < g_nshapes; ++i) {
         FreeTupleDesc(g_shapes[i].desc);
         pfree(g_shapes[i].map);
-        pfree(g_shapes[i].from_bits);
     }
     g_nshapes = 0;
 }
@@ -96,14 +92,6 @@ Oid table_oid(const char* relname) {
     return relid;
 }
 
-AttrNumber find_attnum(TupleDesc desc, const char* name) {
-    for (int i = 0; i < desc->natts; ++i) {
-        Form_pg_attribute a = TupleDescAttr(desc, i);
-        if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0) return a->attnum;
-    }
-    return InvalidAttrNumber;
-}
-
 AttrNumber attnum(TupleDesc desc, const char* name) {
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute a = TupleDescAttr(desc, i);
@@ -125,13 +113,7 @@ void describe_table(const char* relname, TableInfo* info) {
     info->organization_id = tokens ? attnum(desc, "organization_id") : InvalidAttrNumber;
     info->kind = tokens ? attnum(desc, "kind") : InvalidAttrNumber;
     info->project_id = tokens ? attnum(desc, "project_id") : InvalidAttrNumber;
-    // 0.2 stores bytea scope_bits; a database not yet updated from 0.1 has a scopes column.
-    info->scopes = InvalidAttrNumber;
-    info->scopes_as_bits = false;
-    if (tokens) {
-        info->scopes_as_bits = find_attnum(desc, "scope_bits") != InvalidAttrNumber;
-        info->scopes = attnum(desc, info->scopes_as_bits ? "scope_bits" : "scopes");
-    }
+    info->scopes = tokens ? attnum(desc, "scopes") : InvalidAttrNumber;
     info->resources = tokens ? attnum(desc, "resources") : InvalidAttrNumber;
     table_close(rel, NoLock);
 }
@@ -150,7 +132,7 @@ const Catalog& catalog() {
     return g_catalog;
 }
 
-const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc, const TableInfo& info) {
+const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
     Oid fn_oid = fcinfo->flinfo->fn_oid;
     for (int i = 0; i < g_nshapes; ++i)
         if (g_shapes[i].fn_oid == fn_oid) return g_shapes[i];
@@ -161,12 +143,7 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc, c
     // The map is computed first (attnum() may raise) so nothing long-lived leaks on an error.
     const std::size_t n = desc->natts > 0 ? desc->natts : 1;
     AttrNumber* map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * n));
-    bool* from_bits = static_cast<bool*>(palloc0(sizeof(bool) * n));
-    for (int i = 0; i < desc->natts; ++i) {
-        const char* name = NameStr(TupleDescAttr(desc, i)->attname);
-        from_bits[i] = info.scopes_as_bits && strcmp(name, "scopes") == 0;
-        map[i] = from_bits[i] ? info.scopes : attnum(table_desc, name);
-    }
+    for (int i = 0; i < desc->natts; ++i) map[i] = attnum(table_desc, NameStr(TupleDescAttr(desc, i)->attname));
     Oid typrelid = get_typ_typrelid(rettype);
     if (g_nshapes == kMaxShapes) forget_shapes();
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
@@ -176,8 +153,6 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc, c
     shape.desc = BlessTupleDesc(CreateTupleDescCopy(desc));
     shape.map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * n));
     memcpy(shape.map, map, sizeof(AttrNumber) * desc->natts);
-    shape.from_bits = static_cast<bool*>(palloc(sizeof(bool) * n));
-    memcpy(shape.from_bits, from_bits, sizeof(bool) * desc->natts);
     MemoryContextSwitchTo(old);
     g_shapes[g_nshapes] = shape;
     return g_shapes[g_nshapes++];
@@ -253,21 +228,12 @@ bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core
             DatumGetTimestampTz(values[info.expires_at - 1]) <= GetCurrentTimestamp())
             *reason = Reason::Expired;
         if (*reason == Reason::Ok && record != nullptr) {
-            const ResultShape& shape = result_shape(fcinfo, desc, info);
+            const ResultShape& shape = result_shape(fcinfo, desc);
             Datum* out = static_cast<Datum*>(palloc(sizeof(Datum) * (shape.desc->natts + 1)));
             bool* out_nulls = static_cast<bool*>(palloc(sizeof(bool) * (shape.desc->natts + 1)));
             for (int i = 0; i < shape.desc->natts; ++i) {
                 out[i] = values[shape.map[i] - 1];
                 out_nulls[i] = nulls[shape.map[i] - 1];
-                if (shape.from_bits[i] && !out_nulls[i]) {
-                    bytea* bits = DatumGetByteaPP(out[i]);
-                    if (VARSIZE_ANY_EXHDR(bits) != sizeof(core::Scopes))
-                        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                                        errmsg("hive_tokens: a stored scope_bits value has the wrong size")));
-                    void* scopes = palloc(sizeof(core::Scopes));
-                    memcpy(scopes, VARDATA_ANY(bits), sizeof(core::Scopes));
-                    out[i] = PointerGetDatum(scopes);
-                }
             }
             *record = heap_form_tuple(shape.desc, out, out_nulls);
         }
@@ -277,15 +243,7 @@ bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core
             row->has_project = !nulls[info.project_id - 1];
             if (row->has_project) memcpy(row->project.b, DatumGetUUIDP(values[info.project_id - 1])->data, 16);
             strlcpy(row->kind, TextDatumGetCString(values[info.kind - 1]), sizeof row->kind);
-            if (info.scopes_as_bits) {
-                bytea* bits = DatumGetByteaPP(values[info.scopes - 1]);
-                if (VARSIZE_ANY_EXHDR(bits) != sizeof row->scopes)
-                    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                                    errmsg("hive_tokens: a stored scope_bits value has the wrong size")));
-                memcpy(&row->scopes, VARDATA_ANY(bits), sizeof row->scopes);
-            } else {
-                memcpy(&row->scopes, DatumGetPointer(values[info.scopes - 1]), sizeof row->scopes);
-            }
+            memcpy(&row->scopes, DatumGetPointer(values[info.scopes - 1]), sizeof row->scopes);
             Jsonb* jb = DatumGetJsonbP(values[info.resources - 1]);
             row->resources_json = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
         }

@@ -118,10 +118,48 @@ is($node->safe_psql('data',
 	"SELECT has_table_privilege('app', 'hive_tokens.tokens', 'SELECT')::text || has_function_privilege('app', 'hive_tokens.verify(text)', 'EXECUTE')::text "
 	  . "|| has_function_privilege('public', 'hive_tokens.verify(text)', 'EXECUTE')::text"),
 	'truetruefalse', 'grants on the recreated view and function are kept, revokes too');
+# The initial privileges PostgreSQL records for the extension's objects are those of a fresh
+# install, so pg_dump still writes the database's own grants.
+my $init_privs = 'SELECT pg_describe_object(ip.classoid, ip.objoid, ip.objsubid), ip.privtype, ip.initprivs '
+  . 'FROM pg_init_privs AS ip JOIN pg_depend AS d ON d.classid = ip.classoid AND d.objid = ip.objoid AND d.deptype = \'e\' '
+  . 'JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = \'hive_tokens\' ORDER BY 1, 2';
+is($node->safe_psql('data', $init_privs), $node->safe_psql('fresh', $init_privs), 'initial privileges as in a fresh install');
+my $dump = $node->basedir . '/data.sql';
+$node->command_ok([ 'pg_dump', '-f', $dump, '-d', $node->connstr('data') ], 'pg_dump after the update');
+my $sql = slurp_file($dump);
+like($sql, qr/GRANT SELECT ON TABLE hive_tokens\.tokens TO app;/, 'the dump grants the view to app');
+like($sql, qr/REVOKE ALL ON FUNCTION hive_tokens\.verify\(token text\) FROM PUBLIC;/, 'the dump revokes verify() from PUBLIC');
+like($sql, qr/GRANT ALL ON FUNCTION hive_tokens\.verify\(token text\) TO app;/, 'the dump grants verify() to app');
 my ($ret, $out, $err) = $node->psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[1]') IS NOT NULL;");
 is($ret, 0, 'authenticate() works after the update') or diag($err);
 is($node->safe_psql('data', "SELECT hive_tokens.issue('$org', 'after update', '{usage:report}') IS NOT NULL"), 't',
 	'issue() works after the update');
+
+# A dump taken under 0.1 restores into the current version: every token verifies. (0.1 dumped a
+# token's permissions as names, so one naming a registered permission needs the catalog loaded
+# first: pg_restore -L with the permissions data moved ahead, as the README says.)
+my $dump01 = $node->basedir . '/v01.dump';
+$node->safe_psql('postgres', 'CREATE DATABASE old');
+$node->safe_psql('old', "CREATE EXTENSION hive_tokens VERSION '0.1'");
+$node->safe_psql('old', "SELECT hive_tokens.register_permission('invoice:read', 'organization', 'Billing', 'Read invoices')");
+my $old_builtin = $node->safe_psql('old', "SELECT token FROM hive_tokens.issue('$org', 'old builtin', '{usage:report}')");
+my $old_registered = $node->safe_psql('old', "SELECT token FROM hive_tokens.issue('$org', 'old registered', '{invoice:read,usage:report}')");
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump01, '-d', $node->connstr('old') ], 'pg_dump of a 0.1 database');
+my @toc = split /\n/, `pg_restore -l "$dump01"`;
+my ($catalog) = grep { /TABLE DATA hive_tokens permissions/ } @toc;
+my $list = $node->basedir . '/v01.list';
+open(my $fh, '>', $list) or die;
+print $fh join("\n", map { /TABLE DATA hive_tokens access_tokens/ ? ($catalog, $_) : /TABLE DATA hive_tokens permissions/ ? () : $_ } @toc), "\n";
+close $fh;
+$node->safe_psql('postgres', 'CREATE DATABASE old_restored');
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-L', $list, '-d', $node->connstr('old_restored'), $dump01 ],
+	'the 0.1 dump restores into the current version');
+is($node->safe_psql('old_restored', "SELECT extversion FROM pg_extension WHERE extname = 'hive_tokens'"), $current,
+	'(the restore creates the current version)');
+is($node->safe_psql('old_restored', "SELECT scopes FROM hive_tokens.verify('$old_builtin')"), '{usage:report}',
+	'a token of the 0.1 dump verifies with its grants');
+is($node->safe_psql('old_restored', "SELECT scopes FROM hive_tokens.verify('$old_registered')"), '{usage:report,invoice:read}',
+	'and one naming a registered permission');
 
 $node->stop;
 done_testing();

@@ -1,8 +1,9 @@
 # pg_dump / pg_restore of a database using hive_tokens into a fresh cluster: every table the
 # extension owns (permissions with registered and retired ones, access_tokens, revoked_tokens)
-# and a protected, partitioned table of the application come back, whatever order the restore
-# loads them in; with the key file every token verifies with the same grants, revoked ones stay
-# revoked and row-level security still holds; without it verification fails closed.
+# and a protected, partitioned table of the application come back, in every dump format, in
+# parallel and section by section; with the key file every token verifies with the same grants,
+# revoked ones stay revoked and row-level security still holds; without it verification fails
+# closed; a catalog that disagrees is an error, never a silently different grant.
 use strict;
 use warnings;
 use File::Copy;
@@ -66,8 +67,8 @@ $src->command_ok([ 'pg_dump', '-Fc', '-f', "$dir/db.custom", '-d', $src->connstr
 $src->command_ok([ 'pg_dump', '-Fp', '-f', "$dir/db.sql", '-d', $src->connstr('postgres') ], 'pg_dump -Fp');
 $src->command_ok([ 'pg_dump', '-Fd', '-j', '2', '-f', "$dir/db.dir", '-d', $src->connstr('postgres') ], 'pg_dump -Fd -j 2');
 
-# A restore order that loads the token table before the permission catalog (pg_dump's own order
-# happens to be alphabetical; nothing may depend on it).
+# A restore order that loads the token table first: pg_restore -j loads data in parallel,
+# largest first, so nothing may depend on the catalog being there before the tokens.
 my @toc = split /\n/, `pg_restore -l "$dir/db.custom"`;
 my @data_at = grep { $toc[$_] =~ /TABLE DATA/ } 0 .. $#toc;
 my @data = sort { ($b =~ /access_tokens/) <=> ($a =~ /access_tokens/) || ($a =~ /permissions/) <=> ($b =~ /permissions/) }
@@ -94,6 +95,9 @@ my @restores = (
 	[ 'plain', [ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'DB', '-f', "$dir/db.sql" ] ],
 	[ 'directory_parallel', [ 'pg_restore', '--exit-on-error', '-j', '2', '-d', 'DB', "$dir/db.dir" ] ],
 	[ 'reordered', [ 'pg_restore', '--exit-on-error', '-L', "$dir/reordered.list", '-d', 'DB', "$dir/db.custom" ] ],
+	[ 'data_only', [ 'sh', '-c', "pg_restore --exit-on-error --section=pre-data -d \"\$0\" $dir/db.custom && "
+	  . "pg_restore --exit-on-error -j 2 --section=data -d \"\$0\" $dir/db.custom && "
+	  . "pg_restore --exit-on-error --section=post-data -d \"\$0\" $dir/db.custom", 'DB' ] ],
 );
 for my $r (@restores)
 {
@@ -112,6 +116,22 @@ for my $r (@restores)
 	is($dst->safe_psql($name, $policies), $want{$policies}, "$name: the protected table and its partitions keep their policies");
 	is($dst->safe_psql($name, $rls), $want{$rls}, "$name: row-level security holds as before");
 }
+
+# A data-only restore into a database whose registered permissions differ never maps a token's
+# permission to another one: it fails, and no token is loaded.
+$dst->safe_psql('postgres', 'CREATE DATABASE conflicting');
+$dst->safe_psql('conflicting', q{
+	CREATE EXTENSION hive_tokens;
+	SELECT hive_tokens.register_permission('admin:all', 'organization', 'Danger', 'Everything');
+	CREATE SCHEMA app;
+	CREATE TABLE app.invoices (organization_id uuid NOT NULL, project_id uuid NOT NULL, amount int NOT NULL);
+});
+$dst->command_fails([ 'pg_restore', '--data-only', '-t', 'permissions', '-t', 'access_tokens',
+	'-d', $dst->connstr('conflicting'), "$dir/db.custom" ], 'a data-only restore into a conflicting catalog fails');
+is($dst->safe_psql('conflicting', 'SELECT count(*) FROM hive_tokens.access_tokens'), '0', 'and loads no token');
+is($dst->safe_psql('conflicting', "SELECT bit_number FROM hive_tokens.permissions WHERE name = 'admin:all'"),
+	$src->safe_psql('postgres', "SELECT bit_number FROM hive_tokens.permissions WHERE name = 'invoice:read'"),
+	'(the conflicting permission holds the bit the source gave invoice:read)');
 
 # Without the key: verification fails closed, naming the key file.
 my $nokey = PostgreSQL::Test::Cluster->new('nokey');

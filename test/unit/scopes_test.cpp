@@ -185,3 +185,56 @@ TEST(ScopesAlgebra, Properties) {
     s.clear(255);
     EXPECT_EQ(s.next(65), -1);
 }
+
+// The stored form: name@bit, read back without the catalog in place, never as another permission.
+TEST(StoredScopes, RoundTripAndRemapByName) {
+    PermissionCatalog source = PermissionCatalog::builtin();
+    const int invoice_bit = source.next_free_bit();
+    source.add(invoice_bit, "invoice:read", Level::Organization, "Billing", "Read invoices", true, false, {});
+    source.finalize();
+    Scopes s = source.parse("{usage:report,invoice:read}");
+    std::string stored = source.format_stored(s);
+    EXPECT_EQ(stored, "{usage:report@" + std::to_string(source.find("usage:report")->bit) + ",invoice:read@" +
+                          std::to_string(invoice_bit) + "}");
+    EXPECT_EQ(source.parse_stored(stored), s);
+
+    // a catalog that lacks invoice:read (not restored yet): the free bit is kept as given
+    const PermissionCatalog& fresh = cat();
+    EXPECT_EQ(fresh.parse_stored(stored), s);
+    EXPECT_EQ(fresh.format_stored(s), "{usage:report@" + std::to_string(source.find("usage:report")->bit) + ",@" +
+                                          std::to_string(invoice_bit) + "}");
+
+    // a catalog with invoice:read at another bit: mapped by name
+    PermissionCatalog other = PermissionCatalog::builtin();
+    other.add(invoice_bit, "audit:read", Level::Organization, "Audit", "Read audit", true, false, {});
+    other.add(invoice_bit + 1, "invoice:read", Level::Organization, "Billing", "Read invoices", true, false, {});
+    other.finalize();
+    Scopes mapped = other.parse_stored(stored);
+    EXPECT_TRUE(mapped.test(invoice_bit + 1));
+    EXPECT_FALSE(mapped.test(invoice_bit));
+
+    // a catalog where that bit is another permission and the name is unknown: an error, never audit:read
+    PermissionCatalog conflicting = PermissionCatalog::builtin();
+    conflicting.add(invoice_bit, "admin:all", Level::Organization, "Danger", "Everything", true, false, {});
+    conflicting.finalize();
+    try {
+        conflicting.parse_stored(stored);
+        ADD_FAILURE() << "a conflicting catalog was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::InvalidTextRepresentation);
+        EXPECT_NE(std::string(e.what()).find("admin:all"), std::string::npos);
+    }
+    // "@bit" without a name: only for a bit this catalog leaves free
+    EXPECT_TRUE(fresh.parse_stored("{@" + std::to_string(invoice_bit) + "}").test(invoice_bit));
+    EXPECT_THROW(conflicting.parse_stored("{@" + std::to_string(invoice_bit) + "}"), Error);
+}
+
+TEST(StoredScopes, PlainNamesAsZeroOneDumpedThemAndBadInput) {
+    Scopes s = cat().parse_stored("{usage:report,schemaVersion:publish}");
+    EXPECT_EQ(s, cat().parse("{usage:report,schemaVersion:publish}"));
+    EXPECT_EQ(cat().parse_stored("{}"), Scopes::none());
+    for (const char* bad : {"usage:report@24", "{usage:report@}", "{usage:report@256}", "{usage:report@-1}",
+                            "{usage:report@1x}", "{bad name@60}", "{nosuch:perm}"})
+        EXPECT_THROW(cat().parse_stored(bad), Error) << bad;
+    EXPECT_THROW(cat().parse_stored(std::string(kMaxScopesText + 1, ' ')), Error);
+}
