@@ -9,8 +9,8 @@
 //    the original PostgreSQL error (same SQLSTATE, message, detail) afterwards.
 //  * HT_TOKEN_FUNCTION(name) is HT_FUNCTION for entry points that receive a token: whatever error
 //    leaves them (raised by the body, by PostgreSQL below it, or by the guard) is marked
-//    errhidestmt and errhidecontext, so the server log never shows the statement or the CONTEXT
-//    lines that may hold the token's text. The client still gets the whole error.
+//    errhidestmt and errhidecontext, and loses its internal query, so the server log never shows
+//    the statement, the CONTEXT lines or the QUERY line that may hold the token's text.
 //  Rule for bodies: either hold no non-trivially-destructible C++ object across a direct call
 //  into PostgreSQL, or make that call through pg_call(). f passed to pg_call must not throw.
 #pragma once
@@ -72,6 +72,10 @@ Datum guarded_token_call(Body body, FunctionCallInfo fcinfo) {
         FlushErrorState();
         edata->hide_stmt = true;
         edata->hide_ctx = true;
+        // The QUERY line (an SPI query with an error position, such as a cast of a token literal
+        // inside PL/pgSQL) is logged whatever hide_stmt says: drop it.
+        edata->internalquery = nullptr;
+        edata->internalpos = 0;
         ReThrowError(edata);
     }
     PG_END_TRY();

@@ -51,6 +51,10 @@ my @cases = (
 	[ 'a revoked token', '28000', "BEGIN; SELECT hive_tokens.authenticate('$t3');" ],
 	[ 'a mistyped access_token literal', '22P02', "SELECT '$typo'::hive_tokens.access_token;" ],
 	[ 'a mistyped token in COPY', '22P02', "COPY held FROM STDIN;\n$typo\n\\.\n" ],
+	[ 'a mistyped access_token literal in a DO block', '22P02',
+	  "DO \$\$ BEGIN PERFORM '$typo'::hive_tokens.access_token; END \$\$;" ],
+	[ 'a mistyped access_token in dynamic SQL', '22P02',
+	  "DO \$\$ BEGIN EXECUTE format('SELECT hive_tokens.verify(%L::hive_tokens.access_token)', '$typo'); END \$\$;" ],
 	[ 'verify() with the key file missing', '58P01',
 	  "SET hive_tokens.key_file = 'no_such.key'; SELECT hive_tokens.verify('$t1');" ],
 	[ 'verify_reason() with the key file missing', '58P01',
@@ -90,6 +94,7 @@ for my $t (@tokens)
 }
 is($leaks, 0, 'no token text appears in the server log');
 unlike($log, qr/STATEMENT:.*hive_tokens\.(authenticate|verify|hash)/, 'no statement of a token path is logged');
+unlike($log, qr/QUERY:.*hvo2_/, 'no internal query holding a token is logged');
 
 $node->stop;
 done_testing();
