@@ -368,3 +368,32 @@ CREATE EVENT TRIGGER hive_tokens_protect_inheritors ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE FOREIGN TABLE')
     EXECUTE FUNCTION hive_tokens._protect_inheritors();
 COMMENT ON EVENT TRIGGER hive_tokens_protect_inheritors IS 'protects new and attached partitions (and inheriting tables) of tables protected by hive_tokens.protect()';
+
+------------------------------------------------------------------------------------------
+-- The objects this update creates keep only the grants it makes (default privileges of the
+-- updating role are taken back from them, as a fresh install does). verify() was given its
+-- previous grants above; objects 0.1 created are left as they are.
+------------------------------------------------------------------------------------------
+DO $$
+DECLARE
+    o record;
+    a record;
+BEGIN
+    FOR o IN
+        SELECT format('FUNCTION %s', p.oid::regprocedure) AS obj, p.proacl AS acl, p.proowner AS owner
+          FROM pg_catalog.pg_proc AS p
+         WHERE p.oid IN ('hive_tokens._permissions_restore()'::regprocedure, 'hive_tokens.stored_scopes_in(cstring)'::regprocedure,
+                         'hive_tokens.stored_scopes_out(hive_tokens.stored_scopes)'::regprocedure,
+                         'hive_tokens.stored_scopes_recv(internal)'::regprocedure,
+                         'hive_tokens.stored_scopes_send(hive_tokens.stored_scopes)'::regprocedure,
+                         'hive_tokens._highest_bit(hive_tokens.scopes)'::regprocedure,
+                         'hive_tokens._inheritors(regclass)'::regprocedure, 'hive_tokens._protect_inheritors()'::regprocedure)
+        UNION ALL
+        SELECT format('TYPE %s', t.oid::regtype), t.typacl, t.typowner
+          FROM pg_catalog.pg_type AS t WHERE t.oid = 'hive_tokens.stored_scopes'::regtype
+    LOOP
+        FOR a IN SELECT DISTINCT x.grantee FROM pg_catalog.aclexplode(o.acl) AS x WHERE x.grantee NOT IN (0, o.owner) LOOP
+            EXECUTE format('REVOKE ALL ON %s FROM %I', o.obj, pg_catalog.pg_get_userbyid(a.grantee));
+        END LOOP;
+    END LOOP;
+END $$;

@@ -1083,3 +1083,38 @@ CREATE FUNCTION hive_tokens._guard_selftest(what text) RETURNS bigint
     AS 'MODULE_PATHNAME', 'hive_tokens_guard_selftest' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION hive_tokens._guard_selftest(text) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens._guard_selftest(text) IS 'internal: raises a chosen C++ exception to prove the C++/PostgreSQL error boundary; owner-only';
+
+------------------------------------------------------------------------------------------
+-- Only the grants this script makes. Default privileges of the installing role (ALTER DEFAULT
+-- PRIVILEGES ... GRANT ... TO some_role) would otherwise hand that role the token tables and the
+-- SECURITY DEFINER functions.
+------------------------------------------------------------------------------------------
+DO $$
+DECLARE
+    o record;
+    a record;
+BEGIN
+    FOR o IN
+        SELECT format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass) AS obj,
+               c.relacl AS acl, c.relowner AS owner
+          FROM pg_catalog.pg_class AS c
+          JOIN pg_catalog.pg_depend AS d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+          JOIN pg_catalog.pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'hive_tokens'
+        UNION ALL
+        SELECT format('FUNCTION %s', p.oid::regprocedure), p.proacl, p.proowner
+          FROM pg_catalog.pg_proc AS p
+          JOIN pg_catalog.pg_depend AS d ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+          JOIN pg_catalog.pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'hive_tokens'
+        UNION ALL
+        SELECT format('TYPE %s', t.oid::regtype), t.typacl, t.typowner
+          FROM pg_catalog.pg_type AS t
+          JOIN pg_catalog.pg_depend AS d ON d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
+          JOIN pg_catalog.pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'hive_tokens'
+        UNION ALL
+        SELECT 'SCHEMA hive_tokens', n.nspacl, n.nspowner FROM pg_catalog.pg_namespace AS n WHERE n.nspname = 'hive_tokens'
+    LOOP
+        FOR a IN SELECT DISTINCT x.grantee FROM pg_catalog.aclexplode(o.acl) AS x WHERE x.grantee NOT IN (0, o.owner) LOOP
+            EXECUTE format('REVOKE ALL ON %s FROM %I', o.obj, pg_catalog.pg_get_userbyid(a.grantee));
+        END LOOP;
+    END LOOP;
+END $$;

@@ -54,6 +54,9 @@ BEGIN
     PERFORM hive_tokens.authenticate(current_setting('regress.d'));
     RAISE NOTICE 'second transaction: % rows', (SELECT count(*) FROM hive.schema_versions);
 END $$;
+CREATE FUNCTION hive.token_in_worker(t text) RETURNS text LANGUAGE sql VOLATILE PARALLEL SAFE AS $$
+    SELECT hive_tokens.authenticate(t)::text;
+$$;
 -- the rows each token sees alone: D all of project b2's, U none
 SET ROLE regress_ht_app;
 BEGIN;
@@ -105,9 +108,9 @@ ROLLBACK TO SAVEPOINT s;
 FETCH 1 FROM c;
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
--- 3. A principal arriving in the middle of a query whose first rows ran without one: the parts
--- computed without a principal are NULL (they can only reject), and the call sites that answered
--- for "no principal" refuse to answer for D.
+-- 3. A principal arriving in the middle of a query whose first rows ran without one: what was
+-- computed without a principal is NULL (it can only reject); what follows is D's. Never more than
+-- D alone sees.
 BEGIN;
 SELECT g, CASE WHEN g = 2 THEN hive_tokens.authenticate(current_setting('regress.d')) IS NOT NULL END AS auth,
        (SELECT array_agg(DISTINCT v.project_id) FROM hive.schema_versions AS v WHERE g > 0) AS seen
@@ -159,13 +162,30 @@ END $$;
 ROLLBACK;
 -- 7. A procedure that commits: each transaction inside it has its own principal.
 CALL hive.two_transactions();
--- 8. A cursor opened before the principal: setting one is refused while it is open.
+-- 8. A cursor opened, and partly fetched, before the principal: rows fetched later are computed
+-- under D, and never show more than D alone sees.
 BEGIN;
-DECLARE early CURSOR FOR SELECT project_id FROM hive.schema_versions;
-SELECT hive_tokens.authenticate(:'D');
+DECLARE early CURSOR FOR
+  SELECT g, (SELECT array_agg(DISTINCT v.project_id) FROM hive.schema_versions AS v WHERE g > 0) AS seen
+    FROM generate_series(1, 3) AS g;
+FETCH 1 FROM early;
+SELECT hive_tokens.authenticate(:'D') IS NOT NULL AS d;
+FETCH 2 FROM early;
+ROLLBACK;
+-- 9. A parallel worker never takes a principal of its own (its state would not be the leader's).
+BEGIN;
+SELECT hive_tokens.authenticate(:'U') IS NOT NULL AS u;
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_setup_cost = 0;
+SELECT hive.token_in_worker(:'D');
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
--- 9. Without a principal the policy helpers are NULL, not empty: no arm computed then admits a row.
+BEGIN;
+SET LOCAL force_parallel_mode = on;
+SELECT hive.token_in_worker(:'D');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- 10. Without a principal the policy helpers are NULL, not empty: no arm computed then admits a row.
 SELECT hive_tokens.organization_wide('project:describe') AS org_wide, hive_tokens.allowed_projects('project:describe') AS projects,
        hive_tokens.allowed_targets('usage:report') AS targets, hive_tokens.row_check_targets('schemaVersion:publish') AS row_check,
        hive_tokens.denied_projects('project:describe') AS denied_projects, hive_tokens.denied_targets('usage:report') AS denied_targets;

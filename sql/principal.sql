@@ -157,12 +157,18 @@ END $$;
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
 RESET regress.usage_token;
--- no principal can be set while a cursor is open (a running query never mixes two principals)
+-- A check before the principal, then the principal: a PL/pgSQL function keeps its expression
+-- state for the whole transaction; what it answered without a principal is simply recomputed.
+CREATE FUNCTION pg_temp.may_describe(p uuid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN hive_tokens.can('project:describe', '00000000-0000-4000-8000-0000000000a1', p)
+           AND hive_tokens.allowed_projects('project:describe') IS NOT NULL;
+END $$;
 BEGIN;
-DECLARE open_cursor CURSOR FOR SELECT hive_tokens.current_token_id();
-SELECT hive_tokens.authenticate(:'ci');
-\echo :LAST_ERROR_SQLSTATE
-ROLLBACK;
+SELECT pg_temp.may_describe(:'p1') AS before_login;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+SELECT pg_temp.may_describe(:'p1') AS after_login, pg_temp.may_describe(:'p2') AS other_project;
+COMMIT;
 -- NULL is not a token
 BEGIN;
 SELECT hive_tokens.authenticate(NULL);

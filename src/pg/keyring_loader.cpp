@@ -107,7 +107,7 @@ void create_default_key_file(const std::string& path) {
     }
     pg_call([&]() noexcept {
         // errhidestmt: a LOG line would otherwise carry the current statement, which may hold a token.
-        ereport(LOG, (errmsg("hive_tokens: created a new server key file \"%s\"", path.c_str()),
+        ereport(LOG_SERVER_ONLY, (errmsg("hive_tokens: created a new server key file \"%s\"", path.c_str()),
                       errhint("Back it up apart from the database: tokens cannot be verified without it."),
                       errhidestmt(true), errhidecontext(true)));
     });
@@ -201,7 +201,7 @@ const core::Keyring& current_keyring() {
         if (may_see_key_file()) throw;
         std::string full = e.what();
         pg_call([&]() noexcept {
-            ereport(LOG, (errmsg("hive_tokens: %s", full.c_str()), errhidestmt(true), errhidecontext(true)));
+            ereport(LOG_SERVER_ONLY, (errmsg("hive_tokens: %s", full.c_str()), errhidestmt(true), errhidecontext(true)));
         });
         throw core::Error(e.kind(), "the server key file of hive_tokens is not usable", "",
                           "A superuser can see why in the server log, or by running the same call.");

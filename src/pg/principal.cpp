@@ -25,7 +25,8 @@
 
 extern "C" {
 #include "access/xact.h"
-#include "utils/portal.h"
+#include "access/parallel.h"
+#include "utils/memutils.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -96,11 +97,17 @@ void subxact_callback(SubXactEvent event, SubTransactionId mine, SubTransactionI
 bool called_by_the_clients_own_statement() noexcept { return error_context_stack == nullptr; }
 
 // A transaction has at most one principal, ever: it cannot be replaced, nor followed by another
-// after a rollback to a savepoint, nor set while a cursor is open (a query that has begun computes
-// parts of its row-level-security conditions once and the rest per row).
+// after a rollback to a savepoint, nor set in a parallel worker (whose state the leader never
+// sees). A query that began without a principal may meet one set later in it: every helper is
+// NULL without a principal, so what it computed before can only reject rows.
 void check_can_set_principal(const char* function) {
     if (!IsTransactionState())
         throw core::Error(core::ErrorKind::InvalidTransactionState, "a principal can only be set inside a transaction");
+    if (IsParallelWorker() || IsInParallelMode())
+        throw core::Error(core::ErrorKind::InvalidTransactionState,
+                          std::string("cannot call ") + function + "() in a parallel query",
+                          "A parallel worker's principal would be its own, apart from the transaction's.",
+                          "Declare functions that set a principal PARALLEL UNSAFE.");
     if (!IsTransactionBlock() && called_by_the_clients_own_statement())
         throw core::Error(core::ErrorKind::InvalidTransactionState,
                           std::string(function) + "() can only be used in a transaction block",
@@ -117,9 +124,6 @@ void check_can_set_principal(const char* function) {
                           "The principal was set in a subtransaction that rolled back; a transaction has at most one "
                           "principal, ever.",
                           "Use a new transaction.");
-    if (!ThereAreNoReadyPortals())
-        throw core::Error(core::ErrorKind::InvalidTransactionState, "cannot set a principal while a cursor is open",
-                          "", "Set the principal first, then open cursors.");
 }
 
 void set_principal(std::shared_ptr<const State> next) noexcept {
@@ -129,26 +133,28 @@ void set_principal(std::shared_ptr<const State> next) noexcept {
     ++g_state;
 }
 
-// What a call site's cached answer was computed for. A cache from an earlier transaction is
-// simply recomputed; one from this transaction under another principal state means a query is
-// running across a change of principal, which must never produce an answer.
+// What a call site's cached answer was computed for. A cache from an earlier transaction, or one
+// computed while the transaction had no principal yet (every answer then was "no" or NULL), is
+// recomputed; one computed for a principal that is no longer current (dropped by a rollback to
+// a savepoint) must never answer again in this transaction.
 struct Computed {
     unsigned long xact;
     unsigned long state;
+    bool for_principal;
 };
 
-Computed now_computed() noexcept { return Computed{g_xact, g_state}; }
+Computed now_computed() noexcept { return Computed{g_xact, g_state, g_current != nullptr}; }
 
-// true: the cache may be used; false: recompute it. Throws when the principal changed under a
-// running query.
+// true: the cache may be used; false: recompute it. Throws when the principal it was computed
+// for is gone.
 bool cache_usable(const Computed& c) {
     if (c.xact != g_xact) return false;
-    if (c.state != g_state)
-        throw core::Error(core::ErrorKind::InvalidTransactionState,
-                          "the principal of this transaction changed while a query was using it",
-                          "A check computed for one principal cannot answer for another.",
-                          "Set the principal once, at the start of the transaction, before any query checks it.");
-    return true;
+    if (c.state == g_state) return true;
+    if (!c.for_principal) return false;
+    throw core::Error(core::ErrorKind::InvalidTransactionState,
+                      "the principal of this transaction changed while a query was using it",
+                      "A check computed for one principal cannot answer after it was dropped.",
+                      "Do not roll back the savepoint that set the principal while its queries still run.");
 }
 
 using hive_tokens::pg::uuid_from_datum;
@@ -175,7 +181,7 @@ CanCache* can_cache(FunctionCallInfo fcinfo) {
         pg_call([&]() noexcept {
             c = static_cast<CanCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CanCache)));
         });
-        c->computed = Computed{0, 0};
+        c->computed = Computed{0, 0, false};
         fcinfo->flinfo->fn_extra = c;
     }
     if (!cache_usable(c->computed)) c->computed = now_computed();
@@ -343,70 +349,95 @@ HT_FUNCTION(hive_tokens_assert_can) {
 
 namespace {
 
-struct SetsCache {
-    Computed computed;
-    bool keyed;  // action holds the action the sets were computed for
-    char action[128];
+// The sets of one action, computed once per call site, principal and action.
+struct SetsEntry {
+    std::size_t len;
+    char action[core::kMaxPermissionName + 1];
     bool has_principal;
     bool has_org;
     Datum org;
     Datum arrays[5];  // projects, targets, row_check_targets, denied_projects, denied_targets
 };
 
-const SetsCache& sets_cache(FunctionCallInfo fcinfo) {
+// A call site caches up to kSetsEntries actions (a policy names one; a query that varies the
+// action per row gets a few), their arrays in a memory context of its own that is emptied when
+// the transaction or principal changes. Beyond that an answer is built in the caller's memory,
+// freed with the row: nothing grows with the number of rows.
+constexpr int kSetsEntries = 8;
+struct SetsCache {
+    Computed computed;
+    MemoryContext cxt;
+    int n;
+    SetsEntry entries[kSetsEntries];
+};
+SetsEntry g_uncached;  // an answer not kept at its call site (arrays in the caller's memory)
+
+SetsCache* sets_call_site(FunctionCallInfo fcinfo) {
+    auto* c = static_cast<SetsCache*>(fcinfo->flinfo->fn_extra);
+    if (c == nullptr) {
+        pg_call([&]() noexcept {
+            c = static_cast<SetsCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SetsCache)));
+            c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "hive_tokens RLS sets", ALLOCSET_SMALL_SIZES);
+        });
+        c->computed = now_computed();
+        fcinfo->flinfo->fn_extra = c;
+    }
+    if (!cache_usable(c->computed)) {
+        MemoryContext cxt = c->cxt;
+        pg_call([&]() noexcept { MemoryContextReset(cxt); });
+        c->n = 0;
+        c->computed = now_computed();
+    }
+    return c;
+}
+
+const SetsEntry& sets_cache(FunctionCallInfo fcinfo) {
     text* t = PG_GETARG_TEXT_PP(0);
     std::size_t len = VARSIZE_ANY_EXHDR(t);
-    auto* c = static_cast<SetsCache*>(fcinfo->flinfo->fn_extra);
-    if (c && cache_usable(c->computed) && c->keyed && strlen(c->action) == len &&
-        memcmp(c->action, VARDATA_ANY(t), len) == 0)
-        return *c;
-    const core::Permission& action = action_arg(t);
+    SetsCache* c = sets_call_site(fcinfo);
+    for (int i = 0; i < c->n; ++i)
+        if (c->entries[i].len == len && memcmp(c->entries[i].action, VARDATA_ANY(t), len) == 0) return c->entries[i];
+    const core::Permission& action = action_arg(t);  // every valid name fits SetsEntry::action
     core::PrincipalPolicy::Sets sets = g_current ? g_current->policy.sets_for(action) : core::PrincipalPolicy::Sets{};
-    // Everything PostgreSQL allocates happens inside pg_call (sets is a C++ object); the cache is
-    // published only when complete. Arrays handed out earlier are not freed: the executor may
-    // still hold them (they live as long as the call site).
-    SetsCache fresh{};
-    fresh.computed = now_computed();
-    fresh.has_principal = g_current != nullptr;
+    const bool keep = c->n < kSetsEntries;
+    SetsEntry& e = keep ? c->entries[c->n] : g_uncached;
+    e = SetsEntry{};
+    e.len = len;
+    memcpy(e.action, VARDATA_ANY(t), len);
+    e.has_principal = g_current != nullptr;
+    // Everything PostgreSQL allocates happens inside pg_call (sets is a C++ object).
     pg_call([&]() noexcept {
-        MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-        if (c == nullptr) c = static_cast<SetsCache*>(palloc0(sizeof(SetsCache)));
-        fresh.has_org = sets.organization_wide.has_value();
-        if (fresh.has_org) fresh.org = uuid_to_datum(*sets.organization_wide);
+        MemoryContext old = MemoryContextSwitchTo(keep ? c->cxt : CurrentMemoryContext);
+        e.has_org = sets.organization_wide.has_value();
+        if (e.has_org) e.org = uuid_to_datum(*sets.organization_wide);
         const std::vector<core::Uuid>* lists[5] = {&sets.projects, &sets.targets, &sets.row_check_targets,
                                                    &sets.denied_projects, &sets.denied_targets};
-        for (int i = 0; fresh.has_principal && i < 5; ++i) {
+        for (int i = 0; e.has_principal && i < 5; ++i) {
             const std::vector<core::Uuid>& ids = *lists[i];
             Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (ids.empty() ? 1 : ids.size())));
             for (std::size_t k = 0; k < ids.size(); ++k) elems[k] = uuid_to_datum(ids[k]);
-            fresh.arrays[i] = PointerGetDatum(
+            e.arrays[i] = PointerGetDatum(
                 construct_array(elems, static_cast<int>(ids.size()), UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
         }
         MemoryContextSwitchTo(old);
     });
-    fresh.keyed = len < sizeof fresh.action;  // too long to key the cache: recomputed on every call
-    if (fresh.keyed) {
-        memcpy(fresh.action, VARDATA_ANY(t), len);
-        fresh.action[len] = '\0';
-    }
-    *c = fresh;
-    fcinfo->flinfo->fn_extra = c;
-    return *c;
+    if (keep) ++c->n;
+    return e;
 }
 
 Datum set_or_null(FunctionCallInfo fcinfo, int which) {
-    const SetsCache& c = sets_cache(fcinfo);
-    if (!c.has_principal) {
+    const SetsEntry& e = sets_cache(fcinfo);
+    if (!e.has_principal) {
         fcinfo->isnull = true;
         return static_cast<Datum>(0);
     }
-    return c.arrays[which];
+    return e.arrays[which];
 }
 
 }  // namespace
 
 HT_FUNCTION(hive_tokens_organization_wide) {
-    const SetsCache& c = sets_cache(fcinfo);
+    const SetsEntry& c = sets_cache(fcinfo);
     if (!c.has_org) PG_RETURN_NULL();
     PG_RETURN_DATUM(c.org);
 }

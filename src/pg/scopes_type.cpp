@@ -40,8 +40,8 @@ core::Scopes entry_bits(FunctionCallInfo fcinfo, text* t) {
     unsigned long gen = hive_tokens::pg::catalog_generation();
     if (cache && cache->generation == gen && cache->len == len && memcmp(cache->text, s, len) == 0) return cache->bits;
     core::Scopes bits = current_catalog().parse_entry(std::string_view(s, len));
-    if (len <= 256) {
-        if (cache == nullptr || cache->len < len)
+    if (len <= 256) {  // one buffer per call site, allocated once: a varying operand never leaks
+        if (cache == nullptr)
             cache = static_cast<EntryCache*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(EntryCache) + 256));
         cache->generation = hive_tokens::pg::catalog_generation();
         cache->len = len;

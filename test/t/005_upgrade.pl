@@ -73,6 +73,39 @@ for my $from (@released)
 	is(permissions_of($db), permissions_of('fresh'), "the permission catalog after updating from $from");
 }
 
+# Default privileges of the installing role never reach the extension's objects: a role granted
+# everything by ALTER DEFAULT PRIVILEGES can read no token table and run no internal function.
+$node->safe_psql('postgres', 'CREATE ROLE reporting');
+for my $how ('fresh install', 'update')
+{
+	my $db = $how eq 'update' ? 'defaults_updated' : 'defaults_fresh';
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, q{
+		ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO reporting;
+		ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO reporting;
+		ALTER DEFAULT PRIVILEGES GRANT ALL ON TYPES TO reporting;
+		ALTER DEFAULT PRIVILEGES GRANT ALL ON SCHEMAS TO reporting;
+	});
+	if ($how eq 'update')
+	{
+		$node->safe_psql($db, "CREATE EXTENSION hive_tokens VERSION '0.1'");
+		$node->safe_psql($db, 'ALTER EXTENSION hive_tokens UPDATE');
+		is($node->safe_psql($db, "SELECT has_function_privilege('reporting', 'hive_tokens._highest_bit(hive_tokens.scopes)', 'EXECUTE')"),
+			'f', "$how: no default privilege on an object the update creates");
+		next;
+	}
+	$node->safe_psql($db, 'CREATE EXTENSION hive_tokens');
+	is($node->safe_psql($db, q{
+		SELECT has_table_privilege('reporting', 'hive_tokens.access_tokens', 'SELECT')
+		    OR has_table_privilege('reporting', 'hive_tokens.revoked_tokens', 'SELECT')
+		    OR has_table_privilege('reporting', 'hive_tokens.tokens', 'SELECT')
+		    OR has_function_privilege('reporting', 'hive_tokens._mint(text)', 'EXECUTE')
+		    OR has_function_privilege('reporting', 'hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid)', 'EXECUTE')
+		    OR has_function_privilege('reporting', 'hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb)', 'EXECUTE')
+		    OR has_schema_privilege('reporting', 'hive_tokens', 'CREATE')}),
+		'f', "$how: default privileges of the installing role reach no table, function or the schema");
+}
+
 # Data through the update: tokens of every kind, a registered permission, a revoked token, grants.
 $node->safe_psql('postgres', 'CREATE ROLE app');
 $node->safe_psql('postgres', 'CREATE DATABASE data');
