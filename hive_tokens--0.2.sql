@@ -75,6 +75,10 @@ CREATE FUNCTION hive_tokens._valid_permission_name(text) RETURNS boolean
 REVOKE ALL ON FUNCTION hive_tokens._valid_permission_name(text) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens._valid_permission_name(text) IS 'internal: whether a text is a well-formed permission name <resource>:<action>';
 
+CREATE FUNCTION hive_tokens._shown(text) RETURNS text
+    AS 'MODULE_PATHNAME', 'hive_tokens_shown' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens._shown(text) IS 'internal: input as messages show it: at most 64 characters, control, invisible and invalid characters escaped';
+
 CREATE FUNCTION hive_tokens._builtin_permissions(
     OUT bit_number int2, OUT name text, OUT level text, OUT "group" text, OUT label text,
     OUT assignable boolean, OUT retired boolean, OUT depends_on text[])
@@ -168,12 +172,12 @@ DECLARE
     missing text;
 BEGIN
     IF permission IS NULL OR NOT hive_tokens._valid_permission_name(permission) THEN
-        RAISE EXCEPTION 'invalid permission name %', quote_literal(left(permission, 64))
+        RAISE EXCEPTION 'invalid permission name "%"', hive_tokens._shown(permission)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'A permission is "<resource>:<action>" of letters, digits and "_", such as "invoice:read".';
     END IF;
     IF level IS NULL OR level NOT IN ('organization', 'project', 'target', 'service', 'appDeployment') THEN
-        RAISE EXCEPTION 'invalid level %', quote_literal(left(level, 64))
+        RAISE EXCEPTION 'invalid level "%"', hive_tokens._shown(level)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'The levels are organization, project, target, service and appDeployment.';
     END IF;
@@ -190,7 +194,7 @@ BEGIN
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'permission % depends on unknown or retired permission %', quote_literal(permission),
-            coalesce(quote_literal(left(missing, 64)), 'NULL')
+            coalesce('"' || hive_tokens._shown(missing) || '"', 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
@@ -215,7 +219,7 @@ CREATE FUNCTION hive_tokens.retire_permission(permission text) RETURNS boolean
 AS $$
 BEGIN
     IF NOT EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
-        RAISE EXCEPTION 'unknown permission %', quote_literal(left(permission, 64)) USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'unknown permission "%"', hive_tokens._shown(permission) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     UPDATE hive_tokens.permissions AS p SET retired = true WHERE p.name = permission AND NOT p.retired;
     RETURN FOUND;
@@ -855,7 +859,7 @@ DECLARE
 BEGIN
     SELECT pm.level INTO lvl FROM hive_tokens.permissions AS pm WHERE pm.name = action;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown action %', quote_literal(left(action, 64)) USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'unknown action "%"', hive_tokens._shown(action) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF organization_column IS NULL THEN
         RAISE EXCEPTION 'an organization column is required' USING ERRCODE = 'invalid_parameter_value';
@@ -877,7 +881,13 @@ BEGIN
     -- level can use are written (the helpers return empty sets for the others).
     -- The organization check is wrapped in IS TRUE so the planner does not fold it into the
     -- organization arm's index scan; the OR then stays intact and is not re-checked per row.
-    e := format('(%1$s = (SELECT hive_tokens.current_organization_id())) IS TRUE AND (%2$s = ANY (hive_tokens.allowed_projects(%3$s))', o, p, a);
+    -- A row whose project (or, below the project level, target) is NULL names no resource the
+    -- action could be allowed on: can() says false, and so does the policy. The checks share the
+    -- organization's IS TRUE, so the planner neither splits them into the OR's arms nor re-checks
+    -- the OR per row.
+    e := format('(%1$s = (SELECT hive_tokens.current_organization_id()) AND %2$s IS NOT NULL%3$s) IS TRUE',
+                o, p, CASE WHEN lvl <> 'project' THEN format(' AND %s IS NOT NULL', t) ELSE '' END);
+    e := e || format(' AND (%1$s = ANY (hive_tokens.allowed_projects(%2$s))', p, a);
     IF lvl <> 'project' THEN
         e := e || format(' OR %1$s = ANY (hive_tokens.allowed_targets(%2$s))', t, a);
     END IF;
@@ -914,6 +924,76 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION hive_tokens._inheritors(regclass) IS 'internal: a table and every table that inherits from it (partitions included), for protect(), unprotect() and the event trigger; reads only pg_inherits';
 
+-- The nearest table above tbl (not tbl itself) that carries protect()'s policies, or NULL.
+CREATE FUNCTION hive_tokens._protected_ancestor(tbl regclass) RETURNS regclass
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH RECURSIVE up(relid, depth) AS (
+        SELECT i.inhparent, 1 FROM pg_inherits AS i WHERE i.inhrelid = tbl::oid
+        UNION ALL
+        SELECT i.inhparent, u.depth + 1 FROM pg_inherits AS i JOIN up AS u ON i.inhrelid = u.relid WHERE u.depth < 100)
+    SELECT u.relid::regclass FROM up AS u
+     WHERE EXISTS (SELECT FROM pg_policy AS p WHERE p.polrelid = u.relid AND p.polname = 'hive_tokens_select')
+     ORDER BY u.depth LIMIT 1;
+END;
+COMMENT ON FUNCTION hive_tokens._protected_ancestor(regclass) IS 'internal: the nearest table a table inherits from that protect() covers, or NULL';
+
+-- Copies onto member the policies of source it lacks: protect()'s four (unless member has its
+-- own) and source's restrictive ones, so a partition read by its own name filters as its parent.
+CREATE FUNCTION hive_tokens._copy_policies(source regclass, member regclass, ours boolean) RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+BEGIN
+    FOR p IN SELECT pp.polname, pp.polcmd, pp.polpermissive, pp.polroles,
+                    pg_get_expr(pp.polqual, pp.polrelid) AS qual, pg_get_expr(pp.polwithcheck, pp.polrelid) AS wcheck
+               FROM pg_policy AS pp
+              WHERE pp.polrelid = source
+                AND CASE WHEN pp.polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete')
+                         THEN ours ELSE NOT pp.polpermissive END
+                AND NOT EXISTS (SELECT FROM pg_policy AS m WHERE m.polrelid = member AND m.polname = pp.polname) LOOP
+        EXECUTE format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', p.polname, member,
+                       CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+                       CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                       (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END, ', ')
+                          FROM unnest(p.polroles) AS r),
+                       CASE WHEN p.qual IS NOT NULL THEN format(' USING (%s)', p.qual) ELSE '' END,
+                       CASE WHEN p.wcheck IS NOT NULL THEN format(' WITH CHECK (%s)', p.wcheck) ELSE '' END);
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens._copy_policies(regclass, regclass, boolean) IS 'internal: copies a protected table''s policies (its own four when ours, and its restrictive ones) onto an inheriting table that lacks them';
+
+-- What a protected tree requires of each of its tables.
+CREATE FUNCTION hive_tokens._check_member(root regclass, member regclass) RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    other text;
+BEGIN
+    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid = member) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% cannot be protected with %: it inherits from it but cannot have row-level security', member, root
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'Foreign tables and other relations cannot carry policies; keep them out of a protected table''s partitions.';
+    END IF;
+    -- Permissive policies are ORed together: another one would widen what ours allow.
+    SELECT string_agg(quote_ident(p.polname), ', ') INTO other
+      FROM pg_policy AS p
+     WHERE p.polrelid = member AND p.polpermissive
+       AND p.polname NOT IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete');
+    IF other IS NOT NULL THEN
+        RAISE EXCEPTION '% has other permissive policies (%), which would widen access', member, other
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Drop them or recreate them AS RESTRICTIVE before protecting the table.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens._check_member(regclass, regclass) IS 'internal: refuses a table that cannot be part of a protected tree (not a table, or other permissive policies)';
+
 CREATE FUNCTION hive_tokens.protect(tbl regclass, read_action text, write_action text,
     organization_column name DEFAULT 'organization_id', project_column name DEFAULT NULL,
     target_column name DEFAULT NULL, name_column name DEFAULT NULL)
@@ -929,6 +1009,7 @@ DECLARE
     w text;
     pol name;
     member regclass;
+    above regclass;
 BEGIN
     IF tbl IS NULL OR read_action IS NULL OR write_action IS NULL THEN
         RAISE EXCEPTION 'table, read_action and write_action must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -950,29 +1031,20 @@ BEGIN
                       HINT = 'A protected row must name its organization, project and target; see docs/rls.md.';
         END IF;
     END LOOP;
-    -- Every table that inherits from this one (partitions too) shows its rows under its own name.
-    SELECT string_agg(m::text, ', ') INTO r
-      FROM hive_tokens._inheritors(tbl) AS m JOIN pg_class AS c ON c.oid = m
-     WHERE c.relkind NOT IN ('r', 'p');
-    IF r IS NOT NULL THEN
-        RAISE EXCEPTION '% cannot be protected: % inherit(s) from it and cannot have row-level security', tbl, r
-            USING ERRCODE = 'wrong_object_type',
-                  HINT = 'Foreign tables and other relations cannot carry policies; detach them first.';
-    END IF;
-    -- Permissive policies are ORed together: another one on any of the tables would widen what ours allow.
-    SELECT string_agg(format('%s on %s', quote_ident(p.polname), p.polrelid::regclass), ', ') INTO r
-      FROM pg_policy AS p
-     WHERE p.polrelid IN (SELECT hive_tokens._inheritors(tbl)) AND p.polpermissive
-       AND p.polname NOT IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete');
-    IF r IS NOT NULL THEN
-        RAISE EXCEPTION '% has other permissive policies (%), which would widen access', tbl, r
+    -- Rows of this table are also readable through the tables it inherits from.
+    SELECT i.inhparent::regclass INTO above FROM pg_inherits AS i
+     WHERE i.inhrelid = tbl AND NOT EXISTS (SELECT FROM pg_policy AS p WHERE p.polrelid = i.inhparent AND p.polname = 'hive_tokens_select')
+     LIMIT 1;
+    IF above IS NOT NULL THEN
+        RAISE EXCEPTION '% inherits from %, which is not protected: its rows would be readable through it', tbl, above
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Drop them or recreate them AS RESTRICTIVE before protecting the table.';
+                  HINT = 'Protect the root of the tree: protect() covers every table that inherits from it.';
     END IF;
+    FOR member IN SELECT hive_tokens._inheritors(tbl) LOOP
+        PERFORM hive_tokens._check_member(tbl, member);
+    END LOOP;
     r := hive_tokens.policy_expression(read_action, organization_column, project_column, target_column, name_column);
     w := hive_tokens.policy_expression(write_action, organization_column, project_column, target_column, name_column);
-    -- (the event trigger stays out of this: it would see each ALTER TABLE below)
-    PERFORM set_config('hive_tokens_internal.protecting', 'on', true);
     FOR member IN SELECT hive_tokens._inheritors(tbl) LOOP
         FOR pol IN SELECT polname FROM pg_policy
                     WHERE polrelid = member AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
@@ -982,10 +1054,12 @@ BEGIN
         EXECUTE format('CREATE POLICY hive_tokens_insert ON %s FOR INSERT WITH CHECK (%s)', member, w);
         EXECUTE format('CREATE POLICY hive_tokens_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', member, w, w);
         EXECUTE format('CREATE POLICY hive_tokens_delete ON %s FOR DELETE USING (%s)', member, w);
+        IF member <> tbl THEN
+            PERFORM hive_tokens._copy_policies(tbl, member, false);
+        END IF;
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
         EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', member);
     END LOOP;
-    PERFORM set_config('hive_tokens_internal.protecting', 'off', true);
 END;
 $$;
 COMMENT ON FUNCTION hive_tokens.protect(regclass, text, text, name, name, name, name) IS 'enables and forces row-level security on a table and every table that inherits from it (partitions included; later ones are protected as they are created or attached) and (re)creates policies hive_tokens_select/insert/update/delete: reads need read_action, writes write_action, checked on the row''s organization, project, target and service or app name';
@@ -997,11 +1071,17 @@ AS $$
 DECLARE
     pol name;
     member regclass;
+    above regclass;
 BEGIN
     IF tbl IS NULL THEN
         RAISE EXCEPTION 'table must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    PERFORM set_config('hive_tokens_internal.protecting', 'on', true);
+    above := hive_tokens._protected_ancestor(tbl);
+    IF above IS NOT NULL THEN
+        RAISE EXCEPTION '% inherits from the protected table %: unprotecting it would make its rows readable by its own name', tbl, above
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Unprotect the root of the tree, or detach the table first.';
+    END IF;
     FOR member IN SELECT m FROM hive_tokens._inheritors(tbl) AS m JOIN pg_class AS c ON c.oid = m
                    WHERE c.relkind IN ('r', 'p') LOOP
         FOR pol IN SELECT polname FROM pg_policy
@@ -1011,68 +1091,51 @@ BEGIN
         EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', member);
         EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', member);
     END LOOP;
-    PERFORM set_config('hive_tokens_internal.protecting', 'off', true);
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens.unprotect(regclass) IS 'undoes protect() on a table and every table that inherits from it: drops the four policies and disables row-level security';
+COMMENT ON FUNCTION hive_tokens.unprotect(regclass) IS 'undoes protect() on a table and every table that inherits from it: drops the four policies and disables row-level security; refused for a table under a protected one';
 
 -- Tables created as partitions or children of a protected table, or attached to one, get its
 -- policies in the same statement (an event trigger), so no new partition is ever readable
--- unprotected. A table that already carries hive_tokens policies keeps its own.
+-- unprotected; a protected table never becomes the child of an unprotected one.
+CREATE FUNCTION hive_tokens._added_inheritors(cmd pg_ddl_command) RETURNS regclass[]
+    AS 'MODULE_PATHNAME', 'hive_tokens_added_inheritors' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens._added_inheritors(pg_ddl_command) IS 'internal: the tables a DDL command made inherit from another (PARTITION OF, INHERITS, ATTACH PARTITION, INHERIT)';
+
 CREATE FUNCTION hive_tokens._protect_inheritors() RETURNS event_trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    changed oid;
-    source oid;
+    child regclass;
+    source regclass;
     member regclass;
-    p record;
 BEGIN
-    -- protect(), unprotect() and this function itself run ALTER TABLE on purpose
-    IF current_setting('hive_tokens_internal.protecting', true) = 'on' THEN
-        RETURN;
-    END IF;
-    PERFORM set_config('hive_tokens_internal.protecting', 'on', true);
-    FOR changed IN SELECT DISTINCT c.objid FROM pg_event_trigger_ddl_commands() AS c
-                    WHERE c.classid = 'pg_class'::regclass AND c.object_type IN ('table', 'foreign table') LOOP
-        -- the nearest protected table among the changed table and its ancestors
-        WITH RECURSIVE up(relid, depth) AS (
-            SELECT changed, 0
-            UNION ALL
-            SELECT i.inhparent, u.depth + 1 FROM pg_inherits AS i JOIN up AS u ON i.inhrelid = u.relid WHERE u.depth < 100)
-        SELECT u.relid INTO source FROM up AS u
-         WHERE EXISTS (SELECT FROM pg_policy AS pp WHERE pp.polrelid = u.relid AND pp.polname = 'hive_tokens_select')
-         ORDER BY u.depth LIMIT 1;
-        CONTINUE WHEN source IS NULL;
-        FOR member IN SELECT hive_tokens._inheritors(source::regclass) LOOP
-            CONTINUE WHEN EXISTS (SELECT FROM pg_policy AS pp WHERE pp.polrelid = member AND pp.polname LIKE 'hive\_tokens\_%');
-            IF (SELECT relkind FROM pg_class WHERE oid = member) NOT IN ('r', 'p') THEN
-                RAISE EXCEPTION '% cannot inherit from the protected table %: it cannot have row-level security', member, source::regclass
-                    USING ERRCODE = 'wrong_object_type',
-                          HINT = 'Only tables and partitioned tables can be partitions of a table protected by hive_tokens.protect().';
+    FOR child IN SELECT DISTINCT x.t FROM pg_event_trigger_ddl_commands() AS c,
+                        unnest(hive_tokens._added_inheritors(c.command)) AS x(t) LOOP
+        source := hive_tokens._protected_ancestor(child);
+        IF source IS NULL THEN
+            IF EXISTS (SELECT FROM pg_policy AS p
+                        WHERE p.polrelid IN (SELECT hive_tokens._inheritors(child)) AND p.polname = 'hive_tokens_select') THEN
+                RAISE EXCEPTION '% is protected and cannot inherit from a table that is not: its rows would be readable through it', child
+                    USING ERRCODE = 'object_not_in_prerequisite_state',
+                          HINT = 'Protect the parent first (hive_tokens.protect() covers every table that inherits from it).';
             END IF;
-            FOR p IN SELECT pp.polname, pp.polcmd, pg_get_expr(pp.polqual, pp.polrelid) AS qual,
-                            pg_get_expr(pp.polwithcheck, pp.polrelid) AS wcheck
-                       FROM pg_policy AS pp
-                      WHERE pp.polrelid = source
-                        AND pp.polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
-                EXECUTE format('CREATE POLICY %I ON %s FOR %s%s%s', p.polname, member,
-                               CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-                               CASE WHEN p.qual IS NOT NULL THEN format(' USING (%s)', p.qual) ELSE '' END,
-                               CASE WHEN p.wcheck IS NOT NULL THEN format(' WITH CHECK (%s)', p.wcheck) ELSE '' END);
-            END LOOP;
+            CONTINUE;
+        END IF;
+        FOR member IN SELECT hive_tokens._inheritors(child) LOOP
+            PERFORM hive_tokens._check_member(source, member);
+            PERFORM hive_tokens._copy_policies(source, member, true);
             EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
             EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', member);
         END LOOP;
     END LOOP;
-    PERFORM set_config('hive_tokens_internal.protecting', 'off', true);
 END;
 $$;
 REVOKE ALL ON FUNCTION hive_tokens._protect_inheritors() FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens._protect_inheritors() IS 'internal event trigger: gives tables created as, or attached as, partitions or children of a protected table its policies';
 CREATE EVENT TRIGGER hive_tokens_protect_inheritors ON ddl_command_end
-    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE FOREIGN TABLE')
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'CREATE SCHEMA')
     EXECUTE FUNCTION hive_tokens._protect_inheritors();
 COMMENT ON EVENT TRIGGER hive_tokens_protect_inheritors IS 'protects new and attached partitions (and inheriting tables) of tables protected by hive_tokens.protect()';
 

@@ -30,8 +30,12 @@ SELECT hive_tokens.can(repeat('x', 50000000), '00000000-0000-4000-8000-000000000
 SELECT hive_tokens.register_permission(repeat('x', 10000000) || ':read', 'organization', 'G', 'L');
 \echo :LAST_ERROR_SQLSTATE
 SELECT hive_tokens.scopes_of_level(repeat('x', 10000000));
--- control characters and invalid bytes in an entry are escaped in the message
+-- control characters and invalid bytes in an entry are escaped in the message, and so are C1
+-- controls, bidirectional overrides and invisible characters, in C and in PL/pgSQL messages
 SELECT (E'{usage:report,bad\nname:x}')::hive_tokens.scopes;
+SELECT ARRAY[E'bad\u0085\u202Eevil:x']::hive_tokens.scopes;
+SELECT hive_tokens.policy_expression(E'x\nERROR:  fake\x1b[31m\u2066', 'organization_id');
+SELECT hive_tokens.register_permission(E'a:b\n', 'organization', 'G', 'L');
 
 -- Tokens: a 50 MB string is simply not a token.
 SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(repeat('hvo2_', 10000000))) AS not_a_token,

@@ -262,9 +262,71 @@ SELECT hive_tokens.protect('hive.loose', 'project:describe', 'project:modifySett
 CREATE TABLE hive.loose_later () INHERITS (hive.loose);
 SELECT c.relname, (SELECT count(*) FROM pg_policy WHERE polrelid = c.oid) AS policies, c.relforcerowsecurity
   FROM pg_class AS c WHERE c.oid IN ('hive.loose'::regclass, 'hive.loose_child'::regclass, 'hive.loose_later'::regclass) ORDER BY 1;
+-- the trigger acts on structure only: no setting turns it off, and a schema's own CREATE TABLE counts
+SET hive_tokens_internal.protecting = on;
+CREATE SCHEMA side CREATE TABLE part_b8 PARTITION OF hive.part FOR VALUES IN ('00000000-0000-4000-8000-0000000000b8');
+RESET hive_tokens_internal.protecting;
+SELECT relrowsecurity, relforcerowsecurity, (SELECT count(*) FROM pg_policy WHERE polrelid = 'side.part_b8'::regclass) AS policies
+  FROM pg_class WHERE oid = 'side.part_b8'::regclass;
+DROP SCHEMA side CASCADE;
+-- a restrictive policy of the protected table is copied to its partitions (read by their own name
+-- they filter as the parent does), by protect() and by the trigger
+CREATE POLICY not_b1 ON hive.part AS RESTRICTIVE FOR SELECT USING (project_id <> '00000000-0000-4000-8000-0000000000b1');
+SELECT hive_tokens.protect('hive.part', 'project:describe', 'usage:report', project_column => 'project_id', target_column => 'target_id');
+CREATE TABLE hive.part_b7 PARTITION OF hive.part FOR VALUES IN ('00000000-0000-4000-8000-0000000000b7');
+SELECT c.relname, array_agg(p.polname ORDER BY p.polname) FILTER (WHERE NOT p.polpermissive) AS restrictive
+  FROM pg_class AS c JOIN pg_policy AS p ON p.polrelid = c.oid
+ WHERE c.oid IN ('hive.part_p1'::regclass, 'hive.part_p2_t3'::regclass, 'hive.part_b7'::regclass) GROUP BY 1 ORDER BY 1;
+SET ROLE regress_ht_app;
+BEGIN;
+SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS ci;
+SELECT (SELECT count(*) FROM hive.part) AS parent, (SELECT count(*) FROM hive.part_p1) AS p1_by_its_name;
+ROLLBACK;
+RESET ROLE;
+DROP POLICY not_b1 ON hive.part;
+-- a table with a permissive policy of its own cannot be attached: it would widen what ours allow
+CREATE TABLE hive.part_b6 (LIKE hive.part);
+ALTER TABLE hive.part_b6 ENABLE ROW LEVEL SECURITY;
+CREATE POLICY everything ON hive.part_b6 USING (true);
+ALTER TABLE hive.part ATTACH PARTITION hive.part_b6 FOR VALUES IN ('00000000-0000-4000-8000-0000000000b6');
+DROP TABLE hive.part_b6;
+-- a detached partition whose owner turned row-level security off gets it back when re-attached
+ALTER TABLE hive.part DETACH PARTITION hive.part_b9;
+ALTER TABLE hive.part_b9 NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
+ALTER TABLE hive.part ATTACH PARTITION hive.part_b9 FOR VALUES IN ('00000000-0000-4000-8000-0000000000b9');
+SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'hive.part_b9'::regclass;
+-- a protected table never sits under an unprotected one: its rows would show through the parent
+CREATE TABLE hive.all_loose (LIKE hive.loose);
+ALTER TABLE hive.loose_child NO INHERIT hive.loose;
+ALTER TABLE hive.loose_child INHERIT hive.all_loose;
+ALTER TABLE hive.loose_child INHERIT hive.loose;
+CREATE TABLE hive.unprotected_root (organization_id uuid NOT NULL, project_id uuid NOT NULL, target_id uuid NOT NULL, note text)
+    PARTITION BY LIST (project_id);
+CREATE TABLE hive.unprotected_leaf PARTITION OF hive.unprotected_root FOR VALUES IN ('00000000-0000-4000-8000-0000000000b1');
+SELECT hive_tokens.protect('hive.unprotected_leaf', 'project:describe', 'usage:report', project_column => 'project_id', target_column => 'target_id');
+-- nor can one partition of a protected table be unprotected on its own
+SELECT hive_tokens.unprotect('hive.part_p1');
+-- a child that allows NULL ids shows and accepts no row with a NULL id, as can() says
+CREATE TABLE hive.loose_nulls () INHERITS (hive.loose);
+ALTER TABLE hive.loose_nulls ALTER COLUMN project_id DROP NOT NULL;
+GRANT SELECT, INSERT ON hive.loose, hive.loose_nulls TO regress_ht_app;
+SET ROLE regress_ht_app;
+BEGIN;
+SELECT hive_tokens.act_as_member(:'o', '{project:describe,project:modifySettings}');
+INSERT INTO hive.loose_nulls (organization_id, project_id, note) VALUES (:'o', NULL, 'no project');
+ROLLBACK;
+RESET ROLE;
+INSERT INTO hive.loose_nulls (organization_id, project_id, note) VALUES (:'o', NULL, 'no project');
+SET ROLE regress_ht_app;
+BEGIN;
+SELECT hive_tokens.act_as_member(:'o', '{project:describe,project:modifySettings}');
+SELECT count(*) AS null_project_rows_visible, hive_tokens.can('project:describe', :'o', NULL) AS can
+  FROM hive.loose_nulls;
+ROLLBACK;
+RESET ROLE;
 -- unprotect() undoes the whole tree
 SELECT hive_tokens.unprotect('hive.part');
-SELECT count(p.oid) AS policies_left, bool_or(c.relrowsecurity) AS any_rls
+SELECT count(p.oid) FILTER (WHERE p.polname LIKE 'hive\_tokens\_%') AS policies_left, bool_or(c.relrowsecurity) AS any_rls
   FROM pg_class AS c LEFT JOIN pg_policy AS p ON p.polrelid = c.oid
  WHERE c.relnamespace = 'hive'::regnamespace AND c.relname LIKE 'part%' AND c.relkind IN ('r', 'p');
 DROP SERVER regress_files;

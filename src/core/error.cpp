@@ -1,6 +1,7 @@
 #include "error.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <new>
 
 namespace hive_tokens::core {
@@ -39,6 +40,19 @@ std::size_t utf8_sequence(const unsigned char* s, std::size_t n) noexcept {
     return len;
 }
 
+std::uint32_t code_point(const unsigned char* s, std::size_t len) noexcept {
+    std::uint32_t cp = len == 2 ? s[0] & 0x1F : len == 3 ? s[0] & 0x0F : s[0] & 0x07;
+    for (std::size_t i = 1; i < len; ++i) cp = cp << 6 | (s[i] & 0x3F);
+    return cp;
+}
+
+// C1 controls, line and paragraph separators, bidirectional controls and zero-width characters:
+// valid text that would reorder or hide what a message shows.
+bool invisible_or_reordering(std::uint32_t cp) noexcept {
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
 }  // namespace
 
 std::string shown(std::string_view text) {
@@ -59,7 +73,14 @@ std::string shown(std::string_view text) {
             out += "\\n";
             ++i;
         } else if (std::size_t len = c >= 0x80 ? utf8_sequence(s + i, text.size() - i) : 0; len > 0) {
-            out.append(text.substr(i, len));
+            std::uint32_t cp = code_point(s + i, len);
+            if (invisible_or_reordering(cp)) {  // shown as \u{XXXX}, never acted on by a terminal
+                char buf[16];
+                std::snprintf(buf, sizeof buf, "\\u{%04x}", static_cast<unsigned>(cp));
+                out += buf;
+            } else {
+                out.append(text.substr(i, len));
+            }
             i += len;
         } else {
             out += "\\x";

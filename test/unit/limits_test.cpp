@@ -57,6 +57,9 @@ TEST(Shown, EscapesControlBytesAndInvalidUtf8) {
     EXPECT_EQ(shown("bad\xff\xc3"), "bad\\xff\\xc3");           // invalid bytes are escaped
     EXPECT_EQ(shown("\xed\xa0\x80"), "\\xed\\xa0\\x80");        // a UTF-16 surrogate is not UTF-8
     EXPECT_EQ(shown("\xc0\xaf"), "\\xc0\\xaf");                 // nor is an overlong form
+    EXPECT_EQ(shown("a\xc2\x85" "b"), "a\\u{0085}b");              // C1 control (NEL)
+    EXPECT_EQ(shown("x\xe2\x80\xae" "y"), "x\\u{202e}y");          // right-to-left override
+    EXPECT_EQ(shown("\xe2\x81\xa6" "z\xef\xbb\xbf"), "\\u{2066}z\\u{feff}");  // isolate, BOM
 }
 
 TEST(Shown, CutsAtSixtyFourCharactersOnACharacterBoundary) {
