@@ -10,6 +10,14 @@
 \echo Use "ALTER EXTENSION hive_tokens UPDATE TO '0.2'" to load this file. \quit
 
 ------------------------------------------------------------------------------------------
+-- Functions that receive a token never run in a parallel worker (a worker's error reaches the
+-- leader without errhidestmt, and the leader would log the statement holding the token).
+------------------------------------------------------------------------------------------
+ALTER FUNCTION hive_tokens.access_token_in(cstring) PARALLEL RESTRICTED;
+ALTER FUNCTION hive_tokens.access_token_recv(internal) PARALLEL RESTRICTED;
+ALTER FUNCTION hive_tokens.hash(text) PARALLEL RESTRICTED;
+
+------------------------------------------------------------------------------------------
 -- Permissions: retired built-ins travel with a dump.
 ------------------------------------------------------------------------------------------
 CREATE FUNCTION hive_tokens._shown(text) RETURNS text

@@ -11,8 +11,10 @@ GRANT USAGE ON SCHEMA hive_tokens TO PUBLIC;
 ------------------------------------------------------------------------------------------
 CREATE TYPE hive_tokens.access_token;
 
+-- Functions that receive a token are never PARALLEL SAFE: a parallel worker's error reaches the
+-- leader without errhidestmt, and the leader would log the statement that carried the token.
 CREATE FUNCTION hive_tokens.access_token_in(cstring) RETURNS hive_tokens.access_token
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.access_token_in(cstring) IS 'input function of access_token: checks prefix, length, alphabet and checksum (SQLSTATE 22P02 otherwise)';
 
 CREATE FUNCTION hive_tokens.access_token_out(hive_tokens.access_token) RETURNS cstring
@@ -20,7 +22,7 @@ CREATE FUNCTION hive_tokens.access_token_out(hive_tokens.access_token) RETURNS c
 COMMENT ON FUNCTION hive_tokens.access_token_out(hive_tokens.access_token) IS 'output function of access_token: the masked form hvo2_AbCd…';
 
 CREATE FUNCTION hive_tokens.access_token_recv(internal) RETURNS hive_tokens.access_token
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.access_token_recv(internal) IS 'binary input of access_token: the token text, validated like text input';
 
 CREATE FUNCTION hive_tokens.access_token_send(hive_tokens.access_token) RETURNS bytea
@@ -646,7 +648,7 @@ CREATE FUNCTION hive_tokens.verify_reason(token hive_tokens.access_token) RETURN
 COMMENT ON FUNCTION hive_tokens.verify_reason(hive_tokens.access_token) IS 'verify_reason() for a value already typed access_token';
 
 CREATE FUNCTION hive_tokens.hash(token text) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'hive_tokens_hash' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'hive_tokens_hash' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION hive_tokens.hash(text) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.hash(text) IS 'keyed BLAKE2b-256 of a token under the issuing server key, as stored; owner-only';
 

@@ -40,7 +40,10 @@ $node->safe_psql('postgres', qq{
 # Each case must fail, with the SQLSTATE shown, and must not put a token in the log.
 my @cases = (
 	[ 'second authenticate() in a transaction', '25000', "BEGIN; SELECT hive_tokens.authenticate('$t1'); SELECT hive_tokens.authenticate('$t2');" ],
-	[ 'authenticate() while a cursor is open', '25000', "BEGIN; DECLARE c CURSOR FOR SELECT 1; SELECT hive_tokens.authenticate('$t1');" ],
+	[ 'hash() with the key file missing, under force_parallel_mode', '58P01',
+	  "SET hive_tokens.key_file = 'no_such.key'; SET force_parallel_mode = on; SELECT hive_tokens.hash(t) FROM (VALUES ('$t1')) AS v(t);" ],
+	[ 'a mistyped token cast under force_parallel_mode', '22P02',
+	  "SET force_parallel_mode = on; SELECT t::hive_tokens.access_token FROM (VALUES ('$typo')) AS v(t);" ],
 	[ 'authenticate() outside a transaction block', '25000', "SELECT hive_tokens.authenticate('$t1');" ],
 	[ 'authenticate() after a rolled-back savepoint', '25000',
 	  "BEGIN; SAVEPOINT s; SELECT hive_tokens.authenticate('$t1'); ROLLBACK TO s; SELECT hive_tokens.authenticate('$t2');" ],
