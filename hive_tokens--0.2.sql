@@ -941,8 +941,9 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION hive_tokens._protected_ancestor(regclass) IS 'internal: the nearest table a table inherits from that protect() covers, or NULL';
 
--- Copies onto member the policies of source it lacks: protect()'s four (unless member has its
--- own) and source's restrictive ones, so a partition read by its own name filters as its parent.
+-- Copies source's policies onto member: protect()'s four when ours (replacing member's own, so a
+-- table attached with weaker or hand-made hive_tokens_* policies filters as its new parent), and
+-- source's restrictive ones member lacks, so a partition read by its own name filters as its parent.
 CREATE FUNCTION hive_tokens._copy_policies(source regclass, member regclass, ours boolean) RETURNS void
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
@@ -950,6 +951,13 @@ AS $$
 DECLARE
     p record;
 BEGIN
+    IF ours THEN
+        FOR p IN SELECT m.polname FROM pg_policy AS m
+                  WHERE m.polrelid = member
+                    AND m.polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
+            EXECUTE format('DROP POLICY %I ON %s', p.polname, member);
+        END LOOP;
+    END IF;
     FOR p IN SELECT pp.polname, pp.polcmd, pp.polpermissive, pp.polroles,
                     pg_get_expr(pp.polqual, pp.polrelid) AS qual, pg_get_expr(pp.polwithcheck, pp.polrelid) AS wcheck
                FROM pg_policy AS pp
@@ -957,17 +965,23 @@ BEGIN
                 AND CASE WHEN pp.polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete')
                          THEN ours ELSE NOT pp.polpermissive END
                 AND NOT EXISTS (SELECT FROM pg_policy AS m WHERE m.polrelid = member AND m.polname = pp.polname) LOOP
-        EXECUTE format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', p.polname, member,
-                       CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
-                       CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-                       (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END, ', ')
-                          FROM unnest(p.polroles) AS r),
-                       CASE WHEN p.qual IS NOT NULL THEN format(' USING (%s)', p.qual) ELSE '' END,
-                       CASE WHEN p.wcheck IS NOT NULL THEN format(' WITH CHECK (%s)', p.wcheck) ELSE '' END);
+        BEGIN
+            EXECUTE format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', p.polname, member,
+                           CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+                           CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                           (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END, ', ')
+                              FROM unnest(p.polroles) AS r),
+                           CASE WHEN p.qual IS NOT NULL THEN format(' USING (%s)', p.qual) ELSE '' END,
+                           CASE WHEN p.wcheck IS NOT NULL THEN format(' WITH CHECK (%s)', p.wcheck) ELSE '' END);
+        EXCEPTION WHEN undefined_table OR undefined_column OR datatype_mismatch THEN
+            RAISE EXCEPTION 'policy % of % cannot be copied onto %: %', quote_ident(p.polname), source, member, SQLERRM
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Write it with column references only (no whole-row reference to the table), then run protect() again.';
+        END;
     END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens._copy_policies(regclass, regclass, boolean) IS 'internal: copies a protected table''s policies (its own four when ours, and its restrictive ones) onto an inheriting table that lacks them';
+COMMENT ON FUNCTION hive_tokens._copy_policies(regclass, regclass, boolean) IS 'internal: copies a protected table''s policies onto an inheriting table: its four (replacing the table''s own) when ours, and the restrictive ones it lacks';
 
 -- What a protected tree requires of each of its tables.
 CREATE FUNCTION hive_tokens._check_member(root regclass, member regclass) RETURNS void
@@ -976,7 +990,17 @@ CREATE FUNCTION hive_tokens._check_member(root regclass, member regclass) RETURN
 AS $$
 DECLARE
     other text;
+    outside regclass;
 BEGIN
+    -- Rows of member are readable through every table it inherits from: each must be in the tree.
+    SELECT i.inhparent::regclass INTO outside FROM pg_inherits AS i
+     WHERE i.inhrelid = member AND member <> root
+       AND i.inhparent NOT IN (SELECT hive_tokens._inheritors(root)) LIMIT 1;
+    IF outside IS NOT NULL THEN
+        RAISE EXCEPTION '% also inherits from %, outside the tree protected from %: its rows would be readable through it', member, outside, root
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'A table under a protected one inherits from nothing else (NO INHERIT, or protect the other tree''s root first and keep them apart).';
+    END IF;
     IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid = member) NOT IN ('r', 'p') THEN
         RAISE EXCEPTION '% cannot be protected with %: it inherits from it but cannot have row-level security', member, root
             USING ERRCODE = 'wrong_object_type',
@@ -994,7 +1018,7 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens._check_member(regclass, regclass) IS 'internal: refuses a table that cannot be part of a protected tree (not a table, or other permissive policies)';
+COMMENT ON FUNCTION hive_tokens._check_member(regclass, regclass) IS 'internal: refuses a table that cannot be part of a protected tree (not a table, other permissive policies, another parent outside the tree)';
 
 CREATE FUNCTION hive_tokens.protect(tbl regclass, read_action text, write_action text,
     organization_column name DEFAULT 'organization_id', project_column name DEFAULT NULL,
@@ -1033,14 +1057,13 @@ BEGIN
                       HINT = 'A protected row must name its organization, project and target; see docs/rls.md.';
         END IF;
     END LOOP;
-    -- Rows of this table are also readable through the tables it inherits from.
-    SELECT i.inhparent::regclass INTO above FROM pg_inherits AS i
-     WHERE i.inhrelid = tbl AND NOT EXISTS (SELECT FROM pg_policy AS p WHERE p.polrelid = i.inhparent AND p.polname = 'hive_tokens_select')
-     LIMIT 1;
+    -- Only the root of an inheritance tree: rows of this table are also readable through the
+    -- tables it inherits from, and a protected ancestor already covers it.
+    SELECT i.inhparent::regclass INTO above FROM pg_inherits AS i WHERE i.inhrelid = tbl LIMIT 1;
     IF above IS NOT NULL THEN
-        RAISE EXCEPTION '% inherits from %, which is not protected: its rows would be readable through it', tbl, above
+        RAISE EXCEPTION '% inherits from %: protect the root of its tree instead', tbl, above
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Protect the root of the tree: protect() covers every table that inherits from it.';
+                  HINT = 'protect() covers every table that inherits from the table it is given, and tables added later.';
     END IF;
     FOR member IN SELECT hive_tokens._inheritors(tbl) LOOP
         PERFORM hive_tokens._check_member(tbl, member);
@@ -1104,8 +1127,8 @@ CREATE FUNCTION hive_tokens._added_inheritors(cmd pg_ddl_command) RETURNS regcla
     AS 'MODULE_PATHNAME', 'hive_tokens_added_inheritors' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens._added_inheritors(pg_ddl_command) IS 'internal: the tables a DDL command made inherit from another (PARTITION OF, INHERITS, ATTACH PARTITION, INHERIT)';
 
-CREATE FUNCTION hive_tokens._protect_inheritors() RETURNS event_trigger
-    LANGUAGE plpgsql
+CREATE FUNCTION hive_tokens._protect_added(children regclass[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1113,8 +1136,7 @@ DECLARE
     source regclass;
     member regclass;
 BEGIN
-    FOR child IN SELECT DISTINCT x.t FROM pg_event_trigger_ddl_commands() AS c,
-                        unnest(hive_tokens._added_inheritors(c.command)) AS x(t) LOOP
+    FOR child IN SELECT DISTINCT x.t FROM unnest(children) AS x(t) LOOP
         source := hive_tokens._protected_ancestor(child);
         IF source IS NULL THEN
             IF EXISTS (SELECT FROM pg_policy AS p
@@ -1127,11 +1149,26 @@ BEGIN
         END IF;
         FOR member IN SELECT hive_tokens._inheritors(child) LOOP
             PERFORM hive_tokens._check_member(source, member);
+        END LOOP;
+        FOR member IN SELECT hive_tokens._inheritors(child) LOOP
             PERFORM hive_tokens._copy_policies(source, member, true);
             EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
             EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', member);
         END LOOP;
     END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens._protect_added(regclass[]) IS 'internal: gives tables just created as, or attached as, partitions or children of a protected table its policies; refuses what cannot be protected';
+
+-- The event trigger itself keeps the command's search_path (an attached partition is found by the
+-- name the command gave) and calls nothing unqualified; the work runs with a pinned path.
+CREATE FUNCTION hive_tokens._protect_inheritors() RETURNS event_trigger
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM hive_tokens._protect_added(ARRAY(
+        SELECT x.t FROM pg_catalog.pg_event_trigger_ddl_commands() AS c,
+                        pg_catalog.unnest(hive_tokens._added_inheritors(c.command)) AS x(t)));
 END;
 $$;
 REVOKE ALL ON FUNCTION hive_tokens._protect_inheritors() FROM PUBLIC;

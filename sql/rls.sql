@@ -324,11 +324,43 @@ SELECT count(*) AS null_project_rows_visible, hive_tokens.can('project:describe'
   FROM hive.loose_nulls;
 ROLLBACK;
 RESET ROLE;
+-- names as the command gave them: an unqualified ATTACH under the caller's search_path
+SET search_path = hive, public;
+CREATE TABLE part_b5 (LIKE part);
+ALTER TABLE part ATTACH PARTITION part_b5 FOR VALUES IN ('00000000-0000-4000-8000-0000000000b5');
+CREATE TABLE open_parts (organization_id uuid NOT NULL, project_id uuid NOT NULL, target_id uuid NOT NULL, note text)
+    PARTITION BY LIST (project_id);
+ALTER TABLE part DETACH PARTITION part_b5;
+ALTER TABLE open_parts ATTACH PARTITION part_b5 FOR VALUES IN ('00000000-0000-4000-8000-0000000000b5');
+RESET search_path;
+SELECT relrowsecurity, relforcerowsecurity, (SELECT count(*) FROM pg_policy WHERE polrelid = 'hive.part_b5'::regclass) AS policies
+  FROM pg_class WHERE oid = 'hive.part_b5'::regclass;
+-- a protected table inherits from nothing outside its tree (multiple inheritance)
+CREATE TABLE hive.side (LIKE hive.loose);
+CREATE TABLE hive.two_parents () INHERITS (hive.loose, hive.side);
+CREATE TABLE hive.second_parent_later () INHERITS (hive.loose);
+ALTER TABLE hive.second_parent_later INHERIT hive.side;
+CREATE TABLE hive.other_root (LIKE hive.loose);
+CREATE TABLE hive.other_child () INHERITS (hive.other_root, hive.side);
+SELECT hive_tokens.protect('hive.other_root', 'project:describe', 'project:modifySettings', project_column => 'project_id');
+-- protect() takes the root of a tree; a table under a protected one is covered by it
+SELECT hive_tokens.protect('hive.part_p1', 'organization:describe', 'organization:describe');
+-- a table attached with hand-made hive_tokens_* policies gets its new parent's
+CREATE TABLE hive.part_b4 (LIKE hive.part);
+CREATE POLICY hive_tokens_select ON hive.part_b4 USING (true);
+ALTER TABLE hive.part ATTACH PARTITION hive.part_b4 FOR VALUES IN ('00000000-0000-4000-8000-0000000000b4');
+SELECT pg_get_expr(polqual, polrelid) = (SELECT pg_get_expr(polqual, polrelid) FROM pg_policy
+                                          WHERE polrelid = 'hive.part'::regclass AND polname = 'hive_tokens_select') AS parents_policy
+  FROM pg_policy WHERE polrelid = 'hive.part_b4'::regclass AND polname = 'hive_tokens_select';
+-- a restrictive policy that cannot be written for another table refuses the new partition, clearly
+CREATE POLICY whole_row ON hive.part AS RESTRICTIVE FOR SELECT USING (part IS NOT NULL);
+CREATE TABLE hive.part_b3 PARTITION OF hive.part FOR VALUES IN ('00000000-0000-4000-8000-0000000000b3');
+DROP POLICY whole_row ON hive.part;
 -- unprotect() undoes the whole tree
 SELECT hive_tokens.unprotect('hive.part');
 SELECT count(p.oid) FILTER (WHERE p.polname LIKE 'hive\_tokens\_%') AS policies_left, bool_or(c.relrowsecurity) AS any_rls
   FROM pg_class AS c LEFT JOIN pg_policy AS p ON p.polrelid = c.oid
- WHERE c.relnamespace = 'hive'::regnamespace AND c.relname LIKE 'part%' AND c.relkind IN ('r', 'p');
+ WHERE c.oid IN (SELECT hive_tokens._inheritors('hive.part'));
 DROP SERVER regress_files;
 DROP EXTENSION file_fdw;
 

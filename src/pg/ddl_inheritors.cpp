@@ -38,9 +38,19 @@ HT_FUNCTION(hive_tokens_added_inheritors) {
             auto* at = reinterpret_cast<AlterTableCmd*>(sub->parsetree);
             if (at->subtype == AT_AddInherit) {
                 add(cmd->d.alterTable.objectId);
-            } else if (at->subtype == AT_AttachPartition && at->def != nullptr && IsA(at->def, PartitionCmd)) {
-                Oid attached = RangeVarGetRelid(reinterpret_cast<PartitionCmd*>(at->def)->name, NoLock, true);
-                char kind = OidIsValid(attached) ? get_rel_relkind(attached) : '\0';
+            } else if (at->subtype == AT_AttachPartition) {
+                // PostgreSQL 15 records no address for this subcommand: the attached relation is
+                // looked up by its name, under the search_path the command ran with (the caller
+                // of this function must not change it), and a name that does not resolve is an
+                // error, never a table silently left out. An index attached to a partitioned
+                // index is no table.
+                Oid attached = sub->address.classId == RelationRelationId ? sub->address.objectId : InvalidOid;
+                if (!OidIsValid(attached) && at->def != nullptr && IsA(at->def, PartitionCmd))
+                    attached = RangeVarGetRelid(reinterpret_cast<PartitionCmd*>(at->def)->name, NoLock, false);
+                if (!OidIsValid(attached))
+                    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                                    errmsg("hive_tokens: cannot tell which relation ATTACH PARTITION attached")));
+                char kind = get_rel_relkind(attached);
                 if (kind != RELKIND_INDEX && kind != RELKIND_PARTITIONED_INDEX) add(attached);
             }
         }

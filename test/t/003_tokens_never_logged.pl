@@ -8,6 +8,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('log');
 $node->init;
@@ -74,6 +75,17 @@ for my $c (@cases)
 	isnt($ret, 0, "$name: fails");
 	like($err, qr/ERROR:  $state:/, "$name: SQLSTATE $state");
 }
+
+# The extended query protocol (what drivers use) with a bind parameter: authenticate() as the
+# client's own statement outside a transaction block is refused there too.
+my $script = $node->basedir . '/auth.sql';
+open(my $fh, '>', $script) or die;
+print $fh "\\set unused 1\nSELECT hive_tokens.authenticate('$t2');\n";
+close $fh;
+my ($pb_out, $pb_err) = ('', '');
+IPC::Run::run([ 'pgbench', '-n', '-t', '1', '-M', 'extended', '-f', $script, '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'>', \$pb_out, '2>', \$pb_err);
+like($pb_err, qr/authenticate\(\) can only be used in a transaction block/, 'extended protocol: refused outside a transaction block');
 
 # Positive control: the errors were logged (so the check below looks at the right place), with
 # their messages, but without statement or context.
