@@ -39,14 +39,20 @@ REVOKE ALL ON FUNCTION hive_tokens.retire_permission(text) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.retire_permission(text) IS 'marks a permission retired: stored scopes keep it, wildcards and new grants do not; true if it was active';
 
 
-SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions', 'WHERE NOT builtin OR retired');
+-- pg_dump copies the registered permissions and the built-in ones this database retired (a
+-- retirement is its own decision; those Hive itself retired are left out). On restore a row that
+-- is already there, the same bit and name, merges into it, carrying its retirement.
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions',
+           format('WHERE NOT builtin OR (retired AND bit_number <> ALL (%L::int2[]))',
+                  (SELECT array_agg(b.bit_number ORDER BY b.bit_number) FROM hive_tokens._builtin_permissions() AS b
+                    WHERE b.retired)));
 
 CREATE FUNCTION hive_tokens._permissions_restore() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NEW.builtin AND EXISTS (SELECT FROM hive_tokens.permissions AS p
-                                WHERE p.bit_number = NEW.bit_number AND p.name = NEW.name AND p.builtin) THEN
+    IF EXISTS (SELECT FROM hive_tokens.permissions AS p
+                WHERE p.bit_number = NEW.bit_number AND p.name = NEW.name AND p.level = NEW.level AND p.builtin = NEW.builtin) THEN
         IF NEW.retired THEN
             UPDATE hive_tokens.permissions AS p SET retired = true
              WHERE p.bit_number = NEW.bit_number AND NOT p.retired;
@@ -57,7 +63,7 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION hive_tokens._permissions_restore() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._permissions_restore() IS 'internal trigger: a built-in permission row arriving from a dump merges into the existing one (carrying its retirement) instead of colliding';
+COMMENT ON FUNCTION hive_tokens._permissions_restore() IS 'internal trigger: a permission row arriving from a dump that is already there (same bit, name, level) merges into it, carrying its retirement, instead of colliding';
 CREATE TRIGGER permissions_restore BEFORE INSERT ON hive_tokens.permissions
     FOR EACH ROW EXECUTE FUNCTION hive_tokens._permissions_restore();
 
@@ -109,6 +115,8 @@ CREATE OR REPLACE FUNCTION hive_tokens.register_permission(
 AS $$
 DECLARE
     next_bit int;
+    top int;
+    col record;
     missing text;
 BEGIN
     IF permission IS NULL OR NOT hive_tokens._valid_permission_name(permission) THEN
@@ -138,10 +146,18 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
-    -- a bit a stored token holds is taken even when the catalog does not define it (a restore that
-    -- loaded the tokens but not, or not yet, the permissions): it means that permission there
-    SELECT greatest(next_bit, coalesce(max(hive_tokens._highest_bit(a.scopes)), -1) + 1) INTO next_bit
-      FROM hive_tokens.access_tokens AS a;
+    -- A bit any stored_scopes value holds is taken even when the catalog does not define it (a
+    -- restore that loaded tokens or grants but not, or not yet, the permissions): it means that
+    -- permission there. (A transaction that is still loading such values holds the catalog lock
+    -- taken above until it ends: see stored_scopes input.)
+    FOR col IN SELECT c.oid::regclass AS tbl, a.attname AS att
+                 FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+                WHERE a.atttypid = 'hive_tokens.stored_scopes'::regtype AND a.attnum > 0 AND NOT a.attisdropped
+                  AND c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
+                  AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema()) LOOP
+        EXECUTE format('SELECT coalesce(max(hive_tokens._highest_bit(%I)), -1) FROM %s', col.att, col.tbl) INTO top;
+        next_bit := greatest(next_bit, top + 1);
+    END LOOP;
     IF next_bit >= 256 THEN
         RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded';
     END IF;
@@ -182,27 +198,39 @@ CREATE FUNCTION hive_tokens.verify(token hive_tokens.access_token) RETURNS SETOF
     AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
 COMMENT ON FUNCTION hive_tokens.verify(hive_tokens.access_token) IS 'verify() for a value already typed access_token';
 
--- The grants the functions had (GRANT runs as the updating superuser, so the grantor becomes the
--- owner). Inside an extension script PostgreSQL records every GRANT as an initial privilege of
--- the extension, which pg_dump then leaves out: those records are removed again, so the catalog
--- equals a fresh install's (where verify() has none) and dumps carry the grants.
+-- The grants the functions had, exactly: the new functions may have received the updating role's
+-- default privileges, which are taken back. GRANT runs as the updating superuser, so the grantor
+-- becomes the owner (a chain of grantors is not kept). Inside an extension script PostgreSQL
+-- records every GRANT as an initial privilege of the extension, which pg_dump then leaves out:
+-- those records are removed again, so the catalog equals a fresh install's (where verify() has
+-- none) and dumps carry the grants.
 DO $$
 DECLARE
     obj record;
     a record;
+    fn regprocedure;
+    owner oid;
+    current aclitem[];
+    wanted aclitem[];
 BEGIN
     FOR obj IN VALUES ('hive_tokens.verify(text)', current_setting('hive_tokens_upgrade.verify_text_acl')),
                       ('hive_tokens.verify(hive_tokens.access_token)', current_setting('hive_tokens_upgrade.verify_token_acl')) LOOP
-        CONTINUE WHEN obj.column2 = '';  -- default privileges: the new function has them too
-        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', obj.column1);
-        FOR a IN SELECT * FROM pg_catalog.aclexplode(obj.column2::aclitem[]) LOOP
-            CONTINUE WHEN a.grantee = (SELECT p.proowner FROM pg_catalog.pg_proc AS p WHERE p.oid = obj.column1::regprocedure);
-            EXECUTE format('GRANT %s ON FUNCTION %s TO %s%s', a.privilege_type, obj.column1,
+        fn := obj.column1::regprocedure;
+        SELECT p.proowner, p.proacl INTO owner, current FROM pg_catalog.pg_proc AS p WHERE p.oid = fn;
+        CONTINUE WHEN obj.column2 = '' AND current IS NULL;  -- default privileges before and now
+        wanted := coalesce(nullif(obj.column2, '')::aclitem[], pg_catalog.acldefault('f', owner));
+        current := coalesce(current, pg_catalog.acldefault('f', owner));
+        FOR a IN SELECT DISTINCT x.grantee FROM pg_catalog.aclexplode(current) AS x WHERE x.grantee <> owner LOOP
+            EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %s', fn,
+                           CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END);
+        END LOOP;
+        FOR a IN SELECT * FROM pg_catalog.aclexplode(wanted) AS x WHERE x.grantee <> owner LOOP
+            EXECUTE format('GRANT %s ON FUNCTION %s TO %s%s', a.privilege_type, fn,
                            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,
                            CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
         END LOOP;
         DELETE FROM pg_catalog.pg_init_privs AS ip
-         WHERE ip.classoid = 'pg_catalog.pg_proc'::regclass AND ip.objoid = obj.column1::regprocedure;
+         WHERE ip.classoid = 'pg_catalog.pg_proc'::regclass AND ip.objoid = fn;
     END LOOP;
 END $$;
 

@@ -138,16 +138,20 @@ CREATE TRIGGER permissions_changed AFTER INSERT OR UPDATE ON hive_tokens.permiss
 INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
     SELECT b.bit_number, b.name, b.level, b."group", b.label, b.assignable, b.retired, b.depends_on, true
       FROM hive_tokens._builtin_permissions() AS b;
--- pg_dump copies the registered permissions and the retired built-in ones (a retirement is a
--- decision of this database); on restore, a built-in row merges into the one CREATE EXTENSION made.
-SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions', 'WHERE NOT builtin OR retired');
+-- pg_dump copies the registered permissions and the built-in ones this database retired (a
+-- retirement is its own decision; those Hive itself retired are left out). On restore a row that
+-- is already there, the same bit and name, merges into it, carrying its retirement.
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions',
+           format('WHERE NOT builtin OR (retired AND bit_number <> ALL (%L::int2[]))',
+                  (SELECT array_agg(b.bit_number ORDER BY b.bit_number) FROM hive_tokens._builtin_permissions() AS b
+                    WHERE b.retired)));
 
 CREATE FUNCTION hive_tokens._permissions_restore() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NEW.builtin AND EXISTS (SELECT FROM hive_tokens.permissions AS p
-                                WHERE p.bit_number = NEW.bit_number AND p.name = NEW.name AND p.builtin) THEN
+    IF EXISTS (SELECT FROM hive_tokens.permissions AS p
+                WHERE p.bit_number = NEW.bit_number AND p.name = NEW.name AND p.level = NEW.level AND p.builtin = NEW.builtin) THEN
         IF NEW.retired THEN
             UPDATE hive_tokens.permissions AS p SET retired = true
              WHERE p.bit_number = NEW.bit_number AND NOT p.retired;
@@ -158,7 +162,7 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION hive_tokens._permissions_restore() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._permissions_restore() IS 'internal trigger: a built-in permission row arriving from a dump merges into the existing one (carrying its retirement) instead of colliding';
+COMMENT ON FUNCTION hive_tokens._permissions_restore() IS 'internal trigger: a permission row arriving from a dump that is already there (same bit, name, level) merges into it, carrying its retirement, instead of colliding';
 CREATE TRIGGER permissions_restore BEFORE INSERT ON hive_tokens.permissions
     FOR EACH ROW EXECUTE FUNCTION hive_tokens._permissions_restore();
 
@@ -171,6 +175,8 @@ CREATE FUNCTION hive_tokens.register_permission(
 AS $$
 DECLARE
     next_bit int;
+    top int;
+    col record;
     missing text;
 BEGIN
     IF permission IS NULL OR NOT hive_tokens._valid_permission_name(permission) THEN
@@ -200,10 +206,18 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
-    -- a bit a stored token holds is taken even when the catalog does not define it (a restore that
-    -- loaded the tokens but not, or not yet, the permissions): it means that permission there
-    SELECT greatest(next_bit, coalesce(max(hive_tokens._highest_bit(a.scopes)), -1) + 1) INTO next_bit
-      FROM hive_tokens.access_tokens AS a;
+    -- A bit any stored_scopes value holds is taken even when the catalog does not define it (a
+    -- restore that loaded tokens or grants but not, or not yet, the permissions): it means that
+    -- permission there. (A transaction that is still loading such values holds the catalog lock
+    -- taken above until it ends: see stored_scopes input.)
+    FOR col IN SELECT c.oid::regclass AS tbl, a.attname AS att
+                 FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+                WHERE a.atttypid = 'hive_tokens.stored_scopes'::regtype AND a.attnum > 0 AND NOT a.attisdropped
+                  AND c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
+                  AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema()) LOOP
+        EXECUTE format('SELECT coalesce(max(hive_tokens._highest_bit(%I)), -1) FROM %s', col.att, col.tbl) INTO top;
+        next_bit := greatest(next_bit, top + 1);
+    END LOOP;
     IF next_bit >= 256 THEN
         RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded';
     END IF;

@@ -235,8 +235,17 @@ SELECT 'usage:report@24'::stored_scopes;
 SELECT E'{bad\nname@250}'::stored_scopes;
 -- register_permission() never hands out a bit a stored token holds, even one the catalog lacks
 BEGIN;
-SELECT token_id AS held_id FROM hive_tokens.issue('00000000-0000-4000-8000-000000000001', 'held bit', '{usage:report}') \gset
+SELECT token_id AS held_id, token AS held FROM hive_tokens.issue('00000000-0000-4000-8000-000000000001', 'held bit', '{usage:report}') \gset
 UPDATE hive_tokens.access_tokens SET scopes = '{usage:report@24,future:perm@250}' WHERE id = :'held_id';
+-- (the bit grants nothing and is left out of what verify() shows; printing it is a clear error)
+SELECT scopes FROM hive_tokens.verify(:'held');
+SAVEPOINT listing;
+SELECT scopes FROM hive_tokens.tokens WHERE id = :'held_id';
+ROLLBACK TO SAVEPOINT listing;
 SELECT hive_tokens.register_permission('later:perm', 'organization', 'L', 'L') AS later_bit;
+-- a stored_scopes column of any table holds its bits as well
+CREATE TEMP TABLE member_grants (s stored_scopes);
+INSERT INTO member_grants VALUES ('{future:other@253}');
+SELECT hive_tokens.register_permission('later:again', 'organization', 'L', 'L') AS later_again_bit;
 ROLLBACK;
 RESET search_path;

@@ -297,7 +297,8 @@ std::string PermissionCatalog::format_stored(const Scopes& s) const {
     return out;
 }
 
-Scopes PermissionCatalog::parse_stored(std::string_view text) const {
+Scopes PermissionCatalog::parse_stored(std::string_view text, bool* kept_undefined) const {
+    if (kept_undefined != nullptr) *kept_undefined = false;
     if (text.size() > kMaxScopesText)
         throw Error(ErrorKind::LimitExceeded,
                     "stored scopes too long: " + std::to_string(text.size()) + " bytes (at most " +
@@ -335,6 +336,7 @@ Scopes PermissionCatalog::parse_stored(std::string_view text) const {
                           std::to_string(bit) + " is \"" + here->name + "\" here",
                       "Restore hive_tokens.permissions from the same dump: a token never takes a different permission.");
         s.set(bit);  // the catalog does not define this bit (yet): kept as given
+        if (kept_undefined != nullptr) *kept_undefined = true;
     }
     return s;
 }

@@ -92,7 +92,8 @@ public:
     // yet), else it is an error naming both permissions: a grant never silently becomes another.
     // "@bit" is accepted only for a free bit. Plain entries (the scopes text form, as 0.1 dumped
     // tokens) are read as parse() reads them. Throws Error(InvalidTextRepresentation).
-    Scopes parse_stored(std::string_view text) const;
+    // *kept_undefined (when given) says whether a bit this catalog does not define was kept.
+    Scopes parse_stored(std::string_view text, bool* kept_undefined = nullptr) const;
     std::vector<std::string> names(const Scopes& s) const;
 
     Scopes active() const noexcept { return active_; }

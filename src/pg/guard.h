@@ -57,8 +57,11 @@ Datum guarded_call(Body body, FunctionCallInfo fcinfo) {
 }
 
 // guarded_call() for entry points that receive a token (HT_TOKEN_FUNCTION).
+void note_token_statement() noexcept;  // log_guard.h
+
 template <typename Body>
 Datum guarded_token_call(Body body, FunctionCallInfo fcinfo) {
+    note_token_statement();
     MemoryContext oldcxt = CurrentMemoryContext;
     volatile Datum result = 0;
     PG_TRY();

@@ -4,6 +4,7 @@
 #include "../core/error.h"
 #include "guard.h"
 #include "keyring_loader.h"
+#include "log_guard.h"
 #include "principal.h"
 #include "pg_includes.h"
 
@@ -34,4 +35,5 @@ void _PG_init(void) {
     MarkGUCPrefixReserved("hive_tokens");
     hive_tokens::pg::register_principal_callbacks();
     hive_tokens::core::set_interrupt_check(hive_tokens::pg::service_interrupts);
+    hive_tokens::pg::install_log_guard();
 }

@@ -14,6 +14,7 @@ extern "C" {
 #include "commands/trigger.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "storage/lmgr.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -132,6 +133,13 @@ const core::PermissionCatalog& current_catalog() {
         throw;
     }
     return *g_catalog;
+}
+
+const core::PermissionCatalog& hold_undefined_bits() {
+    current_catalog();  // knows the table's oid
+    Oid relid = g_relid;
+    pg_call([&]() noexcept { LockRelationOid(relid, RowExclusiveLock); });  // processes invalidations too
+    return current_catalog();
 }
 
 const core::Permission& find_action(std::string_view name) {

@@ -136,9 +136,20 @@ HT_FUNCTION(scopes_recv) {
 
 // ---- type stored_scopes: the same 32 bytes, stored as name@bit so restores need no catalog --
 
+namespace {
+// Reads the stored form; a value that keeps a bit the catalog does not define is read again once
+// that bit is held against registrations (hold_undefined_bits()).
+core::Scopes read_stored(std::string_view text) {
+    bool kept = false;
+    core::Scopes s = current_catalog().parse_stored(text, &kept);
+    if (kept) s = hive_tokens::pg::hold_undefined_bits().parse_stored(text);
+    return s;
+}
+}  // namespace
+
 HT_FUNCTION(stored_scopes_in) {
     const char* s = PG_GETARG_CSTRING(0);
-    PG_RETURN_DATUM(scopes_datum(current_catalog().parse_stored(s)));
+    PG_RETURN_DATUM(scopes_datum(read_stored(s)));
 }
 
 HT_FUNCTION(stored_scopes_out) {
@@ -156,7 +167,7 @@ HT_FUNCTION(stored_scopes_recv) {
                         errmsg("invalid stored scopes: longer than %zu bytes", core::kMaxScopesText)));
     int n = 0;
     char* text = pq_getmsgtext(buf, buf->len - buf->cursor, &n);
-    PG_RETURN_DATUM(scopes_datum(current_catalog().parse_stored(std::string_view(text, static_cast<std::size_t>(n)))));
+    PG_RETURN_DATUM(scopes_datum(read_stored(std::string_view(text, static_cast<std::size_t>(n)))));
 }
 
 HT_FUNCTION(stored_scopes_send) {

@@ -10,6 +10,7 @@
 #include "../core/token_codec.h"
 #include "guard.h"
 #include "keyring_loader.h"
+#include "permission_cache.h"
 #include "token_store.h"
 
 extern "C" {
@@ -207,8 +208,12 @@ Reason compare_hash(const core::Keyring& ring, const char* s, std::size_t len, D
 // whether the stored hash matches (and, for access_tokens, whether it expired).
 constexpr int kStackColumns = 32;
 
+// `defined` is every bit the permission catalog defines: a token keeps a bit it does not define (a
+// restore that has not loaded that permission yet), which grants nothing and is left out of what
+// verify() and authenticate() report.
 bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core::Keyring& ring, const char* s,
-           std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record, hive_tokens::pg::TokenRow* row, Reason* reason) {
+           std::size_t len, const core::Scopes& defined, FunctionCallInfo fcinfo, HeapTuple* record,
+           hive_tokens::pg::TokenRow* row, Reason* reason) {
     Relation rel = table_open(info.relid, AccessShareLock);
     TupleDesc desc = RelationGetDescr(rel);
     Datum stack_values[kStackColumns];
@@ -234,6 +239,11 @@ bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core
             for (int i = 0; i < shape.desc->natts; ++i) {
                 out[i] = values[shape.map[i] - 1];
                 out_nulls[i] = nulls[shape.map[i] - 1];
+                if (shape.map[i] == info.scopes && !out_nulls[i]) {
+                    auto* masked = static_cast<core::Scopes*>(palloc(sizeof(core::Scopes)));
+                    *masked = *reinterpret_cast<const core::Scopes*>(DatumGetPointer(out[i])) & defined;
+                    out[i] = PointerGetDatum(masked);
+                }
             }
             *record = heap_form_tuple(shape.desc, out, out_nulls);
         }
@@ -244,6 +254,7 @@ bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core
             if (row->has_project) memcpy(row->project.b, DatumGetUUIDP(values[info.project_id - 1])->data, 16);
             strlcpy(row->kind, TextDatumGetCString(values[info.kind - 1]), sizeof row->kind);
             memcpy(&row->scopes, DatumGetPointer(values[info.scopes - 1]), sizeof row->scopes);
+            row->scopes = row->scopes & defined;
             Jsonb* jb = DatumGetJsonbP(values[info.resources - 1]);
             row->resources_json = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
         }
@@ -265,10 +276,12 @@ Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo, Heap
     sodium_memzero(&pt, sizeof pt);  // the secret is re-derived from `s` by the keyed hash
 
     const core::Keyring& ring = current_keyring();
+    const core::PermissionCatalog& permissions = hive_tokens::pg::current_catalog();
+    const core::Scopes defined = permissions.active() | permissions.retired();
     const Catalog& cat = catalog();
     Snapshot snap = verification_snapshot();
     Reason reason = Reason::Unknown;
-    if (probe(cat.tokens, &id, snap, ring, s, len, fcinfo, record, row, &reason)) {
+    if (probe(cat.tokens, &id, snap, ring, s, len, defined, fcinfo, record, row, &reason)) {
         // Without the key nobody can tell a real token from a forged one for the same id: say
         // "key_unavailable" only to roles that may read the table anyway, "unknown" to everybody
         // else (no oracle for which ids exist). Operators see such tokens in key_usage().
@@ -281,7 +294,7 @@ Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo, Heap
     // A revoked token leaves a tombstone (id, hash): only the holder of the real secret
     // learns that it was revoked; anyone else gets "unknown".
     Reason tomb = Reason::Unknown;
-    if (probe(cat.revoked, &id, snap, ring, s, len, nullptr, nullptr, nullptr, &tomb) && tomb == Reason::Ok)
+    if (probe(cat.revoked, &id, snap, ring, s, len, defined, nullptr, nullptr, nullptr, &tomb) && tomb == Reason::Ok)
         return Reason::Revoked;
     return Reason::Unknown;
 }

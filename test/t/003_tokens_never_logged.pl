@@ -43,6 +43,12 @@ my @cases = (
 	[ 'second authenticate() in a transaction', '25000', "BEGIN; SELECT hive_tokens.authenticate('$t1'); SELECT hive_tokens.authenticate('$t2');" ],
 	[ 'hash() with the key file missing, under force_parallel_mode', '58P01',
 	  "SET hive_tokens.key_file = 'no_such.key'; SET force_parallel_mode = on; SELECT hive_tokens.hash(t) FROM (VALUES ('$t1')) AS v(t);" ],
+	[ 'assert_can() refusing after authenticate() in a DO block', '42501',
+	  "BEGIN; DO \$\$ BEGIN PERFORM hive_tokens.authenticate('$t1'); PERFORM hive_tokens.assert_can('schemaVersion:publish', '$org', '$org', '$org', 'svc'); END \$\$;" ],
+	[ 'an unknown action after authenticate() in the same statement', '22023',
+	  "BEGIN; SELECT hive_tokens.authenticate('$t1'), hive_tokens.can('no:such', '$org');" ],
+	[ 'an unrelated error after verify() in the same statement', '22012',
+	  "SELECT 1 / (SELECT count(*) - 1 FROM hive_tokens.verify('$t2'));" ],
 	[ 'a mistyped token cast under force_parallel_mode', '22P02',
 	  "SET force_parallel_mode = on; SELECT t::hive_tokens.access_token FROM (VALUES ('$typo')) AS v(t);" ],
 	[ 'authenticate() outside a transaction block', '25000', "SELECT hive_tokens.authenticate('$t1');" ],
@@ -110,6 +116,19 @@ for my $t (@tokens)
 is($leaks, 0, 'no token text appears in the server log');
 unlike($log, qr/STATEMENT:.*hive_tokens\.(authenticate|verify|hash)/, 'no statement of a token path is logged');
 unlike($log, qr/QUERY:.*hvo2_/, 'no internal query holding a token is logged');
+
+# With the library preloaded (the recommended setup), every backend has the log guard from its
+# first statement: also a leader that never called the extension itself, re-raising an error of
+# access_token input that a parallel worker hit inside an array literal.
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'hive_tokens'\n");
+$node->restart;
+my $offset = -s $node->logfile;
+my ($ret, $out, $err) = $node->psql('postgres',
+	"SET force_parallel_mode = on; SELECT ('{' || t || '}')::hive_tokens.access_token[] FROM (VALUES ('$typo')) AS v(t);");
+like($err, qr/ERROR:  invalid access token/, 'preloaded: a mistyped token in an array fails in a parallel worker');
+my $tail = substr(slurp_file($node->logfile), $offset);
+like($tail, qr/invalid access token/, 'preloaded: the error is logged');
+unlike($tail, qr/STATEMENT:|hvo2_/, 'preloaded: without its statement');
 
 $node->stop;
 done_testing();

@@ -80,6 +80,8 @@ for my $how ('fresh install', 'update')
 {
 	my $db = $how eq 'update' ? 'defaults_updated' : 'defaults_fresh';
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	# (for the update: 0.1 is installed first, so only the update meets the default privileges)
+	$node->safe_psql($db, "CREATE EXTENSION hive_tokens VERSION '0.1'") if $how eq 'update';
 	$node->safe_psql($db, q{
 		ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO reporting;
 		ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO reporting;
@@ -88,10 +90,13 @@ for my $how ('fresh install', 'update')
 	});
 	if ($how eq 'update')
 	{
-		$node->safe_psql($db, "CREATE EXTENSION hive_tokens VERSION '0.1'");
 		$node->safe_psql($db, 'ALTER EXTENSION hive_tokens UPDATE');
 		is($node->safe_psql($db, "SELECT has_function_privilege('reporting', 'hive_tokens._highest_bit(hive_tokens.scopes)', 'EXECUTE')"),
 			'f', "$how: no default privilege on an object the update creates");
+		is($node->safe_psql($db, "SELECT array_agg(DISTINCT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::regrole::text END) "
+			  . "FROM pg_proc AS p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) AS x "
+			  . "WHERE p.oid = 'hive_tokens.verify(text)'::regprocedure AND x.grantee <> p.proowner"),
+			'{PUBLIC}', "$how: verify() keeps exactly the privileges it had (PUBLIC), none from the updating role's defaults");
 		next;
 	}
 	$node->safe_psql($db, 'CREATE EXTENSION hive_tokens');

@@ -133,6 +133,19 @@ is($dst->safe_psql('conflicting', "SELECT bit_number FROM hive_tokens.permission
 	$src->safe_psql('postgres', "SELECT bit_number FROM hive_tokens.permissions WHERE name = 'invoice:read'"),
 	'(the conflicting permission holds the bit the source gave invoice:read)');
 
+# A data-only restore into a database whose migrations registered the same permissions (same bits,
+# same names) merges them, carrying the dump's retirements, and loads every token.
+$dst->safe_psql('postgres', 'CREATE DATABASE same_catalog');
+$dst->safe_psql('same_catalog', q{
+	CREATE EXTENSION hive_tokens;
+	SELECT hive_tokens.register_permission('invoice:read', 'organization', 'Billing', 'Read invoices');
+	SELECT hive_tokens.register_permission('invoice:pay', 'project', 'Billing', 'Pay invoices', '{invoice:read}');
+});
+$dst->command_ok([ 'pg_restore', '--exit-on-error', '--data-only', '-t', 'permissions', '-t', 'access_tokens', '-t', 'revoked_tokens',
+	'-d', $dst->connstr('same_catalog'), "$dir/db.custom" ], 'a data-only restore into the same registered catalog');
+is($dst->safe_psql('same_catalog', $catalog), $want{$catalog}, 'same_catalog: the catalog, retirements included');
+is($dst->safe_psql('same_catalog', $records), $want{$records}, 'same_catalog: every token with the same grants');
+
 # Without the key: verification fails closed, naming the key file.
 my $nokey = PostgreSQL::Test::Cluster->new('nokey');
 $nokey->init;
