@@ -225,4 +225,47 @@ bool uuid_from_text(const char* s, std::size_t len, std::uint8_t id[kUuidBytes])
     return true;
 }
 
+
+namespace {
+
+bool base64_char(char c) noexcept {
+    return base62::digit_value(c) >= 0 || c == '+' || c == '/' || c == '=';
+}
+
+// If a token-shaped run starts at text[i], the length of the run (prefix included), else 0.
+std::size_t token_run(std::string_view text, std::size_t i) noexcept {
+    if (text.size() - i < kPrefixChars || text[i] != 'h' || text[i + 1] != 'v') return 0;
+    TokenKind kind;
+    if (!kind_from_letter(text[i + 2], &kind)) return 0;
+    bool legacy = text[i + 3] == '1' && text[i + 4] == '/';
+    if (!legacy && !(text[i + 3] == '2' && text[i + 4] == '_')) return 0;
+    std::size_t j = i + kPrefixChars;
+    while (j < text.size() && (legacy ? base64_char(text[j]) : base62::digit_value(text[j]) >= 0)) ++j;
+    return j - (i + kPrefixChars) >= kRedactMinRun ? j - i : 0;
+}
+
+}  // namespace
+
+bool contains_token(std::string_view text) noexcept {
+    for (std::size_t i = text.find("hv"); i != std::string_view::npos; i = text.find("hv", i + 1))
+        if (token_run(text, i) != 0) return true;
+    return false;
+}
+
+std::size_t redact_tokens(char* text, std::size_t len) noexcept {
+    std::string_view view(text, len);
+    std::size_t masked = 0;
+    for (std::size_t i = view.find("hv"); i != std::string_view::npos; i = view.find("hv", i)) {
+        std::size_t run = token_run(view, i);
+        if (run == 0) {
+            ++i;
+            continue;
+        }
+        std::memset(text + i + kDisplayChars, '*', run - kDisplayChars);
+        ++masked;
+        i += run;
+    }
+    return masked;
+}
+
 }  // namespace hive_tokens::core

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "base62.h"
 
@@ -82,6 +83,20 @@ bool kind_from_name(const char* name, std::size_t len, TokenKind* kind) noexcept
 
 // Masked display form: the first kDisplayChars characters followed by `ellipsis`.
 std::string mask_token(const char* token, std::size_t len, const char* ellipsis);
+
+// Token-shaped text: "hv" + o|p|u + "2_" followed by at least kRedactMinRun base62 characters, or
+// "hv" + o|p|u + "1/" followed by at least kRedactMinRun base64 characters (Hive's legacy form).
+// Shorter runs (a prefix in a LIKE pattern, a masked token) are not token-shaped.
+constexpr std::size_t kRedactMinRun = 16;
+
+// Whether text holds anything token-shaped.
+bool contains_token(std::string_view text) noexcept;
+
+// Overwrites, in place, everything after the first kDisplayChars of each token-shaped run with
+// '*'; returns how many runs it masked. Allocates nothing and never fails, so the server log's
+// hook can use it on any message: a token that reaches a message by any path (log_statement, a
+// deadlock report's list of queries, the parameters of a failed statement) loses its secret there.
+std::size_t redact_tokens(char* text, std::size_t len) noexcept;
 
 // Canonical lower-case uuid text (36 chars) <-> 16 bytes.
 void uuid_to_text(const std::uint8_t id[kUuidBytes], char out[36]) noexcept;

@@ -1,53 +1,111 @@
-// An emit_log_hook that keeps statements which handed a token to the extension out of the server
-// log: once a statement has passed a token to authenticate(), verify(), verify_reason(), hash()
-// or access_token input, every later error of that statement (an assert_can() refusal, an error in
-// a DO block, an unrelated division by zero) is logged without STATEMENT and CONTEXT lines. And
-// errors raised by access_token input in a parallel worker, which reach the leader without their
-// errhidestmt, are hidden there too (recognised by their source file).
+// An emit_log_hook that keeps tokens out of the server log, in two ways:
+//  - Every message (to the server log and to the client) has its token-shaped text masked (hv?2_ and four
+//    characters stay, the rest becomes '*'): a statement logged by log_statement, the parameters
+//    of a failed statement, a deadlock report listing other sessions' queries, a RAISE.
+//  - A statement that handed a token to the extension (authenticate(), verify(), verify_reason(),
+//    hash(), access_token input) is never logged with an error, nor its CONTEXT lines, whatever
+//    raises the error later in it; also when the token is not token-shaped (mistyped). "The
+//    statement" is the query text the client sent (debug_query_string): it stays the same for
+//    every statement of a multi-statement query, after a COMMIT inside a procedure, and across the
+//    Parse, Bind and Execute messages of the extended protocol, where a token bound as a parameter
+//    is read at Bind and an error may come at Execute. The last few such texts are remembered, so
+//    a later message with the same text (the same prepared statement) is covered too.
+//  - Errors raised by access_token input in a parallel worker, which reach the leader without
+//    their errhidestmt, are recognised by their source file and hidden too.
 #include "log_guard.h"
 
+#include <cstring>
+
+#include "../core/token_codec.h"
 #include "pg_includes.h"
 
 extern "C" {
 #include "access/xact.h"
-#include "storage/proc.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "tcop/tcopprot.h"
 #include "utils/elog.h"
 }
-
-#include <cstring>
 
 namespace hive_tokens::pg {
 
 namespace {
 
 emit_log_hook_type g_previous_hook = nullptr;
-LocalTransactionId g_lxid = InvalidLocalTransactionId;
-TimestampTz g_statement_start = 0;
+
+// A query text that handed a token to the extension: its length and hash (never the text).
+struct Noted {
+    bool used = false;
+    std::size_t len = 0;
+    uint64 hash = 0;
+};
+constexpr int kRemembered = 8;
+Noted g_noted[kRemembered];
+int g_next = 0;
+// The message last noted, to skip hashing its text again for every row of a query.
+const char* g_last_text = nullptr;
+TimestampTz g_last_start = 0;
+// A token received while there was no query text (a background worker): until the statement ends.
+TimestampTz g_textless_start = -1;
+
+bool remembered(const char* text) noexcept {
+    std::size_t len = std::strlen(text);
+    uint64 h = hash_bytes_extended(reinterpret_cast<const unsigned char*>(text), static_cast<int>(len), 0);
+    for (const Noted& n : g_noted)
+        if (n.used && n.len == len && n.hash == h) return true;
+    return false;
+}
 
 bool statement_received_token() noexcept {
-    return MyProc != nullptr && g_lxid == MyProc->lxid && g_statement_start == GetCurrentStatementStartTimestamp();
+    if (debug_query_string == nullptr) return g_textless_start == GetCurrentStatementStartTimestamp();
+    return remembered(debug_query_string);
 }
 
 bool raised_by_token_input(const ErrorData* edata) noexcept {
     return edata->filename != nullptr && std::strstr(edata->filename, "access_token_type.cpp") != nullptr;
 }
 
+void mask(char* field) noexcept {
+    if (field != nullptr) core::redact_tokens(field, std::strlen(field));
+}
+
 void log_guard(ErrorData* edata) {
-    if (edata->output_to_server && (statement_received_token() || raised_by_token_input(edata))) {
+    if (edata->output_to_server &&
+        (raised_by_token_input(edata) || statement_received_token() ||
+         (debug_query_string != nullptr && core::contains_token(debug_query_string)))) {
         edata->hide_stmt = true;
         edata->hide_ctx = true;
         edata->internalquery = nullptr;
         edata->internalpos = 0;
     }
+    // The same ErrorData goes on to the client: a NOTICE or an error it receives is masked too.
+    mask(edata->message);
+    mask(edata->detail);
+    mask(edata->detail_log);
+    mask(edata->hint);
+    mask(edata->context);
+    mask(edata->internalquery);
     if (g_previous_hook != nullptr) g_previous_hook(edata);
 }
 
 }  // namespace
 
 void note_token_statement() noexcept {
-    if (MyProc == nullptr) return;
-    g_lxid = MyProc->lxid;
-    g_statement_start = GetCurrentStatementStartTimestamp();
+    const char* text = debug_query_string;
+    TimestampTz start = GetCurrentStatementStartTimestamp();
+    if (text == nullptr) {
+        g_textless_start = start;
+        return;
+    }
+    if (text == g_last_text && start == g_last_start) return;  // this message's text is noted already
+    g_last_text = text;
+    g_last_start = start;
+    std::size_t len = std::strlen(text);
+    uint64 h = hash_bytes_extended(reinterpret_cast<const unsigned char*>(text), static_cast<int>(len), 0);
+    for (const Noted& n : g_noted)
+        if (n.used && n.len == len && n.hash == h) return;
+    g_noted[g_next] = Noted{true, len, h};
+    g_next = (g_next + 1) % kRemembered;
 }
 
 void install_log_guard() {

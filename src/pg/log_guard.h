@@ -4,9 +4,10 @@
 
 namespace hive_tokens::pg {
 
-// Called by every entry point that receives a token (HT_TOKEN_FUNCTION): from now until the
-// statement ends, no error of this backend logs the statement or its context (the statement may
-// hold the token's text), whatever raises it.
+// Called by every entry point that receives a token (HT_TOKEN_FUNCTION): no error of this
+// backend logs the current query text or its context (it may hold the token) from now on,
+// whatever raises the error: the same text is remembered across a multi-statement query, a
+// procedure's COMMIT and the extended protocol's Parse, Bind and Execute.
 void note_token_statement() noexcept;
 
 // Installs the emit_log_hook; once, from _PG_init.

@@ -26,7 +26,6 @@
 extern "C" {
 #include "access/xact.h"
 #include "access/parallel.h"
-#include "nodes/params.h"
 #include "utils/memutils.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
@@ -92,15 +91,14 @@ void subxact_callback(SubXactEvent event, SubTransactionId mine, SubTransactionI
     }
 }
 
-// Outside a transaction block each statement is a transaction of its own: a principal set by the
-// client's own statement would end with it, before anything could use it. Inside a function (a
-// PL/pgSQL or SQL function, a DO block), the same statement may go on to use it. A function pushes
-// an error context callback; the client's own statement has none, or only the one the extended
-// query protocol pushes for its parameters.
+// Outside a transaction block each statement sent with the simple query protocol is a transaction
+// of its own: a principal set by the client's own statement would end with it, before anything
+// could use it. Inside a function (a PL/pgSQL or SQL function, a DO block), the same statement may
+// go on to use it: a function pushes an error context callback, the client's own statement has
+// none. Under the extended query protocol (an Execute message pushes ParamsErrorCallback) the
+// transaction lasts until the client's Sync, so a pipeline of Execute messages shares it: allowed.
 bool called_by_the_clients_own_statement() noexcept {
-    for (ErrorContextCallback* c = error_context_stack; c != nullptr; c = c->previous)
-        if (c->callback != ParamsErrorCallback) return false;
-    return true;
+    return error_context_stack == nullptr;
 }
 
 // A transaction has at most one principal, ever: it cannot be replaced, nor followed by another

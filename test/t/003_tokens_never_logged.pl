@@ -36,6 +36,14 @@ $node->safe_psql('postgres', qq{
 		PERFORM hive_tokens.authenticate('$t1');
 		PERFORM hive_tokens.authenticate('$t2');
 	END \$\$;
+	CREATE PROCEDURE commit_then_fail(t text) LANGUAGE plpgsql AS \$\$
+	BEGIN
+		PERFORM hive_tokens.verify(t);
+		COMMIT;
+		PERFORM 1 / 0;
+	END \$\$;
+	CREATE TABLE dl (id int PRIMARY KEY, v int);
+	INSERT INTO dl VALUES (1, 0), (2, 0);
 });
 
 # Each case must fail, with the SQLSTATE shown, and must not put a token in the log.
@@ -73,6 +81,10 @@ my @cases = (
 	  "SET hive_tokens.key_file = 'no_such.key'; SELECT hive_tokens.hash('$t1');" ],
 	[ 'authenticate() with the key file missing, in a DO block', '58P01',
 	  "SET hive_tokens.key_file = 'no_such.key'; BEGIN; DO \$\$ BEGIN PERFORM hive_tokens.authenticate('$t2'); END \$\$;" ],
+	# the statement stays the same after a COMMIT inside it
+	[ 'an error after a COMMIT in a procedure given a token', '22012', "CALL commit_then_fail('$t1');" ],
+	[ 'an error after COMMIT in the same multi-statement query', '22012',
+	  "BEGIN\\; SELECT hive_tokens.authenticate('$t1')\\; COMMIT\\; SELECT 1 / 0;" ],
 );
 for my $c (@cases)
 {
@@ -82,16 +94,37 @@ for my $c (@cases)
 	like($err, qr/ERROR:  $state:/, "$name: SQLSTATE $state");
 }
 
-# The extended query protocol (what drivers use) with a bind parameter: authenticate() as the
-# client's own statement outside a transaction block is refused there too.
-my $script = $node->basedir . '/auth.sql';
-open(my $fh, '>', $script) or die;
-print $fh "\\set unused 1\nSELECT hive_tokens.authenticate('$t2');\n";
-close $fh;
-my ($pb_out, $pb_err) = ('', '');
-IPC::Run::run([ 'pgbench', '-n', '-t', '1', '-M', 'extended', '-f', $script, '-h', $node->host, '-p', $node->port, 'postgres' ],
-	'>', \$pb_out, '2>', \$pb_err);
-like($pb_err, qr/authenticate\(\) can only be used in a transaction block/, 'extended protocol: refused outside a transaction block');
+# The extended query protocol (what drivers use). A token bound as a parameter is read at Bind,
+# a literal at Parse; the error comes at Execute (or at Bind, folded by the planner), with the
+# parameters in the CONTEXT line when log_parameter_max_length_on_error asks for them (any
+# client may). None of it is logged.
+sub pgbench
+{
+	my ($script_text, @args) = @_;
+	my $script = $node->basedir . '/pgbench.sql';
+	open(my $fh, '>', $script) or die;
+	print $fh $script_text;
+	close $fh;
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run([ 'pgbench', '-n', '-t', '1', '-M', 'extended', @args, '-f', $script,
+		'-h', $node->host, '-p', $node->port, 'postgres' ], '>', \$out, '2>', \$err);
+	return ($ok, $err);
+}
+my ($ok, $pb_err) = pgbench("SET log_parameter_max_length_on_error = -1;\n"
+	  . "SELECT :tok::hive_tokens.access_token IS NOT NULL, 1 / (random() * 0)::int;\n", '-D', "tok=$t1");
+ok(!$ok && $pb_err =~ /division by zero/, 'extended protocol: a bound token, then an error at Execute');
+($ok, $pb_err) = pgbench("SET log_parameter_max_length_on_error = -1;\n"
+	  . "SELECT '$t2'::hive_tokens.access_token IS NOT NULL, 1 / :zero::int;\n", '-D', 'zero=0');
+ok(!$ok && $pb_err =~ /division by zero/, 'extended protocol: a token literal, then an error at Bind');
+
+# A pipeline (one transaction until Sync) may authenticate, then query under the principal; the
+# same statements each followed by a Sync may not (the principal ended with the first).
+($ok, $pb_err) = pgbench("\\startpipeline\nSELECT hive_tokens.authenticate(:tok);\n"
+	  . "SELECT 1 / (hive_tokens.current_token_id() IS NOT NULL)::int;\n\\endpipeline\n", '-D', "tok=$t2");
+ok($ok, 'extended protocol: a pipeline authenticates, then queries under the principal') or diag($pb_err);
+($ok, $pb_err) = pgbench("SELECT hive_tokens.authenticate(:tok);\n"
+	  . "SELECT 1 / (hive_tokens.current_token_id() IS NOT NULL)::int;\n", '-D', "tok=$t2");
+ok(!$ok && $pb_err =~ /division by zero/, 'extended protocol: without a pipeline the principal ends at Sync');
 
 # Positive control: the errors were logged (so the check below looks at the right place), with
 # their messages, but without statement or context.
@@ -126,9 +159,34 @@ my $offset = -s $node->logfile;
 my ($ret, $out, $err) = $node->psql('postgres',
 	"SET force_parallel_mode = on; SELECT ('{' || t || '}')::hive_tokens.access_token[] FROM (VALUES ('$typo')) AS v(t);");
 like($err, qr/ERROR:  invalid access token/, 'preloaded: a mistyped token in an array fails in a parallel worker');
+# Preloaded, masking covers what the extension never sees: statements logged by log_statement
+# before it runs, and a token a client prints with RAISE (the client gets it masked too).
+($ret, $out, $err) = $node->psql('postgres',
+	"SET log_statement = 'all'; SELECT hive_tokens.verify('$t1') IS NOT NULL; DO \$\$ BEGIN RAISE WARNING 'the token is %', '$t2'; END \$\$;");
+like($err, qr/WARNING:  the token is hvo2_\w{4}\*{67}$/m, 'preloaded: a token in a message reaches the client masked');
+# A deadlock report lists every process's query: the other session's statement holding a token is
+# masked there (the victim never called the extension: only preloading gives it the hook).
+# Session A takes row 1 and waits for row 2 with a token in its statement; session B, the victim
+# (it checks for deadlocks first), holds row 2 and asks for row 1.
+my $a_script = $node->basedir . '/deadlock_a.sql';
+open(my $afh, '>', $a_script) or die;
+print $afh "SET deadlock_timeout = '60s';\nBEGIN;\nUPDATE dl SET v = 1 WHERE id = 1;\nSELECT pg_sleep(1);\n"
+  . "UPDATE dl SET v = 2 WHERE id = 2 AND EXISTS (SELECT FROM hive_tokens.verify('$t1'));\nCOMMIT;\n";
+close $afh;
+my ($a_out, $a_err) = ('', '');
+my $a = IPC::Run::start([ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-f', $a_script, 'postgres' ],
+	'>', \$a_out, '2>', \$a_err);
+($ret, $out, $err) = $node->psql('postgres',
+	"SET deadlock_timeout = '100ms'; BEGIN; UPDATE dl SET v = 3 WHERE id = 2; SELECT pg_sleep(2); UPDATE dl SET v = 4 WHERE id = 1;");
+like($err, qr/deadlock detected/, 'deadlock: the session holding no token is the victim');
+$a->finish;
 my $tail = substr(slurp_file($node->logfile), $offset);
 like($tail, qr/invalid access token/, 'preloaded: the error is logged');
-unlike($tail, qr/STATEMENT:|hvo2_/, 'preloaded: without its statement');
+like($tail, qr/Process \d+: UPDATE dl SET v = 2 .*verify\('hvo2_\w{4}\*{67}'\)/, 'preloaded: a deadlock report lists the token statement, masked');
+like($tail, qr/statement: SELECT hive_tokens\.verify\('hvo2_\w{4}\*{67}'\)/, 'preloaded: log_statement logs the statement, masked');
+unlike($tail, qr/STATEMENT:.*(hvo2_|hive_tokens)/, 'preloaded: errors of token statements without their statement');
+my $tail_leaks = grep { index($tail, substr($_, 9, 20)) >= 0 } @tokens;
+is($tail_leaks, 0, 'preloaded: no token text in the log');
 
 $node->stop;
 done_testing();

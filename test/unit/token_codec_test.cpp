@@ -180,6 +180,45 @@ TEST_F(Codec, MaskShowsOnlyDisplayPrefix) {
     EXPECT_EQ(mask_token("hv", 2, "..."), "hv...");
 }
 
+namespace {
+// redact_tokens() on a copy; the number of runs masked goes to *n.
+std::string redacted(std::string s, std::size_t* n = nullptr) {
+    std::size_t m = redact_tokens(s.data(), s.size());
+    if (n != nullptr) *n = m;
+    return s;
+}
+std::string stars(std::size_t n) { return std::string(n, '*'); }
+}  // namespace
+
+TEST_F(Codec, RedactsEveryTokenShapedRun) {
+    std::string v(kVector);
+    std::size_t n = 99;
+    // nothing token-shaped: left alone (a prefix in a LIKE pattern, a short run, other letters)
+    std::string plain = "SELECT 1 WHERE t LIKE 'hvo2_%' AND x = 'hvo2_short' AND y = 'hvx2_0123456789abcdefghij'";
+    EXPECT_EQ(redacted(plain, &n), plain);
+    EXPECT_EQ(n, 0u);
+    EXPECT_FALSE(contains_token(plain));
+    EXPECT_FALSE(contains_token("hvo3_0123456789abcdefghij hv"));
+    // a token in a statement, twice, and at the very end
+    std::string text = "SELECT hive_tokens.authenticate('" + v + "'), '" + v + "'; -- " + v;
+    ASSERT_TRUE(contains_token(text));
+    std::string masked = "hvo2_0Rvk" + stars(v.size() - kDisplayChars);
+    EXPECT_EQ(redacted(text, &n), "SELECT hive_tokens.authenticate('" + masked + "'), '" + masked + "'; -- " + masked);
+    EXPECT_EQ(n, 3u);
+    // a mistyped or truncated token is masked too: the shape counts, not the checksum
+    EXPECT_EQ(redacted("$1 = '" + v.substr(0, 40) + "'"), "$1 = 'hvo2_0Rvk" + stars(31) + "'");
+    // Hive's legacy form, base64 with + / =
+    EXPECT_EQ(redacted("x hvp1/YWJjZGVm+/0123456789abcd== y"), "x hvp1/YWJj" + stars(22) + " y");
+    // "hv" just before a token; a run exactly at the threshold and one below it
+    EXPECT_EQ(redacted("hvhvu2_" + std::string(kRedactMinRun, 'A')), "hvhvu2_AAAA" + stars(kRedactMinRun - 4));
+    EXPECT_FALSE(contains_token("hvu2_" + std::string(kRedactMinRun - 1, 'A')));
+    EXPECT_TRUE(contains_token("hvu2_" + std::string(kRedactMinRun, 'A')));
+    // never reads past len: a token cut off by the length given is judged on what is inside it
+    std::string cut = v;
+    EXPECT_EQ(redact_tokens(cut.data(), kPrefixChars + kRedactMinRun - 1), 0u);
+    EXPECT_EQ(cut, v);
+}
+
 TEST_F(Codec, KindNames) {
     TokenKind k;
     ASSERT_TRUE(kind_from_name("personal", 8, &k));
