@@ -105,6 +105,41 @@ CREATE FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) RETURNS int2
     AS 'MODULE_PATHNAME', 'scopes_highest_bit' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 REVOKE ALL ON FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) IS 'internal: the highest bit a set holds (-1 when empty), so register_permission() never reuses a bit a stored token holds';
+CREATE FUNCTION hive_tokens._highest_bit_in(stored text) RETURNS int
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (SELECT coalesce(max(m[1]::int), -1)
+          FROM pg_catalog.regexp_matches(stored, '@([0-9]{1,3})(?![0-9])', 'g') AS m
+         WHERE m[1]::int < 256);
+REVOKE ALL ON FUNCTION hive_tokens._highest_bit_in(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._highest_bit_in(text) IS 'internal: the highest bit named (name@bit) in the text of a value holding stored_scopes inside an array, composite or range (-1 when none); text that only looks like one reserves a bit, never frees one';
+-- Every column that can hold a stored_scopes value: of the type itself or of a domain, array,
+-- composite, range or multirange over it, at any depth; in tables and populated materialized
+-- views this session can read (other sessions' temporary tables are theirs alone). Partitions
+-- are read through their root.
+CREATE FUNCTION hive_tokens._stored_scopes_columns()
+    RETURNS TABLE (tbl regclass, att name, direct boolean, lockable boolean)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH RECURSIVE holding(oid) AS (
+        SELECT 'hive_tokens.stored_scopes'::regtype::oid
+        UNION
+        SELECT t.oid FROM pg_type AS t, holding AS h
+         WHERE t.typbasetype = h.oid
+            OR (t.typelem = h.oid AND t.typsubscript = 'array_subscript_handler'::regproc)
+            OR (t.typtype = 'c' AND t.oid IN (SELECT c.reltype FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+                                               WHERE a.atttypid = h.oid AND a.attnum > 0 AND NOT a.attisdropped))
+            OR t.oid IN (SELECT r.rngtypid FROM pg_range AS r WHERE r.rngsubtype = h.oid
+                         UNION ALL SELECT r.rngmultitypid FROM pg_range AS r WHERE r.rngsubtype = h.oid))
+    SELECT c.oid::regclass, a.attname, a.atttypid = 'hive_tokens.stored_scopes'::regtype, c.relkind IN ('r', 'p')
+      FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+     WHERE a.atttypid IN (SELECT h.oid FROM holding AS h) AND a.attnum > 0 AND NOT a.attisdropped
+       AND (c.relkind IN ('r', 'p') OR (c.relkind = 'm' AND c.relispopulated)) AND NOT c.relispartition
+       AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
+     ORDER BY c.oid, a.attnum;
+END;
+REVOKE ALL ON FUNCTION hive_tokens._stored_scopes_columns() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._stored_scopes_columns() IS 'internal: the columns register_permission() reads for bits stored values hold: of type stored_scopes, or of a domain, array, composite or range over it';
 
 CREATE OR REPLACE FUNCTION hive_tokens.register_permission(
     permission text, level text, "group" text, label text,
@@ -118,6 +153,7 @@ DECLARE
     top int;
     col record;
     missing text;
+    holder text;
 BEGIN
     IF permission IS NULL OR NOT hive_tokens._valid_permission_name(permission) THEN
         RAISE EXCEPTION 'invalid permission name "%"', hive_tokens._shown(permission)
@@ -131,6 +167,12 @@ BEGIN
     END IF;
     IF "group" IS NULL OR label IS NULL OR assignable IS NULL THEN
         RAISE EXCEPTION 'group, label and assignable must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- The scan below must see what other transactions committed while it waited for them.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'register_permission() must run in a READ COMMITTED transaction'
+            USING ERRCODE = 'invalid_transaction_state',
+                  DETAIL = 'It reads stored permission sets after waiting for their writers; a transaction snapshot would miss what they wrote.';
     END IF;
     -- one registration at a time: bits are handed out in order and never reused
     LOCK TABLE hive_tokens.permissions IN SHARE ROW EXCLUSIVE MODE;
@@ -146,20 +188,29 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
-    -- A bit any stored_scopes value holds is taken even when the catalog does not define it (a
-    -- restore that loaded tokens or grants but not, or not yet, the permissions): it means that
-    -- permission there. (A transaction that is still loading such values holds the catalog lock
-    -- taken above until it ends: see stored_scopes input.)
-    FOR col IN SELECT c.oid::regclass AS tbl, a.attname AS att
-                 FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
-                WHERE a.atttypid = 'hive_tokens.stored_scopes'::regtype AND a.attnum > 0 AND NOT a.attisdropped
-                  AND c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
-                  AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema()) LOOP
-        EXECUTE format('SELECT coalesce(max(hive_tokens._highest_bit(%I)), -1) FROM %s', col.att, col.tbl) INTO top;
-        next_bit := greatest(next_bit, top + 1);
+    -- A bit any stored value holds is taken even when the catalog does not define it (a restore
+    -- that loaded tokens or grants but not, or not yet, the permissions): it means that
+    -- permission there. Each table holding stored_scopes (directly, through a domain, an array,
+    -- a composite or a range) is locked against writers first, so a transaction still loading
+    -- such values ends before it is read; each read takes a fresh snapshot.
+    FOR col IN SELECT h.tbl, h.att, h.direct, h.lockable FROM hive_tokens._stored_scopes_columns() AS h LOOP
+        IF col.lockable THEN
+            EXECUTE format('LOCK TABLE %s IN SHARE MODE', col.tbl);
+        END IF;
+        IF col.direct THEN
+            EXECUTE format('SELECT coalesce(max(hive_tokens._highest_bit(%I)), -1) FROM %s', col.att, col.tbl) INTO top;
+        ELSE
+            EXECUTE format('SELECT coalesce(max(hive_tokens._highest_bit_in(%I::text)), -1) FROM %s', col.att, col.tbl) INTO top;
+        END IF;
+        IF top + 1 > next_bit THEN
+            next_bit := top + 1;
+            holder := format('%s.%I', col.tbl, col.att);
+        END IF;
     END LOOP;
     IF next_bit >= 256 THEN
-        RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded';
+        RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded',
+            DETAIL = CASE WHEN holder IS NOT NULL THEN format('Column %s holds bit %s, which no permission defines.', holder, next_bit - 1) END,
+            HINT = CASE WHEN holder IS NOT NULL THEN 'Restore the permission it stands for, or remove the values that hold it.' END;
     END IF;
     INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
     VALUES (next_bit, permission, level, "group", label, assignable, false, coalesce(depends_on, '{}'), false);
@@ -599,6 +650,7 @@ BEGIN
                          'hive_tokens.stored_scopes_recv(internal)'::regprocedure,
                          'hive_tokens.stored_scopes_send(hive_tokens.stored_scopes)'::regprocedure,
                          'hive_tokens._highest_bit(hive_tokens.scopes)'::regprocedure,
+                         'hive_tokens._highest_bit_in(text)'::regprocedure, 'hive_tokens._stored_scopes_columns()'::regprocedure,
                          'hive_tokens._inheritors(regclass)'::regprocedure, 'hive_tokens._protect_inheritors()'::regprocedure,
                          'hive_tokens._shown(text)'::regprocedure, 'hive_tokens._protected_ancestor(regclass)'::regprocedure,
                          'hive_tokens._copy_policies(regclass, regclass, boolean)'::regprocedure,

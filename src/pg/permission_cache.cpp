@@ -135,13 +135,6 @@ const core::PermissionCatalog& current_catalog() {
     return *g_catalog;
 }
 
-const core::PermissionCatalog& hold_undefined_bits() {
-    current_catalog();  // knows the table's oid
-    Oid relid = g_relid;
-    pg_call([&]() noexcept { LockRelationOid(relid, RowExclusiveLock); });  // processes invalidations too
-    return current_catalog();
-}
-
 const core::Permission& find_action(std::string_view name) {
     const core::PermissionCatalog& cat = current_catalog();
     const core::Permission* p = cat.find(name);

@@ -16,12 +16,6 @@ const core::PermissionCatalog& current_catalog();
 // never a silent "denied".
 const core::Permission& find_action(std::string_view name);
 
-// A value keeping a bit the catalog does not define holds that bit for the permission that will
-// be restored there: until this transaction ends, register_permission() (which takes SHARE ROW
-// EXCLUSIVE on the catalog) waits, and then sees the bit taken. Returns the catalog as it is once
-// the lock is held (a registration that committed meanwhile is in it).
-const core::PermissionCatalog& hold_undefined_bits();
-
 // Increases every time the catalog is reloaded: callers caching parse results compare it.
 extern unsigned long g_catalog_generation;
 inline unsigned long catalog_generation() noexcept { return g_catalog_generation; }

@@ -137,14 +137,11 @@ HT_FUNCTION(scopes_recv) {
 // ---- type stored_scopes: the same 32 bytes, stored as name@bit so restores need no catalog --
 
 namespace {
-// Reads the stored form; a value that keeps a bit the catalog does not define is read again once
-// that bit is held against registrations (hold_undefined_bits()).
-core::Scopes read_stored(std::string_view text) {
-    bool kept = false;
-    core::Scopes s = current_catalog().parse_stored(text, &kept);
-    if (kept) s = hive_tokens::pg::hold_undefined_bits().parse_stored(text);
-    return s;
-}
+// Reads the stored form. A bit the catalog does not define keeps its name's meaning for the
+// permission a restore will bring: register_permission() never hands out a bit a stored value
+// holds (it waits for transactions writing such values, then scans them), and a bit defined
+// under another name is an error here.
+core::Scopes read_stored(std::string_view text) { return current_catalog().parse_stored(text); }
 }  // namespace
 
 HT_FUNCTION(stored_scopes_in) {
