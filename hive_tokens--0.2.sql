@@ -991,20 +991,29 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION hive_tokens._inheritors(regclass) IS 'internal: a table and every table that inherits from it (partitions included), for protect(), unprotect() and the event trigger; reads only pg_inherits';
 
--- The nearest table above tbl (not tbl itself) that carries protect()'s policies, or NULL.
+-- The nearest table above tbl (not tbl itself) that protect() covers, or NULL: row-level
+-- security enabled and forced, and protect()'s four policies, permissive, each calling a function
+-- of this extension (a table that merely has a policy named hive_tokens_select is not protected).
 CREATE FUNCTION hive_tokens._protected_ancestor(tbl regclass) RETURNS regclass
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH RECURSIVE up(relid, depth) AS (
         SELECT i.inhparent, 1 FROM pg_inherits AS i WHERE i.inhrelid = tbl::oid
-        UNION ALL
+        UNION
         SELECT i.inhparent, u.depth + 1 FROM pg_inherits AS i JOIN up AS u ON i.inhrelid = u.relid WHERE u.depth < 100)
-    SELECT u.relid::regclass FROM up AS u
-     WHERE EXISTS (SELECT FROM pg_policy AS p WHERE p.polrelid = u.relid AND p.polname = 'hive_tokens_select')
+    SELECT u.relid::regclass FROM up AS u JOIN pg_class AS c ON c.oid = u.relid
+     WHERE c.relrowsecurity AND c.relforcerowsecurity
+       AND (SELECT count(*) FROM pg_policy AS p
+             WHERE p.polrelid = u.relid AND p.polpermissive
+               AND p.polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete')
+               AND EXISTS (SELECT FROM pg_depend AS d
+                             JOIN pg_depend AS m ON m.classid = 'pg_proc'::regclass AND m.objid = d.refobjid AND m.deptype = 'e'
+                             JOIN pg_extension AS x ON x.oid = m.refobjid AND x.extname = 'hive_tokens'
+                            WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_proc'::regclass)) = 4
      ORDER BY u.depth LIMIT 1;
 END;
-COMMENT ON FUNCTION hive_tokens._protected_ancestor(regclass) IS 'internal: the nearest table a table inherits from that protect() covers, or NULL';
+COMMENT ON FUNCTION hive_tokens._protected_ancestor(regclass) IS 'internal: the nearest table a table inherits from that protect() covers (row-level security enabled and forced, its four policies calling this extension''s functions), or NULL';
 
 -- Copies source's policies onto member: protect()'s four when ours (replacing member's own, so a
 -- table attached with weaker or hand-made hive_tokens_* policies filters as its new parent), and
@@ -1225,10 +1234,11 @@ END;
 $$;
 COMMENT ON FUNCTION hive_tokens._protect_added(regclass[]) IS 'internal: gives tables just created as, or attached as, partitions or children of a protected table its policies; refuses what cannot be protected';
 
--- The event trigger itself keeps the command's search_path (an attached partition is found by the
--- name the command gave) and calls nothing unqualified; the work runs with a pinned path.
+-- The event trigger: the tables a command added come from the command's own record and from
+-- pg_inherits, never from names, so it runs with a pinned search_path.
 CREATE FUNCTION hive_tokens._protect_inheritors() RETURNS event_trigger
     LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM hive_tokens._protect_added(ARRAY(

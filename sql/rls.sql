@@ -352,6 +352,33 @@ ALTER TABLE hive.part ATTACH PARTITION hive.part_b4 FOR VALUES IN ('00000000-000
 SELECT pg_get_expr(polqual, polrelid) = (SELECT pg_get_expr(polqual, polrelid) FROM pg_policy
                                           WHERE polrelid = 'hive.part'::regclass AND polname = 'hive_tokens_select') AS parents_policy
   FROM pg_policy WHERE polrelid = 'hive.part_b4'::regclass AND polname = 'hive_tokens_select';
+-- the attached table is the one the command attached, even when the command itself changes the
+-- search_path (here the partition key, evaluated on each row the attach checks)
+CREATE FUNCTION hive.key_moving_path(p uuid) RETURNS uuid LANGUAGE plpgsql IMMUTABLE
+    AS $$ BEGIN PERFORM set_config('search_path', 'decoy', false); RETURN p; END $$;
+CREATE TABLE hive.by_key (organization_id uuid NOT NULL, project_id uuid NOT NULL, note text)
+    PARTITION BY LIST (hive.key_moving_path(project_id));
+SELECT hive_tokens.protect('hive.by_key', 'project:describe', 'project:modifySettings', project_column => 'project_id');
+CREATE SCHEMA decoy;
+CREATE TABLE decoy.by_key_b1 (x int);
+CREATE TABLE hive.by_key_b1 (LIKE hive.by_key);
+INSERT INTO hive.by_key_b1 VALUES (:'o', '00000000-0000-4000-8000-0000000000b1', 'attached under a moving path');
+SET search_path = hive, public;
+ALTER TABLE by_key ATTACH PARTITION by_key_b1 FOR VALUES IN ('00000000-0000-4000-8000-0000000000b1');
+SHOW search_path;
+RESET search_path;
+SELECT c.oid::regclass AS tbl, c.relrowsecurity, c.relforcerowsecurity,
+       (SELECT count(*) FROM pg_policy WHERE polrelid = c.oid) AS policies
+  FROM pg_class AS c WHERE c.oid IN ('hive.by_key_b1'::regclass, 'decoy.by_key_b1'::regclass) ORDER BY 1;
+DROP SCHEMA decoy CASCADE;
+-- a table is protected by protect(), not by a policy's name: a protected table cannot be made to
+-- inherit from one that only has a look-alike policy (and keeps its own policies)
+CREATE TABLE hive.lookalike (LIKE hive.loose);
+CREATE POLICY hive_tokens_select ON hive.lookalike USING (true);
+ALTER TABLE hive.loose_later NO INHERIT hive.loose;
+ALTER TABLE hive.loose_later INHERIT hive.lookalike;
+SELECT pg_get_expr(polqual, polrelid) <> 'true' AS own_policy_kept
+  FROM pg_policy WHERE polrelid = 'hive.loose_later'::regclass AND polname = 'hive_tokens_select';
 -- a restrictive policy that cannot be written for another table refuses the new partition, clearly
 CREATE POLICY whole_row ON hive.part AS RESTRICTIVE FOR SELECT USING (part IS NOT NULL);
 CREATE TABLE hive.part_b3 PARTITION OF hive.part FOR VALUES IN ('00000000-0000-4000-8000-0000000000b3');

@@ -7,7 +7,12 @@
 #include "guard.h"
 
 extern "C" {
-#include "catalog/namespace.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_inherits.h"
+#include "utils/fmgroids.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "nodes/parsenodes.h"
@@ -15,6 +20,26 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 }
+
+namespace {
+// Calls add(child) for each child of parent whose pg_inherits row this transaction wrote.
+template <typename Add>
+void attached_here(Oid parent, Add&& add) {
+    Relation inh = table_open(InheritsRelationId, AccessShareLock);
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_inherits_inhparent, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(parent));
+    SysScanDesc scan = systable_beginscan(inh, InheritsParentIndexId, true, nullptr, 1, &key);
+    HeapTuple tup;
+    while ((tup = systable_getnext(scan)) != nullptr) {
+        if (!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data))) continue;
+        Oid child = reinterpret_cast<Form_pg_inherits>(GETSTRUCT(tup))->inhrelid;
+        char kind = get_rel_relkind(child);
+        if (kind != RELKIND_INDEX && kind != RELKIND_PARTITIONED_INDEX) add(child);
+    }
+    systable_endscan(scan);
+    table_close(inh, AccessShareLock);
+}
+}  // namespace
 
 HT_FUNCTION(hive_tokens_added_inheritors) {
     auto* cmd = reinterpret_cast<CollectedCommand*>(PG_GETARG_POINTER(0));
@@ -39,19 +64,13 @@ HT_FUNCTION(hive_tokens_added_inheritors) {
             if (at->subtype == AT_AddInherit) {
                 add(cmd->d.alterTable.objectId);
             } else if (at->subtype == AT_AttachPartition) {
-                // PostgreSQL 15 records no address for this subcommand: the attached relation is
-                // looked up by its name, under the search_path the command ran with (the caller
-                // of this function must not change it), and a name that does not resolve is an
-                // error, never a table silently left out. An index attached to a partitioned
-                // index is no table.
-                Oid attached = sub->address.classId == RelationRelationId ? sub->address.objectId : InvalidOid;
-                if (!OidIsValid(attached) && at->def != nullptr && IsA(at->def, PartitionCmd))
-                    attached = RangeVarGetRelid(reinterpret_cast<PartitionCmd*>(at->def)->name, NoLock, false);
-                if (!OidIsValid(attached))
-                    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                                    errmsg("hive_tokens: cannot tell which relation ATTACH PARTITION attached")));
-                char kind = get_rel_relkind(attached);
-                if (kind != RELKIND_INDEX && kind != RELKIND_PARTITIONED_INDEX) add(attached);
+                // PostgreSQL 15 records no address for this subcommand, and looking the attached
+                // table up by the name the command gave could find another one (the command may
+                // have changed the search_path, in a partition-key expression). The table is the
+                // one whose pg_inherits row under this parent this transaction wrote: every such
+                // row is taken (more ATTACHes earlier in the transaction are protected again,
+                // which changes nothing). An index attached to a partitioned index is no table.
+                attached_here(cmd->d.alterTable.objectId, add);
             }
         }
     }
