@@ -39,6 +39,16 @@ REVOKE ALL ON FUNCTION hive_tokens.retire_permission(text) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.retire_permission(text) IS 'marks a permission retired: stored scopes keep it, wildcards and new grants do not; true if it was active';
 
 
+-- Hive's catalog as 0.2 knows it: project:delete and project:modifySettings depend on
+-- project:describe, and the retired appDeployment:describe was checked on the target. Built-in
+-- rows take the extension's definition (the guard keeps levels fixed for everyone else).
+ALTER TABLE hive_tokens.permissions DISABLE TRIGGER permissions_guard;
+UPDATE hive_tokens.permissions AS p SET level = b.level, depends_on = b.depends_on
+  FROM hive_tokens._builtin_permissions() AS b
+ WHERE p.builtin AND p.bit_number = b.bit_number AND p.name = b.name
+   AND (p.level, p.depends_on) IS DISTINCT FROM (b.level, b.depends_on);
+ALTER TABLE hive_tokens.permissions ENABLE TRIGGER permissions_guard;
+
 -- pg_dump copies the registered permissions and the built-in ones this database retired (a
 -- retirement is its own decision; those Hive itself retired are left out). On restore a row that
 -- is already there, the same bit and name, merges into it, carrying its retirement.

@@ -144,6 +144,21 @@ SELECT evaluate(format('[{"effect": "allow", "action": ["usage:report", "traces:
        evaluate(format('[{"effect": "allow", "action": "*", "resource": "hrn:*:*"}, {"effect": "deny", "action": "usage:*", "resource": "hrn:%1$s:target/%2$s"}]', :'o', :'c')::jsonb,
                 'usage:report', :'o', :'b', :'d') AS deny_elsewhere_ignored,
        evaluate('[{"effect": "allow", "action": "*", "resource": []}]', 'organization:describe', :'o') AS empty_resource_list;
+-- "*:<id>" matches every action with that id, whatever its scope (Hive's superadmin policy): in an
+-- allow, and in a deny that takes describing away from one project only
+SELECT evaluate(jsonb_build_array(pg_temp.st('allow', '*:describe', 'hrn:' || :'o' || ':*')), 'project:describe', :'o', :'b') AS any_describe_project,
+       evaluate(jsonb_build_array(pg_temp.st('allow', '*:describe', 'hrn:' || :'o' || ':*')), 'member:describe', :'o') AS any_describe_member,
+       evaluate(jsonb_build_array(pg_temp.st('allow', '*:describe', 'hrn:' || :'o' || ':*')), 'project:delete', :'o', :'b') AS not_delete;
+SELECT evaluate(jsonb_build_array(pg_temp.st('allow', '*', 'hrn:' || :'o' || ':*'), pg_temp.st('deny', '*:describe', 'hrn:' || :'o' || ':project/' || :'b')),
+                'project:describe', :'o', :'b') AS denied_describe,
+       evaluate(jsonb_build_array(pg_temp.st('allow', '*', 'hrn:' || :'o' || ':*'), pg_temp.st('deny', '*:describe', 'hrn:' || :'o' || ':project/' || :'b')),
+                'project:describe', :'o', :'c') AS other_project_describe,
+       evaluate(jsonb_build_array(pg_temp.st('allow', '*', 'hrn:' || :'o' || ':*'), pg_temp.st('deny', '*:describe', 'hrn:' || :'o' || ':project/' || :'b')),
+                'project:delete', :'o', :'b') AS delete_not_denied;
+-- a "*:<id>" no permission has is a typo (Hive would never match it): an error, as is "*:*"
+SELECT evaluate(jsonb_build_array(pg_temp.st('allow', '*:descibe', 'hrn:' || :'o' || ':*')), 'project:describe', :'o', :'b');
+\echo :LAST_ERROR_SQLSTATE
+SELECT evaluate(jsonb_build_array(pg_temp.st('deny', '*:*', 'hrn:' || :'o' || ':*')), 'project:describe', :'o', :'b');
 -- statements resolved from a grant evaluate as the grant says (deny list included)
 SELECT policy_statements('{usage:report,schemaVersion:publish}',
     format('{"mode": "*", "deny": [{"type": "project", "id": "%s"}]}', :'b')::jsonb, :'o') AS grant_statements \gset

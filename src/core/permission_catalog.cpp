@@ -33,8 +33,8 @@ const std::vector<PermissionSpec> kBuiltin = {
     {"personalAccessToken:modify", L::Organization, "Access Tokens", "Manage personal access tokens", false, false, ""},
     // project
     {"project:describe", L::Project, "Project", "Describe project", true, false, ""},
-    {"project:delete", L::Project, "Project", "Delete project", true, false, ""},
-    {"project:modifySettings", L::Project, "Project", "Modify Settings", true, false, ""},
+    {"project:delete", L::Project, "Project", "Delete project", true, false, "project:describe"},
+    {"project:modifySettings", L::Project, "Project", "Modify Settings", true, false, "project:describe"},
     {"alert:modify", L::Project, "Alerts", "Manage alerts", false, false, ""},
     {"schemaLinting:modifyProjectRules", L::Project, "Schema Linting", "Modify project linting rules", false, false, ""},
     {"target:create", L::Project, "Target", "Create target", true, false, ""},
@@ -67,7 +67,7 @@ const std::vector<PermissionSpec> kBuiltin = {
     {"member:modifyRole", L::Organization, "Members", "Modify member role", false, true, ""},
     {"member:removeMember", L::Organization, "Members", "Remove member", false, true, ""},
     {"member:manageInvites", L::Organization, "Members", "Manage invites", false, true, ""},
-    {"appDeployment:describe", L::AppDeployment, "App Deployments", "Describe app deployment", false, true, ""},
+    {"appDeployment:describe", L::Target, "App Deployments", "Describe app deployment", false, true, ""},  // checked on the target
     {"schema:loadFromRegistry", L::Target, "Schema Registry", "Load schema from registry", false, true, ""},
 };
 

@@ -20,31 +20,49 @@ using T = Value::Type;
 
 Value str(const std::string& s) { return json::string_value(s); }
 
-// Hive's isActionMatch.
+// The part of an action or pattern after its first ':' up to the next one (JavaScript's
+// split(':')[1]); "" when there is no ':'.
+std::string_view id_part(std::string_view s) {
+    std::size_t c = s.find(':');
+    if (c == std::string_view::npos) return {};
+    std::string_view id = s.substr(c + 1);
+    return id.substr(0, id.find(':'));
+}
+
+// Hive's isActionMatch: '*', the action itself, "<scope>:*" with the action's scope, or
+// "*:<id>" with the action's id ("*:describe" matches every describe action).
 bool action_match(const std::string& pattern, const std::string& action) {
     if (pattern == "*" || pattern == action) return true;
     std::string_view a(action), p(pattern);
+    if (p.find(':') == std::string_view::npos) return false;
+    std::string_view p_scope = p.substr(0, p.find(':'));
+    std::string_view p_id = id_part(p);
     std::string_view a_scope = a.substr(0, a.find(':'));
-    std::size_t c = p.find(':');
-    std::string_view p_scope = p.substr(0, c);
-    std::string_view p_id;
-    if (c != std::string_view::npos) {
-        p_id = p.substr(c + 1);
-        p_id = p_id.substr(0, p_id.find(':'));
-    }
-    return c != std::string_view::npos && a_scope == p_scope && p_id == "*";
+    if (p_scope == "*" && p_id == id_part(a)) return true;
+    return p_scope == a_scope && p_id == "*";
 }
 
+// Hive matches any string and never complains; a pattern that can match nothing is a mistake,
+// so we refuse it: "<scope>:*" needs a known scope, "*:<id>" a known action id (so "*:*" is
+// refused), anything else a known permission.
 void check_action(const std::string& path, const std::string& action, const PermissionCatalog& cat) {
     if (action == "*") return;
     std::size_t colon = action.find(':');
-    if (colon != std::string::npos && action.compare(colon, std::string::npos, ":*") == 0) {
-        std::string scope = action.substr(0, colon);
-        for (std::size_t b = 0; b < static_cast<std::size_t>(kScopeBits); ++b) {
-            const Permission* p = cat.at(static_cast<int>(b));
-            if (p && p->resource == scope) return;
+    bool any_scope = colon == 1 && action[0] == '*';
+    bool any_id = colon != std::string::npos && action.compare(colon, std::string::npos, ":*") == 0;
+    if (any_scope || any_id) {
+        std::string part = any_scope ? std::string(id_part(action)) : action.substr(0, colon);
+        if (!(any_scope && any_id) && action.find(':', colon + 1) == std::string::npos) {
+            for (int b = 0; b < kScopeBits; ++b) {
+                const Permission* p = cat.at(b);
+                if (p && (any_scope ? p->action == part : p->resource == part)) return;
+            }
         }
-        bad(path, "no permission belongs to \"" + shown(scope) + "\"");
+        std::string near = cat.suggest(action);
+        if (any_scope)
+            bad(path, "no permission has the action id \"" + shown(part) + "\" (in \"" + shown(action) + "\")" +
+                          (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+        bad(path, "no permission belongs to \"" + shown(part) + "\"");
     }
     if (cat.find(action) == nullptr) {
         std::string near = cat.suggest(action);

@@ -57,6 +57,13 @@ sub permissions_of
 		  . 'FROM hive_tokens.permissions ORDER BY bit_number');
 }
 
+my %old_catalog = (
+	'0.1' => q{
+		ALTER TABLE hive_tokens.permissions DISABLE TRIGGER permissions_guard;
+		UPDATE hive_tokens.permissions SET depends_on = '{}' WHERE name IN ('project:delete', 'project:modifySettings');
+		UPDATE hive_tokens.permissions SET level = 'appDeployment' WHERE name = 'appDeployment:describe';
+		ALTER TABLE hive_tokens.permissions ENABLE TRIGGER permissions_guard;
+	});
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
 $node->safe_psql('fresh', 'CREATE EXTENSION hive_tokens');
 for my $from (@released)
@@ -64,6 +71,9 @@ for my $from (@released)
 	my $db = 'from_' . ($from =~ s/\./_/gr);
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	$node->safe_psql($db, "CREATE EXTENSION hive_tokens VERSION '$from'");
+	# The built-in rows as that release's library wrote them (this library seeds today's
+	# definitions even into an old version's install).
+	$node->safe_psql($db, $old_catalog{$from}) if $old_catalog{$from};
 	$node->safe_psql($db, 'ALTER EXTENSION hive_tokens UPDATE');
 	is($node->safe_psql($db, "SELECT extversion FROM pg_extension WHERE extname = 'hive_tokens'"), $current,
 		"$from updated to $current");

@@ -190,6 +190,20 @@ TEST(Evaluate, EveryBranch) {
     EXPECT_TRUE(allowed(scope_wild, "schemaCheck:approve", A, A, B, C));
     EXPECT_FALSE(allowed(scope_wild, "schemaVersion:publish", A, A, B, C));
     EXPECT_TRUE(allowed("[" + stmt("allow", q("*"), q("hrn:" + a + ":*")) + "]", "billing:update", A, A));
+    // "*:<id>": every action with that id, whatever its scope (Hive's superadmin policy)
+    std::string any_describe = "[" + stmt("allow", q("*:describe"), q("hrn:" + a + ":*")) + "]";
+    EXPECT_TRUE(allowed(any_describe, "project:describe", A, A, B));
+    EXPECT_TRUE(allowed(any_describe, "organization:describe", A, A));
+    EXPECT_TRUE(allowed(any_describe, "member:describe", A, A));
+    EXPECT_FALSE(allowed(any_describe, "project:delete", A, A, B));
+    EXPECT_FALSE(allowed(any_describe, "schemaCheck:approve", A, A, B, C));
+    // ... and in a deny: everything but describing
+    std::string deny_describe = "[" + stmt("allow", q("*"), q("hrn:" + a + ":*")) + ", " +
+                                stmt("deny", q("*:describe"), q("hrn:" + a + ":project/" + std::string(B))) + "]";
+    EXPECT_FALSE(allowed(deny_describe, "project:describe", A, A, B));
+    EXPECT_TRUE(allowed(deny_describe, "project:describe", A, A, D));
+    EXPECT_TRUE(allowed(deny_describe, "project:delete", A, A, B));
+    EXPECT_TRUE(allowed(deny_describe, "organization:describe", A, A));  // the deny is on a project only
     // resource arrays and several actions in one statement
     std::string multi = "[" + stmt("allow", "[\"usage:report\", \"traces:report\"]",
                                    "[" + q("hrn:" + a + ":project/" + std::string(D)) + ", " + q("hrn:" + a + ":target/" + t) + "]") + "]";
@@ -222,6 +236,15 @@ TEST(Evaluate, BadInput) {
               std::string::npos);
     EXPECT_NE(err("[{\"effect\": \"allow\", \"action\": \"nope:*\", \"resource\": \"hrn:*:*\"}]").find("no permission belongs to"),
               std::string::npos);
+    // "*:<id>" must name the id of a known permission: Hive would silently never match a typo
+    EXPECT_NE(err("[{\"effect\": \"allow\", \"action\": \"*:descibe\", \"resource\": \"hrn:*:*\"}]")
+                  .find("no permission has the action id \"descibe\""),
+              std::string::npos);
+    EXPECT_NE(err("[{\"effect\": \"allow\", \"action\": \"*:*\", \"resource\": \"hrn:*:*\"}]").find("no permission has the action id"),
+              std::string::npos);
+    EXPECT_NE(err("[{\"effect\": \"allow\", \"action\": \"*:describe:x\", \"resource\": \"hrn:*:*\"}]").find("no permission has"),
+              std::string::npos);
+    EXPECT_NO_THROW(parse_statements("[{\"effect\": \"deny\", \"action\": [\"*:describe\", \"*:modify\"], \"resource\": \"hrn:*:*\"}]", cat()));
     EXPECT_NE(err("[{\"effect\": \"allow\", \"action\": [1], \"resource\": \"hrn:*:*\"}]").find("$[0].action[0]: expected a string"),
               std::string::npos);
     EXPECT_NE(error_of([&] { parse_statements("[{\"effect\": \"allow\", \"action\": \"*\", \"resource\": \"urn:x\"}]", cat()); })
@@ -339,7 +362,8 @@ TEST(Compiled, AgreesWithReference) {
     const char* ids[] = {A, B, C, D};
     const char* names[] = {"products", "reviews", "*"};
     const char* actions[] = {"*", "usage:report", "usage:*", "schemaVersion:publish", "schemaCheck:*", "project:describe",
-                             "organization:describe", "appDeployment:create", "target:delete"};
+                             "organization:describe", "appDeployment:create", "target:delete", "*:describe", "*:delete",
+                             "*:create"};
     auto pick = [](int n) { return static_cast<int>(randombytes_uniform(static_cast<uint32_t>(n))); };
     auto random_hrn = [&]() {
         std::string org = pick(4) == 0 ? "*" : ids[pick(2)];
@@ -356,7 +380,8 @@ TEST(Compiled, AgreesWithReference) {
         }
     };
     const char* checked[] = {"usage:report", "schemaVersion:publish", "schemaCheck:approve", "project:describe",
-                             "organization:describe", "appDeployment:create", "target:delete", "member:describe"};
+                             "organization:describe", "appDeployment:create", "target:delete", "member:describe",
+                             "project:delete", "laboratory:describe"};
     int allows = 0;
     for (int round = 0; round < 3000; ++round) {
         std::string j = "[";
@@ -367,13 +392,13 @@ TEST(Compiled, AgreesWithReference) {
             int m = pick(4);
             for (int k = 0; k < m; ++k) res += (k ? ", " : "") + q(random_hrn());
             res += "]";
-            j += stmt(pick(5) == 0 ? "deny" : "allow", q(actions[pick(9)]), res);
+            j += stmt(pick(5) == 0 ? "deny" : "allow", q(actions[pick(12)]), res);
         }
         j += "]";
         std::vector<Statement> st = parse_statements(j, cat());
         CompiledPolicy compiled(st, cat());
         for (int k = 0; k < 10; ++k) {
-            const Permission* p = cat().find(checked[pick(8)]);
+            const Permission* p = cat().find(checked[pick(10)]);
             Uuid org = U(ids[pick(2)]), po = org, pr = U(ids[pick(4)]), tg = U(ids[pick(4)]);
             std::string svc = names[pick(2)];
             bool with_name = pick(2) == 0;
