@@ -228,6 +228,106 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION hive_tokens._project_token_resources(resources jsonb, project uuid) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'project_token_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens._project_token_resources(jsonb, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._project_token_resources(jsonb, uuid) IS 'internal: what issue() stores as a project token''s resources (Hive''s rule): the one project in granular form, its targets as given (all by default); 22023 for another project';
+
+-- Project tokens follow Hive: issue() stores the one project in granular form, and a stored '*'
+-- grants nothing below the organization. 0.1 stored '*' and read it as the whole project: those
+-- tokens keep that meaning, written out.
+CREATE OR REPLACE FUNCTION hive_tokens.issue(
+    organization uuid,
+    title text,
+    scopes hive_tokens.scopes,
+    resources jsonb DEFAULT '{"mode": "*"}',
+    description text DEFAULT NULL,
+    expires_at timestamptz DEFAULT NULL,
+    kind text DEFAULT 'organization',
+    project uuid DEFAULT NULL,
+    user_id uuid DEFAULT NULL)
+    RETURNS TABLE (token_id uuid, token text)
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m record;
+    bad hive_tokens.scopes;
+BEGIN
+    IF organization IS NULL THEN
+        RAISE EXCEPTION 'organization must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF title IS NULL OR title !~ '^[ a-zA-Z0-9_-]{2,100}$' THEN
+        RAISE EXCEPTION 'invalid token title'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A title is 2 to 100 characters of letters, digits, spaces, "_" and "-".';
+    END IF;
+    IF char_length(description) > 248 THEN
+        RAISE EXCEPTION 'token description is too long'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('A description has at most 248 characters; this one has %s.', char_length(description));
+    END IF;
+    IF kind IS NULL OR kind NOT IN ('organization', 'project', 'personal') THEN
+        RAISE EXCEPTION 'invalid token kind'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'The kind is one of organization, project, personal.';
+    END IF;
+    IF kind = 'project' AND project IS NULL THEN
+        RAISE EXCEPTION 'a project token needs a project' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF kind = 'personal' AND user_id IS NULL THEN
+        RAISE EXCEPTION 'a personal token needs a user_id' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF scopes IS NULL OR hive_tokens.permission_count(scopes) = 0 THEN
+        RAISE EXCEPTION 'a token needs at least one permission' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    bad := scopes OPERATOR(hive_tokens.&) hive_tokens.retired_scopes();
+    IF hive_tokens.permission_count(bad) > 0 THEN
+        RAISE EXCEPTION 'retired permissions cannot be granted: %', bad
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    bad := scopes OPERATOR(hive_tokens.-) hive_tokens.assignable_scopes();
+    IF hive_tokens.permission_count(bad) > 0 THEN
+        RAISE EXCEPTION 'permissions not assignable to access tokens: %', bad
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'SELECT hive_tokens.assignable_scopes() lists the ones a token may hold.';
+    END IF;
+    IF kind = 'project' AND scopes OPERATOR(hive_tokens.&&) hive_tokens.scopes_of_level('organization') THEN
+        RAISE EXCEPTION 'a project token cannot hold organization permissions: %',
+            scopes OPERATOR(hive_tokens.&) hive_tokens.scopes_of_level('organization')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    bad := hive_tokens.missing_dependencies(scopes);
+    IF hive_tokens.permission_count(bad) > 0 THEN
+        RAISE EXCEPTION 'the permissions lack what they depend on: %', bad
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Add them, or pass hive_tokens.depends_closure(scopes).';
+    END IF;
+    resources := hive_tokens.normalize_resources(coalesce(resources, '{"mode": "*"}'));
+    -- Hive's project tokens: the one project, stored in granular form (a stored '*' would grant
+    -- nothing below the organization)
+    IF kind = 'project' THEN
+        resources := hive_tokens._project_token_resources(resources, project);
+    END IF;
+    IF expires_at IS NOT NULL AND expires_at <= now() THEN
+        RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    m := hive_tokens._mint(kind);
+    INSERT INTO hive_tokens.access_tokens
+        (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
+         hash, key_id, first_characters, expires_at)
+    VALUES (m.id, organization, kind, project, user_id, title, description, scopes, resources,
+            m.hash, m.key_id, m.first_characters, expires_at);
+    token_id := m.id;
+    token := m.token;
+    RETURN NEXT;
+END;
+$$;
+
+UPDATE hive_tokens.access_tokens AS t
+   SET resources = hive_tokens._project_token_resources(coalesce(t.resources, '{"mode": "*"}'), t.project_id)
+ WHERE t.kind = 'project' AND t.project_id IS NOT NULL AND (t.resources IS NULL OR t.resources->>'mode' = '*');
+
 CREATE OR REPLACE VIEW hive_tokens.tokens AS
     SELECT id, organization_id, kind, project_id, user_id, title, description, NULL::hive_tokens.scopes AS scopes, resources,
            first_characters, created_at, created_by, expires_at, last_used_at
@@ -671,6 +771,7 @@ BEGIN
                          'hive_tokens.stored_scopes_send(hive_tokens.stored_scopes)'::regprocedure,
                          'hive_tokens._highest_bit(hive_tokens.scopes)'::regprocedure,
                          'hive_tokens._highest_bit_in(text)'::regprocedure, 'hive_tokens._stored_scopes_columns()'::regprocedure,
+                         'hive_tokens._project_token_resources(jsonb, uuid)'::regprocedure,
                          'hive_tokens._inheritors(regclass)'::regprocedure, 'hive_tokens._protect_inheritors()'::regprocedure,
                          'hive_tokens._shown(text)'::regprocedure, 'hive_tokens._protected_ancestor(regclass)'::regprocedure,
                          'hive_tokens._copy_policies(regclass, regclass, boolean)'::regprocedure,

@@ -626,6 +626,10 @@ COMMENT ON CAST (text AS hive_tokens.hrn) IS 'validates a resource name';
 CREATE FUNCTION hive_tokens.normalize_resources(resources jsonb) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'hive_tokens_normalize_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.normalize_resources(jsonb) IS 'validates a resource assignment (Hive''s model plus our deny list) and returns it normalized; 22023 naming the JSON path otherwise';
+CREATE FUNCTION hive_tokens._project_token_resources(resources jsonb, project uuid) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'project_token_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens._project_token_resources(jsonb, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens._project_token_resources(jsonb, uuid) IS 'internal: what issue() stores as a project token''s resources (Hive''s rule): the one project in granular form, its targets as given (all by default); 22023 for another project';
 CREATE FUNCTION hive_tokens.intersect_resources(a jsonb, b jsonb) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'hive_tokens_intersect_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.intersect_resources(jsonb, jsonb) IS 'the resources both assignments cover (Hive''s intersection: * with X is X; deny lists united)';
@@ -817,6 +821,11 @@ BEGIN
                   HINT = 'Add them, or pass hive_tokens.depends_closure(scopes).';
     END IF;
     resources := hive_tokens.normalize_resources(coalesce(resources, '{"mode": "*"}'));
+    -- Hive's project tokens: the one project, stored in granular form (a stored '*' would grant
+    -- nothing below the organization)
+    IF kind = 'project' THEN
+        resources := hive_tokens._project_token_resources(resources, project);
+    END IF;
     IF expires_at IS NOT NULL AND expires_at <= now() THEN
         RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = 'invalid_parameter_value';
     END IF;

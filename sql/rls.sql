@@ -86,11 +86,33 @@ INSERT INTO hive.usage_records (organization_id, project_id, target_id, operatio
     VALUES ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000b3', '00000000-0000-4000-8000-0000000000c4', 'query Q', 1);
 ROLLBACK;
 
--- The project token: forced to its project, whatever its stored assignment says.
+-- The project token: its project, stored in granular form as Hive stores it.
+RESET ROLE;
+SELECT resources = format('{"mode": "granular", "projects": [{"id": "%s", "type": "project", "targets": {"mode": "*"}}]}', :'p2')::jsonb AS stored_granular
+  FROM hive_tokens.tokens WHERE title = 'project two';
+SET ROLE regress_ht_app;
 BEGIN;
 SELECT hive_tokens.authenticate(:'proj') IS NOT NULL AS project_token;
 SELECT name FROM hive.projects ORDER BY name;
 SELECT count(*) AS usage_rows FROM hive.usage_records;
+ROLLBACK;
+-- A project token stored with "*" (by Hive, or written by hand) grants nothing below the
+-- organization, as in Hive; one stored naming other projects too is limited to its own.
+RESET ROLE;
+SELECT token AS proj_star, token_id AS proj_star_id FROM hive_tokens.issue(:'o', 'project star', '{project:describe,usage:report}', kind => 'project', project => :'p2') \gset
+UPDATE hive_tokens.access_tokens SET resources = '{"mode": "*"}' WHERE id = :'proj_star_id';
+SELECT token AS proj_wide, token_id AS proj_wide_id FROM hive_tokens.issue(:'o', 'project wide', '{project:describe,usage:report}', kind => 'project', project => :'p2') \gset
+UPDATE hive_tokens.access_tokens
+   SET resources = format('{"mode": "granular", "projects": [{"type": "project", "id": "%s", "targets": {"mode": "*"}}, {"type": "project", "id": "%s", "targets": {"mode": "*"}}]}', :'p1', :'p2')::jsonb
+ WHERE id = :'proj_wide_id';
+SET ROLE regress_ht_app;
+BEGIN;
+SELECT hive_tokens.authenticate(:'proj_star') IS NOT NULL AS stored_star;
+SELECT count(*) AS projects_seen, hive_tokens.can('project:describe', :'o', :'p2') AS can_describe_own FROM hive.projects;
+ROLLBACK;
+BEGIN;
+SELECT hive_tokens.authenticate(:'proj_wide') IS NOT NULL AS stored_wide;
+SELECT name FROM hive.projects ORDER BY name;
 ROLLBACK;
 
 -- A member principal: project 2 only, and everything but target 3 (a deny).

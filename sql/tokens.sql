@@ -153,6 +153,16 @@ SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', resources 
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', expires_at => now() - interval '1 day');
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'team');
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'project');
+-- a project token's resources are within its project: its targets may be narrowed, another
+-- project is refused, and so is a granular assignment without its project
+SELECT token_id AS narrow_id FROM hive_tokens.issue(:'org', 'narrow project', '{usage:report}', kind => 'project',
+    project => '22222222-2222-4222-8222-222222222222',
+    resources => '{"mode": "granular", "projects": [{"type": "project", "id": "22222222-2222-4222-8222-222222222222", "targets": {"mode": "granular", "targets": [{"type": "target", "id": "33333333-3333-4333-8333-333333333333", "services": {"mode": "*"}, "appDeployments": {"mode": "*"}}]}}]}') \gset
+SELECT resources FROM hive_tokens.tokens WHERE id = :'narrow_id';
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'project', project => '22222222-2222-4222-8222-222222222222',
+    resources => '{"mode": "granular", "projects": [{"type": "project", "id": "44444444-4444-4444-8444-444444444444", "targets": {"mode": "*"}}]}');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'project', project => '22222222-2222-4222-8222-222222222222',
+    resources => '{"mode": "granular", "projects": []}');
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'personal');
 -- a NULL resources argument means all resources, as in Hive
 SELECT token AS tall FROM hive_tokens.issue(:'org', 'all of it', '{usage:report,traces:report}', resources => NULL) \gset

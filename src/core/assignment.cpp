@@ -276,4 +276,38 @@ Assignment intersect(const Assignment& a, const Assignment& b) {
     return r;
 }
 
+Assignment project_token_grant(const Assignment& given, const Uuid& project) {
+    Assignment r;
+    r.all = false;
+    r.deny = given.deny;
+    if (given.all) {
+        ProjectAssignment p;
+        p.id = project;
+        r.projects.push_back(std::move(p));
+        return r;
+    }
+    for (const ProjectAssignment& p : given.projects)
+        if (p.id != project)
+            throw Error(ErrorKind::InvalidParameterValue, "a project token's resources name another project",
+                        "Project " + p.id.text() + " is not the token's project " + project.text() + ".",
+                        "Give {\"mode\": \"*\"} for the whole project, or its targets under its own id.");
+    if (given.projects.empty())
+        throw Error(ErrorKind::InvalidParameterValue, "a project token's resources must name its project",
+                    "A granular assignment without the project " + project.text() + " would grant nothing.",
+                    "Give {\"mode\": \"*\"} for the whole project, or its targets under its own id.");
+    r.projects = given.projects;
+    return r;
+}
+
+Assignment project_token_effective(const Assignment& stored, const Uuid& project) {
+    Assignment only;
+    only.all = false;
+    only.deny = stored.deny;
+    if (stored.all) return only;
+    ProjectAssignment p;
+    p.id = project;
+    only.projects.push_back(std::move(p));
+    return intersect(stored, only);
+}
+
 }  // namespace hive_tokens::core

@@ -66,4 +66,14 @@ json::Value to_json(const Assignment& a);
 // Hive's intersectResourceAssignments ('*' with X is X), with deny lists united.
 Assignment intersect(const Assignment& a, const Assignment& b);
 
+// Project tokens, as Hive keeps them. What issue() stores for a token of `project`: that one
+// project in granular form, with its targets as `given` names them (all of them when `given` is
+// '*'); the deny list as given. A granular `given` must name that project and no other
+// (Error(InvalidParameterValue) otherwise).
+Assignment project_token_grant(const Assignment& given, const Uuid& project);
+// What a stored project token's assignment grants: nothing below the organization when stored as
+// '*' (Hive builds its statements as granular with no projects), else the stored assignment
+// limited to the token's own project.
+Assignment project_token_effective(const Assignment& stored, const Uuid& project);
+
 }  // namespace hive_tokens::core

@@ -123,6 +123,14 @@ HT_FUNCTION(hive_tokens_normalize_resources) {
     PG_RETURN_DATUM(jsonb_datum(v));
 }
 
+// _project_token_resources(resources jsonb, project uuid) -> jsonb: what issue() stores for a
+// project token (core::project_token_grant).
+HT_FUNCTION(project_token_resources) {
+    std::string text = jsonb_text(PG_GETARG_JSONB_P(0));
+    core::Uuid project = uuid_arg(fcinfo, 1);
+    PG_RETURN_DATUM(jsonb_datum(core::to_json(core::project_token_grant(core::parse_assignment(text), project))));
+}
+
 HT_FUNCTION(hive_tokens_intersect_resources) {
     Jsonb* ja = PG_GETARG_JSONB_P(0);
     Jsonb* jb = PG_GETARG_JSONB_P(1);

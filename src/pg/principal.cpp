@@ -268,15 +268,8 @@ HT_TOKEN_FUNCTION(hive_tokens_authenticate) {
     {
         const core::PermissionCatalog& cat = current_catalog();
         core::Assignment assignment = core::parse_assignment(std::string_view(row.resources_json));
-        if (strcmp(row.kind, "project") == 0 && row.has_project) {
-            // Hive forces a project token's resources to its one project.
-            core::Assignment only;
-            only.all = false;
-            core::ProjectAssignment p;
-            p.id = row.project;
-            only.projects.push_back(p);
-            assignment = core::intersect(assignment, only);
-        }
+        if (strcmp(row.kind, "project") == 0 && row.has_project)
+            assignment = core::project_token_effective(assignment, row.project);
         set_principal(std::make_shared<const State>(
             State{true, row.id, core::PrincipalPolicy(row.organization, row.scopes, std::move(assignment), cat)}));
     }  // no C++ object outlives this block: what follows may raise a PostgreSQL error

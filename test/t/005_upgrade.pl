@@ -149,10 +149,21 @@ is($node->safe_psql('data', "SELECT (hive_tokens.verify('$tokens[0]')).title, hi
 	'org token|t', 'before the update: verify() as 0.1 declared it (a record or NULL)');
 is($node->safe_psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[1]') IS NOT NULL; SELECT hive_tokens.current_scopes(); COMMIT;"),
 	"t\n{project:describe,schemaVersion:publish}", 'before the update: authenticate() reads the 0.1 table');
-my $records = 'SELECT id, organization_id, kind, project_id, title, scopes, resources, first_characters FROM hive_tokens.tokens ORDER BY id';
+my $records = 'SELECT id, organization_id, kind, project_id, title, scopes, CASE WHEN kind <> \'project\' THEN resources END, '
+  . 'first_characters FROM hive_tokens.tokens ORDER BY id';
 my $before = $node->safe_psql('data', $records);
+is($node->safe_psql('data', "SELECT resources FROM hive_tokens.tokens WHERE kind = 'project'"), '{"mode": "*"}',
+	'0.1 stored a project token\'s resources as "*"');
 $node->safe_psql('data', 'ALTER EXTENSION hive_tokens UPDATE');
 is($node->safe_psql('data', $records), $before, 'every token keeps its record and grants');
+# 0.2 reads a stored "*" on a project token as Hive does (nothing below the organization): the
+# update writes 0.1's meaning (its whole project) out, so the token keeps its access.
+is($node->safe_psql('data', "SELECT resources FROM hive_tokens.tokens WHERE kind = 'project'"),
+	qq({"mode": "granular", "projects": [{"id": "$proj", "type": "project", "targets": {"mode": "*"}}]}),
+	'a project token\'s resources are written out as its project');
+is($node->safe_psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[2]') IS NOT NULL; "
+	  . "SELECT hive_tokens.can('project:describe', '$org', '$proj'); COMMIT;"),
+	"t\nt", 'a project token issued under 0.1 still describes its project');
 for my $t (@tokens)
 {
 	is($node->safe_psql('data', "SELECT count(*) FROM hive_tokens.verify('$t')"), '1', 'a token issued under 0.1 verifies');

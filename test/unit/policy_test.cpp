@@ -356,6 +356,30 @@ TEST(Resolve, MatchesHivesStatements) {
     EXPECT_TRUE(allowed(json, "member:describe", A, A));
 }
 
+// Project tokens as Hive keeps them: stored as the one project in granular form; a stored "*"
+// grants nothing below the organization.
+TEST(Assignment, ProjectTokens) {
+    const std::string b = B, c = C;
+    auto text = [](const Assignment& a) { return json::to_string(to_json(a)); };
+    Assignment whole = project_token_grant(Assignment::everything(), U(B));
+    EXPECT_EQ(text(whole), R"({"mode": "granular", "projects": [{"type": "project", "id": ")" + b + R"(", "targets": {"mode": "*"}}]})");
+    Assignment own = parse_assignment(R"({"mode": "granular", "projects": [{"type": "project", "id": ")" + b +
+                                      R"(", "targets": {"mode": "granular", "targets": []}}], "deny": [{"type": "target", "id": ")" + c + R"("}]})");
+    EXPECT_EQ(text(project_token_grant(own, U(B))), text(own));
+    EXPECT_NE(error_of([&] { project_token_grant(own, U(C)); }).find("name another project"), std::string::npos);
+    EXPECT_NE(error_of([&] { project_token_grant(parse_assignment(R"({"mode": "granular", "projects": []})"), U(B)); })
+                  .find("must name its project"),
+              std::string::npos);
+    // reading a stored assignment back
+    Assignment none = project_token_effective(Assignment::everything(), U(B));
+    EXPECT_FALSE(none.all);
+    EXPECT_TRUE(none.projects.empty());
+    EXPECT_EQ(text(project_token_effective(whole, U(B))), text(whole));
+    Assignment two = parse_assignment(R"({"mode": "granular", "projects": [{"type": "project", "id": ")" + b +
+                                      R"(", "targets": {"mode": "*"}}, {"type": "project", "id": ")" + c + R"(", "targets": {"mode": "*"}}]})");
+    EXPECT_EQ(text(project_token_effective(two, U(B))), text(whole));
+}
+
 // The compiled form agrees with the reference on random statements and requests.
 TEST(Compiled, AgreesWithReference) {
     ASSERT_GE(sodium_init(), 0);
