@@ -9,27 +9,181 @@
 --  * Comments describing the transaction principal's rules.
 \echo Use "ALTER EXTENSION hive_tokens UPDATE TO '0.2'" to load this file. \quit
 
+-- Internals move to schema hive_tokens_internal (the public schema is the API), and lose the
+-- leading "_" they had to stand apart; 0.1's boundary self-test leaves the product.
+CREATE SCHEMA hive_tokens_internal;
+COMMENT ON SCHEMA hive_tokens_internal IS 'internals of extension hive_tokens (type I/O, operator and index support, triggers, helpers): not an API';
+GRANT USAGE ON SCHEMA hive_tokens_internal TO PUBLIC;
+ALTER FUNCTION hive_tokens.access_token_in(cstring) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.access_token_out(hive_tokens.access_token) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.access_token_recv(internal) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.access_token_send(hive_tokens.access_token) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_in(cstring) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_out(hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_recv(internal) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_send(hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens._valid_permission_name(text) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens_internal._valid_permission_name(text) RENAME TO valid_permission_name;
+ALTER FUNCTION hive_tokens._builtin_permissions(
+    OUT bit_number int2, OUT name text, OUT level text, OUT "group" text, OUT label text,
+    OUT assignable boolean, OUT retired boolean, OUT depends_on text[]) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens_internal._builtin_permissions(
+    OUT bit_number int2, OUT name text, OUT level text, OUT "group" text, OUT label text,
+    OUT assignable boolean, OUT retired boolean, OUT depends_on text[]) RENAME TO builtin_permissions;
+ALTER FUNCTION hive_tokens._permissions_guard() SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens_internal._permissions_guard() RENAME TO permissions_guard;
+ALTER FUNCTION hive_tokens._permissions_changed() SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens_internal._permissions_changed() RENAME TO permissions_changed;
+ALTER FUNCTION hive_tokens.scopes_contains(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_contained(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_overlap(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_union(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_intersect(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_minus(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_eq(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_ne(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_lt(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_le(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_gt(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_ge(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_hash(hive_tokens.scopes) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_hash_extended(hive_tokens.scopes, int8) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_gin_extract_value(hive_tokens.scopes, internal, internal) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_in(cstring) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_out(hive_tokens.hrn) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_recv(internal) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_send(hive_tokens.hrn) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_eq(hive_tokens.hrn, hive_tokens.hrn) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_ne(hive_tokens.hrn, hive_tokens.hrn) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_lt(hive_tokens.hrn, hive_tokens.hrn) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_le(hive_tokens.hrn, hive_tokens.hrn) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_gt(hive_tokens.hrn, hive_tokens.hrn) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_ge(hive_tokens.hrn, hive_tokens.hrn) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_hash(hive_tokens.hrn) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens.hrn_hash_extended(hive_tokens.hrn, int8) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens._mint(kind text,
+    OUT id uuid, OUT token text, OUT hash bytea, OUT key_id int2, OUT first_characters text) SET SCHEMA hive_tokens_internal;
+ALTER FUNCTION hive_tokens_internal._mint(kind text,
+    OUT id uuid, OUT token text, OUT hash bytea, OUT key_id int2, OUT first_characters text) RENAME TO mint;
+DROP FUNCTION hive_tokens._guard_selftest(what text);
+
+-- Every C entry point is named after its SQL function (0.1 used other symbols for most; the
+-- library still answers to them while a database is at 0.1: src/pg/compat_0_1.cpp).
+CREATE OR REPLACE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.scopes,
+    resources jsonb DEFAULT '{"mode": "*"}') RETURNS void
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.allowed_projects(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.allowed_targets(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.assert_can(action text, organization uuid, project uuid DEFAULT NULL, target uuid DEFAULT NULL,
+    service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS void
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.assignable_scopes() RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.authenticate(token text) RETURNS uuid
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.can(action text, organization uuid, project uuid DEFAULT NULL, target uuid DEFAULT NULL,
+    service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.current_organization_id() RETURNS uuid
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.current_principal_kind() RETURNS text
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.current_scopes() RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.current_token_id() RETURNS uuid
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.denied_projects(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.denied_targets(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.depends_closure(hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.evaluate(statements jsonb, action text, organization uuid,
+    project uuid DEFAULT NULL, target uuid DEFAULT NULL, service text DEFAULT NULL,
+    app_deployment text DEFAULT NULL, resource_organization uuid DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.has_all_permissions(hive_tokens.scopes, text[]) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.has_any_permission(hive_tokens.scopes, text[]) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.has_permission(hive_tokens.scopes, text) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.hash(token text) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.hrn_matched_by(resource hive_tokens.hrn, pattern hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE OR REPLACE FUNCTION hive_tokens.hrn_matches(pattern hive_tokens.hrn, resource hive_tokens.hrn) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE OR REPLACE FUNCTION hive_tokens.intersect_resources(a jsonb, b jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.keyring() RETURNS TABLE (key_id int2, issuing boolean)
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL SAFE ROWS 2;
+CREATE OR REPLACE FUNCTION hive_tokens.labels(hive_tokens.scopes,
+    OUT permission text, OUT level text, OUT "group" text, OUT label text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+CREATE OR REPLACE FUNCTION hive_tokens.missing_dependencies(hive_tokens.scopes) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.normalize_resources(resources jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.organization_wide(action text) RETURNS uuid
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.permission_count(hive_tokens.scopes) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE OR REPLACE FUNCTION hive_tokens.permission_names(hive_tokens.scopes) RETURNS text[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.policy_statements(scopes hive_tokens.scopes, resources jsonb, organization uuid) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.retired_scopes() RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.row_check_targets(action text) RETURNS uuid[]
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE OR REPLACE FUNCTION hive_tokens.scopes(text[]) RETURNS hive_tokens.scopes
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.verify_reason(token text) RETURNS text
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+CREATE OR REPLACE FUNCTION hive_tokens.verify_reason(token hive_tokens.access_token) RETURNS text
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+CREATE OR REPLACE FUNCTION hive_tokens_internal.builtin_permissions(
+    OUT bit_number int2, OUT name text, OUT level text, OUT "group" text, OUT label text,
+    OUT assignable boolean, OUT retired boolean, OUT depends_on text[])
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION hive_tokens_internal.mint(kind text,
+    OUT id uuid, OUT token text, OUT hash bytea, OUT key_id int2, OUT first_characters text)
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+CREATE OR REPLACE FUNCTION hive_tokens_internal.permissions_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME' LANGUAGE C;
+CREATE OR REPLACE FUNCTION hive_tokens_internal.valid_permission_name(text) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 ------------------------------------------------------------------------------------------
 -- Functions that receive a token never run in a parallel worker (a worker's error reaches the
 -- leader without errhidestmt, and the leader would log the statement holding the token).
 ------------------------------------------------------------------------------------------
-ALTER FUNCTION hive_tokens.access_token_in(cstring) PARALLEL RESTRICTED;
-ALTER FUNCTION hive_tokens.access_token_recv(internal) PARALLEL RESTRICTED;
+ALTER FUNCTION hive_tokens_internal.access_token_in(cstring) PARALLEL RESTRICTED;
+ALTER FUNCTION hive_tokens_internal.access_token_recv(internal) PARALLEL RESTRICTED;
 ALTER FUNCTION hive_tokens.hash(text) PARALLEL RESTRICTED;
 
 ------------------------------------------------------------------------------------------
 -- Permissions: retired built-ins travel with a dump.
 ------------------------------------------------------------------------------------------
-CREATE FUNCTION hive_tokens._shown(text) RETURNS text
-    AS 'MODULE_PATHNAME', 'hive_tokens_shown' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens._shown(text) IS 'internal: input as messages show it: at most 64 characters, control, invisible and invalid characters escaped';
+CREATE FUNCTION hive_tokens_internal.shown(text) RETURNS text
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens_internal.shown(text) IS 'internal: input as messages show it: at most 64 characters, control, invisible and invalid characters escaped';
 CREATE OR REPLACE FUNCTION hive_tokens.retire_permission(permission text) RETURNS boolean
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF NOT EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
-        RAISE EXCEPTION 'unknown permission "%"', hive_tokens._shown(permission) USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'unknown permission "%"', hive_tokens_internal.shown(permission) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     UPDATE hive_tokens.permissions AS p SET retired = true WHERE p.name = permission AND NOT p.retired;
     RETURN FOUND;
@@ -44,7 +198,7 @@ COMMENT ON FUNCTION hive_tokens.retire_permission(text) IS 'marks a permission r
 -- rows take the extension's definition (the guard keeps levels fixed for everyone else).
 ALTER TABLE hive_tokens.permissions DISABLE TRIGGER permissions_guard;
 UPDATE hive_tokens.permissions AS p SET level = b.level, depends_on = b.depends_on
-  FROM hive_tokens._builtin_permissions() AS b
+  FROM hive_tokens_internal.builtin_permissions() AS b
  WHERE p.builtin AND p.bit_number = b.bit_number AND p.name = b.name
    AND (p.level, p.depends_on) IS DISTINCT FROM (b.level, b.depends_on);
 ALTER TABLE hive_tokens.permissions ENABLE TRIGGER permissions_guard;
@@ -54,10 +208,10 @@ ALTER TABLE hive_tokens.permissions ENABLE TRIGGER permissions_guard;
 -- is already there, the same bit and name, merges into it, carrying its retirement.
 SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions',
            format('WHERE NOT builtin OR (retired AND bit_number <> ALL (%L::int2[]))',
-                  (SELECT array_agg(b.bit_number ORDER BY b.bit_number) FROM hive_tokens._builtin_permissions() AS b
+                  (SELECT array_agg(b.bit_number ORDER BY b.bit_number) FROM hive_tokens_internal.builtin_permissions() AS b
                     WHERE b.retired)));
 
-CREATE FUNCTION hive_tokens._permissions_restore() RETURNS trigger
+CREATE FUNCTION hive_tokens_internal.permissions_restore() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -72,10 +226,10 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-REVOKE ALL ON FUNCTION hive_tokens._permissions_restore() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._permissions_restore() IS 'internal trigger: a permission row arriving from a dump that is already there (same bit, name, level) merges into it, carrying its retirement, instead of colliding';
+REVOKE ALL ON FUNCTION hive_tokens_internal.permissions_restore() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.permissions_restore() IS 'internal trigger: a permission row arriving from a dump that is already there (same bit, name, level) merges into it, carrying its retirement, instead of colliding';
 CREATE TRIGGER permissions_restore BEFORE INSERT ON hive_tokens.permissions
-    FOR EACH ROW EXECUTE FUNCTION hive_tokens._permissions_restore();
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.permissions_restore();
 
 ------------------------------------------------------------------------------------------
 -- Tokens store their permissions as stored_scopes (name@bit), so a restore loads them in any
@@ -85,23 +239,23 @@ CREATE TRIGGER permissions_restore BEFORE INSERT ON hive_tokens.permissions
 -- ({usage:report@24,invoice:read@49}), so a dump of a table holding it restores before or
 -- without the permission catalog, and a catalog that disagrees is an error, never another grant.
 CREATE TYPE hive_tokens.stored_scopes;
-CREATE FUNCTION hive_tokens.stored_scopes_in(cstring) RETURNS hive_tokens.stored_scopes
+CREATE FUNCTION hive_tokens_internal.stored_scopes_in(cstring) RETURNS hive_tokens.stored_scopes
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.stored_scopes_in(cstring) IS 'input function of stored_scopes: {name@bit,...} (a name this catalog knows takes its bit here; an unknown one keeps a free bit; a taken bit is an error), or plain names';
-CREATE FUNCTION hive_tokens.stored_scopes_out(hive_tokens.stored_scopes) RETURNS cstring
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_in(cstring) IS 'input function of stored_scopes: {name@bit,...} (a name this catalog knows takes its bit here; an unknown one keeps a free bit; a taken bit is an error), or plain names';
+CREATE FUNCTION hive_tokens_internal.stored_scopes_out(hive_tokens.stored_scopes) RETURNS cstring
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.stored_scopes_out(hive_tokens.stored_scopes) IS 'output function of stored_scopes: {name@bit,...} in bit order (@bit alone for a bit the catalog does not define)';
-CREATE FUNCTION hive_tokens.stored_scopes_recv(internal) RETURNS hive_tokens.stored_scopes
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_out(hive_tokens.stored_scopes) IS 'output function of stored_scopes: {name@bit,...} in bit order (@bit alone for a bit the catalog does not define)';
+CREATE FUNCTION hive_tokens_internal.stored_scopes_recv(internal) RETURNS hive_tokens.stored_scopes
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.stored_scopes_recv(internal) IS 'binary input of stored_scopes: its text form, read the same way';
-CREATE FUNCTION hive_tokens.stored_scopes_send(hive_tokens.stored_scopes) RETURNS bytea
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_recv(internal) IS 'binary input of stored_scopes: its text form, read the same way';
+CREATE FUNCTION hive_tokens_internal.stored_scopes_send(hive_tokens.stored_scopes) RETURNS bytea
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.stored_scopes_send(hive_tokens.stored_scopes) IS 'binary output of stored_scopes: its text form';
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_send(hive_tokens.stored_scopes) IS 'binary output of stored_scopes: its text form';
 CREATE TYPE hive_tokens.stored_scopes (
-    INPUT = hive_tokens.stored_scopes_in,
-    OUTPUT = hive_tokens.stored_scopes_out,
-    RECEIVE = hive_tokens.stored_scopes_recv,
-    SEND = hive_tokens.stored_scopes_send,
+    INPUT = hive_tokens_internal.stored_scopes_in,
+    OUTPUT = hive_tokens_internal.stored_scopes_out,
+    RECEIVE = hive_tokens_internal.stored_scopes_recv,
+    SEND = hive_tokens_internal.stored_scopes_send,
     INTERNALLENGTH = 32,
     ALIGNMENT = double,
     STORAGE = plain
@@ -111,22 +265,22 @@ CREATE CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) WITHOUT FUNCTION A
 COMMENT ON CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) IS 'the same set: every scopes operator and function applies';
 CREATE CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) WITHOUT FUNCTION AS ASSIGNMENT;
 COMMENT ON CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) IS 'the same set, for storing';
-CREATE FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) RETURNS int2
-    AS 'MODULE_PATHNAME', 'scopes_highest_bit' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-REVOKE ALL ON FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) IS 'internal: the highest bit a set holds (-1 when empty), so register_permission() never reuses a bit a stored token holds';
-CREATE FUNCTION hive_tokens._highest_bit_in(stored text) RETURNS int
+CREATE FUNCTION hive_tokens_internal.highest_bit(hive_tokens.scopes) RETURNS int2
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+REVOKE ALL ON FUNCTION hive_tokens_internal.highest_bit(hive_tokens.scopes) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.highest_bit(hive_tokens.scopes) IS 'internal: the highest bit a set holds (-1 when empty), so register_permission() never reuses a bit a stored token holds';
+CREATE FUNCTION hive_tokens_internal.highest_bit_in(stored text) RETURNS int
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (SELECT coalesce(max(m[1]::int), -1)
           FROM pg_catalog.regexp_matches(stored, '@([0-9]{1,3})(?![0-9])', 'g') AS m
          WHERE m[1]::int < 256);
-REVOKE ALL ON FUNCTION hive_tokens._highest_bit_in(text) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._highest_bit_in(text) IS 'internal: the highest bit named (name@bit) in the text of a value holding stored_scopes inside an array, composite or range (-1 when none); text that only looks like one reserves a bit, never frees one';
+REVOKE ALL ON FUNCTION hive_tokens_internal.highest_bit_in(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.highest_bit_in(text) IS 'internal: the highest bit named (name@bit) in the text of a value holding stored_scopes inside an array, composite or range (-1 when none); text that only looks like one reserves a bit, never frees one';
 -- Every column that can hold a stored_scopes value: of the type itself or of a domain, array,
 -- composite, range or multirange over it, at any depth; in tables and populated materialized
 -- views this session can read (other sessions' temporary tables are theirs alone). Partitions
 -- are read through their root.
-CREATE FUNCTION hive_tokens._stored_scopes_columns()
+CREATE FUNCTION hive_tokens_internal.stored_scopes_columns()
     RETURNS TABLE (tbl regclass, att name, direct boolean, lockable boolean)
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
@@ -148,8 +302,8 @@ BEGIN ATOMIC
        AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
      ORDER BY c.oid, a.attnum;
 END;
-REVOKE ALL ON FUNCTION hive_tokens._stored_scopes_columns() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._stored_scopes_columns() IS 'internal: the columns register_permission() reads for bits stored values hold: of type stored_scopes, or of a domain, array, composite or range over it';
+REVOKE ALL ON FUNCTION hive_tokens_internal.stored_scopes_columns() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_columns() IS 'internal: the columns register_permission() reads for bits stored values hold: of type stored_scopes, or of a domain, array, composite or range over it';
 
 CREATE OR REPLACE FUNCTION hive_tokens.register_permission(
     permission text, level text, "group" text, label text,
@@ -165,13 +319,13 @@ DECLARE
     missing text;
     holder text;
 BEGIN
-    IF permission IS NULL OR NOT hive_tokens._valid_permission_name(permission) THEN
-        RAISE EXCEPTION 'invalid permission name "%"', hive_tokens._shown(permission)
+    IF permission IS NULL OR NOT hive_tokens_internal.valid_permission_name(permission) THEN
+        RAISE EXCEPTION 'invalid permission name "%"', hive_tokens_internal.shown(permission)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'A permission is "<resource>:<action>" of letters, digits and "_", such as "invoice:read".';
     END IF;
     IF level IS NULL OR level NOT IN ('organization', 'project', 'target', 'service', 'appDeployment') THEN
-        RAISE EXCEPTION 'invalid level "%"', hive_tokens._shown(level)
+        RAISE EXCEPTION 'invalid level "%"', hive_tokens_internal.shown(level)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'The levels are organization, project, target, service and appDeployment.';
     END IF;
@@ -194,7 +348,7 @@ BEGIN
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'permission % depends on unknown or retired permission %', quote_literal(permission),
-            coalesce('"' || hive_tokens._shown(missing) || '"', 'NULL')
+            coalesce('"' || hive_tokens_internal.shown(missing) || '"', 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
@@ -203,14 +357,14 @@ BEGIN
     -- permission there. Each table holding stored_scopes (directly, through a domain, an array,
     -- a composite or a range) is locked against writers first, so a transaction still loading
     -- such values ends before it is read; each read takes a fresh snapshot.
-    FOR col IN SELECT h.tbl, h.att, h.direct, h.lockable FROM hive_tokens._stored_scopes_columns() AS h LOOP
+    FOR col IN SELECT h.tbl, h.att, h.direct, h.lockable FROM hive_tokens_internal.stored_scopes_columns() AS h LOOP
         IF col.lockable THEN
             EXECUTE format('LOCK TABLE %s IN SHARE MODE', col.tbl);
         END IF;
         IF col.direct THEN
-            EXECUTE format('SELECT coalesce(max(hive_tokens._highest_bit(%I)), -1) FROM %s', col.att, col.tbl) INTO top;
+            EXECUTE format('SELECT coalesce(max(hive_tokens_internal.highest_bit(%I)), -1) FROM %s', col.att, col.tbl) INTO top;
         ELSE
-            EXECUTE format('SELECT coalesce(max(hive_tokens._highest_bit_in(%I::text)), -1) FROM %s', col.att, col.tbl) INTO top;
+            EXECUTE format('SELECT coalesce(max(hive_tokens_internal.highest_bit_in(%I::text)), -1) FROM %s', col.att, col.tbl) INTO top;
         END IF;
         IF top + 1 > next_bit THEN
             next_bit := top + 1;
@@ -228,10 +382,10 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION hive_tokens._project_token_resources(resources jsonb, project uuid) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'project_token_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-REVOKE ALL ON FUNCTION hive_tokens._project_token_resources(jsonb, uuid) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._project_token_resources(jsonb, uuid) IS 'internal: what issue() stores as a project token''s resources (Hive''s rule): the one project in granular form, its targets as given (all by default); 22023 for another project';
+CREATE FUNCTION hive_tokens_internal.project_token_resources(resources jsonb, project uuid) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.project_token_resources(jsonb, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.project_token_resources(jsonb, uuid) IS 'internal: what issue() stores as a project token''s resources (Hive''s rule): the one project in granular form, its targets as given (all by default); 22023 for another project';
 
 -- Project tokens follow Hive: issue() stores the one project in granular form, and a stored '*'
 -- grants nothing below the organization. 0.1 stored '*' and read it as the whole project: those
@@ -306,13 +460,13 @@ BEGIN
     -- Hive's project tokens: the one project, stored in granular form (a stored '*' would grant
     -- nothing below the organization)
     IF kind = 'project' THEN
-        resources := hive_tokens._project_token_resources(resources, project);
+        resources := hive_tokens_internal.project_token_resources(resources, project);
     END IF;
     IF expires_at IS NOT NULL AND expires_at <= now() THEN
         RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    m := hive_tokens._mint(kind);
+    m := hive_tokens_internal.mint(kind);
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
          hash, key_id, first_characters, expires_at)
@@ -325,7 +479,7 @@ END;
 $$;
 
 UPDATE hive_tokens.access_tokens AS t
-   SET resources = hive_tokens._project_token_resources(coalesce(t.resources, '{"mode": "*"}'), t.project_id)
+   SET resources = hive_tokens_internal.project_token_resources(coalesce(t.resources, '{"mode": "*"}'), t.project_id)
  WHERE t.kind = 'project' AND t.project_id IS NOT NULL AND (t.resources IS NULL OR t.resources->>'mode' = '*');
 
 CREATE OR REPLACE VIEW hive_tokens.tokens AS
@@ -352,11 +506,11 @@ DROP FUNCTION hive_tokens.verify(text);
 DROP FUNCTION hive_tokens.verify(hive_tokens.access_token);
 
 CREATE FUNCTION hive_tokens.verify(token text) RETURNS SETOF hive_tokens.tokens
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
 COMMENT ON FUNCTION hive_tokens.verify(text) IS 'the public record of a live token as one row; no row for anything that is not one';
 
 CREATE FUNCTION hive_tokens.verify(token hive_tokens.access_token) RETURNS SETOF hive_tokens.tokens
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
 COMMENT ON FUNCTION hive_tokens.verify(hive_tokens.access_token) IS 'verify() for a value already typed access_token';
 
 -- The grants the functions had, exactly: the new functions may have received the updating role's
@@ -425,7 +579,7 @@ DECLARE
 BEGIN
     SELECT pm.level INTO lvl FROM hive_tokens.permissions AS pm WHERE pm.name = action;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown action "%"', hive_tokens._shown(action) USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'unknown action "%"', hive_tokens_internal.shown(action) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF organization_column IS NULL THEN
         RAISE EXCEPTION 'an organization column is required' USING ERRCODE = 'invalid_parameter_value';
@@ -478,7 +632,7 @@ COMMENT ON FUNCTION hive_tokens.policy_expression(text, name, name, name, name) 
 
 -- The table and every table that inherits from it, partitions included, at any depth: rows of a
 -- protected table are readable through each of them, so protect() covers them all.
-CREATE FUNCTION hive_tokens._inheritors(tbl regclass) RETURNS SETOF regclass
+CREATE FUNCTION hive_tokens_internal.inheritors(tbl regclass) RETURNS SETOF regclass
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -488,12 +642,12 @@ BEGIN ATOMIC
         SELECT i.inhrelid FROM pg_inherits AS i JOIN family AS f ON i.inhparent = f.relid)
     SELECT relid::regclass FROM family;
 END;
-COMMENT ON FUNCTION hive_tokens._inheritors(regclass) IS 'internal: a table and every table that inherits from it (partitions included), for protect(), unprotect() and the event trigger; reads only pg_inherits';
+COMMENT ON FUNCTION hive_tokens_internal.inheritors(regclass) IS 'internal: a table and every table that inherits from it (partitions included), for protect(), unprotect() and the event trigger; reads only pg_inherits';
 
 -- The nearest table above tbl (not tbl itself) that protect() covers, or NULL: row-level
 -- security enabled and forced, and protect()'s four policies, permissive, each calling a function
 -- of this extension (a table that merely has a policy named hive_tokens_select is not protected).
-CREATE FUNCTION hive_tokens._protected_ancestor(tbl regclass) RETURNS regclass
+CREATE FUNCTION hive_tokens_internal.protected_ancestor(tbl regclass) RETURNS regclass
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -512,12 +666,12 @@ BEGIN ATOMIC
                             WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_proc'::regclass)) = 4
      ORDER BY u.depth LIMIT 1;
 END;
-COMMENT ON FUNCTION hive_tokens._protected_ancestor(regclass) IS 'internal: the nearest table a table inherits from that protect() covers (row-level security enabled and forced, its four policies calling this extension''s functions), or NULL';
+COMMENT ON FUNCTION hive_tokens_internal.protected_ancestor(regclass) IS 'internal: the nearest table a table inherits from that protect() covers (row-level security enabled and forced, its four policies calling this extension''s functions), or NULL';
 
 -- Copies source's policies onto member: protect()'s four when ours (replacing member's own, so a
 -- table attached with weaker or hand-made hive_tokens_* policies filters as its new parent), and
 -- source's restrictive ones member lacks, so a partition read by its own name filters as its parent.
-CREATE FUNCTION hive_tokens._copy_policies(source regclass, member regclass, ours boolean) RETURNS void
+CREATE FUNCTION hive_tokens_internal.copy_policies(source regclass, member regclass, ours boolean) RETURNS void
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -554,10 +708,10 @@ BEGIN
     END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens._copy_policies(regclass, regclass, boolean) IS 'internal: copies a protected table''s policies onto an inheriting table: its four (replacing the table''s own) when ours, and the restrictive ones it lacks';
+COMMENT ON FUNCTION hive_tokens_internal.copy_policies(regclass, regclass, boolean) IS 'internal: copies a protected table''s policies onto an inheriting table: its four (replacing the table''s own) when ours, and the restrictive ones it lacks';
 
 -- What a protected tree requires of each of its tables.
-CREATE FUNCTION hive_tokens._check_member(root regclass, member regclass) RETURNS void
+CREATE FUNCTION hive_tokens_internal.check_member(root regclass, member regclass) RETURNS void
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -568,7 +722,7 @@ BEGIN
     -- Rows of member are readable through every table it inherits from: each must be in the tree.
     SELECT i.inhparent::regclass INTO outside FROM pg_inherits AS i
      WHERE i.inhrelid = member AND member <> root
-       AND i.inhparent NOT IN (SELECT hive_tokens._inheritors(root)) LIMIT 1;
+       AND i.inhparent NOT IN (SELECT hive_tokens_internal.inheritors(root)) LIMIT 1;
     IF outside IS NOT NULL THEN
         RAISE EXCEPTION '% also inherits from %, outside the tree protected from %: its rows would be readable through it', member, outside, root
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -591,7 +745,7 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens._check_member(regclass, regclass) IS 'internal: refuses a table that cannot be part of a protected tree (not a table, other permissive policies, another parent outside the tree)';
+COMMENT ON FUNCTION hive_tokens_internal.check_member(regclass, regclass) IS 'internal: refuses a table that cannot be part of a protected tree (not a table, other permissive policies, another parent outside the tree)';
 
 CREATE OR REPLACE FUNCTION hive_tokens.protect(tbl regclass, read_action text, write_action text,
     organization_column name DEFAULT 'organization_id', project_column name DEFAULT NULL,
@@ -638,12 +792,12 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'protect() covers every table that inherits from the table it is given, and tables added later.';
     END IF;
-    FOR member IN SELECT hive_tokens._inheritors(tbl) LOOP
-        PERFORM hive_tokens._check_member(tbl, member);
+    FOR member IN SELECT hive_tokens_internal.inheritors(tbl) LOOP
+        PERFORM hive_tokens_internal.check_member(tbl, member);
     END LOOP;
     r := hive_tokens.policy_expression(read_action, organization_column, project_column, target_column, name_column);
     w := hive_tokens.policy_expression(write_action, organization_column, project_column, target_column, name_column);
-    FOR member IN SELECT hive_tokens._inheritors(tbl) LOOP
+    FOR member IN SELECT hive_tokens_internal.inheritors(tbl) LOOP
         FOR pol IN SELECT polname FROM pg_policy
                     WHERE polrelid = member AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
             EXECUTE format('DROP POLICY %I ON %s', pol, member);
@@ -653,7 +807,7 @@ BEGIN
         EXECUTE format('CREATE POLICY hive_tokens_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', member, w, w);
         EXECUTE format('CREATE POLICY hive_tokens_delete ON %s FOR DELETE USING (%s)', member, w);
         IF member <> tbl THEN
-            PERFORM hive_tokens._copy_policies(tbl, member, false);
+            PERFORM hive_tokens_internal.copy_policies(tbl, member, false);
         END IF;
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
         EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', member);
@@ -674,13 +828,13 @@ BEGIN
     IF tbl IS NULL THEN
         RAISE EXCEPTION 'table must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    above := hive_tokens._protected_ancestor(tbl);
+    above := hive_tokens_internal.protected_ancestor(tbl);
     IF above IS NOT NULL THEN
         RAISE EXCEPTION '% inherits from the protected table %: unprotecting it would make its rows readable by its own name', tbl, above
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Unprotect the root of the tree, or detach the table first.';
     END IF;
-    FOR member IN SELECT m FROM hive_tokens._inheritors(tbl) AS m JOIN pg_class AS c ON c.oid = m
+    FOR member IN SELECT m FROM hive_tokens_internal.inheritors(tbl) AS m JOIN pg_class AS c ON c.oid = m
                    WHERE c.relkind IN ('r', 'p') LOOP
         FOR pol IN SELECT polname FROM pg_policy
                     WHERE polrelid = member AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
@@ -696,11 +850,11 @@ COMMENT ON FUNCTION hive_tokens.unprotect(regclass) IS 'undoes protect() on a ta
 -- Tables created as partitions or children of a protected table, or attached to one, get its
 -- policies in the same statement (an event trigger), so no new partition is ever readable
 -- unprotected; a protected table never becomes the child of an unprotected one.
-CREATE FUNCTION hive_tokens._added_inheritors(cmd pg_ddl_command) RETURNS regclass[]
-    AS 'MODULE_PATHNAME', 'hive_tokens_added_inheritors' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens._added_inheritors(pg_ddl_command) IS 'internal: the tables a DDL command made inherit from another (PARTITION OF, INHERITS, ATTACH PARTITION, INHERIT)';
+CREATE FUNCTION hive_tokens_internal.added_inheritors(cmd pg_ddl_command) RETURNS regclass[]
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens_internal.added_inheritors(pg_ddl_command) IS 'internal: the tables a DDL command made inherit from another (PARTITION OF, INHERITS, ATTACH PARTITION, INHERIT)';
 
-CREATE FUNCTION hive_tokens._protect_added(children regclass[]) RETURNS void
+CREATE FUNCTION hive_tokens_internal.protect_added(children regclass[]) RETURNS void
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -710,46 +864,46 @@ DECLARE
     member regclass;
 BEGIN
     FOR child IN SELECT DISTINCT x.t FROM unnest(children) AS x(t) LOOP
-        source := hive_tokens._protected_ancestor(child);
+        source := hive_tokens_internal.protected_ancestor(child);
         IF source IS NULL THEN
             IF EXISTS (SELECT FROM pg_policy AS p
-                        WHERE p.polrelid IN (SELECT hive_tokens._inheritors(child)) AND p.polname = 'hive_tokens_select') THEN
+                        WHERE p.polrelid IN (SELECT hive_tokens_internal.inheritors(child)) AND p.polname = 'hive_tokens_select') THEN
                 RAISE EXCEPTION '% is protected and cannot inherit from a table that is not: its rows would be readable through it', child
                     USING ERRCODE = 'object_not_in_prerequisite_state',
                           HINT = 'Protect the parent first (hive_tokens.protect() covers every table that inherits from it).';
             END IF;
             CONTINUE;
         END IF;
-        FOR member IN SELECT hive_tokens._inheritors(child) LOOP
-            PERFORM hive_tokens._check_member(source, member);
+        FOR member IN SELECT hive_tokens_internal.inheritors(child) LOOP
+            PERFORM hive_tokens_internal.check_member(source, member);
         END LOOP;
-        FOR member IN SELECT hive_tokens._inheritors(child) LOOP
-            PERFORM hive_tokens._copy_policies(source, member, true);
+        FOR member IN SELECT hive_tokens_internal.inheritors(child) LOOP
+            PERFORM hive_tokens_internal.copy_policies(source, member, true);
             EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
             EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', member);
         END LOOP;
     END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens._protect_added(regclass[]) IS 'internal: gives tables just created as, or attached as, partitions or children of a protected table its policies; refuses what cannot be protected';
+COMMENT ON FUNCTION hive_tokens_internal.protect_added(regclass[]) IS 'internal: gives tables just created as, or attached as, partitions or children of a protected table its policies; refuses what cannot be protected';
 
 -- The event trigger: the tables a command added come from the command's own record and from
 -- pg_inherits, never from names, so it runs with a pinned search_path.
-CREATE FUNCTION hive_tokens._protect_inheritors() RETURNS event_trigger
+CREATE FUNCTION hive_tokens_internal.protect_inheritors() RETURNS event_trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM hive_tokens._protect_added(ARRAY(
+    PERFORM hive_tokens_internal.protect_added(ARRAY(
         SELECT x.t FROM pg_catalog.pg_event_trigger_ddl_commands() AS c,
-                        pg_catalog.unnest(hive_tokens._added_inheritors(c.command)) AS x(t)));
+                        pg_catalog.unnest(hive_tokens_internal.added_inheritors(c.command)) AS x(t)));
 END;
 $$;
-REVOKE ALL ON FUNCTION hive_tokens._protect_inheritors() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._protect_inheritors() IS 'internal event trigger: gives tables created as, or attached as, partitions or children of a protected table its policies';
+REVOKE ALL ON FUNCTION hive_tokens_internal.protect_inheritors() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.protect_inheritors() IS 'internal event trigger: gives tables created as, or attached as, partitions or children of a protected table its policies';
 CREATE EVENT TRIGGER hive_tokens_protect_inheritors ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'CREATE SCHEMA')
-    EXECUTE FUNCTION hive_tokens._protect_inheritors();
+    EXECUTE FUNCTION hive_tokens_internal.protect_inheritors();
 COMMENT ON EVENT TRIGGER hive_tokens_protect_inheritors IS 'protects new and attached partitions (and inheriting tables) of tables protected by hive_tokens.protect()';
 
 ------------------------------------------------------------------------------------------
@@ -765,22 +919,25 @@ BEGIN
     FOR o IN
         SELECT format('FUNCTION %s', p.oid::regprocedure) AS obj, p.proacl AS acl, p.proowner AS owner
           FROM pg_catalog.pg_proc AS p
-         WHERE p.oid IN ('hive_tokens._permissions_restore()'::regprocedure, 'hive_tokens.stored_scopes_in(cstring)'::regprocedure,
-                         'hive_tokens.stored_scopes_out(hive_tokens.stored_scopes)'::regprocedure,
-                         'hive_tokens.stored_scopes_recv(internal)'::regprocedure,
-                         'hive_tokens.stored_scopes_send(hive_tokens.stored_scopes)'::regprocedure,
-                         'hive_tokens._highest_bit(hive_tokens.scopes)'::regprocedure,
-                         'hive_tokens._highest_bit_in(text)'::regprocedure, 'hive_tokens._stored_scopes_columns()'::regprocedure,
-                         'hive_tokens._project_token_resources(jsonb, uuid)'::regprocedure,
-                         'hive_tokens._inheritors(regclass)'::regprocedure, 'hive_tokens._protect_inheritors()'::regprocedure,
-                         'hive_tokens._shown(text)'::regprocedure, 'hive_tokens._protected_ancestor(regclass)'::regprocedure,
-                         'hive_tokens._copy_policies(regclass, regclass, boolean)'::regprocedure,
-                         'hive_tokens._check_member(regclass, regclass)'::regprocedure,
-                         'hive_tokens._added_inheritors(pg_ddl_command)'::regprocedure,
-                         'hive_tokens._protect_added(regclass[])'::regprocedure)
+         WHERE p.oid IN ('hive_tokens_internal.permissions_restore()'::regprocedure, 'hive_tokens_internal.stored_scopes_in(cstring)'::regprocedure,
+                         'hive_tokens_internal.stored_scopes_out(hive_tokens.stored_scopes)'::regprocedure,
+                         'hive_tokens_internal.stored_scopes_recv(internal)'::regprocedure,
+                         'hive_tokens_internal.stored_scopes_send(hive_tokens.stored_scopes)'::regprocedure,
+                         'hive_tokens_internal.highest_bit(hive_tokens.scopes)'::regprocedure,
+                         'hive_tokens_internal.highest_bit_in(text)'::regprocedure, 'hive_tokens_internal.stored_scopes_columns()'::regprocedure,
+                         'hive_tokens_internal.project_token_resources(jsonb, uuid)'::regprocedure,
+                         'hive_tokens_internal.inheritors(regclass)'::regprocedure, 'hive_tokens_internal.protect_inheritors()'::regprocedure,
+                         'hive_tokens_internal.shown(text)'::regprocedure, 'hive_tokens_internal.protected_ancestor(regclass)'::regprocedure,
+                         'hive_tokens_internal.copy_policies(regclass, regclass, boolean)'::regprocedure,
+                         'hive_tokens_internal.check_member(regclass, regclass)'::regprocedure,
+                         'hive_tokens_internal.added_inheritors(pg_ddl_command)'::regprocedure,
+                         'hive_tokens_internal.protect_added(regclass[])'::regprocedure)
         UNION ALL
         SELECT format('TYPE %s', t.oid::regtype), t.typacl, t.typowner
           FROM pg_catalog.pg_type AS t WHERE t.oid = 'hive_tokens.stored_scopes'::regtype
+        UNION ALL
+        SELECT 'SCHEMA hive_tokens_internal', n.nspacl, n.nspowner
+          FROM pg_catalog.pg_namespace AS n WHERE n.nspname = 'hive_tokens_internal'
     LOOP
         FOR a IN SELECT DISTINCT x.grantee FROM pg_catalog.aclexplode(o.acl) AS x WHERE x.grantee NOT IN (0, o.owner) LOOP
             EXECUTE format('REVOKE ALL ON %s FROM %I', o.obj, pg_catalog.pg_get_userbyid(a.grantee));

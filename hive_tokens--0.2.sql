@@ -5,6 +5,12 @@
 COMMENT ON SCHEMA hive_tokens IS 'GraphQL Hive-style access tokens (extension hive_tokens)';
 -- Everyone may use the type and call verify(); every other object has its own grants.
 GRANT USAGE ON SCHEMA hive_tokens TO PUBLIC;
+-- What users never call (type I/O, operator and index support, triggers, helpers) lives apart, so
+-- that \df hive_tokens.* is the API. Its functions keep their own grants; USAGE lets functions
+-- that run as their caller (protect(), the event trigger) reach the helpers they need.
+CREATE SCHEMA hive_tokens_internal;
+COMMENT ON SCHEMA hive_tokens_internal IS 'internals of extension hive_tokens (type I/O, operator and index support, triggers, helpers): not an API';
+GRANT USAGE ON SCHEMA hive_tokens_internal TO PUBLIC;
 
 ------------------------------------------------------------------------------------------
 -- Type access_token: a validated hv?2_ token literal, printed masked.
@@ -13,27 +19,27 @@ CREATE TYPE hive_tokens.access_token;
 
 -- Functions that receive a token are never PARALLEL SAFE: a parallel worker's error reaches the
 -- leader without errhidestmt, and the leader would log the statement that carried the token.
-CREATE FUNCTION hive_tokens.access_token_in(cstring) RETURNS hive_tokens.access_token
+CREATE FUNCTION hive_tokens_internal.access_token_in(cstring) RETURNS hive_tokens.access_token
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION hive_tokens.access_token_in(cstring) IS 'input function of access_token: checks prefix, length, alphabet and checksum (SQLSTATE 22P02 otherwise)';
+COMMENT ON FUNCTION hive_tokens_internal.access_token_in(cstring) IS 'input function of access_token: checks prefix, length, alphabet and checksum (SQLSTATE 22P02 otherwise)';
 
-CREATE FUNCTION hive_tokens.access_token_out(hive_tokens.access_token) RETURNS cstring
+CREATE FUNCTION hive_tokens_internal.access_token_out(hive_tokens.access_token) RETURNS cstring
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.access_token_out(hive_tokens.access_token) IS 'output function of access_token: the masked form hvo2_AbCd…';
+COMMENT ON FUNCTION hive_tokens_internal.access_token_out(hive_tokens.access_token) IS 'output function of access_token: the masked form hvo2_AbCd…';
 
-CREATE FUNCTION hive_tokens.access_token_recv(internal) RETURNS hive_tokens.access_token
+CREATE FUNCTION hive_tokens_internal.access_token_recv(internal) RETURNS hive_tokens.access_token
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION hive_tokens.access_token_recv(internal) IS 'binary input of access_token: the token text, validated like text input';
+COMMENT ON FUNCTION hive_tokens_internal.access_token_recv(internal) IS 'binary input of access_token: the token text, validated like text input';
 
-CREATE FUNCTION hive_tokens.access_token_send(hive_tokens.access_token) RETURNS bytea
+CREATE FUNCTION hive_tokens_internal.access_token_send(hive_tokens.access_token) RETURNS bytea
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.access_token_send(hive_tokens.access_token) IS 'binary output of access_token: masked like text output';
+COMMENT ON FUNCTION hive_tokens_internal.access_token_send(hive_tokens.access_token) IS 'binary output of access_token: masked like text output';
 
 CREATE TYPE hive_tokens.access_token (
-    INPUT = hive_tokens.access_token_in,
-    OUTPUT = hive_tokens.access_token_out,
-    RECEIVE = hive_tokens.access_token_recv,
-    SEND = hive_tokens.access_token_send,
+    INPUT = hive_tokens_internal.access_token_in,
+    OUTPUT = hive_tokens_internal.access_token_out,
+    RECEIVE = hive_tokens_internal.access_token_recv,
+    SEND = hive_tokens_internal.access_token_send,
     INTERNALLENGTH = VARIABLE,
     STORAGE = extended
 );
@@ -44,27 +50,27 @@ COMMENT ON TYPE hive_tokens.access_token IS 'a syntactically valid hv?2_ access 
 ------------------------------------------------------------------------------------------
 CREATE TYPE hive_tokens.scopes;
 
-CREATE FUNCTION hive_tokens.scopes_in(cstring) RETURNS hive_tokens.scopes
+CREATE FUNCTION hive_tokens_internal.scopes_in(cstring) RETURNS hive_tokens.scopes
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.scopes_in(cstring) IS 'input function of scopes: {name,<resource>:*,*:<action>,*}; unknown names are an error suggesting the closest';
+COMMENT ON FUNCTION hive_tokens_internal.scopes_in(cstring) IS 'input function of scopes: {name,<resource>:*,*:<action>,*}; unknown names are an error suggesting the closest';
 
-CREATE FUNCTION hive_tokens.scopes_out(hive_tokens.scopes) RETURNS cstring
+CREATE FUNCTION hive_tokens_internal.scopes_out(hive_tokens.scopes) RETURNS cstring
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.scopes_out(hive_tokens.scopes) IS 'output function of scopes: canonical, catalog order, no duplicates';
+COMMENT ON FUNCTION hive_tokens_internal.scopes_out(hive_tokens.scopes) IS 'output function of scopes: canonical, catalog order, no duplicates';
 
-CREATE FUNCTION hive_tokens.scopes_recv(internal) RETURNS hive_tokens.scopes
+CREATE FUNCTION hive_tokens_internal.scopes_recv(internal) RETURNS hive_tokens.scopes
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.scopes_recv(internal) IS 'binary input of scopes: permission names, mapped to this database''s bits';
+COMMENT ON FUNCTION hive_tokens_internal.scopes_recv(internal) IS 'binary input of scopes: permission names, mapped to this database''s bits';
 
-CREATE FUNCTION hive_tokens.scopes_send(hive_tokens.scopes) RETURNS bytea
+CREATE FUNCTION hive_tokens_internal.scopes_send(hive_tokens.scopes) RETURNS bytea
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.scopes_send(hive_tokens.scopes) IS 'binary output of scopes: permission names, not bit positions';
+COMMENT ON FUNCTION hive_tokens_internal.scopes_send(hive_tokens.scopes) IS 'binary output of scopes: permission names, not bit positions';
 
 CREATE TYPE hive_tokens.scopes (
-    INPUT = hive_tokens.scopes_in,
-    OUTPUT = hive_tokens.scopes_out,
-    RECEIVE = hive_tokens.scopes_recv,
-    SEND = hive_tokens.scopes_send,
+    INPUT = hive_tokens_internal.scopes_in,
+    OUTPUT = hive_tokens_internal.scopes_out,
+    RECEIVE = hive_tokens_internal.scopes_recv,
+    SEND = hive_tokens_internal.scopes_send,
     INTERNALLENGTH = 32,
     ALIGNMENT = double,
     STORAGE = plain
@@ -72,26 +78,26 @@ CREATE TYPE hive_tokens.scopes (
 COMMENT ON TYPE hive_tokens.scopes IS 'a set of permissions (at most 256), e.g. {schemaVersion:publish,usage:report}';
 
 -- The permission catalog.
-CREATE FUNCTION hive_tokens._valid_permission_name(text) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'scopes_valid_permission_name' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-REVOKE ALL ON FUNCTION hive_tokens._valid_permission_name(text) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._valid_permission_name(text) IS 'internal: whether a text is a well-formed permission name <resource>:<action>';
+CREATE FUNCTION hive_tokens_internal.valid_permission_name(text) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.valid_permission_name(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.valid_permission_name(text) IS 'internal: whether a text is a well-formed permission name <resource>:<action>';
 
-CREATE FUNCTION hive_tokens._shown(text) RETURNS text
-    AS 'MODULE_PATHNAME', 'hive_tokens_shown' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens._shown(text) IS 'internal: input as messages show it: at most 64 characters, control, invisible and invalid characters escaped';
+CREATE FUNCTION hive_tokens_internal.shown(text) RETURNS text
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens_internal.shown(text) IS 'internal: input as messages show it: at most 64 characters, control, invisible and invalid characters escaped';
 
-CREATE FUNCTION hive_tokens._builtin_permissions(
+CREATE FUNCTION hive_tokens_internal.builtin_permissions(
     OUT bit_number int2, OUT name text, OUT level text, OUT "group" text, OUT label text,
     OUT assignable boolean, OUT retired boolean, OUT depends_on text[])
     RETURNS SETOF record
-    AS 'MODULE_PATHNAME', 'scopes_builtin_permissions' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-REVOKE ALL ON FUNCTION hive_tokens._builtin_permissions() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._builtin_permissions() IS 'internal: Hive''s permissions as built into the extension; seeds hive_tokens.permissions';
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.builtin_permissions() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.builtin_permissions() IS 'internal: Hive''s permissions as built into the extension; seeds hive_tokens.permissions';
 
 CREATE TABLE hive_tokens.permissions (
     bit_number int2 PRIMARY KEY CHECK (bit_number >= 0 AND bit_number < 256),
-    name       text NOT NULL UNIQUE CHECK (hive_tokens._valid_permission_name(name)),
+    name       text NOT NULL UNIQUE CHECK (hive_tokens_internal.valid_permission_name(name)),
     level      text NOT NULL CHECK (level IN ('organization', 'project', 'target', 'service', 'appDeployment')),
     "group"    text NOT NULL,
     label      text NOT NULL,
@@ -104,7 +110,7 @@ CREATE TABLE hive_tokens.permissions (
 GRANT SELECT ON hive_tokens.permissions TO PUBLIC;
 COMMENT ON TABLE hive_tokens.permissions IS 'the permission catalog: Hive''s permissions plus registered ones; bits are append-only, a retired permission keeps its bit';
 
-CREATE FUNCTION hive_tokens._permissions_guard() RETURNS trigger
+CREATE FUNCTION hive_tokens_internal.permissions_guard() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -121,32 +127,32 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-REVOKE ALL ON FUNCTION hive_tokens._permissions_guard() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._permissions_guard() IS 'internal trigger: permissions are append-only; bit, name, level never change';
+REVOKE ALL ON FUNCTION hive_tokens_internal.permissions_guard() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.permissions_guard() IS 'internal trigger: permissions are append-only; bit, name, level never change';
 CREATE TRIGGER permissions_guard BEFORE UPDATE OR DELETE ON hive_tokens.permissions
-    FOR EACH ROW EXECUTE FUNCTION hive_tokens._permissions_guard();
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.permissions_guard();
 CREATE TRIGGER permissions_no_truncate BEFORE TRUNCATE ON hive_tokens.permissions
-    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens._permissions_guard();
+    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens_internal.permissions_guard();
 
-CREATE FUNCTION hive_tokens._permissions_changed() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'hive_tokens_permissions_changed' LANGUAGE C;
-REVOKE ALL ON FUNCTION hive_tokens._permissions_changed() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._permissions_changed() IS 'internal trigger: sends a relcache invalidation so every backend reloads the permission catalog';
+CREATE FUNCTION hive_tokens_internal.permissions_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME' LANGUAGE C;
+REVOKE ALL ON FUNCTION hive_tokens_internal.permissions_changed() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.permissions_changed() IS 'internal trigger: sends a relcache invalidation so every backend reloads the permission catalog';
 CREATE TRIGGER permissions_changed AFTER INSERT OR UPDATE ON hive_tokens.permissions
-    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens._permissions_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens_internal.permissions_changed();
 
 INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
     SELECT b.bit_number, b.name, b.level, b."group", b.label, b.assignable, b.retired, b.depends_on, true
-      FROM hive_tokens._builtin_permissions() AS b;
+      FROM hive_tokens_internal.builtin_permissions() AS b;
 -- pg_dump copies the registered permissions and the built-in ones this database retired (a
 -- retirement is its own decision; those Hive itself retired are left out). On restore a row that
 -- is already there, the same bit and name, merges into it, carrying its retirement.
 SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions',
            format('WHERE NOT builtin OR (retired AND bit_number <> ALL (%L::int2[]))',
-                  (SELECT array_agg(b.bit_number ORDER BY b.bit_number) FROM hive_tokens._builtin_permissions() AS b
+                  (SELECT array_agg(b.bit_number ORDER BY b.bit_number) FROM hive_tokens_internal.builtin_permissions() AS b
                     WHERE b.retired)));
 
-CREATE FUNCTION hive_tokens._permissions_restore() RETURNS trigger
+CREATE FUNCTION hive_tokens_internal.permissions_restore() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -161,10 +167,10 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-REVOKE ALL ON FUNCTION hive_tokens._permissions_restore() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._permissions_restore() IS 'internal trigger: a permission row arriving from a dump that is already there (same bit, name, level) merges into it, carrying its retirement, instead of colliding';
+REVOKE ALL ON FUNCTION hive_tokens_internal.permissions_restore() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.permissions_restore() IS 'internal trigger: a permission row arriving from a dump that is already there (same bit, name, level) merges into it, carrying its retirement, instead of colliding';
 CREATE TRIGGER permissions_restore BEFORE INSERT ON hive_tokens.permissions
-    FOR EACH ROW EXECUTE FUNCTION hive_tokens._permissions_restore();
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.permissions_restore();
 
 CREATE FUNCTION hive_tokens.register_permission(
     permission text, level text, "group" text, label text,
@@ -180,13 +186,13 @@ DECLARE
     missing text;
     holder text;
 BEGIN
-    IF permission IS NULL OR NOT hive_tokens._valid_permission_name(permission) THEN
-        RAISE EXCEPTION 'invalid permission name "%"', hive_tokens._shown(permission)
+    IF permission IS NULL OR NOT hive_tokens_internal.valid_permission_name(permission) THEN
+        RAISE EXCEPTION 'invalid permission name "%"', hive_tokens_internal.shown(permission)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'A permission is "<resource>:<action>" of letters, digits and "_", such as "invoice:read".';
     END IF;
     IF level IS NULL OR level NOT IN ('organization', 'project', 'target', 'service', 'appDeployment') THEN
-        RAISE EXCEPTION 'invalid level "%"', hive_tokens._shown(level)
+        RAISE EXCEPTION 'invalid level "%"', hive_tokens_internal.shown(level)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'The levels are organization, project, target, service and appDeployment.';
     END IF;
@@ -209,7 +215,7 @@ BEGIN
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'permission % depends on unknown or retired permission %', quote_literal(permission),
-            coalesce('"' || hive_tokens._shown(missing) || '"', 'NULL')
+            coalesce('"' || hive_tokens_internal.shown(missing) || '"', 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
@@ -218,14 +224,14 @@ BEGIN
     -- permission there. Each table holding stored_scopes (directly, through a domain, an array,
     -- a composite or a range) is locked against writers first, so a transaction still loading
     -- such values ends before it is read; each read takes a fresh snapshot.
-    FOR col IN SELECT h.tbl, h.att, h.direct, h.lockable FROM hive_tokens._stored_scopes_columns() AS h LOOP
+    FOR col IN SELECT h.tbl, h.att, h.direct, h.lockable FROM hive_tokens_internal.stored_scopes_columns() AS h LOOP
         IF col.lockable THEN
             EXECUTE format('LOCK TABLE %s IN SHARE MODE', col.tbl);
         END IF;
         IF col.direct THEN
-            EXECUTE format('SELECT coalesce(max(hive_tokens._highest_bit(%I)), -1) FROM %s', col.att, col.tbl) INTO top;
+            EXECUTE format('SELECT coalesce(max(hive_tokens_internal.highest_bit(%I)), -1) FROM %s', col.att, col.tbl) INTO top;
         ELSE
-            EXECUTE format('SELECT coalesce(max(hive_tokens._highest_bit_in(%I::text)), -1) FROM %s', col.att, col.tbl) INTO top;
+            EXECUTE format('SELECT coalesce(max(hive_tokens_internal.highest_bit_in(%I::text)), -1) FROM %s', col.att, col.tbl) INTO top;
         END IF;
         IF top + 1 > next_bit THEN
             next_bit := top + 1;
@@ -251,7 +257,7 @@ CREATE FUNCTION hive_tokens.retire_permission(permission text) RETURNS boolean
 AS $$
 BEGIN
     IF NOT EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
-        RAISE EXCEPTION 'unknown permission "%"', hive_tokens._shown(permission) USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'unknown permission "%"', hive_tokens_internal.shown(permission) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     UPDATE hive_tokens.permissions AS p SET retired = true WHERE p.name = permission AND NOT p.retired;
     RETURN FOUND;
@@ -262,59 +268,59 @@ COMMENT ON FUNCTION hive_tokens.retire_permission(text) IS 'marks a permission r
 
 -- Operators and their functions.
 CREATE FUNCTION hive_tokens.has_permission(hive_tokens.scopes, text) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'scopes_has' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.has_permission(hive_tokens.scopes, text) IS 'scopes ? permission: holds every permission the entry names (a name, <resource>:*, *:<action> or *)';
 CREATE FUNCTION hive_tokens.has_any_permission(hive_tokens.scopes, text[]) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'scopes_has_any' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.has_any_permission(hive_tokens.scopes, text[]) IS 'scopes ?| text[]: holds at least one of the named permissions';
 CREATE FUNCTION hive_tokens.has_all_permissions(hive_tokens.scopes, text[]) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'scopes_has_all' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.has_all_permissions(hive_tokens.scopes, text[]) IS 'scopes ?& text[]: holds every named permission';
-CREATE FUNCTION hive_tokens.scopes_contains(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+CREATE FUNCTION hive_tokens_internal.scopes_contains(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_contains(hive_tokens.scopes, hive_tokens.scopes) IS 'a @> b: a holds every permission of b';
-CREATE FUNCTION hive_tokens.scopes_contained(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.scopes_contains(hive_tokens.scopes, hive_tokens.scopes) IS 'a @> b: a holds every permission of b';
+CREATE FUNCTION hive_tokens_internal.scopes_contained(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_contained(hive_tokens.scopes, hive_tokens.scopes) IS 'a <@ b: every permission of a is in b';
-CREATE FUNCTION hive_tokens.scopes_overlap(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.scopes_contained(hive_tokens.scopes, hive_tokens.scopes) IS 'a <@ b: every permission of a is in b';
+CREATE FUNCTION hive_tokens_internal.scopes_overlap(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_overlap(hive_tokens.scopes, hive_tokens.scopes) IS 'a && b: a and b share a permission';
-CREATE FUNCTION hive_tokens.scopes_union(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
+COMMENT ON FUNCTION hive_tokens_internal.scopes_overlap(hive_tokens.scopes, hive_tokens.scopes) IS 'a && b: a and b share a permission';
+CREATE FUNCTION hive_tokens_internal.scopes_union(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_union(hive_tokens.scopes, hive_tokens.scopes) IS 'a | b: union';
-CREATE FUNCTION hive_tokens.scopes_intersect(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
+COMMENT ON FUNCTION hive_tokens_internal.scopes_union(hive_tokens.scopes, hive_tokens.scopes) IS 'a | b: union';
+CREATE FUNCTION hive_tokens_internal.scopes_intersect(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_intersect(hive_tokens.scopes, hive_tokens.scopes) IS 'a & b: intersection';
-CREATE FUNCTION hive_tokens.scopes_minus(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
+COMMENT ON FUNCTION hive_tokens_internal.scopes_intersect(hive_tokens.scopes, hive_tokens.scopes) IS 'a & b: intersection';
+CREATE FUNCTION hive_tokens_internal.scopes_minus(hive_tokens.scopes, hive_tokens.scopes) RETURNS hive_tokens.scopes
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_minus(hive_tokens.scopes, hive_tokens.scopes) IS 'a - b: the permissions of a that b lacks';
-CREATE FUNCTION hive_tokens.scopes_eq(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.scopes_minus(hive_tokens.scopes, hive_tokens.scopes) IS 'a - b: the permissions of a that b lacks';
+CREATE FUNCTION hive_tokens_internal.scopes_eq(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_eq(hive_tokens.scopes, hive_tokens.scopes) IS 'a = b';
-CREATE FUNCTION hive_tokens.scopes_ne(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.scopes_eq(hive_tokens.scopes, hive_tokens.scopes) IS 'a = b';
+CREATE FUNCTION hive_tokens_internal.scopes_ne(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_ne(hive_tokens.scopes, hive_tokens.scopes) IS 'a <> b';
-CREATE FUNCTION hive_tokens.scopes_lt(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.scopes_ne(hive_tokens.scopes, hive_tokens.scopes) IS 'a <> b';
+CREATE FUNCTION hive_tokens_internal.scopes_lt(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_lt(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order (bitwise, not meaningful beyond sorting)';
-CREATE FUNCTION hive_tokens.scopes_le(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.scopes_lt(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order (bitwise, not meaningful beyond sorting)';
+CREATE FUNCTION hive_tokens_internal.scopes_le(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_le(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
-CREATE FUNCTION hive_tokens.scopes_gt(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.scopes_le(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE FUNCTION hive_tokens_internal.scopes_gt(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_gt(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
-CREATE FUNCTION hive_tokens.scopes_ge(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.scopes_gt(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE FUNCTION hive_tokens_internal.scopes_ge(hive_tokens.scopes, hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_ge(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
-CREATE FUNCTION hive_tokens.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes) RETURNS int4
+COMMENT ON FUNCTION hive_tokens_internal.scopes_ge(hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
+CREATE FUNCTION hive_tokens_internal.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes) RETURNS int4
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes) IS 'btree support: -1, 0, 1';
-CREATE FUNCTION hive_tokens.scopes_hash(hive_tokens.scopes) RETURNS int4
+COMMENT ON FUNCTION hive_tokens_internal.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes) IS 'btree support: -1, 0, 1';
+CREATE FUNCTION hive_tokens_internal.scopes_hash(hive_tokens.scopes) RETURNS int4
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_hash(hive_tokens.scopes) IS 'hash support';
-CREATE FUNCTION hive_tokens.scopes_hash_extended(hive_tokens.scopes, int8) RETURNS int8
+COMMENT ON FUNCTION hive_tokens_internal.scopes_hash(hive_tokens.scopes) IS 'hash support';
+CREATE FUNCTION hive_tokens_internal.scopes_hash_extended(hive_tokens.scopes, int8) RETURNS int8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.scopes_hash_extended(hive_tokens.scopes, int8) IS 'hash support (seeded, for hash partitioning)';
+COMMENT ON FUNCTION hive_tokens_internal.scopes_hash_extended(hive_tokens.scopes, int8) IS 'hash support (seeded, for hash partitioning)';
 
 CREATE OPERATOR hive_tokens.? (LEFTARG = hive_tokens.scopes, RIGHTARG = text,
     FUNCTION = hive_tokens.has_permission, RESTRICT = matchingsel, JOIN = matchingjoinsel);
@@ -326,48 +332,48 @@ CREATE OPERATOR hive_tokens.?& (LEFTARG = hive_tokens.scopes, RIGHTARG = text[],
     FUNCTION = hive_tokens.has_all_permissions, RESTRICT = matchingsel, JOIN = matchingjoinsel);
 COMMENT ON OPERATOR hive_tokens.?& (hive_tokens.scopes, text[]) IS 'holds all of the permissions';
 CREATE OPERATOR hive_tokens.@> (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_contains, COMMUTATOR = OPERATOR(hive_tokens.<@),
+    FUNCTION = hive_tokens_internal.scopes_contains, COMMUTATOR = OPERATOR(hive_tokens.<@),
     RESTRICT = matchingsel, JOIN = matchingjoinsel);
 COMMENT ON OPERATOR hive_tokens.@> (hive_tokens.scopes, hive_tokens.scopes) IS 'contains';
 CREATE OPERATOR hive_tokens.<@ (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_contained, COMMUTATOR = OPERATOR(hive_tokens.@>),
+    FUNCTION = hive_tokens_internal.scopes_contained, COMMUTATOR = OPERATOR(hive_tokens.@>),
     RESTRICT = matchingsel, JOIN = matchingjoinsel);
 COMMENT ON OPERATOR hive_tokens.<@ (hive_tokens.scopes, hive_tokens.scopes) IS 'is contained by';
 CREATE OPERATOR hive_tokens.&& (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_overlap, COMMUTATOR = OPERATOR(hive_tokens.&&),
+    FUNCTION = hive_tokens_internal.scopes_overlap, COMMUTATOR = OPERATOR(hive_tokens.&&),
     RESTRICT = matchingsel, JOIN = matchingjoinsel);
 COMMENT ON OPERATOR hive_tokens.&& (hive_tokens.scopes, hive_tokens.scopes) IS 'overlaps (shares a permission)';
 CREATE OPERATOR hive_tokens.| (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_union, COMMUTATOR = OPERATOR(hive_tokens.|));
+    FUNCTION = hive_tokens_internal.scopes_union, COMMUTATOR = OPERATOR(hive_tokens.|));
 COMMENT ON OPERATOR hive_tokens.| (hive_tokens.scopes, hive_tokens.scopes) IS 'union';
 CREATE OPERATOR hive_tokens.& (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_intersect, COMMUTATOR = OPERATOR(hive_tokens.&));
+    FUNCTION = hive_tokens_internal.scopes_intersect, COMMUTATOR = OPERATOR(hive_tokens.&));
 COMMENT ON OPERATOR hive_tokens.& (hive_tokens.scopes, hive_tokens.scopes) IS 'intersection';
 CREATE OPERATOR hive_tokens.- (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_minus);
+    FUNCTION = hive_tokens_internal.scopes_minus);
 COMMENT ON OPERATOR hive_tokens.- (hive_tokens.scopes, hive_tokens.scopes) IS 'difference';
 CREATE OPERATOR hive_tokens.= (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_eq, COMMUTATOR = OPERATOR(hive_tokens.=), NEGATOR = OPERATOR(hive_tokens.<>),
+    FUNCTION = hive_tokens_internal.scopes_eq, COMMUTATOR = OPERATOR(hive_tokens.=), NEGATOR = OPERATOR(hive_tokens.<>),
     RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
 COMMENT ON OPERATOR hive_tokens.= (hive_tokens.scopes, hive_tokens.scopes) IS 'equal';
 CREATE OPERATOR hive_tokens.<> (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_ne, COMMUTATOR = OPERATOR(hive_tokens.<>), NEGATOR = OPERATOR(hive_tokens.=),
+    FUNCTION = hive_tokens_internal.scopes_ne, COMMUTATOR = OPERATOR(hive_tokens.<>), NEGATOR = OPERATOR(hive_tokens.=),
     RESTRICT = neqsel, JOIN = neqjoinsel);
 COMMENT ON OPERATOR hive_tokens.<> (hive_tokens.scopes, hive_tokens.scopes) IS 'not equal';
 CREATE OPERATOR hive_tokens.< (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_lt, COMMUTATOR = OPERATOR(hive_tokens.>), NEGATOR = OPERATOR(hive_tokens.>=),
+    FUNCTION = hive_tokens_internal.scopes_lt, COMMUTATOR = OPERATOR(hive_tokens.>), NEGATOR = OPERATOR(hive_tokens.>=),
     RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
 COMMENT ON OPERATOR hive_tokens.< (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
 CREATE OPERATOR hive_tokens.<= (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_le, COMMUTATOR = OPERATOR(hive_tokens.>=), NEGATOR = OPERATOR(hive_tokens.>),
+    FUNCTION = hive_tokens_internal.scopes_le, COMMUTATOR = OPERATOR(hive_tokens.>=), NEGATOR = OPERATOR(hive_tokens.>),
     RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
 COMMENT ON OPERATOR hive_tokens.<= (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
 CREATE OPERATOR hive_tokens.> (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_gt, COMMUTATOR = OPERATOR(hive_tokens.<), NEGATOR = OPERATOR(hive_tokens.<=),
+    FUNCTION = hive_tokens_internal.scopes_gt, COMMUTATOR = OPERATOR(hive_tokens.<), NEGATOR = OPERATOR(hive_tokens.<=),
     RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
 COMMENT ON OPERATOR hive_tokens.> (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
 CREATE OPERATOR hive_tokens.>= (LEFTARG = hive_tokens.scopes, RIGHTARG = hive_tokens.scopes,
-    FUNCTION = hive_tokens.scopes_ge, COMMUTATOR = OPERATOR(hive_tokens.<=), NEGATOR = OPERATOR(hive_tokens.<),
+    FUNCTION = hive_tokens_internal.scopes_ge, COMMUTATOR = OPERATOR(hive_tokens.<=), NEGATOR = OPERATOR(hive_tokens.<),
     RESTRICT = scalargesel, JOIN = scalargejoinsel);
 COMMENT ON OPERATOR hive_tokens.>= (hive_tokens.scopes, hive_tokens.scopes) IS 'btree order';
 
@@ -377,26 +383,26 @@ CREATE OPERATOR CLASS hive_tokens.scopes_btree_ops DEFAULT FOR TYPE hive_tokens.
     OPERATOR 3 hive_tokens.=,
     OPERATOR 4 hive_tokens.>=,
     OPERATOR 5 hive_tokens.>,
-    FUNCTION 1 hive_tokens.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes);
+    FUNCTION 1 hive_tokens_internal.scopes_cmp(hive_tokens.scopes, hive_tokens.scopes);
 COMMENT ON OPERATOR CLASS hive_tokens.scopes_btree_ops USING btree IS 'btree: DISTINCT, ORDER BY, merge joins, unique indexes';
 COMMENT ON OPERATOR FAMILY hive_tokens.scopes_btree_ops USING btree IS 'btree family of scopes';
 
 CREATE OPERATOR CLASS hive_tokens.scopes_hash_ops DEFAULT FOR TYPE hive_tokens.scopes USING hash AS
     OPERATOR 1 hive_tokens.=,
-    FUNCTION 1 hive_tokens.scopes_hash(hive_tokens.scopes),
-    FUNCTION 2 hive_tokens.scopes_hash_extended(hive_tokens.scopes, int8);
+    FUNCTION 1 hive_tokens_internal.scopes_hash(hive_tokens.scopes),
+    FUNCTION 2 hive_tokens_internal.scopes_hash_extended(hive_tokens.scopes, int8);
 COMMENT ON OPERATOR CLASS hive_tokens.scopes_hash_ops USING hash IS 'hash: GROUP BY, hash joins, hash indexes and partitioning';
 COMMENT ON OPERATOR FAMILY hive_tokens.scopes_hash_ops USING hash IS 'hash family of scopes';
 
-CREATE FUNCTION hive_tokens.scopes_gin_extract_value(hive_tokens.scopes, internal, internal) RETURNS internal
+CREATE FUNCTION hive_tokens_internal.scopes_gin_extract_value(hive_tokens.scopes, internal, internal) RETURNS internal
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.scopes_gin_extract_value(hive_tokens.scopes, internal, internal) IS 'GIN support: the bits of a value';
-CREATE FUNCTION hive_tokens.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal) RETURNS internal
+COMMENT ON FUNCTION hive_tokens_internal.scopes_gin_extract_value(hive_tokens.scopes, internal, internal) IS 'GIN support: the bits of a value';
+CREATE FUNCTION hive_tokens_internal.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal) RETURNS internal
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal) IS 'GIN support: the bits a query needs';
-CREATE FUNCTION hive_tokens.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal) IS 'GIN support: the bits a query needs';
+CREATE FUNCTION hive_tokens_internal.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal) IS 'GIN support: whether an indexed value matches';
+COMMENT ON FUNCTION hive_tokens_internal.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal) IS 'GIN support: whether an indexed value matches';
 
 CREATE OPERATOR CLASS hive_tokens.scopes_gin_ops DEFAULT FOR TYPE hive_tokens.scopes USING gin AS
     OPERATOR 1 hive_tokens.@> (hive_tokens.scopes, hive_tokens.scopes),
@@ -406,19 +412,19 @@ CREATE OPERATOR CLASS hive_tokens.scopes_gin_ops DEFAULT FOR TYPE hive_tokens.sc
     OPERATOR 5 hive_tokens.?| (hive_tokens.scopes, text[]),
     OPERATOR 6 hive_tokens.?& (hive_tokens.scopes, text[]),
     FUNCTION 1 pg_catalog.btint4cmp(int4, int4),
-    FUNCTION 2 hive_tokens.scopes_gin_extract_value(hive_tokens.scopes, internal, internal),
-    FUNCTION 3 hive_tokens.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal),
-    FUNCTION 4 hive_tokens.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal),
+    FUNCTION 2 hive_tokens_internal.scopes_gin_extract_value(hive_tokens.scopes, internal, internal),
+    FUNCTION 3 hive_tokens_internal.scopes_gin_extract_query(hive_tokens.scopes, internal, int2, internal, internal, internal, internal),
+    FUNCTION 4 hive_tokens_internal.scopes_gin_consistent(internal, int2, hive_tokens.scopes, int4, internal, internal, internal, internal),
     STORAGE int4;
 COMMENT ON OPERATOR CLASS hive_tokens.scopes_gin_ops USING gin IS 'GIN: indexes ?, ?|, ?&, @>, <@ and &&';
 COMMENT ON OPERATOR FAMILY hive_tokens.scopes_gin_ops USING gin IS 'GIN family of scopes';
 
 -- Casts and catalog functions.
 CREATE FUNCTION hive_tokens.permission_names(hive_tokens.scopes) RETURNS text[]
-    AS 'MODULE_PATHNAME', 'scopes_to_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.permission_names(hive_tokens.scopes) IS 'the permission names, catalog order (also the cast scopes::text[])';
 CREATE FUNCTION hive_tokens.scopes(text[]) RETURNS hive_tokens.scopes
-    AS 'MODULE_PATHNAME', 'scopes_from_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.scopes(text[]) IS 'scopes from permission entries (names or wildcards); NULL elements are an error (also the cast text[]::scopes)';
 CREATE CAST (hive_tokens.scopes AS text[]) WITH FUNCTION hive_tokens.permission_names(hive_tokens.scopes);
 COMMENT ON CAST (hive_tokens.scopes AS text[]) IS 'the permission names, catalog order';
@@ -429,23 +435,23 @@ COMMENT ON CAST (text[] AS hive_tokens.scopes) IS 'parses each element as a perm
 -- ({usage:report@24,invoice:read@49}), so a dump of a table holding it restores before or
 -- without the permission catalog, and a catalog that disagrees is an error, never another grant.
 CREATE TYPE hive_tokens.stored_scopes;
-CREATE FUNCTION hive_tokens.stored_scopes_in(cstring) RETURNS hive_tokens.stored_scopes
+CREATE FUNCTION hive_tokens_internal.stored_scopes_in(cstring) RETURNS hive_tokens.stored_scopes
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.stored_scopes_in(cstring) IS 'input function of stored_scopes: {name@bit,...} (a name this catalog knows takes its bit here; an unknown one keeps a free bit; a taken bit is an error), or plain names';
-CREATE FUNCTION hive_tokens.stored_scopes_out(hive_tokens.stored_scopes) RETURNS cstring
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_in(cstring) IS 'input function of stored_scopes: {name@bit,...} (a name this catalog knows takes its bit here; an unknown one keeps a free bit; a taken bit is an error), or plain names';
+CREATE FUNCTION hive_tokens_internal.stored_scopes_out(hive_tokens.stored_scopes) RETURNS cstring
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.stored_scopes_out(hive_tokens.stored_scopes) IS 'output function of stored_scopes: {name@bit,...} in bit order (@bit alone for a bit the catalog does not define)';
-CREATE FUNCTION hive_tokens.stored_scopes_recv(internal) RETURNS hive_tokens.stored_scopes
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_out(hive_tokens.stored_scopes) IS 'output function of stored_scopes: {name@bit,...} in bit order (@bit alone for a bit the catalog does not define)';
+CREATE FUNCTION hive_tokens_internal.stored_scopes_recv(internal) RETURNS hive_tokens.stored_scopes
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.stored_scopes_recv(internal) IS 'binary input of stored_scopes: its text form, read the same way';
-CREATE FUNCTION hive_tokens.stored_scopes_send(hive_tokens.stored_scopes) RETURNS bytea
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_recv(internal) IS 'binary input of stored_scopes: its text form, read the same way';
+CREATE FUNCTION hive_tokens_internal.stored_scopes_send(hive_tokens.stored_scopes) RETURNS bytea
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.stored_scopes_send(hive_tokens.stored_scopes) IS 'binary output of stored_scopes: its text form';
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_send(hive_tokens.stored_scopes) IS 'binary output of stored_scopes: its text form';
 CREATE TYPE hive_tokens.stored_scopes (
-    INPUT = hive_tokens.stored_scopes_in,
-    OUTPUT = hive_tokens.stored_scopes_out,
-    RECEIVE = hive_tokens.stored_scopes_recv,
-    SEND = hive_tokens.stored_scopes_send,
+    INPUT = hive_tokens_internal.stored_scopes_in,
+    OUTPUT = hive_tokens_internal.stored_scopes_out,
+    RECEIVE = hive_tokens_internal.stored_scopes_recv,
+    SEND = hive_tokens_internal.stored_scopes_send,
     INTERNALLENGTH = 32,
     ALIGNMENT = double,
     STORAGE = plain
@@ -455,22 +461,22 @@ CREATE CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) WITHOUT FUNCTION A
 COMMENT ON CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) IS 'the same set: every scopes operator and function applies';
 CREATE CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) WITHOUT FUNCTION AS ASSIGNMENT;
 COMMENT ON CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) IS 'the same set, for storing';
-CREATE FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) RETURNS int2
-    AS 'MODULE_PATHNAME', 'scopes_highest_bit' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-REVOKE ALL ON FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._highest_bit(hive_tokens.scopes) IS 'internal: the highest bit a set holds (-1 when empty), so register_permission() never reuses a bit a stored token holds';
-CREATE FUNCTION hive_tokens._highest_bit_in(stored text) RETURNS int
+CREATE FUNCTION hive_tokens_internal.highest_bit(hive_tokens.scopes) RETURNS int2
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+REVOKE ALL ON FUNCTION hive_tokens_internal.highest_bit(hive_tokens.scopes) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.highest_bit(hive_tokens.scopes) IS 'internal: the highest bit a set holds (-1 when empty), so register_permission() never reuses a bit a stored token holds';
+CREATE FUNCTION hive_tokens_internal.highest_bit_in(stored text) RETURNS int
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (SELECT coalesce(max(m[1]::int), -1)
           FROM pg_catalog.regexp_matches(stored, '@([0-9]{1,3})(?![0-9])', 'g') AS m
          WHERE m[1]::int < 256);
-REVOKE ALL ON FUNCTION hive_tokens._highest_bit_in(text) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._highest_bit_in(text) IS 'internal: the highest bit named (name@bit) in the text of a value holding stored_scopes inside an array, composite or range (-1 when none); text that only looks like one reserves a bit, never frees one';
+REVOKE ALL ON FUNCTION hive_tokens_internal.highest_bit_in(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.highest_bit_in(text) IS 'internal: the highest bit named (name@bit) in the text of a value holding stored_scopes inside an array, composite or range (-1 when none); text that only looks like one reserves a bit, never frees one';
 -- Every column that can hold a stored_scopes value: of the type itself or of a domain, array,
 -- composite, range or multirange over it, at any depth; in tables and populated materialized
 -- views this session can read (other sessions' temporary tables are theirs alone). Partitions
 -- are read through their root.
-CREATE FUNCTION hive_tokens._stored_scopes_columns()
+CREATE FUNCTION hive_tokens_internal.stored_scopes_columns()
     RETURNS TABLE (tbl regclass, att name, direct boolean, lockable boolean)
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
@@ -492,31 +498,31 @@ BEGIN ATOMIC
        AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
      ORDER BY c.oid, a.attnum;
 END;
-REVOKE ALL ON FUNCTION hive_tokens._stored_scopes_columns() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._stored_scopes_columns() IS 'internal: the columns register_permission() reads for bits stored values hold: of type stored_scopes, or of a domain, array, composite or range over it';
+REVOKE ALL ON FUNCTION hive_tokens_internal.stored_scopes_columns() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_columns() IS 'internal: the columns register_permission() reads for bits stored values hold: of type stored_scopes, or of a domain, array, composite or range over it';
 
 CREATE FUNCTION hive_tokens.permission_count(hive_tokens.scopes) RETURNS int4
-    AS 'MODULE_PATHNAME', 'scopes_permission_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION hive_tokens.permission_count(hive_tokens.scopes) IS 'how many permissions the set holds';
 CREATE FUNCTION hive_tokens.scopes_of_level(level text) RETURNS hive_tokens.scopes
-    AS 'MODULE_PATHNAME', 'scopes_of_level' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.scopes_of_level(text) IS 'the active permissions of one resource level (organization, project, target, service, appDeployment)';
 CREATE FUNCTION hive_tokens.depends_closure(hive_tokens.scopes) RETURNS hive_tokens.scopes
-    AS 'MODULE_PATHNAME', 'scopes_depends_closure' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.depends_closure(hive_tokens.scopes) IS 'the set plus everything it depends on, transitively';
 CREATE FUNCTION hive_tokens.missing_dependencies(hive_tokens.scopes) RETURNS hive_tokens.scopes
-    AS 'MODULE_PATHNAME', 'scopes_missing_dependencies' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.missing_dependencies(hive_tokens.scopes) IS 'what the set depends on but lacks (empty when valid)';
 CREATE FUNCTION hive_tokens.assignable_scopes() RETURNS hive_tokens.scopes
-    AS 'MODULE_PATHNAME', 'scopes_assignable' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.assignable_scopes() IS 'every permission an access token may hold (Hive''s assignable list plus registered assignable ones)';
 CREATE FUNCTION hive_tokens.retired_scopes() RETURNS hive_tokens.scopes
-    AS 'MODULE_PATHNAME', 'scopes_retired' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.retired_scopes() IS 'every retired permission';
 CREATE FUNCTION hive_tokens.labels(hive_tokens.scopes,
     OUT permission text, OUT level text, OUT "group" text, OUT label text)
     RETURNS SETOF record
-    AS 'MODULE_PATHNAME', 'scopes_labels' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION hive_tokens.labels(hive_tokens.scopes) IS 'the permissions of a set with their level, UI group and label, for display';
 
 ------------------------------------------------------------------------------------------
@@ -524,80 +530,80 @@ COMMENT ON FUNCTION hive_tokens.labels(hive_tokens.scopes) IS 'the permissions o
 ------------------------------------------------------------------------------------------
 CREATE TYPE hive_tokens.hrn;
 
-CREATE FUNCTION hive_tokens.hrn_in(cstring) RETURNS hive_tokens.hrn
+CREATE FUNCTION hive_tokens_internal.hrn_in(cstring) RETURNS hive_tokens.hrn
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.hrn_in(cstring) IS 'input function of hrn: validates a Hive resource name or pattern (22P02 naming the wrong part)';
-CREATE FUNCTION hive_tokens.hrn_out(hive_tokens.hrn) RETURNS cstring
+COMMENT ON FUNCTION hive_tokens_internal.hrn_in(cstring) IS 'input function of hrn: validates a Hive resource name or pattern (22P02 naming the wrong part)';
+CREATE FUNCTION hive_tokens_internal.hrn_out(hive_tokens.hrn) RETURNS cstring
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.hrn_out(hive_tokens.hrn) IS 'output function of hrn: canonical text (lower-case UUIDs)';
-CREATE FUNCTION hive_tokens.hrn_recv(internal) RETURNS hive_tokens.hrn
+COMMENT ON FUNCTION hive_tokens_internal.hrn_out(hive_tokens.hrn) IS 'output function of hrn: canonical text (lower-case UUIDs)';
+CREATE FUNCTION hive_tokens_internal.hrn_recv(internal) RETURNS hive_tokens.hrn
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.hrn_recv(internal) IS 'binary input of hrn: its text, validated';
-CREATE FUNCTION hive_tokens.hrn_send(hive_tokens.hrn) RETURNS bytea
+COMMENT ON FUNCTION hive_tokens_internal.hrn_recv(internal) IS 'binary input of hrn: its text, validated';
+CREATE FUNCTION hive_tokens_internal.hrn_send(hive_tokens.hrn) RETURNS bytea
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens.hrn_send(hive_tokens.hrn) IS 'binary output of hrn: its canonical text';
+COMMENT ON FUNCTION hive_tokens_internal.hrn_send(hive_tokens.hrn) IS 'binary output of hrn: its canonical text';
 
 CREATE TYPE hive_tokens.hrn (
-    INPUT = hive_tokens.hrn_in,
-    OUTPUT = hive_tokens.hrn_out,
-    RECEIVE = hive_tokens.hrn_recv,
-    SEND = hive_tokens.hrn_send,
+    INPUT = hive_tokens_internal.hrn_in,
+    OUTPUT = hive_tokens_internal.hrn_out,
+    RECEIVE = hive_tokens_internal.hrn_recv,
+    SEND = hive_tokens_internal.hrn_send,
     INTERNALLENGTH = VARIABLE,
     STORAGE = extended,
     CATEGORY = 'S'
 );
 COMMENT ON TYPE hive_tokens.hrn IS 'a Hive resource name or pattern, e.g. hrn:<org>:target/<id>/service/<name>';
 
-CREATE FUNCTION hive_tokens.hrn_eq(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+CREATE FUNCTION hive_tokens_internal.hrn_eq(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.hrn_eq(hive_tokens.hrn, hive_tokens.hrn) IS 'a = b (same canonical text)';
-CREATE FUNCTION hive_tokens.hrn_ne(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.hrn_eq(hive_tokens.hrn, hive_tokens.hrn) IS 'a = b (same canonical text)';
+CREATE FUNCTION hive_tokens_internal.hrn_ne(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.hrn_ne(hive_tokens.hrn, hive_tokens.hrn) IS 'a <> b';
-CREATE FUNCTION hive_tokens.hrn_lt(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.hrn_ne(hive_tokens.hrn, hive_tokens.hrn) IS 'a <> b';
+CREATE FUNCTION hive_tokens_internal.hrn_lt(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.hrn_lt(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order (bytewise)';
-CREATE FUNCTION hive_tokens.hrn_le(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.hrn_lt(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order (bytewise)';
+CREATE FUNCTION hive_tokens_internal.hrn_le(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.hrn_le(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
-CREATE FUNCTION hive_tokens.hrn_gt(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.hrn_le(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE FUNCTION hive_tokens_internal.hrn_gt(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.hrn_gt(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
-CREATE FUNCTION hive_tokens.hrn_ge(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
+COMMENT ON FUNCTION hive_tokens_internal.hrn_gt(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE FUNCTION hive_tokens_internal.hrn_ge(hive_tokens.hrn, hive_tokens.hrn) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.hrn_ge(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
-CREATE FUNCTION hive_tokens.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn) RETURNS int4
+COMMENT ON FUNCTION hive_tokens_internal.hrn_ge(hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
+CREATE FUNCTION hive_tokens_internal.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn) RETURNS int4
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn) IS 'btree support';
-CREATE FUNCTION hive_tokens.hrn_hash(hive_tokens.hrn) RETURNS int4
+COMMENT ON FUNCTION hive_tokens_internal.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn) IS 'btree support';
+CREATE FUNCTION hive_tokens_internal.hrn_hash(hive_tokens.hrn) RETURNS int4
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.hrn_hash(hive_tokens.hrn) IS 'hash support';
-CREATE FUNCTION hive_tokens.hrn_hash_extended(hive_tokens.hrn, int8) RETURNS int8
+COMMENT ON FUNCTION hive_tokens_internal.hrn_hash(hive_tokens.hrn) IS 'hash support';
+CREATE FUNCTION hive_tokens_internal.hrn_hash_extended(hive_tokens.hrn, int8) RETURNS int8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION hive_tokens.hrn_hash_extended(hive_tokens.hrn, int8) IS 'hash support (seeded)';
+COMMENT ON FUNCTION hive_tokens_internal.hrn_hash_extended(hive_tokens.hrn, int8) IS 'hash support (seeded)';
 CREATE FUNCTION hive_tokens.hrn_matches(pattern hive_tokens.hrn, resource hive_tokens.hrn) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'hrn_covers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION hive_tokens.hrn_matches(hive_tokens.hrn, hive_tokens.hrn) IS 'pattern @> resource: Hive''s rule (organization part * or equal; a final * segment matches the rest, any other * only itself)';
 CREATE FUNCTION hive_tokens.hrn_matched_by(resource hive_tokens.hrn, pattern hive_tokens.hrn) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'hrn_covered_by' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION hive_tokens.hrn_matched_by(hive_tokens.hrn, hive_tokens.hrn) IS 'resource <@ pattern';
 
-CREATE OPERATOR hive_tokens.= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_eq,
+CREATE OPERATOR hive_tokens.= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens_internal.hrn_eq,
     COMMUTATOR = OPERATOR(hive_tokens.=), NEGATOR = OPERATOR(hive_tokens.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
 COMMENT ON OPERATOR hive_tokens.= (hive_tokens.hrn, hive_tokens.hrn) IS 'equal';
-CREATE OPERATOR hive_tokens.<> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_ne,
+CREATE OPERATOR hive_tokens.<> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens_internal.hrn_ne,
     COMMUTATOR = OPERATOR(hive_tokens.<>), NEGATOR = OPERATOR(hive_tokens.=), RESTRICT = neqsel, JOIN = neqjoinsel);
 COMMENT ON OPERATOR hive_tokens.<> (hive_tokens.hrn, hive_tokens.hrn) IS 'not equal';
-CREATE OPERATOR hive_tokens.< (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_lt,
+CREATE OPERATOR hive_tokens.< (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens_internal.hrn_lt,
     COMMUTATOR = OPERATOR(hive_tokens.>), NEGATOR = OPERATOR(hive_tokens.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
 COMMENT ON OPERATOR hive_tokens.< (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
-CREATE OPERATOR hive_tokens.<= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_le,
+CREATE OPERATOR hive_tokens.<= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens_internal.hrn_le,
     COMMUTATOR = OPERATOR(hive_tokens.>=), NEGATOR = OPERATOR(hive_tokens.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
 COMMENT ON OPERATOR hive_tokens.<= (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
-CREATE OPERATOR hive_tokens.> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_gt,
+CREATE OPERATOR hive_tokens.> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens_internal.hrn_gt,
     COMMUTATOR = OPERATOR(hive_tokens.<), NEGATOR = OPERATOR(hive_tokens.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
 COMMENT ON OPERATOR hive_tokens.> (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
-CREATE OPERATOR hive_tokens.>= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_ge,
+CREATE OPERATOR hive_tokens.>= (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens_internal.hrn_ge,
     COMMUTATOR = OPERATOR(hive_tokens.<=), NEGATOR = OPERATOR(hive_tokens.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
 COMMENT ON OPERATOR hive_tokens.>= (hive_tokens.hrn, hive_tokens.hrn) IS 'btree order';
 CREATE OPERATOR hive_tokens.@> (LEFTARG = hive_tokens.hrn, RIGHTARG = hive_tokens.hrn, FUNCTION = hive_tokens.hrn_matches,
@@ -609,12 +615,12 @@ COMMENT ON OPERATOR hive_tokens.<@ (hive_tokens.hrn, hive_tokens.hrn) IS 'resour
 
 CREATE OPERATOR CLASS hive_tokens.hrn_btree_ops DEFAULT FOR TYPE hive_tokens.hrn USING btree AS
     OPERATOR 1 hive_tokens.<, OPERATOR 2 hive_tokens.<=, OPERATOR 3 hive_tokens.=, OPERATOR 4 hive_tokens.>=,
-    OPERATOR 5 hive_tokens.>, FUNCTION 1 hive_tokens.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn);
+    OPERATOR 5 hive_tokens.>, FUNCTION 1 hive_tokens_internal.hrn_cmp(hive_tokens.hrn, hive_tokens.hrn);
 COMMENT ON OPERATOR CLASS hive_tokens.hrn_btree_ops USING btree IS 'btree: ORDER BY, DISTINCT, unique indexes, merge joins';
 COMMENT ON OPERATOR FAMILY hive_tokens.hrn_btree_ops USING btree IS 'btree family of hrn';
 CREATE OPERATOR CLASS hive_tokens.hrn_hash_ops DEFAULT FOR TYPE hive_tokens.hrn USING hash AS
-    OPERATOR 1 hive_tokens.=, FUNCTION 1 hive_tokens.hrn_hash(hive_tokens.hrn),
-    FUNCTION 2 hive_tokens.hrn_hash_extended(hive_tokens.hrn, int8);
+    OPERATOR 1 hive_tokens.=, FUNCTION 1 hive_tokens_internal.hrn_hash(hive_tokens.hrn),
+    FUNCTION 2 hive_tokens_internal.hrn_hash_extended(hive_tokens.hrn, int8);
 COMMENT ON OPERATOR CLASS hive_tokens.hrn_hash_ops USING hash IS 'hash: GROUP BY, hash joins and indexes';
 COMMENT ON OPERATOR FAMILY hive_tokens.hrn_hash_ops USING hash IS 'hash family of hrn';
 
@@ -624,22 +630,22 @@ CREATE CAST (text AS hive_tokens.hrn) WITH INOUT;
 COMMENT ON CAST (text AS hive_tokens.hrn) IS 'validates a resource name';
 
 CREATE FUNCTION hive_tokens.normalize_resources(resources jsonb) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'hive_tokens_normalize_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.normalize_resources(jsonb) IS 'validates a resource assignment (Hive''s model plus our deny list) and returns it normalized; 22023 naming the JSON path otherwise';
-CREATE FUNCTION hive_tokens._project_token_resources(resources jsonb, project uuid) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'project_token_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-REVOKE ALL ON FUNCTION hive_tokens._project_token_resources(jsonb, uuid) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._project_token_resources(jsonb, uuid) IS 'internal: what issue() stores as a project token''s resources (Hive''s rule): the one project in granular form, its targets as given (all by default); 22023 for another project';
+CREATE FUNCTION hive_tokens_internal.project_token_resources(resources jsonb, project uuid) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.project_token_resources(jsonb, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.project_token_resources(jsonb, uuid) IS 'internal: what issue() stores as a project token''s resources (Hive''s rule): the one project in granular form, its targets as given (all by default); 22023 for another project';
 CREATE FUNCTION hive_tokens.intersect_resources(a jsonb, b jsonb) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'hive_tokens_intersect_resources' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.intersect_resources(jsonb, jsonb) IS 'the resources both assignments cover (Hive''s intersection: * with X is X; deny lists united)';
 CREATE FUNCTION hive_tokens.policy_statements(scopes hive_tokens.scopes, resources jsonb, organization uuid) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'hive_tokens_policy_statements' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.policy_statements(hive_tokens.scopes, jsonb, uuid) IS 'Hive''s policy statements for permissions on assigned resources: one allow per level, * inheriting the parent, plus a deny statement for the deny list';
 CREATE FUNCTION hive_tokens.evaluate(statements jsonb, action text, organization uuid,
     project uuid DEFAULT NULL, target uuid DEFAULT NULL, service text DEFAULT NULL,
     app_deployment text DEFAULT NULL, resource_organization uuid DEFAULT NULL) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'hive_tokens_evaluate' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens.evaluate(jsonb, text, uuid, uuid, uuid, text, text, uuid) IS 'Hive''s evaluator: may the statements perform action on the resource? Deny wins; unknown actions are an error';
 
 ------------------------------------------------------------------------------------------
@@ -701,23 +707,23 @@ COMMENT ON VIEW hive_tokens.tokens IS 'every token''s public record: everything 
 -- Verification (C, a primary-key probe, no SPI).
 ------------------------------------------------------------------------------------------
 CREATE FUNCTION hive_tokens.verify(token text) RETURNS SETOF hive_tokens.tokens
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
 COMMENT ON FUNCTION hive_tokens.verify(text) IS 'the public record of a live token as one row; no row for anything that is not one';
 
 CREATE FUNCTION hive_tokens.verify(token hive_tokens.access_token) RETURNS SETOF hive_tokens.tokens
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL UNSAFE ROWS 1;
 COMMENT ON FUNCTION hive_tokens.verify(hive_tokens.access_token) IS 'verify() for a value already typed access_token';
 
 CREATE FUNCTION hive_tokens.verify_reason(token text) RETURNS text
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify_reason' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION hive_tokens.verify_reason(text) IS 'why a token does or does not verify: ok, malformed, checksum, unknown, revoked, expired or key_unavailable';
 
 CREATE FUNCTION hive_tokens.verify_reason(token hive_tokens.access_token) RETURNS text
-    AS 'MODULE_PATHNAME', 'hive_tokens_verify_reason' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION hive_tokens.verify_reason(hive_tokens.access_token) IS 'verify_reason() for a value already typed access_token';
 
 CREATE FUNCTION hive_tokens.hash(token text) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'hive_tokens_hash' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION hive_tokens.hash(text) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.hash(text) IS 'keyed BLAKE2b-256 of a token under the issuing server key, as stored; owner-only';
 
@@ -725,7 +731,7 @@ COMMENT ON FUNCTION hive_tokens.hash(text) IS 'keyed BLAKE2b-256 of a token unde
 -- Keys.
 ------------------------------------------------------------------------------------------
 CREATE FUNCTION hive_tokens.keyring() RETURNS TABLE (key_id int2, issuing boolean)
-    AS 'MODULE_PATHNAME', 'hive_tokens_keyring' LANGUAGE C VOLATILE STRICT PARALLEL SAFE ROWS 2;
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL SAFE ROWS 2;
 REVOKE ALL ON FUNCTION hive_tokens.keyring() FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.keyring() IS 'ids of the keys in the server keyring (never the keys), the issuing one first; owner-only';
 
@@ -748,11 +754,11 @@ COMMENT ON FUNCTION hive_tokens.key_usage() IS 'per key id: whether it is in the
 ------------------------------------------------------------------------------------------
 -- Issuing and revoking.
 ------------------------------------------------------------------------------------------
-CREATE FUNCTION hive_tokens._mint(kind text,
+CREATE FUNCTION hive_tokens_internal.mint(kind text,
     OUT id uuid, OUT token text, OUT hash bytea, OUT key_id int2, OUT first_characters text)
-    AS 'MODULE_PATHNAME', 'hive_tokens_mint' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-REVOKE ALL ON FUNCTION hive_tokens._mint(text) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._mint(text) IS 'internal to issue(): a fresh token, its keyed hash and display prefix; owner-only';
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.mint(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.mint(text) IS 'internal to issue(): a fresh token, its keyed hash and display prefix; owner-only';
 
 CREATE FUNCTION hive_tokens.issue(
     organization uuid,
@@ -824,13 +830,13 @@ BEGIN
     -- Hive's project tokens: the one project, stored in granular form (a stored '*' would grant
     -- nothing below the organization)
     IF kind = 'project' THEN
-        resources := hive_tokens._project_token_resources(resources, project);
+        resources := hive_tokens_internal.project_token_resources(resources, project);
     END IF;
     IF expires_at IS NOT NULL AND expires_at <= now() THEN
         RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    m := hive_tokens._mint(kind);
+    m := hive_tokens_internal.mint(kind);
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
          hash, key_id, first_characters, expires_at)
@@ -868,54 +874,54 @@ COMMENT ON FUNCTION hive_tokens.revoke(uuid) IS 'deletes a token at once (hard d
 -- The transaction principal, checks, and row-level security.
 ------------------------------------------------------------------------------------------
 CREATE FUNCTION hive_tokens.authenticate(token text) RETURNS uuid
-    AS 'MODULE_PATHNAME', 'hive_tokens_authenticate' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION hive_tokens.authenticate(text) IS 'verifies a token and makes it the principal of this transaction until COMMIT or ROLLBACK (at most one principal per transaction, ever; inside a transaction block or a function); returns its id; 28000 if it is not a live token (NULL included)';
 
 CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.scopes,
     resources jsonb DEFAULT '{"mode": "*"}') RETURNS void
-    AS 'MODULE_PATHNAME', 'hive_tokens_act_as_member' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) IS 'makes a logged-in member (permissions on assigned resources) the principal of this transaction (same rules as authenticate()); for the application''s trusted role only (GRANT EXECUTE explicitly)';
 
 CREATE FUNCTION hive_tokens.current_token_id() RETURNS uuid
-    AS 'MODULE_PATHNAME', 'hive_tokens_current_token_id' LANGUAGE C STABLE PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.current_token_id() IS 'the id of the token that is this transaction''s principal, or NULL';
 CREATE FUNCTION hive_tokens.current_organization_id() RETURNS uuid
-    AS 'MODULE_PATHNAME', 'hive_tokens_current_organization_id' LANGUAGE C STABLE PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.current_organization_id() IS 'the organization of this transaction''s principal, or NULL';
 CREATE FUNCTION hive_tokens.current_scopes() RETURNS hive_tokens.scopes
-    AS 'MODULE_PATHNAME', 'hive_tokens_current_scopes' LANGUAGE C STABLE PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.current_scopes() IS 'the permissions of this transaction''s principal, or NULL';
 CREATE FUNCTION hive_tokens.current_principal_kind() RETURNS text
-    AS 'MODULE_PATHNAME', 'hive_tokens_current_principal_kind' LANGUAGE C STABLE PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.current_principal_kind() IS 'token, member, or NULL when the transaction has no principal';
 
 CREATE FUNCTION hive_tokens.can(action text, organization uuid, project uuid DEFAULT NULL, target uuid DEFAULT NULL,
     service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'hive_tokens_can' LANGUAGE C STABLE PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.can(text, uuid, uuid, uuid, text, text) IS 'may this transaction''s principal perform action on the resource? false without a principal, for another organization or when an id the action needs is NULL; unknown actions are an error';
 CREATE FUNCTION hive_tokens.assert_can(action text, organization uuid, project uuid DEFAULT NULL, target uuid DEFAULT NULL,
     service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS void
-    AS 'MODULE_PATHNAME', 'hive_tokens_assert_can' LANGUAGE C STABLE PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.assert_can(text, uuid, uuid, uuid, text, text) IS 'raises 42501 with Hive''s message (Missing permission for performing ''<action>'' on resource) unless can()';
 
 CREATE FUNCTION hive_tokens.organization_wide(action text) RETURNS uuid
-    AS 'MODULE_PATHNAME', 'hive_tokens_organization_wide' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.organization_wide(text) IS 'RLS helper: the principal''s organization if it may perform action on all of it, else NULL';
 CREATE FUNCTION hive_tokens.allowed_projects(action text) RETURNS uuid[]
-    AS 'MODULE_PATHNAME', 'hive_tokens_allowed_projects' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.allowed_projects(text) IS 'RLS helper: the projects on which the principal may perform action as a whole (empty when organization-wide or none; NULL without a principal)';
 CREATE FUNCTION hive_tokens.allowed_targets(action text) RETURNS uuid[]
-    AS 'MODULE_PATHNAME', 'hive_tokens_allowed_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.allowed_targets(text) IS 'RLS helper: the targets granted individually for action (target level and below; NULL without a principal)';
 CREATE FUNCTION hive_tokens.row_check_targets(action text) RETURNS uuid[]
-    AS 'MODULE_PATHNAME', 'hive_tokens_row_check_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.row_check_targets(text) IS 'RLS helper: targets where access depends on the service or app name, so each row needs can() (NULL without a principal)';
 CREATE FUNCTION hive_tokens.denied_projects(action text) RETURNS uuid[]
-    AS 'MODULE_PATHNAME', 'hive_tokens_denied_projects' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.denied_projects(text) IS 'RLS helper: projects the principal''s grant denies (for actions on a project or below; NULL without a principal)';
 CREATE FUNCTION hive_tokens.denied_targets(action text) RETURNS uuid[]
-    AS 'MODULE_PATHNAME', 'hive_tokens_denied_targets' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.denied_targets(text) IS 'RLS helper: targets the principal''s grant denies (for actions on a target or below; NULL without a principal)';
 
 -- The policy condition protect() writes for one action (docs/rls.md explains it).
@@ -935,7 +941,7 @@ DECLARE
 BEGIN
     SELECT pm.level INTO lvl FROM hive_tokens.permissions AS pm WHERE pm.name = action;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown action "%"', hive_tokens._shown(action) USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'unknown action "%"', hive_tokens_internal.shown(action) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF organization_column IS NULL THEN
         RAISE EXCEPTION 'an organization column is required' USING ERRCODE = 'invalid_parameter_value';
@@ -988,7 +994,7 @@ COMMENT ON FUNCTION hive_tokens.policy_expression(text, name, name, name, name) 
 
 -- The table and every table that inherits from it, partitions included, at any depth: rows of a
 -- protected table are readable through each of them, so protect() covers them all.
-CREATE FUNCTION hive_tokens._inheritors(tbl regclass) RETURNS SETOF regclass
+CREATE FUNCTION hive_tokens_internal.inheritors(tbl regclass) RETURNS SETOF regclass
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -998,12 +1004,12 @@ BEGIN ATOMIC
         SELECT i.inhrelid FROM pg_inherits AS i JOIN family AS f ON i.inhparent = f.relid)
     SELECT relid::regclass FROM family;
 END;
-COMMENT ON FUNCTION hive_tokens._inheritors(regclass) IS 'internal: a table and every table that inherits from it (partitions included), for protect(), unprotect() and the event trigger; reads only pg_inherits';
+COMMENT ON FUNCTION hive_tokens_internal.inheritors(regclass) IS 'internal: a table and every table that inherits from it (partitions included), for protect(), unprotect() and the event trigger; reads only pg_inherits';
 
 -- The nearest table above tbl (not tbl itself) that protect() covers, or NULL: row-level
 -- security enabled and forced, and protect()'s four policies, permissive, each calling a function
 -- of this extension (a table that merely has a policy named hive_tokens_select is not protected).
-CREATE FUNCTION hive_tokens._protected_ancestor(tbl regclass) RETURNS regclass
+CREATE FUNCTION hive_tokens_internal.protected_ancestor(tbl regclass) RETURNS regclass
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -1022,12 +1028,12 @@ BEGIN ATOMIC
                             WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_proc'::regclass)) = 4
      ORDER BY u.depth LIMIT 1;
 END;
-COMMENT ON FUNCTION hive_tokens._protected_ancestor(regclass) IS 'internal: the nearest table a table inherits from that protect() covers (row-level security enabled and forced, its four policies calling this extension''s functions), or NULL';
+COMMENT ON FUNCTION hive_tokens_internal.protected_ancestor(regclass) IS 'internal: the nearest table a table inherits from that protect() covers (row-level security enabled and forced, its four policies calling this extension''s functions), or NULL';
 
 -- Copies source's policies onto member: protect()'s four when ours (replacing member's own, so a
 -- table attached with weaker or hand-made hive_tokens_* policies filters as its new parent), and
 -- source's restrictive ones member lacks, so a partition read by its own name filters as its parent.
-CREATE FUNCTION hive_tokens._copy_policies(source regclass, member regclass, ours boolean) RETURNS void
+CREATE FUNCTION hive_tokens_internal.copy_policies(source regclass, member regclass, ours boolean) RETURNS void
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1064,10 +1070,10 @@ BEGIN
     END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens._copy_policies(regclass, regclass, boolean) IS 'internal: copies a protected table''s policies onto an inheriting table: its four (replacing the table''s own) when ours, and the restrictive ones it lacks';
+COMMENT ON FUNCTION hive_tokens_internal.copy_policies(regclass, regclass, boolean) IS 'internal: copies a protected table''s policies onto an inheriting table: its four (replacing the table''s own) when ours, and the restrictive ones it lacks';
 
 -- What a protected tree requires of each of its tables.
-CREATE FUNCTION hive_tokens._check_member(root regclass, member regclass) RETURNS void
+CREATE FUNCTION hive_tokens_internal.check_member(root regclass, member regclass) RETURNS void
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1078,7 +1084,7 @@ BEGIN
     -- Rows of member are readable through every table it inherits from: each must be in the tree.
     SELECT i.inhparent::regclass INTO outside FROM pg_inherits AS i
      WHERE i.inhrelid = member AND member <> root
-       AND i.inhparent NOT IN (SELECT hive_tokens._inheritors(root)) LIMIT 1;
+       AND i.inhparent NOT IN (SELECT hive_tokens_internal.inheritors(root)) LIMIT 1;
     IF outside IS NOT NULL THEN
         RAISE EXCEPTION '% also inherits from %, outside the tree protected from %: its rows would be readable through it', member, outside, root
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -1101,7 +1107,7 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens._check_member(regclass, regclass) IS 'internal: refuses a table that cannot be part of a protected tree (not a table, other permissive policies, another parent outside the tree)';
+COMMENT ON FUNCTION hive_tokens_internal.check_member(regclass, regclass) IS 'internal: refuses a table that cannot be part of a protected tree (not a table, other permissive policies, another parent outside the tree)';
 
 CREATE FUNCTION hive_tokens.protect(tbl regclass, read_action text, write_action text,
     organization_column name DEFAULT 'organization_id', project_column name DEFAULT NULL,
@@ -1148,12 +1154,12 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'protect() covers every table that inherits from the table it is given, and tables added later.';
     END IF;
-    FOR member IN SELECT hive_tokens._inheritors(tbl) LOOP
-        PERFORM hive_tokens._check_member(tbl, member);
+    FOR member IN SELECT hive_tokens_internal.inheritors(tbl) LOOP
+        PERFORM hive_tokens_internal.check_member(tbl, member);
     END LOOP;
     r := hive_tokens.policy_expression(read_action, organization_column, project_column, target_column, name_column);
     w := hive_tokens.policy_expression(write_action, organization_column, project_column, target_column, name_column);
-    FOR member IN SELECT hive_tokens._inheritors(tbl) LOOP
+    FOR member IN SELECT hive_tokens_internal.inheritors(tbl) LOOP
         FOR pol IN SELECT polname FROM pg_policy
                     WHERE polrelid = member AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
             EXECUTE format('DROP POLICY %I ON %s', pol, member);
@@ -1163,7 +1169,7 @@ BEGIN
         EXECUTE format('CREATE POLICY hive_tokens_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', member, w, w);
         EXECUTE format('CREATE POLICY hive_tokens_delete ON %s FOR DELETE USING (%s)', member, w);
         IF member <> tbl THEN
-            PERFORM hive_tokens._copy_policies(tbl, member, false);
+            PERFORM hive_tokens_internal.copy_policies(tbl, member, false);
         END IF;
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
         EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', member);
@@ -1184,13 +1190,13 @@ BEGIN
     IF tbl IS NULL THEN
         RAISE EXCEPTION 'table must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    above := hive_tokens._protected_ancestor(tbl);
+    above := hive_tokens_internal.protected_ancestor(tbl);
     IF above IS NOT NULL THEN
         RAISE EXCEPTION '% inherits from the protected table %: unprotecting it would make its rows readable by its own name', tbl, above
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Unprotect the root of the tree, or detach the table first.';
     END IF;
-    FOR member IN SELECT m FROM hive_tokens._inheritors(tbl) AS m JOIN pg_class AS c ON c.oid = m
+    FOR member IN SELECT m FROM hive_tokens_internal.inheritors(tbl) AS m JOIN pg_class AS c ON c.oid = m
                    WHERE c.relkind IN ('r', 'p') LOOP
         FOR pol IN SELECT polname FROM pg_policy
                     WHERE polrelid = member AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
@@ -1206,11 +1212,11 @@ COMMENT ON FUNCTION hive_tokens.unprotect(regclass) IS 'undoes protect() on a ta
 -- Tables created as partitions or children of a protected table, or attached to one, get its
 -- policies in the same statement (an event trigger), so no new partition is ever readable
 -- unprotected; a protected table never becomes the child of an unprotected one.
-CREATE FUNCTION hive_tokens._added_inheritors(cmd pg_ddl_command) RETURNS regclass[]
-    AS 'MODULE_PATHNAME', 'hive_tokens_added_inheritors' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION hive_tokens._added_inheritors(pg_ddl_command) IS 'internal: the tables a DDL command made inherit from another (PARTITION OF, INHERITS, ATTACH PARTITION, INHERIT)';
+CREATE FUNCTION hive_tokens_internal.added_inheritors(cmd pg_ddl_command) RETURNS regclass[]
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens_internal.added_inheritors(pg_ddl_command) IS 'internal: the tables a DDL command made inherit from another (PARTITION OF, INHERITS, ATTACH PARTITION, INHERIT)';
 
-CREATE FUNCTION hive_tokens._protect_added(children regclass[]) RETURNS void
+CREATE FUNCTION hive_tokens_internal.protect_added(children regclass[]) RETURNS void
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1220,55 +1226,47 @@ DECLARE
     member regclass;
 BEGIN
     FOR child IN SELECT DISTINCT x.t FROM unnest(children) AS x(t) LOOP
-        source := hive_tokens._protected_ancestor(child);
+        source := hive_tokens_internal.protected_ancestor(child);
         IF source IS NULL THEN
             IF EXISTS (SELECT FROM pg_policy AS p
-                        WHERE p.polrelid IN (SELECT hive_tokens._inheritors(child)) AND p.polname = 'hive_tokens_select') THEN
+                        WHERE p.polrelid IN (SELECT hive_tokens_internal.inheritors(child)) AND p.polname = 'hive_tokens_select') THEN
                 RAISE EXCEPTION '% is protected and cannot inherit from a table that is not: its rows would be readable through it', child
                     USING ERRCODE = 'object_not_in_prerequisite_state',
                           HINT = 'Protect the parent first (hive_tokens.protect() covers every table that inherits from it).';
             END IF;
             CONTINUE;
         END IF;
-        FOR member IN SELECT hive_tokens._inheritors(child) LOOP
-            PERFORM hive_tokens._check_member(source, member);
+        FOR member IN SELECT hive_tokens_internal.inheritors(child) LOOP
+            PERFORM hive_tokens_internal.check_member(source, member);
         END LOOP;
-        FOR member IN SELECT hive_tokens._inheritors(child) LOOP
-            PERFORM hive_tokens._copy_policies(source, member, true);
+        FOR member IN SELECT hive_tokens_internal.inheritors(child) LOOP
+            PERFORM hive_tokens_internal.copy_policies(source, member, true);
             EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
             EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', member);
         END LOOP;
     END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION hive_tokens._protect_added(regclass[]) IS 'internal: gives tables just created as, or attached as, partitions or children of a protected table its policies; refuses what cannot be protected';
+COMMENT ON FUNCTION hive_tokens_internal.protect_added(regclass[]) IS 'internal: gives tables just created as, or attached as, partitions or children of a protected table its policies; refuses what cannot be protected';
 
 -- The event trigger: the tables a command added come from the command's own record and from
 -- pg_inherits, never from names, so it runs with a pinned search_path.
-CREATE FUNCTION hive_tokens._protect_inheritors() RETURNS event_trigger
+CREATE FUNCTION hive_tokens_internal.protect_inheritors() RETURNS event_trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM hive_tokens._protect_added(ARRAY(
+    PERFORM hive_tokens_internal.protect_added(ARRAY(
         SELECT x.t FROM pg_catalog.pg_event_trigger_ddl_commands() AS c,
-                        pg_catalog.unnest(hive_tokens._added_inheritors(c.command)) AS x(t)));
+                        pg_catalog.unnest(hive_tokens_internal.added_inheritors(c.command)) AS x(t)));
 END;
 $$;
-REVOKE ALL ON FUNCTION hive_tokens._protect_inheritors() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._protect_inheritors() IS 'internal event trigger: gives tables created as, or attached as, partitions or children of a protected table its policies';
+REVOKE ALL ON FUNCTION hive_tokens_internal.protect_inheritors() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.protect_inheritors() IS 'internal event trigger: gives tables created as, or attached as, partitions or children of a protected table its policies';
 CREATE EVENT TRIGGER hive_tokens_protect_inheritors ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'CREATE SCHEMA')
-    EXECUTE FUNCTION hive_tokens._protect_inheritors();
+    EXECUTE FUNCTION hive_tokens_internal.protect_inheritors();
 COMMENT ON EVENT TRIGGER hive_tokens_protect_inheritors IS 'protects new and attached partitions (and inheriting tables) of tables protected by hive_tokens.protect()';
-
-------------------------------------------------------------------------------------------
--- Boundary self-test (used by the regression suite).
-------------------------------------------------------------------------------------------
-CREATE FUNCTION hive_tokens._guard_selftest(what text) RETURNS bigint
-    AS 'MODULE_PATHNAME', 'hive_tokens_guard_selftest' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-REVOKE ALL ON FUNCTION hive_tokens._guard_selftest(text) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens._guard_selftest(text) IS 'internal: raises a chosen C++ exception to prove the C++/PostgreSQL error boundary; owner-only';
 
 ------------------------------------------------------------------------------------------
 -- Only the grants this script makes. Default privileges of the installing role (ALTER DEFAULT
@@ -1297,7 +1295,8 @@ BEGIN
           JOIN pg_catalog.pg_depend AS d ON d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
           JOIN pg_catalog.pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'hive_tokens'
         UNION ALL
-        SELECT 'SCHEMA hive_tokens', n.nspacl, n.nspowner FROM pg_catalog.pg_namespace AS n WHERE n.nspname = 'hive_tokens'
+        SELECT format('SCHEMA %I', n.nspname), n.nspacl, n.nspowner FROM pg_catalog.pg_namespace AS n
+         WHERE n.nspname IN ('hive_tokens', 'hive_tokens_internal')
     LOOP
         FOR a IN SELECT DISTINCT x.grantee FROM pg_catalog.aclexplode(o.acl) AS x WHERE x.grantee NOT IN (0, o.owner) LOOP
             EXECUTE format('REVOKE ALL ON %s FROM %I', o.obj, pg_catalog.pg_get_userbyid(a.grantee));

@@ -44,8 +44,8 @@ out=$(bash test/fuzz/run.sh "${HT_FUZZ_SECONDS:-15}" 2>&1)
 echo "$out" | tail -n 60
 count "$(echo "$out" | grep -c '^fuzz .*: ok')" "$(echo "$out" | grep -c '^fuzz .*: FAILED')"
 
-# 2. Build and install the extension.
-if ! ht_build_install; then
+# 2. Build and install the extension, and the test-only self-test module the suites use.
+if ! ht_build_install || ! make -C test/selftest -s PG_CONFIG="$PG_CONFIG" install >/dev/null; then
     count 0 1
     finish
 fi

@@ -10,7 +10,7 @@ SELECT length(:'good');
 -- the masked form never shows more than the display prefix
 SELECT :'good'::hive_tokens.access_token::text = left(:'good', 9) || '…' AS is_masked;
 -- binary output is masked too
-SELECT convert_from(hive_tokens.access_token_send(:'good'), 'UTF8') AS sent;
+SELECT convert_from(hive_tokens_internal.access_token_send(:'good'), 'UTF8') AS sent;
 
 -- Every kind letter is accepted when its checksum matches; a changed kind letter is not.
 SELECT 'hvp2_' || substr(:'good', 6) AS other_kind \gset

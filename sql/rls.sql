@@ -409,7 +409,7 @@ DROP POLICY whole_row ON hive.part;
 SELECT hive_tokens.unprotect('hive.part');
 SELECT count(p.oid) FILTER (WHERE p.polname LIKE 'hive\_tokens\_%') AS policies_left, bool_or(c.relrowsecurity) AS any_rls
   FROM pg_class AS c LEFT JOIN pg_policy AS p ON p.polrelid = c.oid
- WHERE c.oid IN (SELECT hive_tokens._inheritors('hive.part'));
+ WHERE c.oid IN (SELECT hive_tokens_internal.inheritors('hive.part'));
 DROP SERVER regress_files;
 DROP EXTENSION file_fdw;
 

@@ -74,7 +74,7 @@ SELECT :a::scopes = :b::scopes AS eq, :b::scopes = :a::scopes AS eq_rev,
        '{traces:report,usage:report}'::scopes = '{usage:report,traces:report}'::scopes AS eq_any_order,
        :a::scopes <> :b::scopes AS ne, :b::scopes <> :a::scopes AS ne_rev;
 SELECT :a::scopes < :b::scopes AS lt, :b::scopes > :a::scopes AS gt_rev, :a::scopes <= :a::scopes AS le,
-       :a::scopes >= :a::scopes AS ge, scopes_cmp(:a, :b) AS cmp, scopes_cmp(:b, :a) AS cmp_rev;
+       :a::scopes >= :a::scopes AS ge, hive_tokens_internal.scopes_cmp(:a, :b) AS cmp, hive_tokens_internal.scopes_cmp(:b, :a) AS cmp_rev;
 -- NULL in, NULL out
 SELECT NULL::scopes ? 'usage:report' IS NULL AS n1, (NULL::scopes | :a::scopes) IS NULL AS n2, (:a::scopes @> NULL) IS NULL AS n3;
 -- the function forms, for drivers that treat ? as a placeholder
@@ -195,7 +195,7 @@ SELECT label FROM labels('{invoice:pay}');
 -- same permission differently maps it by name.
 SELECT current_setting('data_directory') || '/ht_scopes.copy' AS copyfile \gset
 COPY (SELECT '{usage:report,invoice:read}'::scopes) TO :'copyfile' (FORMAT binary);
-SELECT position('invoice:read'::bytea IN scopes_send('{usage:report,invoice:read}')) > 0 AS names_on_the_wire;
+SELECT position('invoice:read'::bytea IN hive_tokens_internal.scopes_send('{usage:report,invoice:read}')) > 0 AS names_on_the_wire;
 SELECT dblink_exec('other', 'CREATE DATABASE ht_scopes_other');
 SELECT format('dbname=ht_scopes_other host=%s port=%s', current_setting('unix_socket_directories'),
               current_setting('port')) AS conn2 \gset

@@ -52,9 +52,4 @@ inline void check_interrupts() {
     if (g_interrupt_check != nullptr) g_interrupt_check();
 }
 
-// Throws the exception named by `which`; used only by the boundary self-test
-// (hive_tokens._guard_selftest) to prove that every kind of C++ exception becomes a clean SQL
-// error. Returns normally for an unknown name.
-void raise_for_selftest(const std::string& which);
-
 }  // namespace hive_tokens::core

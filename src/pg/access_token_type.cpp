@@ -1,6 +1,9 @@
 // Type hive_tokens.access_token: a validated hv?2_ token literal. Input checks prefix, length,
 // alphabet and checksum without touching a table; text and binary output are masked
 // ("hvo2_AbCd…"), so the type is write-only by design: values never print back in full.
+//
+// Entry points (hive_tokens_internal): access_token_in, access_token_out, access_token_recv,
+// access_token_send.
 #include <sodium.h>
 
 #include "../core/token_codec.h"

@@ -1,7 +1,7 @@
-// _added_inheritors(pg_ddl_command) -> regclass[]: the tables a DDL command made inherit from
-// another (CREATE TABLE ... PARTITION OF / INHERITS, CREATE FOREIGN TABLE ... PARTITION OF,
-// ALTER TABLE ... ATTACH PARTITION, ALTER [FOREIGN] TABLE ... INHERIT). Used by the event trigger
-// that gives them the policies of a protected ancestor (hive_tokens._protect_inheritors()): it
+// hive_tokens_internal.added_inheritors(pg_ddl_command) -> regclass[]: the tables a DDL command
+// made inherit from another (CREATE TABLE ... PARTITION OF / INHERITS, CREATE FOREIGN TABLE ...
+// PARTITION OF, ALTER TABLE ... ATTACH PARTITION, ALTER [FOREIGN] TABLE ... INHERIT). Used by
+// the event trigger that gives them the policies of a protected ancestor (protect_inheritors()): it
 // reacts to structure, never to ENABLE ROW LEVEL SECURITY or CREATE POLICY, so its own statements
 // and a restore's never set it off again.
 #include "guard.h"
@@ -41,7 +41,7 @@ void attached_here(Oid parent, Add&& add) {
 }
 }  // namespace
 
-HT_FUNCTION(hive_tokens_added_inheritors) {
+HT_FUNCTION(added_inheritors) {
     auto* cmd = reinterpret_cast<CollectedCommand*>(PG_GETARG_POINTER(0));
     Datum found[64];
     int n = 0;

@@ -1,3 +1,7 @@
+// Loading the server keyring from hive_tokens.key_file (src/core/keyring.h holds the format):
+// creating the default key file, checking the file's mode, reloading only when the file changed
+// (device, inode, size, mode, time), and errors that show the path only to sessions allowed to
+// see the setting.
 #include "keyring_loader.h"
 
 #include <fcntl.h>

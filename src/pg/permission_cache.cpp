@@ -1,3 +1,7 @@
+// The permission catalog (table hive_tokens.permissions) as this backend's core::PermissionCatalog,
+// reloaded after any change anywhere (a relcache invalidation sent by the trigger below).
+//
+// Entry point (hive_tokens_internal): permissions_changed() (trigger).
 #include "permission_cache.h"
 
 #include <memory>
@@ -179,7 +183,7 @@ void load() {
 
 // Statement-level AFTER trigger on hive_tokens.permissions: tells every backend (at commit) and
 // this one (at its next command) to reload the catalog.
-HT_FUNCTION(hive_tokens_permissions_changed) {
+HT_FUNCTION(permissions_changed) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);

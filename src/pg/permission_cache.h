@@ -1,7 +1,7 @@
 // The backend's copy of hive_tokens.permissions as a core::PermissionCatalog.
 //
 // Loaded on first use with a heap scan (no SPI). A statement-level trigger on the table sends
-// a relcache invalidation for it (hive_tokens._permissions_changed()), so every backend drops
+// a relcache invalidation for it (trigger hive_tokens_internal.permissions_changed()), so every backend drops
 // its copy when a change commits (and the changing backend at its next command): no polling.
 #pragma once
 #include <string_view>

@@ -8,6 +8,11 @@
 // principal set inside a subtransaction that rolls back is dropped with it, and the transaction
 // can take no other. Every answer a call site caches remembers the principal it was computed for
 // and is never used for another.
+//
+// Entry points (hive_tokens): authenticate, act_as_member, current_token_id,
+// current_organization_id, current_scopes, current_principal_kind, can, assert_can,
+// organization_wide, allowed_projects, allowed_targets, row_check_targets, denied_projects,
+// denied_targets.
 #include <memory>
 #include <string>
 #include <vector>
@@ -253,7 +258,7 @@ void hive_tokens::pg::register_principal_callbacks() {
 
 // authenticate(token text) -> uuid: verifies and makes the token the principal of this
 // transaction. 28000 for anything that is not a live token; the token never appears in it.
-HT_TOKEN_FUNCTION(hive_tokens_authenticate) {
+HT_TOKEN_FUNCTION(authenticate) {
     check_can_set_principal("authenticate");
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
@@ -278,7 +283,7 @@ HT_TOKEN_FUNCTION(hive_tokens_authenticate) {
 
 // act_as_member(organization uuid, scopes, resources jsonb) -> void: a member principal, for the
 // application's trusted role only (EXECUTE is revoked from PUBLIC).
-HT_FUNCTION(hive_tokens_act_as_member) {
+HT_FUNCTION(act_as_member) {
     check_can_set_principal("act_as_member");
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("organization and scopes must not be null")));
@@ -295,34 +300,34 @@ HT_FUNCTION(hive_tokens_act_as_member) {
     PG_RETURN_VOID();
 }
 
-HT_FUNCTION(hive_tokens_current_token_id) {
+HT_FUNCTION(current_token_id) {
     if (!g_current || !g_current->is_token) PG_RETURN_NULL();
     PG_RETURN_DATUM(uuid_to_datum(g_current->token_id));
 }
 
-HT_FUNCTION(hive_tokens_current_organization_id) {
+HT_FUNCTION(current_organization_id) {
     if (!g_current) PG_RETURN_NULL();
     PG_RETURN_DATUM(uuid_to_datum(g_current->policy.organization()));
 }
 
-HT_FUNCTION(hive_tokens_current_scopes) {
+HT_FUNCTION(current_scopes) {
     if (!g_current) PG_RETURN_NULL();
     PG_RETURN_DATUM(hive_tokens::pg::scopes_datum(g_current->policy.scopes()));
 }
 
-HT_FUNCTION(hive_tokens_current_principal_kind) {
+HT_FUNCTION(current_principal_kind) {
     if (!g_current) PG_RETURN_NULL();
     PG_RETURN_TEXT_P(cstring_to_text(g_current->is_token ? "token" : "member"));
 }
 
 // can(action, organization, project, target, service, app_deployment) -> boolean
-HT_FUNCTION(hive_tokens_can) {
+HT_FUNCTION(can) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     PG_RETURN_BOOL(check(fcinfo, check_args(fcinfo)));
 }
 
 // assert_can(...) -> void: 42501 with Hive's message unless can() is true.
-HT_FUNCTION(hive_tokens_assert_can) {
+HT_FUNCTION(assert_can) {
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("action must not be null")));
     CheckArgs a = check_args(fcinfo);
@@ -434,14 +439,14 @@ Datum set_or_null(FunctionCallInfo fcinfo, int which) {
 
 }  // namespace
 
-HT_FUNCTION(hive_tokens_organization_wide) {
+HT_FUNCTION(organization_wide) {
     const SetsEntry& c = sets_cache(fcinfo);
     if (!c.has_org) PG_RETURN_NULL();
     PG_RETURN_DATUM(c.org);
 }
 
-HT_FUNCTION(hive_tokens_allowed_projects) { return set_or_null(fcinfo, 0); }
-HT_FUNCTION(hive_tokens_allowed_targets) { return set_or_null(fcinfo, 1); }
-HT_FUNCTION(hive_tokens_row_check_targets) { return set_or_null(fcinfo, 2); }
-HT_FUNCTION(hive_tokens_denied_projects) { return set_or_null(fcinfo, 3); }
-HT_FUNCTION(hive_tokens_denied_targets) { return set_or_null(fcinfo, 4); }
+HT_FUNCTION(allowed_projects) { return set_or_null(fcinfo, 0); }
+HT_FUNCTION(allowed_targets) { return set_or_null(fcinfo, 1); }
+HT_FUNCTION(row_check_targets) { return set_or_null(fcinfo, 2); }
+HT_FUNCTION(denied_projects) { return set_or_null(fcinfo, 3); }
+HT_FUNCTION(denied_targets) { return set_or_null(fcinfo, 4); }

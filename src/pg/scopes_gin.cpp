@@ -1,5 +1,8 @@
 // GIN operator class for hive_tokens.scopes: the index keys of a value are its bit numbers
 // (int4), so "scopes ? 'usage:report'", "@>", "&&", "?|", "?&" and "<@" can use an index.
+//
+// Entry points (hive_tokens_internal): scopes_gin_extract_value, scopes_gin_extract_query,
+// scopes_gin_consistent.
 #include "../core/permission_catalog.h"
 #include "guard.h"
 #include "permission_cache.h"

@@ -1,4 +1,17 @@
-// Type hive_tokens.scopes: I/O, set operators, btree/hash support, casts, catalog functions.
+// Types hive_tokens.scopes and stored_scopes: I/O, set operators, btree/hash support, casts,
+// catalog functions.
+//
+// Entry points:
+//   hive_tokens: has_permission (operator ?), has_any_permission (?|), has_all_permissions (?&),
+//     permission_names (cast to text[]), scopes (cast from text[]), permission_count,
+//     scopes_of_level, depends_closure, missing_dependencies, assignable_scopes, retired_scopes,
+//     labels
+//   hive_tokens_internal: scopes_in, scopes_out, scopes_recv, scopes_send, stored_scopes_in,
+//     stored_scopes_out, stored_scopes_recv, stored_scopes_send, scopes_contains (@>),
+//     scopes_contained (<@), scopes_overlap (&&), scopes_union (|), scopes_intersect (&),
+//     scopes_minus (-), scopes_eq, scopes_ne, scopes_lt, scopes_le, scopes_gt, scopes_ge,
+//     scopes_cmp, scopes_hash, scopes_hash_extended, highest_bit, builtin_permissions,
+//     valid_permission_name
 #include <string>
 
 #include "../core/error.h"
@@ -179,9 +192,9 @@ HT_FUNCTION(stored_scopes_send) {
     PG_RETURN_BYTEA_P(result);
 }
 
-// _highest_bit(scopes) -> int2: the highest bit set, -1 for the empty set (register_permission()
+// highest_bit(scopes) -> int2: the highest bit set, -1 for the empty set (register_permission()
 // never hands out a bit a stored token already holds).
-HT_FUNCTION(scopes_highest_bit) {
+HT_FUNCTION(highest_bit) {
     const core::Scopes& s = *scopes_arg(fcinfo, 0);
     int top = -1;
     for (int b = s.next(0); b >= 0; b = s.next(b + 1)) top = b;
@@ -190,17 +203,17 @@ HT_FUNCTION(scopes_highest_bit) {
 
 // ---- operators ---------------------------------------------------------------------------
 
-HT_FUNCTION(scopes_has) {  // scopes ? text
+HT_FUNCTION(has_permission) {  // scopes ? text
     core::Scopes want = entry_bits(fcinfo, PG_GETARG_TEXT_PP(1));
     PG_RETURN_BOOL(core::contains(*scopes_arg(fcinfo, 0), want));
 }
 
-HT_FUNCTION(scopes_has_any) {  // scopes ?| text[]
+HT_FUNCTION(has_any_permission) {  // scopes ?| text[]
     core::Scopes want = hive_tokens::pg::scopes_from_text_array(PG_GETARG_ARRAYTYPE_P(1));
     PG_RETURN_BOOL(core::overlaps(*scopes_arg(fcinfo, 0), want));
 }
 
-HT_FUNCTION(scopes_has_all) {  // scopes ?& text[]
+HT_FUNCTION(has_all_permissions) {  // scopes ?& text[]
     core::Scopes want = hive_tokens::pg::scopes_from_text_array(PG_GETARG_ARRAYTYPE_P(1));
     PG_RETURN_BOOL(core::contains(*scopes_arg(fcinfo, 0), want));
 }
@@ -230,7 +243,7 @@ HT_FUNCTION(scopes_hash_extended) {
 
 // ---- casts and functions -----------------------------------------------------------------
 
-HT_FUNCTION(scopes_to_array) {
+HT_FUNCTION(permission_names) {
     std::vector<std::string> names = current_catalog().names(*scopes_arg(fcinfo, 0));
     ArrayType* result = nullptr;
     hive_tokens::pg::pg_call([&]() noexcept {
@@ -241,11 +254,11 @@ HT_FUNCTION(scopes_to_array) {
     PG_RETURN_ARRAYTYPE_P(result);
 }
 
-HT_FUNCTION(scopes_from_array) {
+HT_FUNCTION(scopes) {
     PG_RETURN_DATUM(scopes_datum(hive_tokens::pg::scopes_from_text_array(PG_GETARG_ARRAYTYPE_P(0))));
 }
 
-HT_FUNCTION(scopes_permission_count) { PG_RETURN_INT32(scopes_arg(fcinfo, 0)->count()); }
+HT_FUNCTION(permission_count) { PG_RETURN_INT32(scopes_arg(fcinfo, 0)->count()); }
 
 HT_FUNCTION(scopes_of_level) {
     text* t = PG_GETARG_TEXT_PP(0);
@@ -256,17 +269,17 @@ HT_FUNCTION(scopes_of_level) {
     PG_RETURN_DATUM(scopes_datum(current_catalog().of_level(level)));
 }
 
-HT_FUNCTION(scopes_depends_closure) { PG_RETURN_DATUM(scopes_datum(current_catalog().closure(*scopes_arg(fcinfo, 0)))); }
+HT_FUNCTION(depends_closure) { PG_RETURN_DATUM(scopes_datum(current_catalog().closure(*scopes_arg(fcinfo, 0)))); }
 
-HT_FUNCTION(scopes_missing_dependencies) {
+HT_FUNCTION(missing_dependencies) {
     PG_RETURN_DATUM(scopes_datum(current_catalog().missing_dependencies(*scopes_arg(fcinfo, 0))));
 }
 
-HT_FUNCTION(scopes_assignable) { PG_RETURN_DATUM(scopes_datum(current_catalog().assignable())); }
-HT_FUNCTION(scopes_retired) { PG_RETURN_DATUM(scopes_datum(current_catalog().retired())); }
+HT_FUNCTION(assignable_scopes) { PG_RETURN_DATUM(scopes_datum(current_catalog().assignable())); }
+HT_FUNCTION(retired_scopes) { PG_RETURN_DATUM(scopes_datum(current_catalog().retired())); }
 
 // labels(scopes) -> setof (permission, level, group, label), catalog order.
-HT_FUNCTION(scopes_labels) {
+HT_FUNCTION(labels) {
     const core::PermissionCatalog& cat = current_catalog();
     const core::Scopes s = *scopes_arg(fcinfo, 0);
     InitMaterializedSRF(fcinfo, 0);
@@ -286,7 +299,7 @@ HT_FUNCTION(scopes_labels) {
 
 // _builtin_permissions() -> setof (bit, name, level, group, label, assignable, retired, depends_on):
 // the seed of hive_tokens.permissions, from the core's built-in list (one source of truth).
-HT_FUNCTION(scopes_builtin_permissions) {
+HT_FUNCTION(builtin_permissions) {
     const auto& specs = core::builtin_permissions();
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
@@ -320,7 +333,7 @@ HT_FUNCTION(scopes_builtin_permissions) {
 }
 
 // _valid_permission_name(text) -> boolean, for register_permission().
-HT_FUNCTION(scopes_valid_permission_name) {
+HT_FUNCTION(valid_permission_name) {
     text* t = PG_GETARG_TEXT_PP(0);
     PG_RETURN_BOOL(core::PermissionCatalog::valid_name(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))));
 }

@@ -4,6 +4,9 @@
 // pkey), not SPI: no planning, no executor start-up (bench/in_backend.sql measures the
 // difference). A revoke committed by any session is seen by the next statement that verifies,
 // whatever the isolation level of its transaction (see verification_snapshot()).
+//
+// Entry points: hive_tokens: verify (text and access_token), verify_reason (text and
+// access_token), hash, keyring; hive_tokens_internal: mint.
 #include <sodium.h>
 
 #include "../core/keyring.h"
@@ -309,7 +312,7 @@ const char* hive_tokens::pg::lookup_token(const char* s, std::size_t len, TokenR
 // verify(token) -> setof tokens: one row for a live token, no row for anything else (so
 // SELECT * FROM verify($1) never yields a row of NULLs). Value-per-call, answered in one call.
 // Declared as 0.1 declared it (a plain composite, not yet updated), it returns the record or NULL.
-HT_TOKEN_FUNCTION(hive_tokens_verify) {
+HT_TOKEN_FUNCTION(verify) {
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     const bool as_set = rsinfo != nullptr && IsA(rsinfo, ReturnSetInfo) && fcinfo->flinfo->fn_retset;
     if (as_set && (rsinfo->allowedModes & SFRM_ValuePerCall) == 0)
@@ -326,12 +329,12 @@ HT_TOKEN_FUNCTION(hive_tokens_verify) {
     PG_RETURN_DATUM(HeapTupleGetDatum(record));
 }
 
-HT_TOKEN_FUNCTION(hive_tokens_verify_reason) {
+HT_TOKEN_FUNCTION(verify_reason) {
     text* t = PG_GETARG_TEXT_PP(0);
     PG_RETURN_TEXT_P(cstring_to_text(reason_text(check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), nullptr, nullptr))));
 }
 
-HT_TOKEN_FUNCTION(hive_tokens_hash) {
+HT_TOKEN_FUNCTION(hash) {
     text* t = PG_GETARG_TEXT_PP(0);
     const char* s = VARDATA_ANY(t);
     std::size_t len = VARSIZE_ANY_EXHDR(t);
@@ -347,9 +350,9 @@ HT_TOKEN_FUNCTION(hive_tokens_hash) {
     PG_RETURN_BYTEA_P(out);
 }
 
-// _mint(kind text) -> (id uuid, token text, hash bytea, key_id int2, first_characters text).
+// mint(kind text) -> (id uuid, token text, hash bytea, key_id int2, first_characters text).
 // Internal to issue(); EXECUTE is revoked from PUBLIC.
-HT_FUNCTION(hive_tokens_mint) {
+HT_FUNCTION(mint) {
     text* kt = PG_GETARG_TEXT_PP(0);
     core::TokenKind kind;
     if (!core::kind_from_name(VARDATA_ANY(kt), VARSIZE_ANY_EXHDR(kt), &kind))
@@ -357,7 +360,7 @@ HT_FUNCTION(hive_tokens_mint) {
                         errhint("The kind is one of organization, project, personal.")));
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("_mint() must return a composite type")));
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("mint() must return a composite type")));
     desc = BlessTupleDesc(desc);
     const core::Keyring& ring = current_keyring();
 
@@ -385,7 +388,7 @@ HT_FUNCTION(hive_tokens_mint) {
 }
 
 // keyring() -> setof (key_id int2, issuing boolean): the ids in the loaded keyring, never keys.
-HT_FUNCTION(hive_tokens_keyring) {
+HT_FUNCTION(keyring) {
     const core::Keyring& ring = current_keyring();
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);

@@ -101,8 +101,10 @@ for my $how ('fresh install', 'update')
 	if ($how eq 'update')
 	{
 		$node->safe_psql($db, 'ALTER EXTENSION hive_tokens UPDATE');
-		is($node->safe_psql($db, "SELECT has_function_privilege('reporting', 'hive_tokens._highest_bit(hive_tokens.scopes)', 'EXECUTE')"),
+		is($node->safe_psql($db, "SELECT has_function_privilege('reporting', 'hive_tokens_internal.highest_bit(hive_tokens.scopes)', 'EXECUTE')"),
 			'f', "$how: no default privilege on an object the update creates");
+		is($node->safe_psql($db, "SELECT has_schema_privilege('reporting', 'hive_tokens_internal', 'CREATE')"),
+			'f', "$how: nor on the schema it creates");
 		is($node->safe_psql($db, "SELECT array_agg(DISTINCT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::regrole::text END) "
 			  . "FROM pg_proc AS p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) AS x "
 			  . "WHERE p.oid = 'hive_tokens.verify(text)'::regprocedure AND x.grantee <> p.proowner"),
@@ -114,10 +116,11 @@ for my $how ('fresh install', 'update')
 		SELECT has_table_privilege('reporting', 'hive_tokens.access_tokens', 'SELECT')
 		    OR has_table_privilege('reporting', 'hive_tokens.revoked_tokens', 'SELECT')
 		    OR has_table_privilege('reporting', 'hive_tokens.tokens', 'SELECT')
-		    OR has_function_privilege('reporting', 'hive_tokens._mint(text)', 'EXECUTE')
+		    OR has_function_privilege('reporting', 'hive_tokens_internal.mint(text)', 'EXECUTE')
 		    OR has_function_privilege('reporting', 'hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid)', 'EXECUTE')
 		    OR has_function_privilege('reporting', 'hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb)', 'EXECUTE')
-		    OR has_schema_privilege('reporting', 'hive_tokens', 'CREATE')}),
+		    OR has_schema_privilege('reporting', 'hive_tokens', 'CREATE')
+		    OR has_schema_privilege('reporting', 'hive_tokens_internal', 'CREATE')}),
 		'f', "$how: default privileges of the installing role reach no table, function or the schema");
 }
 

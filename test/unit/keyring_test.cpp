@@ -155,11 +155,3 @@ TEST_F(KeyringTest, NewKeyFileParsesBackWithOneRandomKey) {
     wipe_string(&a);
     EXPECT_TRUE(a.empty());
 }
-
-TEST(ErrorSelfTest, RaisesEachKind) {
-    EXPECT_THROW(raise_for_selftest("invalid_text"), Error);
-    EXPECT_THROW(raise_for_selftest("bad_alloc"), std::bad_alloc);
-    EXPECT_THROW(raise_for_selftest("std_exception"), std::runtime_error);
-    EXPECT_THROW(raise_for_selftest("non_std"), int);
-    EXPECT_NO_THROW(raise_for_selftest("nothing"));
-}

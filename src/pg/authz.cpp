@@ -1,11 +1,15 @@
-// SQL surface of the authorization engine: type hive_tokens.hrn, resource assignments,
-// Hive's policy statements and the evaluator (src/core/policy.h).
+// SQL surface of the authorization engine (src/core/assignment.h, src/core/policy.h): resource
+// assignments, Hive's policy statements and the evaluator.
+//
+// Entry points (schema hive_tokens unless noted):
+//   normalize_resources(jsonb), intersect_resources(jsonb, jsonb),
+//   policy_statements(scopes, jsonb, uuid), evaluate(jsonb, text, uuid, ...),
+//   hive_tokens_internal.project_token_resources(jsonb, uuid)
 #include <memory>
 #include <string>
 
 #include "../core/assignment.h"
 #include "../core/error.h"
-#include "../core/hrn.h"
 #include "../core/json.h"
 #include "../core/policy.h"
 #include "guard.h"
@@ -15,8 +19,6 @@
 #include "uuid_datum.h"
 
 extern "C" {
-#include "common/hashfn.h"
-#include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
@@ -38,86 +40,11 @@ Datum jsonb_datum(const core::json::Value& v) {
     return d;
 }
 
-text* hrn_text(const core::Hrn& h) {
-    std::string s = h.text();
-    text* t = nullptr;
-    pg_call([&]() noexcept { t = cstring_to_text_with_len(s.data(), static_cast<int>(s.size())); });
-    return t;
-}
-
-core::Hrn hrn_of(text* t) { return core::parse_hrn(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))); }
-
-int hrn_compare(FunctionCallInfo fcinfo) {
-    text* a = PG_GETARG_TEXT_PP(0);
-    text* b = PG_GETARG_TEXT_PP(1);
-    std::size_t la = VARSIZE_ANY_EXHDR(a), lb = VARSIZE_ANY_EXHDR(b);
-    int c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), la < lb ? la : lb);
-    if (c != 0) return c < 0 ? -1 : 1;
-    return la < lb ? -1 : la > lb ? 1 : 0;
-}
-
 }  // namespace
-
-// ---- type hrn: stored as its canonical text ------------------------------------------------
-
-HT_FUNCTION(hrn_in) { PG_RETURN_TEXT_P(hrn_text(core::parse_hrn(PG_GETARG_CSTRING(0)))); }
-
-HT_FUNCTION(hrn_out) { PG_RETURN_CSTRING(text_to_cstring(PG_GETARG_TEXT_PP(0))); }
-
-HT_FUNCTION(hrn_recv) {
-    StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
-    if (static_cast<std::size_t>(buf->len - buf->cursor) > core::kMaxHrnBytes)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-                        errmsg("invalid resource name: longer than %zu bytes", core::kMaxHrnBytes)));
-    int n = 0;
-    char* s = pq_getmsgtext(buf, buf->len - buf->cursor, &n);
-    PG_RETURN_TEXT_P(hrn_text(core::parse_hrn(std::string_view(s, static_cast<std::size_t>(n)))));
-}
-
-HT_FUNCTION(hrn_send) {
-    text* t = PG_GETARG_TEXT_PP(0);
-    StringInfoData buf;
-    pq_begintypsend(&buf);
-    pq_sendtext(&buf, VARDATA_ANY(t), static_cast<int>(VARSIZE_ANY_EXHDR(t)));
-    PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-HT_FUNCTION(hrn_eq) { PG_RETURN_BOOL(hrn_compare(fcinfo) == 0); }
-HT_FUNCTION(hrn_ne) { PG_RETURN_BOOL(hrn_compare(fcinfo) != 0); }
-HT_FUNCTION(hrn_lt) { PG_RETURN_BOOL(hrn_compare(fcinfo) < 0); }
-HT_FUNCTION(hrn_le) { PG_RETURN_BOOL(hrn_compare(fcinfo) <= 0); }
-HT_FUNCTION(hrn_gt) { PG_RETURN_BOOL(hrn_compare(fcinfo) > 0); }
-HT_FUNCTION(hrn_ge) { PG_RETURN_BOOL(hrn_compare(fcinfo) >= 0); }
-HT_FUNCTION(hrn_cmp) { PG_RETURN_INT32(hrn_compare(fcinfo)); }
-
-HT_FUNCTION(hrn_hash) {
-    text* t = PG_GETARG_TEXT_PP(0);
-    return hash_any(reinterpret_cast<const unsigned char*>(VARDATA_ANY(t)), static_cast<int>(VARSIZE_ANY_EXHDR(t)));
-}
-
-HT_FUNCTION(hrn_hash_extended) {
-    text* t = PG_GETARG_TEXT_PP(0);
-    return hash_any_extended(reinterpret_cast<const unsigned char*>(VARDATA_ANY(t)),
-                             static_cast<int>(VARSIZE_ANY_EXHDR(t)), PG_GETARG_INT64(1));
-}
-
-// pattern @> resource: Hive's match (organization part '*' or equal, path segments).
-// (Arguments are detoasted before any C++ object exists: see guard.h.)
-HT_FUNCTION(hrn_covers) {
-    text* a = PG_GETARG_TEXT_PP(0);
-    text* b = PG_GETARG_TEXT_PP(1);
-    PG_RETURN_BOOL(core::hrn_matches(hrn_of(a), hrn_of(b)));
-}
-
-HT_FUNCTION(hrn_covered_by) {
-    text* a = PG_GETARG_TEXT_PP(0);
-    text* b = PG_GETARG_TEXT_PP(1);
-    PG_RETURN_BOOL(core::hrn_matches(hrn_of(b), hrn_of(a)));
-}
 
 // ---- resource assignments and statements ---------------------------------------------------
 
-HT_FUNCTION(hive_tokens_normalize_resources) {
+HT_FUNCTION(normalize_resources) {
     std::string text = jsonb_text(PG_GETARG_JSONB_P(0));
     core::json::Value v = core::to_json(core::parse_assignment(text));
     PG_RETURN_DATUM(jsonb_datum(v));
@@ -131,7 +58,7 @@ HT_FUNCTION(project_token_resources) {
     PG_RETURN_DATUM(jsonb_datum(core::to_json(core::project_token_grant(core::parse_assignment(text), project))));
 }
 
-HT_FUNCTION(hive_tokens_intersect_resources) {
+HT_FUNCTION(intersect_resources) {
     Jsonb* ja = PG_GETARG_JSONB_P(0);
     Jsonb* jb = PG_GETARG_JSONB_P(1);
     core::Assignment a = core::parse_assignment(jsonb_text(ja));
@@ -140,7 +67,7 @@ HT_FUNCTION(hive_tokens_intersect_resources) {
 }
 
 // policy_statements(scopes, resources jsonb, organization uuid) -> jsonb
-HT_FUNCTION(hive_tokens_policy_statements) {
+HT_FUNCTION(policy_statements) {
     const core::Scopes scopes = *hive_tokens::pg::scopes_arg(fcinfo, 0);
     Jsonb* resources = PG_GETARG_JSONB_P(1);
     core::Assignment a = core::parse_assignment(jsonb_text(resources));
@@ -189,7 +116,7 @@ const core::CompiledPolicy& compiled_statements(FunctionCallInfo fcinfo, Jsonb* 
 
 // evaluate(statements jsonb, action text, organization uuid, project uuid, target uuid,
 //          service text, app_deployment text, resource_organization uuid) -> boolean
-HT_FUNCTION(hive_tokens_evaluate) {
+HT_FUNCTION(evaluate) {
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2)) PG_RETURN_NULL();
     // Every argument is fetched (and detoasted) before any C++ object exists.
     Jsonb* statements = PG_GETARG_JSONB_P(0);
