@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks (DESIGN.md section 10): every measure is printed as a ratio against a baseline run
+# Benchmarks (targets: docs/architecture.md, "Performance targets"): every measure is printed as a ratio against a baseline run
 # side by side in the same run, on a throwaway cluster. Not part of the test suite.
 #   bash bench/run.sh            (BENCH_SECONDS=10 per pgbench run, BENCH_TOKENS=100000; ~4 minutes)
 set -euo pipefail

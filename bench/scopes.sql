@@ -69,4 +69,4 @@ SELECT measure, scopes_ms, text_array_ms, int8_ms,
   FROM (VALUES ('scopes ? text', :has_scopes::numeric, :has_array::numeric, :has_int8::numeric, :baseline::numeric),
                ('scopes @> scopes', :contains_scopes, :contains_array, :contains_int8, :baseline))
        AS v(measure, scopes_ms, text_array_ms, int8_ms, b);
-\echo 'baseline:' :baseline 'ms. Targets (DESIGN.md section 10): text[]/scopes >= 5, scopes/int8 <= 2.'
+\echo 'baseline:' :baseline 'ms. Targets (docs/architecture.md): text[]/scopes >= 5, scopes/int8 <= 2.'

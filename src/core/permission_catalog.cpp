@@ -11,7 +11,7 @@ namespace {
 
 using L = Level;
 
-// Hive's permissions (shared/reference/hive.md), level by level, then the retired ones.
+// Hive's permissions (docs/reference.md, table permissions), level by level, then the retired ones.
 // Groups and labels of assignable permissions are Hive's UI text.
 const std::vector<PermissionSpec> kBuiltin = {
     // organization

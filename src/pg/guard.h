@@ -1,4 +1,4 @@
-// The C++/PostgreSQL boundary (DESIGN.md section 2).
+// The C++/PostgreSQL boundary (docs/architecture.md, "The C++/PostgreSQL boundary").
 //
 //  * HT_FUNCTION(name) defines an extern "C" fmgr entry point whose body runs inside
 //    guarded_call(): any C++ exception (core::Error, std::bad_alloc, anything) is caught,

@@ -218,7 +218,7 @@ TEST(Evaluate, EveryBranch) {
     EXPECT_TRUE(allowed(deny_first, "traces:report", A, A, B, C));
     // a deny that does not apply to this resource does not deny
     EXPECT_TRUE(allowed(deny_first, "usage:report", A, A, B, D));
-    // an empty resource list applies nowhere (shared/reference/hive.md, Evaluation 2)
+    // an empty resource list applies nowhere (docs/authorization.md, "Empty resource lists")
     EXPECT_FALSE(allowed("[" + stmt("allow", q("*"), "[]") + "]", "organization:describe", A, A));
     // another organization
     EXPECT_FALSE(allowed("[" + stmt("allow", q("*"), q("hrn:" + a + ":*")) + "]", "organization:describe", C, C));
