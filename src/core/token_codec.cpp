@@ -252,6 +252,36 @@ bool contains_token(std::string_view text) noexcept {
     return false;
 }
 
+namespace {
+
+struct RunClasses {
+    bool upper, lower, digit;
+    int count() const noexcept { return int(upper) + int(lower) + int(digit); }
+};
+
+// Calls f(start, length, classes) for every maximal run of base62 characters in text.
+template <typename F>
+void for_each_base62_run(std::string_view text, F&& f) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (base62::digit_value(text[i]) < 0) {
+            ++i;
+            continue;
+        }
+        std::size_t start = i;
+        bool upper = false, lower = false, digit = false;
+        for (; i < text.size() && base62::digit_value(text[i]) >= 0; ++i) {
+            char c = text[i];
+            upper |= c >= 'A' && c <= 'Z';
+            lower |= c >= 'a' && c <= 'z';
+            digit |= c >= '0' && c <= '9';
+        }
+        f(start, i - start, RunClasses{upper, lower, digit});
+    }
+}
+
+}  // namespace
+
 std::size_t redact_tokens(char* text, std::size_t len) noexcept {
     std::string_view view(text, len);
     std::size_t masked = 0;
@@ -265,7 +295,24 @@ std::size_t redact_tokens(char* text, std::size_t len) noexcept {
         ++masked;
         i += run;
     }
+    for_each_base62_run(view, [&](std::size_t start, std::size_t n, RunClasses c) {
+        // Digits among letters, or (longer) both cases: a camelCase word such as
+        // "modifyOrganizationRules" stays readable.
+        if ((n >= kSecretRun && c.digit && (c.upper || c.lower)) || (n >= kSecretLetterRun && c.upper && c.lower)) {
+            std::memset(text + start, '*', n);
+            ++masked;
+        }
+    });
     return masked;
+}
+
+bool statement_holds_secret(std::string_view text) noexcept {
+    if (contains_token(text)) return true;
+    bool found = false;
+    for_each_base62_run(text, [&](std::size_t, std::size_t n, RunClasses c) {
+        if (n >= 2 * kSecretRun && c.count() == 3) found = true;
+    });
+    return found;
 }
 
 }  // namespace hive_tokens::core

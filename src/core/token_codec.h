@@ -92,11 +92,26 @@ constexpr std::size_t kRedactMinRun = 16;
 // Whether text holds anything token-shaped.
 bool contains_token(std::string_view text) noexcept;
 
-// Overwrites, in place, everything after the first kDisplayChars of each token-shaped run with
-// '*'; returns how many runs it masked. Allocates nothing and never fails, so the server log's
-// hook can use it on any message: a token that reaches a message by any path (log_statement, a
-// deadlock report's list of queries, the parameters of a failed statement) loses its secret there.
+// What a piece of a token looks like without its prefix (an excerpt that starts inside it, such
+// as the "...<last 50 bytes>" of a JSON or XML parse error, or a token whose "_" was written
+// escaped): a run of at least kSecretRun base62 characters mixing digits and letters, or of at
+// least kSecretLetterRun mixing upper and lower case. A token's body is random, so a run of it
+// that escapes both rules is short and carries too few bits to rebuild the token, even with its
+// id and checksum. Hex digests are masked too (the log loses their text, never a secret);
+// camelCase words such as "modifyOrganizationRules" stay readable.
+constexpr std::size_t kSecretRun = 20;
+constexpr std::size_t kSecretLetterRun = 32;
+
+// Overwrites, in place: everything after the first kDisplayChars of each token-shaped run, and
+// every secret-looking run (kSecretRun) whole, with '*'; returns how many runs it masked.
+// Allocates nothing and never fails, so the server log's hook can use it on any message: a
+// token that reaches a message by any path (log_statement, a deadlock report's list of queries,
+// the parameters of a failed statement, a parse error quoting part of it) loses its secret there.
 std::size_t redact_tokens(char* text, std::size_t len) noexcept;
+
+// Whether a statement's text must not be logged: it holds something token-shaped, or a long run
+// (2 * kSecretRun) mixing upper case, lower case and digits.
+bool statement_holds_secret(std::string_view text) noexcept;
 
 // Canonical lower-case uuid text (36 chars) <-> 16 bytes.
 void uuid_to_text(const std::uint8_t id[kUuidBytes], char out[36]) noexcept;

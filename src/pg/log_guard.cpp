@@ -1,7 +1,9 @@
 // An emit_log_hook that keeps tokens out of the server log, in two ways:
-//  - Every message (to the server log and to the client) has its token-shaped text masked (hv?2_ and four
-//    characters stay, the rest becomes '*'): a statement logged by log_statement, the parameters
-//    of a failed statement, a deadlock report listing other sessions' queries, a RAISE.
+//  - Every message (to the server log and to the client) has its token-shaped text masked (hv?2_ and
+//    four characters stay, the rest becomes '*'), and every long run of letters and digits that
+//    looks like a piece of a token too: a statement logged by log_statement, the parameters of a
+//    failed statement, a deadlock report listing other sessions' queries, a RAISE, a JSON or XML
+//    parse error quoting part of its input.
 //  - A statement that handed a token to the extension (authenticate(), verify(), verify_reason(),
 //    hash(), access_token input) is never logged with an error, nor its CONTEXT lines, whatever
 //    raises the error later in it; also when the token is not token-shaped (mistyped). "The
@@ -39,7 +41,7 @@ struct Noted {
     std::size_t len = 0;
     uint64 hash = 0;
 };
-constexpr int kRemembered = 8;
+constexpr int kRemembered = 32;
 Noted g_noted[kRemembered];
 int g_next = 0;
 // The message last noted, to skip hashing its text again for every row of a query.
@@ -56,9 +58,25 @@ bool remembered(const char* text) noexcept {
     return false;
 }
 
-bool statement_received_token() noexcept {
-    if (debug_query_string == nullptr) return g_textless_start == GetCurrentStatementStartTimestamp();
-    return remembered(debug_query_string);
+// Whether the current query text must stay out of the log: it handed a token over (in this
+// message, or in an earlier one with the same text), or it holds something that looks like one.
+// Judged once per message (text and statement start), however many lines it logs: a long query
+// text is hashed and scanned once, not once per WARNING.
+const char* g_judged_text = nullptr;
+TimestampTz g_judged_start = 0;
+bool g_judged_hide = false;
+
+bool hide_statement() noexcept {
+    const char* text = debug_query_string;
+    TimestampTz start = GetCurrentStatementStartTimestamp();
+    if (text == nullptr) return g_textless_start == start;
+    if (text == g_last_text && start == g_last_start) return true;  // noted in this message
+    if (text != g_judged_text || start != g_judged_start) {
+        g_judged_text = text;
+        g_judged_start = start;
+        g_judged_hide = remembered(text) || core::statement_holds_secret(text);
+    }
+    return g_judged_hide;
 }
 
 bool raised_by_token_input(const ErrorData* edata) noexcept {
@@ -70,9 +88,7 @@ void mask(char* field) noexcept {
 }
 
 void log_guard(ErrorData* edata) {
-    if (edata->output_to_server &&
-        (raised_by_token_input(edata) || statement_received_token() ||
-         (debug_query_string != nullptr && core::contains_token(debug_query_string)))) {
+    if (edata->output_to_server && (raised_by_token_input(edata) || hide_statement())) {
         edata->hide_stmt = true;
         edata->hide_ctx = true;
         edata->internalquery = nullptr;
@@ -85,6 +101,11 @@ void log_guard(ErrorData* edata) {
     mask(edata->hint);
     mask(edata->context);
     mask(edata->internalquery);
+    mask(edata->schema_name);
+    mask(edata->table_name);
+    mask(edata->column_name);
+    mask(edata->datatype_name);
+    mask(edata->constraint_name);
     if (g_previous_hook != nullptr) g_previous_hook(edata);
 }
 

@@ -117,6 +117,14 @@ ok(!$ok && $pb_err =~ /division by zero/, 'extended protocol: a bound token, the
 	  . "SELECT '$t2'::hive_tokens.access_token IS NOT NULL, 1 / :zero::int;\n", '-D', 'zero=0');
 ok(!$ok && $pb_err =~ /division by zero/, 'extended protocol: a token literal, then an error at Bind');
 
+# A JSON body holding a token that fails to parse at Bind, before any token function ran: the
+# error quotes the last bytes of its input (the token's tail, without its prefix).
+# (The first statement loads the library: without preloading, the guard exists from then on.)
+($ok, $pb_err) = pgbench("SELECT hive_tokens.current_token_id();\nSELECT hive_tokens.authenticate((:body::jsonb)->>'token');\n",
+	'-D', "body={\"token\": \"$t3\",}");
+ok(!$ok && $pb_err =~ /invalid input syntax for type json/, 'extended protocol: a JSON body with a token fails to parse');
+unlike($pb_err, qr/\Q@{[substr($t3, 40, 20)]}\E/, 'the client\'s copy of the parse error does not quote the token either');
+
 # A pipeline (one transaction until Sync) may authenticate, then query under the principal; the
 # same statements each followed by a Sync may not (the principal ended with the first).
 ($ok, $pb_err) = pgbench("\\startpipeline\nSELECT hive_tokens.authenticate(:tok);\n"
@@ -147,7 +155,7 @@ for my $t (@tokens)
 	}
 }
 is($leaks, 0, 'no token text appears in the server log');
-unlike($log, qr/STATEMENT:.*hive_tokens\.(authenticate|verify|hash)/, 'no statement of a token path is logged');
+unlike($log, qr/STATEMENT:.*hive_tokens\.(authenticate|verify|hash)\('/, 'no statement that passed a token literal is logged');
 unlike($log, qr/QUERY:.*hvo2_/, 'no internal query holding a token is logged');
 
 # With the library preloaded (the recommended setup), every backend has the log guard from its

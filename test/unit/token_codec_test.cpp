@@ -194,7 +194,7 @@ TEST_F(Codec, RedactsEveryTokenShapedRun) {
     std::string v(kVector);
     std::size_t n = 99;
     // nothing token-shaped: left alone (a prefix in a LIKE pattern, a short run, other letters)
-    std::string plain = "SELECT 1 WHERE t LIKE 'hvo2_%' AND x = 'hvo2_short' AND y = 'hvx2_0123456789abcdefghij'";
+    std::string plain = "SELECT 1 WHERE t LIKE 'hvo2_%' AND x = 'hvo2_short' AND y = 'hvx2_0123456789'";
     EXPECT_EQ(redacted(plain, &n), plain);
     EXPECT_EQ(n, 0u);
     EXPECT_FALSE(contains_token(plain));
@@ -217,6 +217,38 @@ TEST_F(Codec, RedactsEveryTokenShapedRun) {
     std::string cut = v;
     EXPECT_EQ(redact_tokens(cut.data(), kPrefixChars + kRedactMinRun - 1), 0u);
     EXPECT_EQ(cut, v);
+}
+
+// A piece of a token without its prefix (a parse error quoting the last 50 bytes of its input,
+// an escaped "_"): masked whole when it is long and mixes character classes.
+TEST_F(Codec, RedactsSecretLookingRuns) {
+    std::string v(kVector);
+    std::string tail = v.substr(30);  // 46 characters, no prefix
+    EXPECT_EQ(redacted("JSON data, line 1: ..." + tail + "\",}"), "JSON data, line 1: ..." + stars(tail.size()) + "\",}");
+    EXPECT_EQ(redacted("E'hvo2\\x5f" + v.substr(5) + "'"), "E'hvo2\\" + stars(3 + v.size() - 5) + "'");  // "x5f" joins the run
+    // a token broken by a line break: both pieces
+    std::string broken = v.substr(0, 40) + "\n" + v.substr(40);
+    std::string out = redacted(broken);
+    EXPECT_EQ(out.find(v.substr(9, 20)), std::string::npos);
+    EXPECT_EQ(out.find(v.substr(45, 20)), std::string::npos);
+    // left alone: one character class, or shorter than kSecretRun, or split by punctuation
+    for (const char* plain : {"abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "1234567890123456789012345",
+                              "aB3dE6gH9jK2mN5pQ8s", "11111111-2222-4333-8444-555555555555",
+                              "hive_tokens_protect_inheritors_and_more", "schemaLinting:modifyOrganizationRules",
+                              "laboratory:modifyPreflightScript"}) {
+        std::size_t n = 9;
+        EXPECT_EQ(redacted(plain, &n), plain) << plain;
+        EXPECT_EQ(n, 0u) << plain;
+    }
+    // digits among letters is masked: the log loses a digest's text, never a secret; so is a long
+    // run of both cases without digits
+    EXPECT_EQ(redacted("md5 9e107d9d372bb6826bd81d3542a419d6"), "md5 " + stars(32));
+    EXPECT_EQ(redacted("x " + std::string("AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEf")), "x " + stars(32));
+    // statements: token-shaped text, or a long run of all three classes
+    EXPECT_TRUE(statement_holds_secret("SELECT authenticate('" + v + "')"));
+    EXPECT_TRUE(statement_holds_secret("SELECT f('" + v.substr(20) + "')"));
+    EXPECT_FALSE(statement_holds_secret("SELECT f('9e107d9d372bb6826bd81d3542a419d6')"));
+    EXPECT_FALSE(statement_holds_secret("SELECT count(*) FROM hive_tokens.tokens WHERE title = 'abc'"));
 }
 
 TEST_F(Codec, KindNames) {
