@@ -393,6 +393,22 @@ SELECT c.oid::regclass AS tbl, c.relrowsecurity, c.relforcerowsecurity,
        (SELECT count(*) FROM pg_policy WHERE polrelid = c.oid) AS policies
   FROM pg_class AS c WHERE c.oid IN ('hive.by_key_b1'::regclass, 'decoy.by_key_b1'::regclass) ORDER BY 1;
 DROP SCHEMA decoy CASCADE;
+-- many partitions added in one transaction, then one attached: the attached one is protected
+-- (the trigger finds it among all of them)
+CREATE TABLE hive.events (organization_id uuid NOT NULL, day int NOT NULL, payload text) PARTITION BY RANGE (day);
+SELECT hive_tokens.protect('hive.events', 'organization:describe', 'organization:describe');
+CREATE TABLE hive.events_legacy (organization_id uuid NOT NULL, day int NOT NULL, payload text);
+BEGIN;
+DO $$ BEGIN
+    FOR d IN 1..70 LOOP
+        EXECUTE format('CREATE TABLE hive.events_%s PARTITION OF hive.events FOR VALUES FROM (%s) TO (%s)', d, d, d + 1);
+    END LOOP;
+END $$;
+ALTER TABLE hive.events ATTACH PARTITION hive.events_legacy FOR VALUES FROM (-100) TO (0);
+COMMIT;
+SELECT count(*) AS partitions, count(*) FILTER (WHERE c.relrowsecurity AND c.relforcerowsecurity
+                                                 AND (SELECT count(*) FROM pg_policy WHERE polrelid = c.oid) = 4) AS protected
+  FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid WHERE i.inhparent = 'hive.events'::regclass;
 -- a table is protected by protect(), not by a policy's name: a protected table cannot be made to
 -- inherit from one that only has a look-alike policy (and keeps its own policies)
 CREATE TABLE hive.lookalike (LIKE hive.loose);
