@@ -240,13 +240,13 @@ CREATE TRIGGER permissions_restore BEFORE INSERT ON hive_tokens.permissions
 -- without the permission catalog, and a catalog that disagrees is an error, never another grant.
 CREATE TYPE hive_tokens.stored_scopes;
 CREATE FUNCTION hive_tokens_internal.stored_scopes_in(cstring) RETURNS hive_tokens.stored_scopes
-    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_in(cstring) IS 'input function of stored_scopes: {name@bit,...} (a name this catalog knows takes its bit here; an unknown one keeps a free bit; a taken bit is an error), or plain names';
 CREATE FUNCTION hive_tokens_internal.stored_scopes_out(hive_tokens.stored_scopes) RETURNS cstring
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_out(hive_tokens.stored_scopes) IS 'output function of stored_scopes: {name@bit,...} in bit order (@bit alone for a bit the catalog does not define)';
 CREATE FUNCTION hive_tokens_internal.stored_scopes_recv(internal) RETURNS hive_tokens.stored_scopes
-    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_recv(internal) IS 'binary input of stored_scopes: its text form, read the same way';
 CREATE FUNCTION hive_tokens_internal.stored_scopes_send(hive_tokens.stored_scopes) RETURNS bytea
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -265,45 +265,61 @@ CREATE CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) WITHOUT FUNCTION A
 COMMENT ON CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) IS 'the same set: every scopes operator and function applies';
 CREATE CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) WITHOUT FUNCTION AS ASSIGNMENT;
 COMMENT ON CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) IS 'the same set, for storing';
-CREATE FUNCTION hive_tokens_internal.highest_bit(hive_tokens.scopes) RETURNS int2
+CREATE FUNCTION hive_tokens_internal.bit_numbers(hive_tokens.scopes) RETURNS int2[]
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-REVOKE ALL ON FUNCTION hive_tokens_internal.highest_bit(hive_tokens.scopes) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.highest_bit(hive_tokens.scopes) IS 'internal: the highest bit a set holds (-1 when empty), so register_permission() never reuses a bit a stored token holds';
-CREATE FUNCTION hive_tokens_internal.highest_bit_in(stored text) RETURNS int
+REVOKE ALL ON FUNCTION hive_tokens_internal.bit_numbers(hive_tokens.scopes) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.bit_numbers(hive_tokens.scopes) IS 'internal: the bits a set holds, defined by the catalog or not, so register_permission() never hands out a bit a stored value holds';
+CREATE AGGREGATE hive_tokens_internal.union_of(hive_tokens.scopes) (
+    SFUNC = hive_tokens_internal.scopes_union, STYPE = hive_tokens.scopes, INITCOND = '{}', COMBINEFUNC = hive_tokens_internal.scopes_union,
+    PARALLEL = SAFE);
+REVOKE ALL ON FUNCTION hive_tokens_internal.union_of(hive_tokens.scopes) FROM PUBLIC;
+COMMENT ON AGGREGATE hive_tokens_internal.union_of(hive_tokens.scopes) IS 'internal: every bit any of the sets holds';
+CREATE FUNCTION hive_tokens_internal.bits_in(stored text) RETURNS int2[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN (SELECT coalesce(max(m[1]::int), -1)
+RETURN (SELECT coalesce(array_agg(DISTINCT m[1]::int2), '{}')
           FROM pg_catalog.regexp_matches(stored, '@([0-9]{1,3})(?![0-9])', 'g') AS m
          WHERE m[1]::int < 256);
-REVOKE ALL ON FUNCTION hive_tokens_internal.highest_bit_in(text) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.highest_bit_in(text) IS 'internal: the highest bit named (name@bit) in the text of a value holding stored_scopes inside an array, composite or range (-1 when none); text that only looks like one reserves a bit, never frees one';
--- Every column that can hold a stored_scopes value: of the type itself or of a domain, array,
--- composite, range or multirange over it, at any depth; in tables and populated materialized
--- views this session can read (other sessions' temporary tables are theirs alone). Partitions
--- are read through their root.
+REVOKE ALL ON FUNCTION hive_tokens_internal.bits_in(text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.bits_in(text) IS 'internal: the bits named (name@bit) in the text of a value holding stored_scopes inside an array, composite or range; text that only looks like one reserves a bit, never frees one';
+-- Every column that can hold a permission set: of type stored_scopes or scopes, or of a domain,
+-- array, composite, range or multirange over one, at any depth; in tables and populated
+-- materialized views this session can read (other sessions' temporary tables are theirs alone).
+-- Partitions are read through their root. direct: the set itself (or a domain over it).
 CREATE FUNCTION hive_tokens_internal.stored_scopes_columns()
     RETURNS TABLE (tbl regclass, att name, direct boolean, lockable boolean)
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    WITH RECURSIVE holding(oid) AS (
-        SELECT 'hive_tokens.stored_scopes'::regtype::oid
+    -- which type contains which: a domain its base type, an array its element, a composite (a
+    -- table's row type too) its columns' types, a range or multirange its subtype; only types
+    -- created after initdb can contain ours
+    WITH RECURSIVE contains(container, member, same_value) AS MATERIALIZED (
+        SELECT t.oid, t.typbasetype, true FROM pg_type AS t WHERE t.typtype = 'd' AND t.typbasetype >= 16384
+        UNION ALL
+        SELECT t.oid, t.typelem, false FROM pg_type AS t
+         WHERE t.typelem >= 16384 AND t.typsubscript = 'array_subscript_handler'::regproc
+        UNION ALL
+        SELECT c.reltype, a.atttypid, false FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+         WHERE a.atttypid >= 16384 AND a.attnum > 0 AND NOT a.attisdropped AND c.reltype <> 0
+        UNION ALL
+        SELECT r.rngtypid, r.rngsubtype, false FROM pg_range AS r WHERE r.rngsubtype >= 16384
+        UNION ALL
+        SELECT r.rngmultitypid, r.rngsubtype, false FROM pg_range AS r WHERE r.rngsubtype >= 16384),
+    holding(oid, direct) AS (
+        SELECT t.oid, true FROM pg_type AS t
+         WHERE t.oid IN ('hive_tokens.stored_scopes'::regtype, 'hive_tokens.scopes'::regtype)
         UNION
-        SELECT t.oid FROM pg_type AS t, holding AS h
-         WHERE t.typbasetype = h.oid
-            OR (t.typelem = h.oid AND t.typsubscript = 'array_subscript_handler'::regproc)
-            OR (t.typtype = 'c' AND t.oid IN (SELECT c.reltype FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
-                                               WHERE a.atttypid = h.oid AND a.attnum > 0 AND NOT a.attisdropped))
-            OR t.oid IN (SELECT r.rngtypid FROM pg_range AS r WHERE r.rngsubtype = h.oid
-                         UNION ALL SELECT r.rngmultitypid FROM pg_range AS r WHERE r.rngsubtype = h.oid))
-    SELECT c.oid::regclass, a.attname, a.atttypid = 'hive_tokens.stored_scopes'::regtype, c.relkind IN ('r', 'p')
-      FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
-     WHERE a.atttypid IN (SELECT h.oid FROM holding AS h) AND a.attnum > 0 AND NOT a.attisdropped
+        SELECT k.container, h.direct AND k.same_value FROM contains AS k JOIN holding AS h ON k.member = h.oid)
+    SELECT c.oid::regclass, a.attname, bool_and(h.direct), c.relkind IN ('r', 'p')
+      FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid JOIN holding AS h ON h.oid = a.atttypid
+     WHERE a.attnum > 0 AND NOT a.attisdropped
        AND (c.relkind IN ('r', 'p') OR (c.relkind = 'm' AND c.relispopulated)) AND NOT c.relispartition
        AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
+     GROUP BY c.oid, a.attname, a.attnum, c.relkind
      ORDER BY c.oid, a.attnum;
 END;
 REVOKE ALL ON FUNCTION hive_tokens_internal.stored_scopes_columns() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_columns() IS 'internal: the columns register_permission() reads for bits stored values hold: of type stored_scopes, or of a domain, array, composite or range over it';
+COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_columns() IS 'internal: the columns register_permission() reads for bits stored values hold: of type stored_scopes or scopes, or of a domain, array, composite or range over one';
 
 CREATE OR REPLACE FUNCTION hive_tokens.register_permission(
     permission text, level text, "group" text, label text,
@@ -314,7 +330,8 @@ CREATE OR REPLACE FUNCTION hive_tokens.register_permission(
 AS $$
 DECLARE
     next_bit int;
-    top int;
+    held int2[] := '{}';
+    bits int2[];
     col record;
     missing text;
     holder text;
@@ -338,6 +355,10 @@ BEGIN
             USING ERRCODE = 'invalid_transaction_state',
                   DETAIL = 'It reads stored permission sets after waiting for their writers; a transaction snapshot would miss what they wrote.';
     END IF;
+    -- A transaction that read a stored value holding a bit the catalog does not define (a restore
+    -- loading grants before the catalog) holds this lock in share mode until it ends: wait for
+    -- all of them, and keep new ones out until this registration commits.
+    PERFORM pg_catalog.pg_advisory_xact_lock(1751742053, 1651078259);
     -- one registration at a time: bits are handed out in order and never reused
     LOCK TABLE hive_tokens.permissions IN SHARE ROW EXCLUSIVE MODE;
     IF EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
@@ -351,30 +372,50 @@ BEGIN
             coalesce('"' || hive_tokens_internal.shown(missing) || '"', 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT coalesce(max(p.bit_number), -1) + 1 INTO next_bit FROM hive_tokens.permissions AS p;
     -- A bit any stored value holds is taken even when the catalog does not define it (a restore
     -- that loaded tokens or grants but not, or not yet, the permissions): it means that
-    -- permission there. Each table holding stored_scopes (directly, through a domain, an array,
-    -- a composite or a range) is locked against writers first, so a transaction still loading
-    -- such values ends before it is read; each read takes a fresh snapshot.
+    -- permission there. Every column that can hold a permission set is read with a fresh
+    -- snapshot; a table another transaction holds exclusively (TRUNCATE, ALTER) is not waited
+    -- for, so a registration never deadlocks with a restore: it fails and can be retried.
     FOR col IN SELECT h.tbl, h.att, h.direct, h.lockable FROM hive_tokens_internal.stored_scopes_columns() AS h LOOP
-        IF col.lockable THEN
-            EXECUTE format('LOCK TABLE %s IN SHARE MODE', col.tbl);
-        END IF;
-        IF col.direct THEN
-            EXECUTE format('SELECT coalesce(max(hive_tokens_internal.highest_bit(%I)), -1) FROM %s', col.att, col.tbl) INTO top;
-        ELSE
-            EXECUTE format('SELECT coalesce(max(hive_tokens_internal.highest_bit_in(%I::text)), -1) FROM %s', col.att, col.tbl) INTO top;
-        END IF;
-        IF top + 1 > next_bit THEN
-            next_bit := top + 1;
-            holder := format('%s.%I', col.tbl, col.att);
+        BEGIN
+            IF col.lockable THEN
+                EXECUTE format('LOCK TABLE %s IN ACCESS SHARE MODE NOWAIT', col.tbl);
+            END IF;
+            IF col.direct THEN
+                EXECUTE format('SELECT hive_tokens_internal.bit_numbers(hive_tokens_internal.union_of(%I::hive_tokens.scopes)) FROM %s',
+                               col.att, col.tbl) INTO bits;
+            ELSE
+                EXECUTE format('SELECT array_agg(DISTINCT b) FROM %s AS t, unnest(hive_tokens_internal.bits_in(t.%I::text)) AS b',
+                               col.tbl, col.att) INTO bits;
+            END IF;
+        EXCEPTION
+            WHEN lock_not_available THEN
+                RAISE EXCEPTION 'cannot read the permission sets in %: another transaction holds the table', col.tbl
+                    USING ERRCODE = 'lock_not_available',
+                          HINT = 'Retry the registration when that transaction ends (a restore, a TRUNCATE or an ALTER TABLE).';
+            WHEN OTHERS THEN
+                RAISE EXCEPTION 'cannot read the permission sets in column % of %: %', quote_ident(col.att), col.tbl, SQLERRM
+                    USING ERRCODE = 'object_not_in_prerequisite_state',
+                          HINT = 'A registration must know every bit stored values hold; restore the missing permissions or fix those values.';
+        END;
+        IF bits IS NOT NULL AND NOT bits <@ held THEN
+            IF holder IS NULL AND EXISTS (SELECT FROM unnest(bits) AS b
+                                           WHERE b NOT IN (SELECT p.bit_number FROM hive_tokens.permissions AS p)) THEN
+                holder := format('%s.%I', col.tbl, col.att);
+            END IF;
+            held := held || bits;
         END IF;
     END LOOP;
-    IF next_bit >= 256 THEN
+    SELECT min(b) INTO next_bit FROM generate_series(0, 255) AS b
+     WHERE b NOT IN (SELECT p.bit_number FROM hive_tokens.permissions AS p) AND b <> ALL (held);
+    IF next_bit IS NULL THEN
+        IF holder IS NULL THEN
+            RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded';
+        END IF;
         RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded',
-            DETAIL = CASE WHEN holder IS NOT NULL THEN format('Column %s holds bit %s, which no permission defines.', holder, next_bit - 1) END,
-            HINT = CASE WHEN holder IS NOT NULL THEN 'Restore the permission it stands for, or remove the values that hold it.' END;
+            DETAIL = format('Stored values hold bits no permission defines (column %s, for one).', holder),
+            HINT = 'Restore the permissions they stand for, or remove the values that hold them.';
     END IF;
     INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
     VALUES (next_bit, permission, level, "group", label, assignable, false, coalesce(depends_on, '{}'), false);
@@ -923,8 +964,9 @@ BEGIN
                          'hive_tokens_internal.stored_scopes_out(hive_tokens.stored_scopes)'::regprocedure,
                          'hive_tokens_internal.stored_scopes_recv(internal)'::regprocedure,
                          'hive_tokens_internal.stored_scopes_send(hive_tokens.stored_scopes)'::regprocedure,
-                         'hive_tokens_internal.highest_bit(hive_tokens.scopes)'::regprocedure,
-                         'hive_tokens_internal.highest_bit_in(text)'::regprocedure, 'hive_tokens_internal.stored_scopes_columns()'::regprocedure,
+                         'hive_tokens_internal.bit_numbers(hive_tokens.scopes)'::regprocedure,
+                         'hive_tokens_internal.union_of(hive_tokens.scopes)'::regprocedure,
+                         'hive_tokens_internal.bits_in(text)'::regprocedure, 'hive_tokens_internal.stored_scopes_columns()'::regprocedure,
                          'hive_tokens_internal.project_token_resources(jsonb, uuid)'::regprocedure,
                          'hive_tokens_internal.inheritors(regclass)'::regprocedure, 'hive_tokens_internal.protect_inheritors()'::regprocedure,
                          'hive_tokens_internal.shown(text)'::regprocedure, 'hive_tokens_internal.protected_ancestor(regclass)'::regprocedure,

@@ -236,39 +236,69 @@ SELECT E'{bad\nname@250}'::stored_scopes;
 -- register_permission() never hands out a bit a stored token holds, even one the catalog lacks
 BEGIN;
 SELECT token_id AS held_id, token AS held FROM hive_tokens.issue('00000000-0000-4000-8000-000000000001', 'held bit', '{usage:report}') \gset
-UPDATE hive_tokens.access_tokens SET scopes = '{usage:report@24,future:perm@250}' WHERE id = :'held_id';
+UPDATE hive_tokens.access_tokens SET scopes = '{usage:report@24,future:perm@51}' WHERE id = :'held_id';
 -- (the bit grants nothing and is left out of what verify() shows; printing it is a clear error)
 SELECT scopes FROM hive_tokens.verify(:'held');
 SAVEPOINT listing;
 SELECT scopes FROM hive_tokens.tokens WHERE id = :'held_id';
 ROLLBACK TO SAVEPOINT listing;
+-- (51 would be next: it is held, so 52)
 SELECT hive_tokens.register_permission('later:perm', 'organization', 'L', 'L') AS later_bit;
 -- a stored_scopes column of any table holds its bits as well
 CREATE TEMP TABLE member_grants (s stored_scopes);
-INSERT INTO member_grants VALUES ('{future:other@253}');
+INSERT INTO member_grants VALUES ('{future:other@53}');
 SELECT hive_tokens.register_permission('later:again', 'organization', 'L', 'L') AS later_again_bit;
 ROLLBACK;
--- so does one of a domain over it, an array of it, a composite holding it, at any depth
+-- so does one of a domain over it, an array of it, a composite holding it, at any depth, and a
+-- plain scopes column (stored_scopes casts to it)
 BEGIN;
 CREATE DOMAIN grant_scopes AS stored_scopes;
 CREATE TYPE member_grant AS (who text, granted grant_scopes);
 CREATE TEMP TABLE by_domain (g grant_scopes);
 CREATE TEMP TABLE by_array (g stored_scopes[]);
 CREATE TEMP TABLE by_composite (m member_grant[]);
-INSERT INTO by_domain VALUES ('{future:a@240}');
+CREATE TEMP TABLE by_scopes (s scopes);
+INSERT INTO by_domain VALUES ('{future:a@51}');
 SELECT hive_tokens.register_permission('later:a', 'organization', 'L', 'L') AS after_domain;
-INSERT INTO by_array VALUES (ARRAY['{usage:report@24}', '{future:b@245}']::stored_scopes[]);
+INSERT INTO by_array VALUES (ARRAY['{usage:report@24}', '{future:b@53}']::stored_scopes[]);
 SELECT hive_tokens.register_permission('later:b', 'organization', 'L', 'L') AS after_array;
-INSERT INTO by_composite VALUES (ARRAY[ROW('bob', '{future:c@250}')::member_grant]);
+INSERT INTO by_composite VALUES (ARRAY[ROW('bob', '{future:c@55}')::member_grant]);
 SELECT hive_tokens.register_permission('later:c', 'organization', 'L', 'L') AS after_composite;
+INSERT INTO by_scopes SELECT '{future:d@57}'::stored_scopes;
+SELECT hive_tokens.register_permission('later:d', 'organization', 'L', 'L') AS after_scopes;
 -- the bits they hold are still undefined (restoring their permissions names them), not the new ones
-SELECT g FROM by_domain UNION ALL SELECT g[2] FROM by_array UNION ALL SELECT (m[1]).granted FROM by_composite;
+SELECT g FROM by_domain UNION ALL SELECT g[2] FROM by_array UNION ALL SELECT (m[1]).granted FROM by_composite
+ UNION ALL SELECT s::stored_scopes FROM by_scopes;
 -- a materialized view not yet populated is skipped, not an error
 CREATE MATERIALIZED VIEW unpopulated AS SELECT NULL::stored_scopes AS s WITH NO DATA;
-SELECT hive_tokens.register_permission('later:d', 'organization', 'L', 'L') AS with_unpopulated_view;
--- a value holding the last bit fills the catalog: the error says which column holds it
-INSERT INTO by_domain VALUES ('{future:last@255}');
-SELECT hive_tokens.register_permission('later:e', 'organization', 'L', 'L');
+SELECT hive_tokens.register_permission('later:e', 'organization', 'L', 'L') AS with_unpopulated_view;
+-- Held bits are skipped one by one: filling the catalog leaves them, and the error says which
+-- column holds them; once nothing holds them, they are handed out.
+CREATE FUNCTION pg_temp.fill() RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    n int := 0;
+    msg text;
+    detail text;
+BEGIN
+    LOOP
+        BEGIN
+            PERFORM hive_tokens.register_permission('fill:p' || (SELECT count(*) FROM hive_tokens.permissions), 'organization', 'F', 'F');
+        EXCEPTION WHEN program_limit_exceeded THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+            RETURN format('%s registered; %s (%s)', n, msg, coalesce(nullif(detail, ''), 'no detail'));
+        END;
+        n := n + 1;
+    END LOOP;
+END $f$;
+SELECT pg_temp.fill() AS filled;
+SELECT count(*) AS undefined_bits, array_agg(b ORDER BY b) AS held_back
+  FROM generate_series(0, 255) AS b WHERE b NOT IN (SELECT bit_number FROM hive_tokens.permissions);
+DELETE FROM by_domain;
+DELETE FROM by_array;
+DELETE FROM by_composite;
+DELETE FROM by_scopes;
+SELECT hive_tokens.register_permission('later:f', 'organization', 'L', 'L') AS freed_bit;
+SELECT pg_temp.fill() AS filled;
 ROLLBACK;
 -- a transaction snapshot would miss what writers committed while registration waited for them
 BEGIN ISOLATION LEVEL REPEATABLE READ;

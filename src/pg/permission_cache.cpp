@@ -10,6 +10,8 @@
 #include "guard.h"
 
 extern "C" {
+#include "storage/lock.h"
+#include "utils/inval.h"
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -137,6 +139,17 @@ const core::PermissionCatalog& current_catalog() {
         throw;
     }
     return *g_catalog;
+}
+
+const core::PermissionCatalog& hold_undefined_bits() {
+    pg_call([]() noexcept {
+        LOCKTAG tag;
+        SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kHeldBitsLockClass),
+                             static_cast<uint32>(kHeldBitsLockObject), 2);
+        (void)LockAcquire(&tag, ShareLock, false, false);
+        AcceptInvalidationMessages();  // a registration we waited for is in the catalog now
+    });
+    return current_catalog();
 }
 
 const core::Permission& find_action(std::string_view name) {

@@ -16,6 +16,16 @@ const core::PermissionCatalog& current_catalog();
 // never a silent "denied".
 const core::Permission& find_action(std::string_view name);
 
+// A value keeping a bit the catalog does not define (a restore that loads grants before the
+// catalog) holds that bit for the permission that will be restored there: this transaction takes
+// the advisory lock (kHeldBitsLock) in share mode until it ends, and register_permission() takes
+// it exclusively before it reads the stored values, so it waits for every such transaction and
+// then sees what it wrote. Returns the catalog as it is once the lock is held (a registration
+// that committed meanwhile is in it).
+constexpr int kHeldBitsLockClass = 1751742053;  // pg_locks: locktype advisory, classid 'hive',
+constexpr int kHeldBitsLockObject = 1651078259;  // objid 'bits', objsubid 2
+const core::PermissionCatalog& hold_undefined_bits();
+
 // Increases every time the catalog is reloaded: callers caching parse results compare it.
 extern unsigned long g_catalog_generation;
 inline unsigned long catalog_generation() noexcept { return g_catalog_generation; }

@@ -10,7 +10,7 @@
 //     stored_scopes_out, stored_scopes_recv, stored_scopes_send, scopes_contains (@>),
 //     scopes_contained (<@), scopes_overlap (&&), scopes_union (|), scopes_intersect (&),
 //     scopes_minus (-), scopes_eq, scopes_ne, scopes_lt, scopes_le, scopes_gt, scopes_ge,
-//     scopes_cmp, scopes_hash, scopes_hash_extended, highest_bit, builtin_permissions,
+//     scopes_cmp, scopes_hash, scopes_hash_extended, bit_numbers, builtin_permissions,
 //     valid_permission_name
 #include <string>
 
@@ -151,10 +151,14 @@ HT_FUNCTION(scopes_recv) {
 
 namespace {
 // Reads the stored form. A bit the catalog does not define keeps its name's meaning for the
-// permission a restore will bring: register_permission() never hands out a bit a stored value
-// holds (it waits for transactions writing such values, then scans them), and a bit defined
-// under another name is an error here.
-core::Scopes read_stored(std::string_view text) { return current_catalog().parse_stored(text); }
+// permission a restore will bring: the transaction then holds it against registrations until it
+// ends (hold_undefined_bits()), and a bit defined under another name is an error.
+core::Scopes read_stored(std::string_view text) {
+    bool kept = false;
+    core::Scopes s = current_catalog().parse_stored(text, &kept);
+    if (kept) s = hive_tokens::pg::hold_undefined_bits().parse_stored(text);
+    return s;
+}
 }  // namespace
 
 HT_FUNCTION(stored_scopes_in) {
@@ -192,13 +196,14 @@ HT_FUNCTION(stored_scopes_send) {
     PG_RETURN_BYTEA_P(result);
 }
 
-// highest_bit(scopes) -> int2: the highest bit set, -1 for the empty set (register_permission()
-// never hands out a bit a stored token already holds).
-HT_FUNCTION(highest_bit) {
+// bit_numbers(scopes) -> int2[]: the bits a set holds, defined by the catalog or not
+// (register_permission() never hands out a bit a stored value holds).
+HT_FUNCTION(bit_numbers) {
     const core::Scopes& s = *scopes_arg(fcinfo, 0);
-    int top = -1;
-    for (int b = s.next(0); b >= 0; b = s.next(b + 1)) top = b;
-    PG_RETURN_INT16(static_cast<int16>(top));
+    Datum bits[core::kScopeBits];
+    int n = 0;
+    for (int b = s.next(0); b >= 0; b = s.next(b + 1)) bits[n++] = Int16GetDatum(static_cast<int16>(b));
+    PG_RETURN_ARRAYTYPE_P(construct_array(bits, n, INT2OID, sizeof(int16), true, TYPALIGN_SHORT));
 }
 
 // ---- operators ---------------------------------------------------------------------------

@@ -101,7 +101,7 @@ for my $how ('fresh install', 'update')
 	if ($how eq 'update')
 	{
 		$node->safe_psql($db, 'ALTER EXTENSION hive_tokens UPDATE');
-		is($node->safe_psql($db, "SELECT has_function_privilege('reporting', 'hive_tokens_internal.highest_bit(hive_tokens.scopes)', 'EXECUTE')"),
+		is($node->safe_psql($db, "SELECT has_function_privilege('reporting', 'hive_tokens_internal.bit_numbers(hive_tokens.scopes)', 'EXECUTE')"),
 			'f', "$how: no default privilege on an object the update creates");
 		is($node->safe_psql($db, "SELECT has_schema_privilege('reporting', 'hive_tokens_internal', 'CREATE')"),
 			'f', "$how: nor on the schema it creates");
