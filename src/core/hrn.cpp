@@ -3,20 +3,8 @@
 #include <cstring>
 
 #include "error.h"
-#include "token_codec.h"
 
 namespace hive_tokens::core {
-
-bool Uuid::operator==(const Uuid& o) const noexcept { return std::memcmp(b, o.b, 16) == 0; }
-bool Uuid::operator<(const Uuid& o) const noexcept { return std::memcmp(b, o.b, 16) < 0; }
-
-std::string Uuid::text() const {
-    char buf[36];
-    uuid_to_text(b, buf);
-    return std::string(buf, 36);
-}
-
-bool parse_uuid(std::string_view s, Uuid* out) noexcept { return uuid_from_text(s.data(), s.size(), out->b); }
 
 bool valid_resource_name(std::string_view name) noexcept {
     if (name.empty() || name.size() > 200 || name == "*") return false;

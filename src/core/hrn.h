@@ -18,20 +18,14 @@
 #include <string_view>
 #include <vector>
 
+#include "uuid.h"
+
 namespace hive_tokens::core {
 
 // The longest resource name: "hrn:" + UUID + ":target/" + UUID + "/appDeployment/" + a 200-byte
 // name is 299 bytes; anything longer is refused before it is looked at.
 constexpr std::size_t kMaxHrnBytes = 512;
 
-struct Uuid {
-    std::uint8_t b[16];
-    bool operator==(const Uuid& o) const noexcept;
-    bool operator!=(const Uuid& o) const noexcept { return !(*this == o); }
-    bool operator<(const Uuid& o) const noexcept;
-    std::string text() const;  // canonical lower-case form
-};
-bool parse_uuid(std::string_view s, Uuid* out) noexcept;
 
 // A service or app deployment name: 1..200 bytes, no '/', ':' or control characters, not "*".
 bool valid_resource_name(std::string_view name) noexcept;

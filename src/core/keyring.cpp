@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "uuid.h"
 
 namespace hive_tokens::core {
 
@@ -18,13 +19,6 @@ namespace {
 }
 
 bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r'; }
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 }  // namespace
 

@@ -127,19 +127,22 @@ bool PermissionCatalog::valid_name(std::string_view name) noexcept {
     return colon != std::string_view::npos && valid_part(name.substr(0, colon)) && valid_part(name.substr(colon + 1));
 }
 
+std::vector<std::string> depends_on_names(const PermissionSpec& p) {
+    std::vector<std::string> deps;
+    std::string_view d = p.depends_on;
+    while (!d.empty()) {
+        std::size_t comma = d.find(',');
+        deps.emplace_back(trim(d.substr(0, comma)));
+        d = comma == std::string_view::npos ? std::string_view() : d.substr(comma + 1);
+    }
+    return deps;
+}
+
 PermissionCatalog PermissionCatalog::builtin() {
     PermissionCatalog c;
     int bit = 0;
-    for (const PermissionSpec& p : kBuiltin) {
-        std::vector<std::string> deps;
-        std::string_view d = p.depends_on;
-        while (!d.empty()) {
-            std::size_t comma = d.find(',');
-            deps.emplace_back(trim(d.substr(0, comma)));
-            d = comma == std::string_view::npos ? std::string_view() : d.substr(comma + 1);
-        }
-        c.add(bit++, p.name, p.level, p.group, p.label, p.assignable, p.retired, std::move(deps));
-    }
+    for (const PermissionSpec& p : kBuiltin)
+        c.add(bit++, p.name, p.level, p.group, p.label, p.assignable, p.retired, depends_on_names(p));
     c.finalize();
     return c;
 }

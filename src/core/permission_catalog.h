@@ -41,6 +41,9 @@ struct PermissionSpec {
 // Hive's permissions in catalog order (the order of the reference; bits 0, 1, 2, ...).
 const std::vector<PermissionSpec>& builtin_permissions();
 
+// A built-in permission's depends-on names, split.
+std::vector<std::string> depends_on_names(const PermissionSpec& p);
+
 struct Permission {
     int bit;
     std::string name;

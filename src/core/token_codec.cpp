@@ -5,17 +5,11 @@
 #include <cstring>
 
 #include "crc32.h"
+#include "uuid.h"
 
 namespace hive_tokens::core {
 
 namespace {
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 int base64_value(char c) noexcept {
     if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -188,43 +182,11 @@ const char* describe(ParseStatus status) noexcept {
     return "invalid";
 }
 
-const char* reason_word(ParseStatus status) noexcept {
-    return status == ParseStatus::BadChecksum ? "checksum" : status == ParseStatus::Ok ? "ok" : "malformed";
-}
-
 std::string mask_token(const char* token, std::size_t len, const char* ellipsis) {
     std::string s(token, len < kDisplayChars ? len : kDisplayChars);
     s += ellipsis;
     return s;
 }
-
-void uuid_to_text(const std::uint8_t id[kUuidBytes], char out[36]) noexcept {
-    static const char hex[] = "0123456789abcdef";
-    std::size_t o = 0;
-    for (std::size_t i = 0; i < kUuidBytes; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-        out[o++] = hex[id[i] >> 4];
-        out[o++] = hex[id[i] & 0xf];
-    }
-}
-
-bool uuid_from_text(const char* s, std::size_t len, std::uint8_t id[kUuidBytes]) noexcept {
-    if (len != 36) return false;
-    std::size_t b = 0;
-    for (std::size_t i = 0; i < 36;) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-') return false;
-            ++i;
-            continue;
-        }
-        int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        id[b++] = static_cast<std::uint8_t>(hi << 4 | lo);
-        i += 2;
-    }
-    return true;
-}
-
 
 namespace {
 

@@ -74,8 +74,6 @@ void generate_token(TokenKind kind, ParsedToken* out) noexcept;
 // A short English description of a status, for error messages ("checksum does not match").
 const char* describe(ParseStatus status) noexcept;
 
-// The verify_reason() word for a parse failure: "malformed" or "checksum".
-const char* reason_word(ParseStatus status) noexcept;
 
 bool kind_from_letter(char c, TokenKind* kind) noexcept;
 const char* kind_name(TokenKind kind) noexcept;  // "organization" | "project" | "personal"
@@ -112,9 +110,5 @@ std::size_t redact_tokens(char* text, std::size_t len) noexcept;
 // Whether a statement's text must not be logged: it holds something token-shaped, or a long run
 // (2 * kSecretRun) mixing upper case, lower case and digits.
 bool statement_holds_secret(std::string_view text) noexcept;
-
-// Canonical lower-case uuid text (36 chars) <-> 16 bytes.
-void uuid_to_text(const std::uint8_t id[kUuidBytes], char out[36]) noexcept;
-bool uuid_from_text(const char* s, std::size_t len, std::uint8_t id[kUuidBytes]) noexcept;
 
 }  // namespace hive_tokens::core

@@ -6,6 +6,8 @@
 // access_token_send.
 #include <sodium.h>
 
+#include <string>
+
 #include "../core/token_codec.h"
 #include "guard.h"
 
@@ -43,13 +45,12 @@ text* make_access_token(const char* s, std::size_t len) {
     return cstring_to_text_with_len(s, static_cast<int>(len));
 }
 
+// The display form (core::mask_token): the prefix and four characters, then an ellipsis.
 char* masked(const text* t) {
     const char* ellipsis = GetDatabaseEncoding() == PG_UTF8 ? "\xe2\x80\xa6" : "...";
-    std::size_t len = VARSIZE_ANY_EXHDR(t);
-    std::size_t show = len < core::kDisplayChars ? len : core::kDisplayChars;
-    char* out = static_cast<char*>(palloc(show + strlen(ellipsis) + 1));
-    memcpy(out, VARDATA_ANY(t), show);
-    strcpy(out + show, ellipsis);
+    std::string m = core::mask_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), ellipsis);
+    char* out = nullptr;
+    hive_tokens::pg::pg_call([&]() noexcept { out = pstrdup(m.c_str()); });
     return out;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "../core/error.h"
+#include "columns.h"
 #include "guard.h"
 
 extern "C" {
@@ -60,23 +61,15 @@ struct Row {
     char** deps;
 };
 
-AttrNumber column(TupleDesc desc, const char* name) {
-    for (int i = 0; i < desc->natts; ++i)
-        if (!TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-            return static_cast<AttrNumber>(i);
-    elog(ERROR, "hive_tokens.permissions has no column \"%s\"", name);
-    return InvalidAttrNumber;
-}
-
 char* text_or_empty(Datum d, bool isnull) { return isnull ? pstrdup("") : TextDatumGetCString(d); }
 
 void read_rows(Oid relid, Row** rows_out, int* nrows_out) noexcept {
     Relation rel = table_open(relid, AccessShareLock);
     TupleDesc desc = RelationGetDescr(rel);
-    AttrNumber c_bit = column(desc, "bit_number"), c_name = column(desc, "name"), c_level = column(desc, "level"),
-               c_group = column(desc, "group"), c_label = column(desc, "label"),
-               c_assignable = column(desc, "assignable"), c_retired = column(desc, "retired"),
-               c_deps = column(desc, "depends_on");
+    auto column = [&](const char* name) { return hive_tokens::pg::column_index(desc, "permissions", name); };
+    int c_bit = column("bit_number"), c_name = column("name"), c_level = column("level"), c_group = column("group"),
+        c_label = column("label"), c_assignable = column("assignable"), c_retired = column("retired"),
+        c_deps = column("depends_on");
     Snapshot snap = IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot();
     SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snap, 0, nullptr);
     int cap = 64, n = 0;

@@ -265,15 +265,14 @@ HT_TOKEN_FUNCTION(authenticate) {
                         errdetail("The token is missing (NULL).")));
     text* t = PG_GETARG_TEXT_PP(0);
     hive_tokens::pg::TokenRow row;
-    const char* reason = hive_tokens::pg::lookup_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &row);
-    if (reason != nullptr)
+    core::Reason reason = hive_tokens::pg::lookup_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &row);
+    if (reason != core::Reason::Ok)
         ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
-                        errdetail("The token is %s.", strcmp(reason, "checksum") == 0 ? "mistyped (checksum)" : reason),
-                        errhidestmt(true)));
+                        errdetail("The token is %s.", core::reason_detail(reason)), errhidestmt(true)));
     {
         const core::PermissionCatalog& cat = current_catalog();
         core::Assignment assignment = core::parse_assignment(std::string_view(row.resources_json));
-        if (strcmp(row.kind, "project") == 0 && row.has_project)
+        if (row.project_token && row.has_project)
             assignment = core::project_token_effective(assignment, row.project);
         set_principal(std::make_shared<const State>(
             State{true, row.id, core::PrincipalPolicy(row.organization, row.scopes, std::move(assignment), cat)}));

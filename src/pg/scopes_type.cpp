@@ -310,14 +310,7 @@ HT_FUNCTION(builtin_permissions) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     for (std::size_t i = 0; i < specs.size(); ++i) {
         const core::PermissionSpec& p = specs[i];
-        // depends_on as text[]
-        std::vector<std::string> deps;
-        std::string_view d = p.depends_on;
-        while (!d.empty()) {
-            std::size_t comma = d.find(',');
-            deps.emplace_back(d.substr(0, comma));
-            d = comma == std::string_view::npos ? std::string_view() : d.substr(comma + 1);
-        }
+        std::vector<std::string> deps = core::depends_on_names(p);
         hive_tokens::pg::pg_call([&]() noexcept {
             Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (deps.empty() ? 1 : deps.size())));
             for (std::size_t k = 0; k < deps.size(); ++k) elems[k] = PointerGetDatum(cstring_to_text(deps[k].c_str()));

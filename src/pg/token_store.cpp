@@ -11,6 +11,8 @@
 
 #include "../core/keyring.h"
 #include "../core/token_codec.h"
+#include "../core/verification.h"
+#include "columns.h"
 #include "guard.h"
 #include "keyring_loader.h"
 #include "permission_cache.h"
@@ -46,10 +48,11 @@ constexpr const char* kSchema = "hive_tokens";
 
 // Where things are in the two tables verification reads. Looked up once per backend and
 // forgotten on any relcache invalidation of either table (or a DROP/CREATE EXTENSION).
+// Column positions are 0-based indexes into heap_deform_tuple's arrays (-1: not in this table).
 struct TableInfo {
     Oid relid;
-    AttrNumber id, hash, key_id, expires_at;
-    AttrNumber organization_id, kind, project_id, scopes, resources;  // access_tokens only
+    int id, hash, key_id, expires_at;
+    int organization_id, kind, project_id, scopes, resources;  // access_tokens only
 };
 struct Catalog {
     bool valid;
@@ -63,7 +66,7 @@ struct ResultShape {
     Oid fn_oid;
     Oid typrelid;
     TupleDesc desc;     // in TopMemoryContext
-    AttrNumber* map;    // result column i comes from access_tokens column map[i]
+    int* map;           // result column i comes from access_tokens column map[i] (0-based)
 };
 constexpr int kMaxShapes = 4;
 ResultShape g_shapes[kMaxShapes];
@@ -96,29 +99,21 @@ Oid table_oid(const char* relname) {
     return relid;
 }
 
-AttrNumber attnum(TupleDesc desc, const char* name) {
-    for (int i = 0; i < desc->natts; ++i) {
-        Form_pg_attribute a = TupleDescAttr(desc, i);
-        if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0) return a->attnum;
-    }
-    elog(ERROR, "hive_tokens: column \"%s\" is missing", name);
-    return InvalidAttrNumber;
-}
-
 void describe_table(const char* relname, TableInfo* info) {
     info->relid = table_oid(relname);
     Relation rel = table_open(info->relid, AccessShareLock);
     TupleDesc desc = RelationGetDescr(rel);
-    info->id = attnum(desc, "id");
-    info->hash = attnum(desc, "hash");
-    info->key_id = attnum(desc, "key_id");
+    auto col = [&](const char* name) { return hive_tokens::pg::column_index(desc, relname, name); };
+    info->id = col("id");
+    info->hash = col("hash");
+    info->key_id = col("key_id");
     bool tokens = strcmp(relname, "access_tokens") == 0;
-    info->expires_at = tokens ? attnum(desc, "expires_at") : InvalidAttrNumber;
-    info->organization_id = tokens ? attnum(desc, "organization_id") : InvalidAttrNumber;
-    info->kind = tokens ? attnum(desc, "kind") : InvalidAttrNumber;
-    info->project_id = tokens ? attnum(desc, "project_id") : InvalidAttrNumber;
-    info->scopes = tokens ? attnum(desc, "scopes") : InvalidAttrNumber;
-    info->resources = tokens ? attnum(desc, "resources") : InvalidAttrNumber;
+    info->expires_at = tokens ? col("expires_at") : -1;
+    info->organization_id = tokens ? col("organization_id") : -1;
+    info->kind = tokens ? col("kind") : -1;
+    info->project_id = tokens ? col("project_id") : -1;
+    info->scopes = tokens ? col("scopes") : -1;
+    info->resources = tokens ? col("resources") : -1;
     table_close(rel, NoLock);
 }
 
@@ -144,10 +139,11 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
     Oid rettype;
     if (get_call_result_type(fcinfo, &rettype, &desc) != TYPEFUNC_COMPOSITE)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("verify() must return a composite type")));
-    // The map is computed first (attnum() may raise) so nothing long-lived leaks on an error.
+    // The map is computed first (column_index() may raise) so nothing long-lived leaks on an error.
     const std::size_t n = desc->natts > 0 ? desc->natts : 1;
-    AttrNumber* map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * n));
-    for (int i = 0; i < desc->natts; ++i) map[i] = attnum(table_desc, NameStr(TupleDescAttr(desc, i)->attname));
+    int* map = static_cast<int*>(palloc(sizeof(int) * n));
+    for (int i = 0; i < desc->natts; ++i)
+        map[i] = hive_tokens::pg::column_index(table_desc, "access_tokens", NameStr(TupleDescAttr(desc, i)->attname));
     Oid typrelid = get_typ_typrelid(rettype);
     if (g_nshapes == kMaxShapes) forget_shapes();
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
@@ -155,8 +151,8 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
     shape.fn_oid = fn_oid;
     shape.typrelid = typrelid;
     shape.desc = BlessTupleDesc(CreateTupleDescCopy(desc));
-    shape.map = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * n));
-    memcpy(shape.map, map, sizeof(AttrNumber) * desc->natts);
+    shape.map = static_cast<int*>(palloc(sizeof(int) * n));
+    memcpy(shape.map, map, sizeof(int) * desc->natts);
     MemoryContextSwitchTo(old);
     g_shapes[g_nshapes] = shape;
     return g_shapes[g_nshapes++];
@@ -176,72 +172,78 @@ Snapshot verification_snapshot() {
     return GetLatestSnapshot();
 }
 
-// The result of looking a token up.
-enum class Reason { Ok, Malformed, Checksum, Unknown, Revoked, Expired, KeyUnavailable };
-
-const char* reason_text(Reason r) {
-    switch (r) {
-        case Reason::Ok: return "ok";
-        case Reason::Malformed: return "malformed";
-        case Reason::Checksum: return "checksum";
-        case Reason::Unknown: return "unknown";
-        case Reason::Revoked: return "revoked";
-        case Reason::Expired: return "expired";
-        case Reason::KeyUnavailable: return "key_unavailable";
+// What a row holds for the decision (core::decide), pointing into the row's datums.
+core::StoredCredential credential(const TableInfo& info, const Datum* values, const bool* nulls) {
+    core::StoredCredential c;
+    if (!nulls[info.hash]) {
+        bytea* stored = DatumGetByteaPP(values[info.hash]);
+        c.hash = reinterpret_cast<const std::uint8_t*>(VARDATA_ANY(stored));
+        c.hash_len = VARSIZE_ANY_EXHDR(stored);
     }
-    return "unknown";
+    c.has_key_id = !nulls[info.key_id];
+    if (c.has_key_id) c.key_id = DatumGetInt16(values[info.key_id]);
+    c.has_expiry = info.expires_at >= 0 && !nulls[info.expires_at];
+    if (c.has_expiry) c.expires_at = DatumGetTimestampTz(values[info.expires_at]);
+    return c;
 }
 
-// Does the stored (hash, key_id) match this token? KeyUnavailable if the key is not in the ring.
-Reason compare_hash(const core::Keyring& ring, const char* s, std::size_t len, Datum hash_d, bool hash_null,
-                    Datum key_d, bool key_null) {
-    if (hash_null || key_null) return Reason::Unknown;
-    const core::ServerKey* key = ring.find(DatumGetInt16(key_d));
-    if (key == nullptr) return Reason::KeyUnavailable;
-    bytea* stored = DatumGetByteaPP(hash_d);
-    if (VARSIZE_ANY_EXHDR(stored) != core::kHashBytes) return Reason::Unknown;
-    std::uint8_t h[core::kHashBytes];
-    core::keyed_hash(*key, s, len, h);
-    bool eq = core::hash_equal(h, reinterpret_cast<const std::uint8_t*>(VARDATA_ANY(stored)));
-    sodium_memzero(h, sizeof h);
-    return eq ? Reason::Ok : Reason::Unknown;
-}
-
-// Primary-key probe of one table: false if there is no row with this id, else *reason says
-// whether the stored hash matches (and, for access_tokens, whether it expired).
+// Primary-key probe of one table: calls visit(values, nulls) for the row with this id (while it
+// is pinned) and returns whether there was one.
 constexpr int kStackColumns = 32;
 
-// `defined` is every bit the permission catalog defines: a token keeps a bit it does not define (a
-// restore that has not loaded that permission yet), which grants nothing and is left out of what
-// verify() and authenticate() report.
-bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core::Keyring& ring, const char* s,
-           std::size_t len, const core::Scopes& defined, FunctionCallInfo fcinfo, HeapTuple* record,
-           hive_tokens::pg::TokenRow* row, Reason* reason) {
+template <typename Visit>
+bool probe(const TableInfo& info, const core::Uuid& id, Snapshot snap, Visit&& visit) {
     Relation rel = table_open(info.relid, AccessShareLock);
     TupleDesc desc = RelationGetDescr(rel);
     Datum stack_values[kStackColumns];
     bool stack_nulls[kStackColumns];
     Datum* values = desc->natts <= kStackColumns ? stack_values : static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
     bool* nulls = desc->natts <= kStackColumns ? stack_nulls : static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
+    pg_uuid_t key_id;
+    memcpy(key_id.data, id.b, sizeof key_id.data);
     ScanKeyData key;
-    ScanKeyInit(&key, info.id, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id));
+    ScanKeyInit(&key, static_cast<AttrNumber>(info.id + 1), BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(&key_id));
     SysScanDesc scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true, snap, 1, &key);
     HeapTuple tup = systable_getnext(scan);
     bool found = HeapTupleIsValid(tup);
     if (found) {
         heap_deform_tuple(tup, desc, values, nulls);
-        *reason = compare_hash(ring, s, len, values[info.hash - 1], nulls[info.hash - 1], values[info.key_id - 1],
-                               nulls[info.key_id - 1]);
-        if (*reason == Reason::Ok && info.expires_at != InvalidAttrNumber && !nulls[info.expires_at - 1] &&
-            DatumGetTimestampTz(values[info.expires_at - 1]) <= GetCurrentTimestamp())
-            *reason = Reason::Expired;
-        if (*reason == Reason::Ok && record != nullptr) {
+        visit(desc, values, nulls);
+    }
+    systable_endscan(scan);
+    table_close(rel, NoLock);
+    return found;
+}
+
+// Looks the token up and decides (core::decide). For a live token, *record (verify) receives the
+// result row built from the stored row and *row (authenticate) what makes a principal. A bit the
+// permission catalog does not define (a restore that has not loaded that permission yet) grants
+// nothing and is left out of both.
+core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record,
+                         hive_tokens::pg::TokenRow* row = nullptr) {
+    const std::string_view token(s, len);
+    core::Uuid id;
+    core::Reason reason = core::token_id(token, &id);
+    if (reason != core::Reason::Ok) return reason;
+
+    const core::Keyring& ring = current_keyring();
+    const core::PermissionCatalog& permissions = hive_tokens::pg::current_catalog();
+    const core::Scopes defined = permissions.active() | permissions.retired();
+    const Catalog& cat = catalog();
+    Snapshot snap = verification_snapshot();
+    const TimestampTz now = GetCurrentTimestamp();
+    const TableInfo& info = cat.tokens;
+    bool live = probe(info, id, snap, [&](TupleDesc desc, const Datum* values, const bool* nulls) {
+        core::StoredCredential c = credential(info, values, nulls);
+        reason = core::decide(token, ring, &c, nullptr, now);
+        if (reason != core::Reason::Ok) return;
+        if (record != nullptr) {
             const ResultShape& shape = result_shape(fcinfo, desc);
             Datum* out = static_cast<Datum*>(palloc(sizeof(Datum) * (shape.desc->natts + 1)));
             bool* out_nulls = static_cast<bool*>(palloc(sizeof(bool) * (shape.desc->natts + 1)));
             for (int i = 0; i < shape.desc->natts; ++i) {
-                out[i] = values[shape.map[i] - 1];
-                out_nulls[i] = nulls[shape.map[i] - 1];
+                out[i] = values[shape.map[i]];
+                out_nulls[i] = nulls[shape.map[i]];
                 if (shape.map[i] == info.scopes && !out_nulls[i]) {
                     auto* masked = static_cast<core::Scopes*>(palloc(sizeof(core::Scopes)));
                     *masked = *reinterpret_cast<const core::Scopes*>(DatumGetPointer(out[i])) & defined;
@@ -250,63 +252,37 @@ bool probe(const TableInfo& info, const pg_uuid_t* id, Snapshot snap, const core
             }
             *record = heap_form_tuple(shape.desc, out, out_nulls);
         }
-        if (*reason == Reason::Ok && row != nullptr) {
-            memcpy(row->id.b, id->data, 16);
-            memcpy(row->organization.b, DatumGetUUIDP(values[info.organization_id - 1])->data, 16);
-            row->has_project = !nulls[info.project_id - 1];
-            if (row->has_project) memcpy(row->project.b, DatumGetUUIDP(values[info.project_id - 1])->data, 16);
-            strlcpy(row->kind, TextDatumGetCString(values[info.kind - 1]), sizeof row->kind);
-            memcpy(&row->scopes, DatumGetPointer(values[info.scopes - 1]), sizeof row->scopes);
+        if (row != nullptr) {
+            row->id = id;
+            memcpy(row->organization.b, DatumGetUUIDP(values[info.organization_id])->data, 16);
+            row->has_project = !nulls[info.project_id];
+            if (row->has_project) memcpy(row->project.b, DatumGetUUIDP(values[info.project_id])->data, 16);
+            row->project_token = strcmp(TextDatumGetCString(values[info.kind]), "project") == 0;
+            memcpy(&row->scopes, DatumGetPointer(values[info.scopes]), sizeof row->scopes);
             row->scopes = row->scopes & defined;
-            Jsonb* jb = DatumGetJsonbP(values[info.resources - 1]);
+            Jsonb* jb = DatumGetJsonbP(values[info.resources]);
             row->resources_json = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
         }
-    }
-    systable_endscan(scan);
-    table_close(rel, NoLock);
-    return found;
-}
-
-// Looks the token up. When `fcinfo` is given (verify) and the token is live, *record receives
-// the result row built from the stored row.
-Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo, HeapTuple* record,
-                   hive_tokens::pg::TokenRow* row = nullptr) {
-    core::ParsedToken pt;
-    core::ParseResult pr = core::parse_token(s, len, &pt);
-    if (!pr.ok()) return pr.status == core::ParseStatus::BadChecksum ? Reason::Checksum : Reason::Malformed;
-    pg_uuid_t id;
-    memcpy(id.data, pt.id, sizeof id.data);
-    sodium_memzero(&pt, sizeof pt);  // the secret is re-derived from `s` by the keyed hash
-
-    const core::Keyring& ring = current_keyring();
-    const core::PermissionCatalog& permissions = hive_tokens::pg::current_catalog();
-    const core::Scopes defined = permissions.active() | permissions.retired();
-    const Catalog& cat = catalog();
-    Snapshot snap = verification_snapshot();
-    Reason reason = Reason::Unknown;
-    if (probe(cat.tokens, &id, snap, ring, s, len, defined, fcinfo, record, row, &reason)) {
-        // Without the key nobody can tell a real token from a forged one for the same id: say
-        // "key_unavailable" only to roles that may read the table anyway, "unknown" to everybody
-        // else (no oracle for which ids exist). Operators see such tokens in key_usage().
-        if (reason == Reason::KeyUnavailable &&
-            pg_class_aclcheck(cat.tokens.relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-            reason = Reason::Unknown;
+    });
+    if (live) {
+        if (reason == core::Reason::KeyUnavailable)
+            reason = core::visible_reason(reason, pg_class_aclcheck(info.relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK);
         return reason;
     }
-
-    // A revoked token leaves a tombstone (id, hash): only the holder of the real secret
-    // learns that it was revoked; anyone else gets "unknown".
-    Reason tomb = Reason::Unknown;
-    if (probe(cat.revoked, &id, snap, ring, s, len, defined, nullptr, nullptr, nullptr, &tomb) && tomb == Reason::Ok)
-        return Reason::Revoked;
-    return Reason::Unknown;
+    // A revoked token leaves a tombstone (id, hash): only the holder of the real secret learns
+    // that it was revoked; anyone else gets "unknown".
+    reason = core::Reason::Unknown;
+    probe(cat.revoked, id, snap, [&](TupleDesc, const Datum* values, const bool* nulls) {
+        core::StoredCredential c = credential(cat.revoked, values, nulls);
+        reason = core::decide(token, ring, nullptr, &c, now);
+    });
+    return reason;
 }
 
 }  // namespace
 
-const char* hive_tokens::pg::lookup_token(const char* s, std::size_t len, TokenRow* row) {
-    Reason r = check_token(s, len, nullptr, nullptr, row);
-    return r == Reason::Ok ? nullptr : reason_text(r);
+core::Reason hive_tokens::pg::lookup_token(const char* s, std::size_t len, TokenRow* row) {
+    return check_token(s, len, nullptr, nullptr, row);
 }
 
 // verify(token) -> setof tokens: one row for a live token, no row for anything else (so
@@ -320,7 +296,7 @@ HT_TOKEN_FUNCTION(verify) {
                         errmsg("set-valued function called in context that cannot accept a set")));
     text* t = PG_GETARG_TEXT_PP(0);
     HeapTuple record = nullptr;
-    const bool live = check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), fcinfo, &record) == Reason::Ok && record != nullptr;
+    const bool live = check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), fcinfo, &record) == core::Reason::Ok && record != nullptr;
     if (as_set) {
         rsinfo->returnMode = SFRM_ValuePerCall;
         rsinfo->isDone = live ? ExprSingleResult : ExprEndResult;
@@ -331,7 +307,7 @@ HT_TOKEN_FUNCTION(verify) {
 
 HT_TOKEN_FUNCTION(verify_reason) {
     text* t = PG_GETARG_TEXT_PP(0);
-    PG_RETURN_TEXT_P(cstring_to_text(reason_text(check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), nullptr, nullptr))));
+    PG_RETURN_TEXT_P(cstring_to_text(core::reason_name(check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), nullptr, nullptr))));
 }
 
 HT_TOKEN_FUNCTION(hash) {

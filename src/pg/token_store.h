@@ -1,7 +1,8 @@
 // Token lookup shared by verify() and authenticate().
 #pragma once
-#include "../core/hrn.h"
 #include "../core/scopes.h"
+#include "../core/uuid.h"
+#include "../core/verification.h"
 #include "pg_includes.h"
 
 namespace hive_tokens::pg {
@@ -12,13 +13,12 @@ struct TokenRow {
     core::Uuid organization;
     bool has_project;
     core::Uuid project;
-    char kind[16];             // "organization", "project", "personal"
+    bool project_token;        // kind 'project' (its resources are read by Hive's rule)
     core::Scopes scopes;
     char* resources_json;      // palloc'd
 };
 
-// Looks a token up with verify()'s rules. Returns nullptr and fills *row for a live token,
-// otherwise the verify_reason() word ("malformed", "unknown", "expired", ...).
-const char* lookup_token(const char* s, std::size_t len, TokenRow* row);
+// Looks a token up with verify()'s rules: Ok and *row filled for a live token, else why not.
+core::Reason lookup_token(const char* s, std::size_t len, TokenRow* row);
 
 }  // namespace hive_tokens::pg
