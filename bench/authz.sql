@@ -63,3 +63,19 @@ UNION ALL
 SELECT 'jsonb in SQL', 10000, :sql_ms_10k, round((:sql_ms_10k - :scan_ms / 10) * 1000000 / 10000),
        round(((:sql_ms_10k - :scan_ms / 10) / 10000) / ((:compiled_ms - :scan_ms) / 100000), 1);
 \echo 'scan_ms (the same scan with no check):' :scan_ms '- target: one compiled check well under 1000 ns'
+
+-- Reading the statements: each row brings its own statements (a different project each), so
+-- every call reads jsonb into the core's values and compiles them. Baseline in the same run:
+-- PostgreSQL turning the same jsonb into text (what reading them through text costs before any
+-- parsing at all).
+CREATE TEMP TABLE varied AS
+    SELECT g, jsonb_set(:'statements'::jsonb, '{1,resource,0}', to_jsonb('hrn:' || :'org' || ':project/' || gen_random_uuid())) AS s
+      FROM generate_series(1, 20000) AS g;
+ANALYZE varied;
+SELECT pg_temp.best_ms(format($$SELECT count(*) FILTER (WHERE hive_tokens.evaluate(s, 'usage:report', %L, %L, %L)) FROM varied$$,
+                              :'org', (SELECT id FROM projects LIMIT 1), gen_random_uuid())) AS read_ms,
+       pg_temp.best_ms($$SELECT sum(length(s::text)) FROM varied$$) AS to_text_ms \gset
+\echo
+\echo 'reading and compiling statements that change on every row (20000 rows, best of 3)'
+SELECT :read_ms AS read_and_compile_ms, :to_text_ms AS jsonb_to_text_ms,
+       round(:read_ms / :to_text_ms, 2) AS "read+compile / to text";

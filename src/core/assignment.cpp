@@ -115,7 +115,6 @@ bool DenyEntry::operator<(const DenyEntry& o) const {
 
 bool DenyEntry::operator==(const DenyEntry& o) const { return kind == o.kind && id == o.id && name == o.name; }
 
-Assignment parse_assignment(std::string_view json_text) { return parse_assignment(json::parse(json_text)); }
 
 Assignment parse_assignment(const Value& root) {
     Assignment a;

@@ -60,7 +60,6 @@ struct Assignment {
 
 // Validates a JSON value; throws Error(InvalidParameterValue) naming the JSON path of the problem.
 Assignment parse_assignment(const json::Value& v);
-Assignment parse_assignment(std::string_view json_text);
 json::Value to_json(const Assignment& a);
 
 // Hive's intersectResourceAssignments ('*' with X is X), with deny lists united.

@@ -1,5 +1,6 @@
-// A small strict JSON reader (RFC 8259) for the policy engine: resource assignments and policy
-// statements arrive as jsonb text. Limits keep hostile input cheap: nesting depth and size.
+// JSON values for the policy engine: resource assignments and policy statements arrive as jsonb,
+// which the glue reads into these values (src/pg/jsonb_value.cpp); results are serialized back.
+// Limits keep hostile input cheap: nesting depth and size.
 #pragma once
 #include "core_guard.h"
 
@@ -27,9 +28,6 @@ struct Value {
     // Object member by key, or nullptr (the last one wins for duplicate keys, as in jsonb).
     const Value* get(std::string_view key) const noexcept;
 };
-
-// Parses a whole document; throws Error(InvalidParameterValue) saying what and where is wrong.
-Value parse(std::string_view text);
 
 // Builders.
 Value string_value(std::string s);

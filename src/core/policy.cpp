@@ -106,10 +106,6 @@ std::string denial_message(const std::string& action) {
     return "Missing permission for performing '" + action + "' on resource";
 }
 
-std::vector<Statement> parse_statements(std::string_view json_text, const PermissionCatalog& cat) {
-    return parse_statements(json::parse(json_text), cat);
-}
-
 std::vector<Statement> parse_statements(const Value& v, const PermissionCatalog& cat) {
     if (!v.is(T::Array)) bad("$", std::string("expected an array of statements, found ") + json::type_name(v.type));
     std::vector<Statement> out;

@@ -38,7 +38,6 @@ struct Statement {
 // "<scope>:*" of a known scope, or a known permission (Hive does not check them; we do).
 // Throws Error(InvalidParameterValue / InvalidTextRepresentation) naming the position.
 std::vector<Statement> parse_statements(const json::Value& v, const PermissionCatalog& cat);
-std::vector<Statement> parse_statements(std::string_view json_text, const PermissionCatalog& cat);
 json::Value statements_to_json(const std::vector<Statement>& statements);
 
 // Hive's resolveResourceAssignment + translateResolvedResourcesToAuthorizationPolicyStatements:

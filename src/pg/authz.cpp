@@ -13,7 +13,7 @@
 #include "../core/json.h"
 #include "../core/policy.h"
 #include "guard.h"
-#include "jsonb_text.h"
+#include "jsonb_value.h"
 #include "permission_cache.h"
 #include "scopes_type.h"
 #include "uuid_datum.h"
@@ -26,7 +26,7 @@ extern "C" {
 
 namespace core = hive_tokens::core;
 using hive_tokens::pg::current_catalog;
-using hive_tokens::pg::jsonb_text;
+using hive_tokens::pg::jsonb_value;
 using hive_tokens::pg::pg_call;
 
 namespace {
@@ -45,24 +45,23 @@ Datum jsonb_datum(const core::json::Value& v) {
 // ---- resource assignments and statements ---------------------------------------------------
 
 HT_FUNCTION(normalize_resources) {
-    std::string text = jsonb_text(PG_GETARG_JSONB_P(0));
-    core::json::Value v = core::to_json(core::parse_assignment(text));
+    core::json::Value v = core::to_json(core::parse_assignment(jsonb_value(PG_GETARG_JSONB_P(0))));
     PG_RETURN_DATUM(jsonb_datum(v));
 }
 
 // _project_token_resources(resources jsonb, project uuid) -> jsonb: what issue() stores for a
 // project token (core::project_token_grant).
 HT_FUNCTION(project_token_resources) {
-    std::string text = jsonb_text(PG_GETARG_JSONB_P(0));
+    Jsonb* resources = PG_GETARG_JSONB_P(0);
     core::Uuid project = uuid_arg(fcinfo, 1);
-    PG_RETURN_DATUM(jsonb_datum(core::to_json(core::project_token_grant(core::parse_assignment(text), project))));
+    PG_RETURN_DATUM(jsonb_datum(core::to_json(core::project_token_grant(core::parse_assignment(jsonb_value(resources)), project))));
 }
 
 HT_FUNCTION(intersect_resources) {
     Jsonb* ja = PG_GETARG_JSONB_P(0);
     Jsonb* jb = PG_GETARG_JSONB_P(1);
-    core::Assignment a = core::parse_assignment(jsonb_text(ja));
-    core::Assignment b = core::parse_assignment(jsonb_text(jb));
+    core::Assignment a = core::parse_assignment(jsonb_value(ja));
+    core::Assignment b = core::parse_assignment(jsonb_value(jb));
     PG_RETURN_DATUM(jsonb_datum(core::to_json(core::intersect(a, b))));
 }
 
@@ -70,7 +69,7 @@ HT_FUNCTION(intersect_resources) {
 HT_FUNCTION(policy_statements) {
     const core::Scopes scopes = *hive_tokens::pg::scopes_arg(fcinfo, 0);
     Jsonb* resources = PG_GETARG_JSONB_P(1);
-    core::Assignment a = core::parse_assignment(jsonb_text(resources));
+    core::Assignment a = core::parse_assignment(jsonb_value(resources));
     core::Uuid org = uuid_arg(fcinfo, 2);
     PG_RETURN_DATUM(jsonb_datum(core::statements_to_json(core::resolve(scopes, a, org, current_catalog()))));
 }
@@ -105,7 +104,7 @@ const core::CompiledPolicy& compiled_statements(FunctionCallInfo fcinfo, Jsonb* 
     if (!cache->policy || cache->generation != hive_tokens::pg::catalog_generation() || cache->raw.size() != len ||
         memcmp(cache->raw.data(), bytes, len) != 0) {
         cache->policy.reset();
-        cache->policy = std::make_unique<core::CompiledPolicy>(core::parse_statements(jsonb_text(jb), cat), cat);
+        cache->policy = std::make_unique<core::CompiledPolicy>(core::parse_statements(jsonb_value(jb), cat), cat);
         cache->raw.assign(bytes, len);
         cache->generation = hive_tokens::pg::catalog_generation();
     }

@@ -21,7 +21,7 @@
 #include "../core/error.h"
 #include "../core/principal.h"
 #include "guard.h"
-#include "jsonb_text.h"
+#include "jsonb_value.h"
 #include "permission_cache.h"
 #include "principal.h"
 #include "scopes_type.h"
@@ -271,7 +271,7 @@ HT_TOKEN_FUNCTION(authenticate) {
                         errdetail("The token is %s.", core::reason_detail(reason)), errhidestmt(true)));
     {
         const core::PermissionCatalog& cat = current_catalog();
-        core::Assignment assignment = core::parse_assignment(std::string_view(row.resources_json));
+        core::Assignment assignment = core::parse_assignment(hive_tokens::pg::jsonb_value(row.resources));
         if (row.project_token && row.has_project)
             assignment = core::project_token_effective(assignment, row.project);
         set_principal(std::make_shared<const State>(
@@ -292,7 +292,7 @@ HT_FUNCTION(act_as_member) {
     {
         const core::PermissionCatalog& cat = current_catalog();
         core::Assignment assignment =
-            jb ? core::parse_assignment(hive_tokens::pg::jsonb_text(jb)) : core::Assignment::everything();
+            jb ? core::parse_assignment(hive_tokens::pg::jsonb_value(jb)) : core::Assignment::everything();
         set_principal(std::make_shared<const State>(
             State{false, core::Uuid{}, core::PrincipalPolicy(org, scopes, std::move(assignment), cat)}));
     }

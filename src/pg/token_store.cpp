@@ -260,8 +260,7 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
             row->project_token = strcmp(TextDatumGetCString(values[info.kind]), "project") == 0;
             memcpy(&row->scopes, DatumGetPointer(values[info.scopes]), sizeof row->scopes);
             row->scopes = row->scopes & defined;
-            Jsonb* jb = DatumGetJsonbP(values[info.resources]);
-            row->resources_json = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+            row->resources = DatumGetJsonbPCopy(values[info.resources]);
         }
     });
     if (live) {

@@ -5,6 +5,10 @@
 #include "../core/verification.h"
 #include "pg_includes.h"
 
+extern "C" {
+#include "utils/jsonb.h"
+}
+
 namespace hive_tokens::pg {
 
 // The parts of a live token's row that make a principal (plain data: palloc'd text).
@@ -15,7 +19,7 @@ struct TokenRow {
     core::Uuid project;
     bool project_token;        // kind 'project' (its resources are read by Hive's rule)
     core::Scopes scopes;
-    char* resources_json;      // palloc'd
+    Jsonb* resources;          // palloc'd copy
 };
 
 // Looks a token up with verify()'s rules: Ok and *row filled for a live token, else why not.

@@ -9,6 +9,7 @@
 #include "assignment.h"
 #include "error.h"
 #include "json.h"
+#include "json_text.h"
 #include "permission_catalog.h"
 #include "policy.h"
 

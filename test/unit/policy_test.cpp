@@ -8,6 +8,7 @@
 #include "error.h"
 #include "hrn.h"
 #include "json.h"
+#include "json_text.h"
 #include "permission_catalog.h"
 #include "policy.h"
 
