@@ -1,4 +1,4 @@
-// Google Benchmark: one CompiledPolicy::check against the reference evaluate() on the same
+// Google Benchmark: one CompiledPolicy::check against the reference evaluate_reference() on the same
 // statements (a token with five permissions on ten projects, as Hive resolves it).
 // Built by CMake when Google Benchmark is installed; run by bench/run.sh.
 #include <benchmark/benchmark.h>
@@ -62,7 +62,7 @@ void BM_ReferenceEvaluate(benchmark::State& state) {
     for (auto _ : state) {
         const Uuid& project = f.projects[i++ % f.projects.size()];
         Request r = make_request(*action, f.org, nullptr, &project, &f.target, nullptr, nullptr);
-        benchmark::DoNotOptimize(evaluate(f.statements, r));
+        benchmark::DoNotOptimize(evaluate_reference(f.statements, r));
     }
 }
 BENCHMARK(BM_ReferenceEvaluate);

@@ -13,8 +13,8 @@ using json::Value;
 using T = Value::Type;
 
 [[noreturn]] void bad(const std::string& path, const std::string& what) {
-    throw Error(ErrorKind::InvalidParameterValue, "invalid resource assignment at " + path + ": " + what, "",
-                "See the reference, \"Resource assignments\": {\"mode\": \"*\"} or Hive's granular form.");
+    json::invalid_at("resource assignment", path, what,
+                     "See the reference, \"Resource assignments\": {\"mode\": \"*\"} or Hive's granular form.");
 }
 
 const Value& member(const Value& obj, const std::string& path, const char* key) {

@@ -109,4 +109,8 @@ const char* type_name(Value::Type t) noexcept {
     return "a value";
 }
 
+void invalid_at(const char* document, const std::string& path, const std::string& what, const char* hint) {
+    throw Error(ErrorKind::InvalidParameterValue, std::string("invalid ") + document + " at " + path + ": " + what, "", hint);
+}
+
 }  // namespace hive_tokens::core::json

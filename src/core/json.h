@@ -40,4 +40,8 @@ void append_quoted(std::string* out, std::string_view s);
 
 const char* type_name(Value::Type t) noexcept;
 
+// Throws Error(InvalidParameterValue) "invalid <document> at <path>: <what>" with `hint`: the
+// readers of resource assignments and policy statements name the JSON path of every problem.
+[[noreturn]] void invalid_at(const char* document, const std::string& path, const std::string& what, const char* hint);
+
 }  // namespace hive_tokens::core::json

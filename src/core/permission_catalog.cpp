@@ -208,12 +208,6 @@ const Permission* PermissionCatalog::find(std::string_view name) const {
     return it == index_.end() ? nullptr : &permissions_[it->second];
 }
 
-int PermissionCatalog::next_free_bit() const noexcept {
-    int top = -1;
-    for (const Permission& p : permissions_) top = std::max(top, p.bit);
-    return top + 1 < kScopeBits ? top + 1 : -1;
-}
-
 std::string PermissionCatalog::suggest(std::string_view bad) const {
     std::string best;
     std::size_t best_d = std::max<std::size_t>(3, bad.size() / 3) + 1;

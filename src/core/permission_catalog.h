@@ -75,7 +75,6 @@ public:
         return bit >= 0 && bit < kScopeBits && by_bit_[bit] >= 0 ? &permissions_[by_bit_[bit]] : nullptr;
     }
     std::size_t size() const noexcept { return permissions_.size(); }
-    int next_free_bit() const noexcept;
 
     // Parses a literal "{a:b, c:*, *:describe, *}". Throws Error(InvalidTextRepresentation)
     // naming the bad entry (truncated) and suggesting the closest known permission, or

@@ -11,11 +11,10 @@ namespace hive_tokens::core {
 namespace {
 
 using json::Value;
-using T = Value::Type;
 
 [[noreturn]] void bad(const std::string& path, const std::string& what) {
-    throw Error(ErrorKind::InvalidParameterValue, "invalid policy statements at " + path + ": " + what, "",
-                "Statements are a JSON array of {\"effect\": \"allow\"|\"deny\", \"action\": ..., \"resource\": ...}.");
+    json::invalid_at("policy statements", path, what,
+                     "Statements are a JSON array of {\"effect\": \"allow\"|\"deny\", \"action\": ..., \"resource\": ...}.");
 }
 
 Value str(const std::string& s) { return json::string_value(s); }
@@ -72,15 +71,15 @@ void check_action(const std::string& path, const std::string& action, const Perm
 
 std::vector<std::string> string_or_array(const Value& v, const std::string& path, bool* was_array) {
     std::vector<std::string> out;
-    if (v.is(T::String)) {
+    if (v.is(Value::Type::String)) {
         *was_array = false;
         out.push_back(v.text);
         return out;
     }
-    if (!v.is(T::Array)) bad(path, "expected a string or an array of strings");
+    if (!v.is(Value::Type::Array)) bad(path, "expected a string or an array of strings");
     *was_array = true;
     for (std::size_t i = 0; i < v.items.size(); ++i) {
-        if (!v.items[i].is(T::String)) bad(path + "[" + std::to_string(i) + "]", "expected a string");
+        if (!v.items[i].is(Value::Type::String)) bad(path + "[" + std::to_string(i) + "]", "expected a string");
         out.push_back(v.items[i].text);
     }
     return out;
@@ -107,16 +106,16 @@ std::string denial_message(const std::string& action) {
 }
 
 std::vector<Statement> parse_statements(const Value& v, const PermissionCatalog& cat) {
-    if (!v.is(T::Array)) bad("$", std::string("expected an array of statements, found ") + json::type_name(v.type));
+    if (!v.is(Value::Type::Array)) bad("$", std::string("expected an array of statements, found ") + json::type_name(v.type));
     std::vector<Statement> out;
     for (std::size_t i = 0; i < v.items.size(); ++i) {
         check_interrupts();
         std::string path = "$[" + std::to_string(i) + "]";
         const Value& s = v.items[i];
-        if (!s.is(T::Object)) bad(path, std::string("expected an object, found ") + json::type_name(s.type));
+        if (!s.is(Value::Type::Object)) bad(path, std::string("expected an object, found ") + json::type_name(s.type));
         Statement st;
         const Value* effect = s.get("effect");
-        if (effect == nullptr || !effect->is(T::String) || (effect->text != "allow" && effect->text != "deny"))
+        if (effect == nullptr || !effect->is(Value::Type::String) || (effect->text != "allow" && effect->text != "deny"))
             bad(path + ".effect", "expected \"allow\" or \"deny\"");
         st.deny = effect->text == "deny";
         const Value* action = s.get("action");
@@ -141,12 +140,12 @@ std::vector<Statement> parse_statements(const Value& v, const PermissionCatalog&
 
 Value statements_to_json(const std::vector<Statement>& statements) {
     Value a;
-    a.type = T::Array;
+    a.type = Value::Type::Array;
     for (const Statement& st : statements) {
         std::vector<std::string> res;
         for (const Hrn& h : st.resources) res.push_back(h.text());
         Value o;
-        o.type = T::Object;
+        o.type = Value::Type::Object;
         o.members.emplace_back("action", string_or_array_json(st.actions, st.action_is_array));
         o.members.emplace_back("effect", str(st.deny ? "deny" : "allow"));
         o.members.emplace_back("resource", string_or_array_json(res, st.resource_is_array));
@@ -274,7 +273,7 @@ std::vector<std::string> chain_of(const Request& r) {
 }
 }  // namespace
 
-bool evaluate(const std::vector<Statement>& statements, const Request& request) {
+bool evaluate_reference(const std::vector<Statement>& statements, const Request& request) {
     const std::vector<std::string> chain = chain_of(request);
     bool allowed = false;
     for (const Statement& st : statements) {

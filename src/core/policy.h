@@ -9,7 +9,8 @@
 //  4. Any applicable matching deny rejects; else any applicable matching allow admits; else
 //     reject, with Hive's message "Missing permission for performing '<action>' on resource".
 //
-// evaluate() is the literal reference; CompiledPolicy is the fast form (action bitsets and
+// evaluate_reference() is the literal reference (the oracle of the unit tests, fuzz target and
+// micro-benchmark); CompiledPolicy is the fast form, what SQL evaluate() and can() run, (action bitsets and
 // sorted resource ids) that checks in well under a microsecond, tested to agree with it.
 #pragma once
 #include "core_guard.h"
@@ -62,8 +63,8 @@ Request make_request(const Permission& action, const Uuid& organization, const U
                      const Uuid* project, const Uuid* target, const std::string* service, const std::string* app,
                      bool validate_names = true);
 
-// The literal reference evaluator.
-bool evaluate(const std::vector<Statement>& statements, const Request& request);
+// The literal reference evaluator: Hive's algorithm step by step, slow and obviously right.
+bool evaluate_reference(const std::vector<Statement>& statements, const Request& request);
 
 // Hive's rejection message.
 std::string denial_message(const std::string& action);
@@ -73,7 +74,6 @@ public:
     CompiledPolicy() = default;
     CompiledPolicy(const std::vector<Statement>& statements, const PermissionCatalog& cat);
     bool check(const Request& request) const;
-    std::size_t statement_count() const noexcept { return statements_.size(); }
 
 private:
     enum Kind : unsigned char { KOrganization, KProject, KTarget, KService, KAppDeployment };

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../core/token_codec.h"
+#include "datum_io.h"
 #include "guard.h"
 
 extern "C" {
@@ -48,10 +49,7 @@ text* make_access_token(const char* s, std::size_t len) {
 // The display form (core::mask_token): the prefix and four characters, then an ellipsis.
 char* masked(const text* t) {
     const char* ellipsis = GetDatabaseEncoding() == PG_UTF8 ? "\xe2\x80\xa6" : "...";
-    std::string m = core::mask_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), ellipsis);
-    char* out = nullptr;
-    hive_tokens::pg::pg_call([&]() noexcept { out = pstrdup(m.c_str()); });
-    return out;
+    return hive_tokens::pg::palloc_cstring(core::mask_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), ellipsis));
 }
 
 }  // namespace

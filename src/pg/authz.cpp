@@ -20,23 +20,19 @@
 
 extern "C" {
 #include "utils/builtins.h"
-#include "utils/jsonb.h"
-#include "utils/uuid.h"
 }
 
 namespace core = hive_tokens::core;
-using hive_tokens::pg::current_catalog;
-using hive_tokens::pg::jsonb_value;
-using hive_tokens::pg::pg_call;
+namespace pg = hive_tokens::pg;
 
 namespace {
 
-core::Uuid uuid_arg(FunctionCallInfo fcinfo, int n) { return hive_tokens::pg::uuid_from_datum(PG_GETARG_DATUM(n)); }
+core::Uuid uuid_arg(FunctionCallInfo fcinfo, int n) { return pg::uuid_from_datum(PG_GETARG_DATUM(n)); }
 
 Datum jsonb_datum(const core::json::Value& v) {
     std::string text = core::json::to_string(v);
     Datum d = 0;
-    pg_call([&]() noexcept { d = DirectFunctionCall1(jsonb_in, CStringGetDatum(text.c_str())); });
+    pg::pg_call([&]() noexcept { d = DirectFunctionCall1(jsonb_in, CStringGetDatum(text.c_str())); });
     return d;
 }
 
@@ -45,7 +41,7 @@ Datum jsonb_datum(const core::json::Value& v) {
 // ---- resource assignments and statements ---------------------------------------------------
 
 HT_FUNCTION(normalize_resources) {
-    core::json::Value v = core::to_json(core::parse_assignment(jsonb_value(PG_GETARG_JSONB_P(0))));
+    core::json::Value v = core::to_json(core::parse_assignment(pg::jsonb_value(PG_GETARG_JSONB_P(0))));
     PG_RETURN_DATUM(jsonb_datum(v));
 }
 
@@ -54,24 +50,24 @@ HT_FUNCTION(normalize_resources) {
 HT_FUNCTION(project_token_resources) {
     Jsonb* resources = PG_GETARG_JSONB_P(0);
     core::Uuid project = uuid_arg(fcinfo, 1);
-    PG_RETURN_DATUM(jsonb_datum(core::to_json(core::project_token_grant(core::parse_assignment(jsonb_value(resources)), project))));
+    PG_RETURN_DATUM(jsonb_datum(core::to_json(core::project_token_grant(core::parse_assignment(pg::jsonb_value(resources)), project))));
 }
 
 HT_FUNCTION(intersect_resources) {
     Jsonb* ja = PG_GETARG_JSONB_P(0);
     Jsonb* jb = PG_GETARG_JSONB_P(1);
-    core::Assignment a = core::parse_assignment(jsonb_value(ja));
-    core::Assignment b = core::parse_assignment(jsonb_value(jb));
+    core::Assignment a = core::parse_assignment(pg::jsonb_value(ja));
+    core::Assignment b = core::parse_assignment(pg::jsonb_value(jb));
     PG_RETURN_DATUM(jsonb_datum(core::to_json(core::intersect(a, b))));
 }
 
 // policy_statements(scopes, resources jsonb, organization uuid) -> jsonb
 HT_FUNCTION(policy_statements) {
-    const core::Scopes scopes = *hive_tokens::pg::scopes_arg(fcinfo, 0);
+    const core::Scopes scopes = *pg::scopes_arg(fcinfo, 0);
     Jsonb* resources = PG_GETARG_JSONB_P(1);
-    core::Assignment a = core::parse_assignment(jsonb_value(resources));
+    core::Assignment a = core::parse_assignment(pg::jsonb_value(resources));
     core::Uuid org = uuid_arg(fcinfo, 2);
-    PG_RETURN_DATUM(jsonb_datum(core::statements_to_json(core::resolve(scopes, a, org, current_catalog()))));
+    PG_RETURN_DATUM(jsonb_datum(core::statements_to_json(core::resolve(scopes, a, org, pg::current_catalog()))));
 }
 
 namespace {
@@ -90,7 +86,7 @@ const core::CompiledPolicy& compiled_statements(FunctionCallInfo fcinfo, Jsonb* 
     if (cache == nullptr) {
         // freed with the memory context that owns the call site
         MemoryContextCallback* cb = nullptr;
-        pg_call([&]() noexcept {
+        pg::pg_call([&]() noexcept {
             cb = static_cast<MemoryContextCallback*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(MemoryContextCallback)));
         });
         cache = new EvalCache();
@@ -101,12 +97,12 @@ const core::CompiledPolicy& compiled_statements(FunctionCallInfo fcinfo, Jsonb* 
     }
     const char* bytes = reinterpret_cast<const char*>(jb);
     const std::size_t len = VARSIZE(jb);
-    if (!cache->policy || cache->generation != hive_tokens::pg::catalog_generation() || cache->raw.size() != len ||
+    if (!cache->policy || cache->generation != pg::catalog_generation() || cache->raw.size() != len ||
         memcmp(cache->raw.data(), bytes, len) != 0) {
         cache->policy.reset();
-        cache->policy = std::make_unique<core::CompiledPolicy>(core::parse_statements(jsonb_value(jb), cat), cat);
+        cache->policy = std::make_unique<core::CompiledPolicy>(core::parse_statements(pg::jsonb_value(jb), cat), cat);
         cache->raw.assign(bytes, len);
-        cache->generation = hive_tokens::pg::catalog_generation();
+        cache->generation = pg::catalog_generation();
     }
     return *cache->policy;
 }
@@ -122,7 +118,7 @@ HT_FUNCTION(evaluate) {
     text* action_t = PG_GETARG_TEXT_PP(1);
     text* service_t = PG_ARGISNULL(5) ? nullptr : PG_GETARG_TEXT_PP(5);
     text* app_t = PG_ARGISNULL(6) ? nullptr : PG_GETARG_TEXT_PP(6);
-    const core::PermissionCatalog& cat = current_catalog();
+    const core::PermissionCatalog& cat = pg::current_catalog();
     const core::Permission* p = &hive_tokens::pg::find_action(
         std::string_view(VARDATA_ANY(action_t), VARSIZE_ANY_EXHDR(action_t)));
     core::Uuid org = uuid_arg(fcinfo, 2), project{}, target{}, resource_org{};

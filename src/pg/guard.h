@@ -106,18 +106,14 @@ void pg_call(F&& f) {
 
 }  // namespace hive_tokens::pg
 
-#define HT_FUNCTION(name)                                                                   \
+// An fmgr entry point `name` whose body (written after the macro) runs inside `wrapper`.
+#define HT_ENTRY_POINT(name, wrapper)                                                       \
     static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo);                     \
     extern "C" {                                                                            \
     PG_FUNCTION_INFO_V1(name);                                                              \
-    Datum name(PG_FUNCTION_ARGS) { return hive_tokens::pg::guarded_call(name##_body, fcinfo); } \
+    Datum name(PG_FUNCTION_ARGS) { return hive_tokens::pg::wrapper(name##_body, fcinfo); }  \
     }                                                                                       \
     static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo)
 
-#define HT_TOKEN_FUNCTION(name)                                                                   \
-    static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo);                           \
-    extern "C" {                                                                                  \
-    PG_FUNCTION_INFO_V1(name);                                                                    \
-    Datum name(PG_FUNCTION_ARGS) { return hive_tokens::pg::guarded_token_call(name##_body, fcinfo); } \
-    }                                                                                             \
-    static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo)
+#define HT_FUNCTION(name) HT_ENTRY_POINT(name, guarded_call)
+#define HT_TOKEN_FUNCTION(name) HT_ENTRY_POINT(name, guarded_token_call)

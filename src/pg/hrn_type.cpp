@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../core/hrn.h"
+#include "datum_io.h"
 #include "guard.h"
 
 extern "C" {
@@ -48,13 +49,8 @@ HT_FUNCTION(hrn_in) { PG_RETURN_TEXT_P(hrn_text(core::parse_hrn(PG_GETARG_CSTRIN
 HT_FUNCTION(hrn_out) { PG_RETURN_CSTRING(text_to_cstring(PG_GETARG_TEXT_PP(0))); }
 
 HT_FUNCTION(hrn_recv) {
-    StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
-    if (static_cast<std::size_t>(buf->len - buf->cursor) > core::kMaxHrnBytes)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-                        errmsg("invalid resource name: longer than %zu bytes", core::kMaxHrnBytes)));
-    int n = 0;
-    char* s = pq_getmsgtext(buf, buf->len - buf->cursor, &n);
-    PG_RETURN_TEXT_P(hrn_text(core::parse_hrn(std::string_view(s, static_cast<std::size_t>(n)))));
+    std::string_view s = hive_tokens::pg::received_text(fcinfo, core::kMaxHrnBytes, "resource name");
+    PG_RETURN_TEXT_P(hrn_text(core::parse_hrn(s)));
 }
 
 HT_FUNCTION(hrn_send) {

@@ -16,6 +16,7 @@
 
 #include "../core/error.h"
 #include "../core/permission_catalog.h"
+#include "datum_io.h"
 #include "guard.h"
 #include "permission_cache.h"
 #include "scopes_type.h"
@@ -91,12 +92,7 @@ HT_FUNCTION(scopes_in) {
     PG_RETURN_DATUM(scopes_datum(current_catalog().parse(s)));
 }
 
-HT_FUNCTION(scopes_out) {
-    std::string out = current_catalog().format(*scopes_arg(fcinfo, 0));
-    char* r = nullptr;
-    hive_tokens::pg::pg_call([&]() noexcept { r = pstrdup(out.c_str()); });
-    PG_RETURN_CSTRING(r);
-}
+HT_FUNCTION(scopes_out) { PG_RETURN_CSTRING(hive_tokens::pg::palloc_cstring(current_catalog().format(*scopes_arg(fcinfo, 0)))); }
 
 // Binary form: int32 count, then count x (int32 length, name bytes). Names, not bit positions:
 // bits are local to a database (user permissions are numbered in registration order), so
@@ -167,21 +163,13 @@ HT_FUNCTION(stored_scopes_in) {
 }
 
 HT_FUNCTION(stored_scopes_out) {
-    std::string out = current_catalog().format_stored(*scopes_arg(fcinfo, 0));
-    char* r = nullptr;
-    hive_tokens::pg::pg_call([&]() noexcept { r = pstrdup(out.c_str()); });
-    PG_RETURN_CSTRING(r);
+    PG_RETURN_CSTRING(hive_tokens::pg::palloc_cstring(current_catalog().format_stored(*scopes_arg(fcinfo, 0))));
 }
 
 // Binary form: the text form (names with their bits), read like the text form.
 HT_FUNCTION(stored_scopes_recv) {
-    StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
-    if (static_cast<std::size_t>(buf->len - buf->cursor) > core::kMaxScopesText)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-                        errmsg("invalid stored scopes: longer than %zu bytes", core::kMaxScopesText)));
-    int n = 0;
-    char* text = pq_getmsgtext(buf, buf->len - buf->cursor, &n);
-    PG_RETURN_DATUM(scopes_datum(read_stored(std::string_view(text, static_cast<std::size_t>(n)))));
+    std::string_view text = hive_tokens::pg::received_text(fcinfo, core::kMaxScopesText, "stored scopes");
+    PG_RETURN_DATUM(scopes_datum(read_stored(text)));
 }
 
 HT_FUNCTION(stored_scopes_send) {

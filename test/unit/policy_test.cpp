@@ -60,7 +60,7 @@ bool allowed(const std::string& statements_json, const char* action, const char*
     std::string s = service ? service : "", a = app ? app : "";
     Request r = make_request(*cat().find(action), o, &po, project ? &p : nullptr, target ? &t : nullptr,
                              service ? &s : nullptr, app ? &a : nullptr);
-    bool ref = evaluate(st, r);
+    bool ref = evaluate_reference(st, r);
     EXPECT_EQ(ref, CompiledPolicy(st, cat()).check(r)) << statements_json << " " << action;
     return ref;
 }
@@ -428,7 +428,7 @@ TEST(Compiled, AgreesWithReference) {
             std::string svc = names[pick(2)];
             bool with_name = pick(2) == 0;
             Request r = make_request(*p, org, &po, &pr, &tg, with_name ? &svc : nullptr, with_name ? &svc : nullptr);
-            bool ref = evaluate(st, r);
+            bool ref = evaluate_reference(st, r);
             ASSERT_EQ(ref, compiled.check(r)) << j << " " << p->name;
             allows += ref;
         }
