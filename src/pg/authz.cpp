@@ -12,6 +12,7 @@
 #include "../core/error.h"
 #include "../core/json.h"
 #include "../core/policy.h"
+#include "call_site.h"
 #include "guard.h"
 #include "jsonb_value.h"
 #include "permission_cache.h"
@@ -79,22 +80,8 @@ struct EvalCache {
     std::unique_ptr<core::CompiledPolicy> policy;
 };
 
-void free_eval_cache(void* arg) { delete static_cast<EvalCache*>(arg); }
-
 const core::CompiledPolicy& compiled_statements(FunctionCallInfo fcinfo, Jsonb* jb, const core::PermissionCatalog& cat) {
-    auto* cache = static_cast<EvalCache*>(fcinfo->flinfo->fn_extra);
-    if (cache == nullptr) {
-        // freed with the memory context that owns the call site
-        MemoryContextCallback* cb = nullptr;
-        pg::pg_call([&]() noexcept {
-            cb = static_cast<MemoryContextCallback*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(MemoryContextCallback)));
-        });
-        cache = new EvalCache();
-        cb->func = free_eval_cache;
-        cb->arg = cache;
-        MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, cb);
-        fcinfo->flinfo->fn_extra = cache;
-    }
+    EvalCache* cache = &pg::call_site_state<EvalCache>(fcinfo);
     const char* bytes = reinterpret_cast<const char*>(jb);
     const std::size_t len = VARSIZE(jb);
     if (!cache->policy || cache->generation != pg::catalog_generation() || cache->raw.size() != len ||

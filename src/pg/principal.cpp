@@ -20,6 +20,7 @@
 #include "../core/assignment.h"
 #include "../core/error.h"
 #include "../core/principal.h"
+#include "call_site.h"
 #include "guard.h"
 #include "jsonb_value.h"
 #include "permission_cache.h"
@@ -178,22 +179,15 @@ const core::Permission& action_arg(text* t) {
 // (re-resolved when the catalog changes) instead of looking the name up every time, and which
 // principal it answered for (a call site never answers for two principals in one transaction).
 struct CanCache {
-    Computed computed;
-    unsigned long generation;
-    std::size_t len;  // 0: no action cached
-    int bit;
+    Computed computed{0, 0, false};
+    unsigned long generation = 0;
+    std::size_t len = 0;  // 0: no action cached
+    int bit = 0;
     char name[64];
 };
 
 CanCache* can_cache(FunctionCallInfo fcinfo) {
-    auto* c = static_cast<CanCache*>(fcinfo->flinfo->fn_extra);
-    if (c == nullptr) {
-        pg_call([&]() noexcept {
-            c = static_cast<CanCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CanCache)));
-        });
-        c->computed = Computed{0, 0, false};
-        fcinfo->flinfo->fn_extra = c;
-    }
+    CanCache* c = &hive_tokens::pg::call_site_state<CanCache>(fcinfo);
     if (!cache_usable(c->computed)) c->computed = now_computed();
     return c;
 }
@@ -367,22 +361,19 @@ struct SetsEntry {
 // freed with the row: nothing grows with the number of rows.
 constexpr int kSetsEntries = 8;
 struct SetsCache {
-    Computed computed;
-    MemoryContext cxt;
-    int n;
+    Computed computed{0, 0, false};
+    MemoryContext cxt = nullptr;  // the entries' arrays, created on first use
+    int n = 0;
     SetsEntry entries[kSetsEntries];
 };
 SetsEntry g_uncached;  // an answer not kept at its call site (arrays in the caller's memory)
 
 SetsCache* sets_call_site(FunctionCallInfo fcinfo) {
-    auto* c = static_cast<SetsCache*>(fcinfo->flinfo->fn_extra);
-    if (c == nullptr) {
-        pg_call([&]() noexcept {
-            c = static_cast<SetsCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SetsCache)));
-            c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "hive_tokens RLS sets", ALLOCSET_SMALL_SIZES);
-        });
+    SetsCache* c = &hive_tokens::pg::call_site_state<SetsCache>(fcinfo);
+    if (c->cxt == nullptr) {
+        MemoryContext parent = fcinfo->flinfo->fn_mcxt;
+        pg_call([&]() noexcept { c->cxt = AllocSetContextCreate(parent, "hive_tokens RLS sets", ALLOCSET_SMALL_SIZES); });
         c->computed = now_computed();
-        fcinfo->flinfo->fn_extra = c;
     }
     if (!cache_usable(c->computed)) {
         MemoryContext cxt = c->cxt;

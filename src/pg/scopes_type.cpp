@@ -16,6 +16,7 @@
 
 #include "../core/error.h"
 #include "../core/permission_catalog.h"
+#include "call_site.h"
 #include "datum_io.h"
 #include "guard.h"
 #include "permission_cache.h"
@@ -41,27 +42,26 @@ constexpr std::size_t kMaxBinaryName = 200;
 // The permissions one text argument of ?, ?| or ?& denotes, cached per call site: the same
 // query text is parsed once, not once per row (re-parsed when the catalog changes).
 struct EntryCache {
-    unsigned long generation;
-    int len;
-    core::Scopes bits;
-    char text[1];  // len bytes follow
+    bool valid = false;
+    unsigned long generation = 0;
+    int len = 0;
+    core::Scopes bits{};
+    char text[256];  // operands up to 256 bytes are kept; longer ones are parsed every time
 };
 
 core::Scopes entry_bits(FunctionCallInfo fcinfo, text* t) {
     const char* s = VARDATA_ANY(t);
     int len = static_cast<int>(VARSIZE_ANY_EXHDR(t));
-    auto* cache = static_cast<EntryCache*>(fcinfo->flinfo->fn_extra);
+    EntryCache& cache = hive_tokens::pg::call_site_state<EntryCache>(fcinfo);
     unsigned long gen = hive_tokens::pg::catalog_generation();
-    if (cache && cache->generation == gen && cache->len == len && memcmp(cache->text, s, len) == 0) return cache->bits;
+    if (cache.valid && cache.generation == gen && cache.len == len && memcmp(cache.text, s, len) == 0) return cache.bits;
     core::Scopes bits = current_catalog().parse_entry(std::string_view(s, len));
-    if (len <= 256) {  // one buffer per call site, allocated once: a varying operand never leaks
-        if (cache == nullptr)
-            cache = static_cast<EntryCache*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(EntryCache) + 256));
-        cache->generation = hive_tokens::pg::catalog_generation();
-        cache->len = len;
-        cache->bits = bits;
-        memcpy(cache->text, s, len);
-        fcinfo->flinfo->fn_extra = cache;
+    if (len <= static_cast<int>(sizeof cache.text)) {
+        cache.valid = true;
+        cache.generation = hive_tokens::pg::catalog_generation();
+        cache.len = len;
+        cache.bits = bits;
+        memcpy(cache.text, s, len);
     }
     return bits;
 }
