@@ -431,6 +431,12 @@ COMMENT ON FUNCTION hive_tokens_internal.project_token_resources(jsonb, uuid) IS
 -- Project tokens follow Hive: issue() stores the one project in granular form, and a stored '*'
 -- grants nothing below the organization. 0.1 stored '*' and read it as the whole project: those
 -- tokens keep that meaning, written out.
+CREATE FUNCTION hive_tokens_internal.validate_grant(organization uuid, title text, scopes hive_tokens.scopes,
+    resources jsonb, description text, expires_at timestamptz, kind text, project uuid, user_id uuid) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'internal: every rule of issue() in its order (22004 for a NULL organization, 22023 otherwise); returns the resources to store, normalized (a project token''s in Hive''s granular form)';
+
 CREATE OR REPLACE FUNCTION hive_tokens.issue(
     organization uuid,
     title text,
@@ -447,66 +453,9 @@ CREATE OR REPLACE FUNCTION hive_tokens.issue(
 AS $$
 DECLARE
     m record;
-    bad hive_tokens.scopes;
 BEGIN
-    IF organization IS NULL THEN
-        RAISE EXCEPTION 'organization must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF title IS NULL OR title !~ '^[ a-zA-Z0-9_-]{2,100}$' THEN
-        RAISE EXCEPTION 'invalid token title'
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A title is 2 to 100 characters of letters, digits, spaces, "_" and "-".';
-    END IF;
-    IF char_length(description) > 248 THEN
-        RAISE EXCEPTION 'token description is too long'
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = format('A description has at most 248 characters; this one has %s.', char_length(description));
-    END IF;
-    IF kind IS NULL OR kind NOT IN ('organization', 'project', 'personal') THEN
-        RAISE EXCEPTION 'invalid token kind'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'The kind is one of organization, project, personal.';
-    END IF;
-    IF kind = 'project' AND project IS NULL THEN
-        RAISE EXCEPTION 'a project token needs a project' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF kind = 'personal' AND user_id IS NULL THEN
-        RAISE EXCEPTION 'a personal token needs a user_id' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF scopes IS NULL OR hive_tokens.permission_count(scopes) = 0 THEN
-        RAISE EXCEPTION 'a token needs at least one permission' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    bad := scopes OPERATOR(hive_tokens.&) hive_tokens.retired_scopes();
-    IF hive_tokens.permission_count(bad) > 0 THEN
-        RAISE EXCEPTION 'retired permissions cannot be granted: %', bad
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    bad := scopes OPERATOR(hive_tokens.-) hive_tokens.assignable_scopes();
-    IF hive_tokens.permission_count(bad) > 0 THEN
-        RAISE EXCEPTION 'permissions not assignable to access tokens: %', bad
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'SELECT hive_tokens.assignable_scopes() lists the ones a token may hold.';
-    END IF;
-    IF kind = 'project' AND scopes OPERATOR(hive_tokens.&&) hive_tokens.scopes_of_level('organization') THEN
-        RAISE EXCEPTION 'a project token cannot hold organization permissions: %',
-            scopes OPERATOR(hive_tokens.&) hive_tokens.scopes_of_level('organization')
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    bad := hive_tokens.missing_dependencies(scopes);
-    IF hive_tokens.permission_count(bad) > 0 THEN
-        RAISE EXCEPTION 'the permissions lack what they depend on: %', bad
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Add them, or pass hive_tokens.depends_closure(scopes).';
-    END IF;
-    resources := hive_tokens.normalize_resources(coalesce(resources, '{"mode": "*"}'));
-    -- Hive's project tokens: the one project, stored in granular form (a stored '*' would grant
-    -- nothing below the organization)
-    IF kind = 'project' THEN
-        resources := hive_tokens_internal.project_token_resources(resources, project);
-    END IF;
-    IF expires_at IS NOT NULL AND expires_at <= now() THEN
-        RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-
+    resources := hive_tokens_internal.validate_grant(organization, title, scopes, coalesce(resources, '{"mode": "*"}'),
+                                                     description, expires_at, kind, project, user_id);
     m := hive_tokens_internal.mint(kind);
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
@@ -522,6 +471,18 @@ $$;
 UPDATE hive_tokens.access_tokens AS t
    SET resources = hive_tokens_internal.project_token_resources(coalesce(t.resources, '{"mode": "*"}'), t.project_id)
  WHERE t.kind = 'project' AND t.project_id IS NOT NULL AND (t.resources IS NULL OR t.resources->>'mode' = '*');
+
+CREATE FUNCTION hive_tokens_internal.grant_row_ok(kind text, title text, description text, project_id uuid,
+    user_id uuid, scopes hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens_internal.grant_row_ok(text, text, text, uuid, uuid, hive_tokens.scopes) IS 'internal: the rules a stored token row follows whatever the permission catalog says (kind, title, description, project or user, at least one permission): true, or the error issue() gives; the CHECK of access_tokens';
+-- The row rules of access_tokens, one constraint calling the code issue() runs (0.1 spelled them
+-- out as six constraints).
+ALTER TABLE hive_tokens.access_tokens
+    DROP CONSTRAINT access_tokens_kind_check, DROP CONSTRAINT access_tokens_title_check,
+    DROP CONSTRAINT access_tokens_description_check, DROP CONSTRAINT access_tokens_scopes_check,
+    DROP CONSTRAINT access_tokens_check, DROP CONSTRAINT access_tokens_check1,
+    ADD CONSTRAINT access_tokens_grant CHECK (hive_tokens_internal.grant_row_ok(kind, title, description, project_id, user_id, scopes));
 
 CREATE OR REPLACE VIEW hive_tokens.tokens AS
     SELECT id, organization_id, kind, project_id, user_id, title, description, NULL::hive_tokens.scopes AS scopes, resources,
@@ -968,6 +929,8 @@ BEGIN
                          'hive_tokens_internal.union_of(hive_tokens.scopes)'::regprocedure,
                          'hive_tokens_internal.bits_in(text)'::regprocedure, 'hive_tokens_internal.stored_scopes_columns()'::regprocedure,
                          'hive_tokens_internal.project_token_resources(jsonb, uuid)'::regprocedure,
+                         'hive_tokens_internal.grant_row_ok(text, text, text, uuid, uuid, hive_tokens.scopes)'::regprocedure,
+                         'hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid)'::regprocedure,
                          'hive_tokens_internal.inheritors(regclass)'::regprocedure, 'hive_tokens_internal.protect_inheritors()'::regprocedure,
                          'hive_tokens_internal.shown(text)'::regprocedure, 'hive_tokens_internal.protected_ancestor(regclass)'::regprocedure,
                          'hive_tokens_internal.copy_policies(regclass, regclass, boolean)'::regprocedure,

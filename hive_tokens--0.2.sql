@@ -693,15 +693,20 @@ COMMENT ON FUNCTION hive_tokens.evaluate(jsonb, text, uuid, uuid, uuid, text, te
 -- Storage. Owner-only; applications use the functions and the view.
 ------------------------------------------------------------------------------------------
 
+CREATE FUNCTION hive_tokens_internal.grant_row_ok(kind text, title text, description text, project_id uuid,
+    user_id uuid, scopes hive_tokens.scopes) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION hive_tokens_internal.grant_row_ok(text, text, text, uuid, uuid, hive_tokens.scopes) IS 'internal: the rules a stored token row follows whatever the permission catalog says (kind, title, description, project or user, at least one permission): true, or the error issue() gives; the CHECK of access_tokens';
+
 CREATE TABLE hive_tokens.access_tokens (
     id               uuid PRIMARY KEY,
     organization_id  uuid NOT NULL,
-    kind             text NOT NULL CHECK (kind IN ('organization', 'project', 'personal')),
+    kind             text NOT NULL,
     project_id       uuid,
     user_id          uuid,
-    title            text NOT NULL CHECK (title ~ '^[ a-zA-Z0-9_-]{2,100}$'),
-    description      text CHECK (char_length(description) <= 248),
-    scopes           hive_tokens.stored_scopes NOT NULL CHECK (hive_tokens.permission_count(scopes) > 0),
+    title            text NOT NULL,
+    description      text,
+    scopes           hive_tokens.stored_scopes NOT NULL,
     resources        jsonb NOT NULL DEFAULT '{"mode": "*"}',
     hash             bytea NOT NULL CHECK (octet_length(hash) = 32),
     key_id           int2 NOT NULL,
@@ -710,8 +715,8 @@ CREATE TABLE hive_tokens.access_tokens (
     created_by       name NOT NULL DEFAULT session_user,
     expires_at       timestamptz,
     last_used_at     timestamptz,
-    CHECK (kind <> 'project' OR project_id IS NOT NULL),
-    CHECK (kind <> 'personal' OR user_id IS NOT NULL)
+    -- the rules issue() applies that do not depend on the permission catalog, in one place
+    CONSTRAINT access_tokens_grant CHECK (hive_tokens_internal.grant_row_ok(kind, title, description, project_id, user_id, scopes))
 );
 CREATE INDEX access_tokens_organization_idx
     ON hive_tokens.access_tokens (organization_id, created_at DESC, id DESC);
@@ -801,6 +806,12 @@ CREATE FUNCTION hive_tokens_internal.mint(kind text,
 REVOKE ALL ON FUNCTION hive_tokens_internal.mint(text) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.mint(text) IS 'internal to issue(): a fresh token, its keyed hash and display prefix; owner-only';
 
+CREATE FUNCTION hive_tokens_internal.validate_grant(organization uuid, title text, scopes hive_tokens.scopes,
+    resources jsonb, description text, expires_at timestamptz, kind text, project uuid, user_id uuid) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'internal: every rule of issue() in its order (22004 for a NULL organization, 22023 otherwise); returns the resources to store, normalized (a project token''s in Hive''s granular form)';
+
 CREATE FUNCTION hive_tokens.issue(
     organization uuid,
     title text,
@@ -817,66 +828,9 @@ CREATE FUNCTION hive_tokens.issue(
 AS $$
 DECLARE
     m record;
-    bad hive_tokens.scopes;
 BEGIN
-    IF organization IS NULL THEN
-        RAISE EXCEPTION 'organization must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF title IS NULL OR title !~ '^[ a-zA-Z0-9_-]{2,100}$' THEN
-        RAISE EXCEPTION 'invalid token title'
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A title is 2 to 100 characters of letters, digits, spaces, "_" and "-".';
-    END IF;
-    IF char_length(description) > 248 THEN
-        RAISE EXCEPTION 'token description is too long'
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = format('A description has at most 248 characters; this one has %s.', char_length(description));
-    END IF;
-    IF kind IS NULL OR kind NOT IN ('organization', 'project', 'personal') THEN
-        RAISE EXCEPTION 'invalid token kind'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'The kind is one of organization, project, personal.';
-    END IF;
-    IF kind = 'project' AND project IS NULL THEN
-        RAISE EXCEPTION 'a project token needs a project' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF kind = 'personal' AND user_id IS NULL THEN
-        RAISE EXCEPTION 'a personal token needs a user_id' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF scopes IS NULL OR hive_tokens.permission_count(scopes) = 0 THEN
-        RAISE EXCEPTION 'a token needs at least one permission' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    bad := scopes OPERATOR(hive_tokens.&) hive_tokens.retired_scopes();
-    IF hive_tokens.permission_count(bad) > 0 THEN
-        RAISE EXCEPTION 'retired permissions cannot be granted: %', bad
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    bad := scopes OPERATOR(hive_tokens.-) hive_tokens.assignable_scopes();
-    IF hive_tokens.permission_count(bad) > 0 THEN
-        RAISE EXCEPTION 'permissions not assignable to access tokens: %', bad
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'SELECT hive_tokens.assignable_scopes() lists the ones a token may hold.';
-    END IF;
-    IF kind = 'project' AND scopes OPERATOR(hive_tokens.&&) hive_tokens.scopes_of_level('organization') THEN
-        RAISE EXCEPTION 'a project token cannot hold organization permissions: %',
-            scopes OPERATOR(hive_tokens.&) hive_tokens.scopes_of_level('organization')
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    bad := hive_tokens.missing_dependencies(scopes);
-    IF hive_tokens.permission_count(bad) > 0 THEN
-        RAISE EXCEPTION 'the permissions lack what they depend on: %', bad
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Add them, or pass hive_tokens.depends_closure(scopes).';
-    END IF;
-    resources := hive_tokens.normalize_resources(coalesce(resources, '{"mode": "*"}'));
-    -- Hive's project tokens: the one project, stored in granular form (a stored '*' would grant
-    -- nothing below the organization)
-    IF kind = 'project' THEN
-        resources := hive_tokens_internal.project_token_resources(resources, project);
-    END IF;
-    IF expires_at IS NOT NULL AND expires_at <= now() THEN
-        RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-
+    resources := hive_tokens_internal.validate_grant(organization, title, scopes, coalesce(resources, '{"mode": "*"}'),
+                                                     description, expires_at, kind, project, user_id);
     m := hive_tokens_internal.mint(kind);
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,

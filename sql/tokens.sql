@@ -164,6 +164,13 @@ SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'p
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'project', project => '22222222-2222-4222-8222-222222222222',
     resources => '{"mode": "granular", "projects": []}');
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'personal');
+-- the table keeps the same row rules, with the same messages, for rows written without issue()
+INSERT INTO hive_tokens.access_tokens (id, organization_id, kind, title, scopes, hash, key_id, first_characters)
+VALUES (gen_random_uuid(), :'org', 'organization', 'x', '{usage:report}', decode(repeat('00', 32), 'hex'), 1, 'hvo2_AAAA');
+INSERT INTO hive_tokens.access_tokens (id, organization_id, kind, title, scopes, hash, key_id, first_characters)
+VALUES (gen_random_uuid(), :'org', 'project', 'no project', '{usage:report}', decode(repeat('00', 32), 'hex'), 1, 'hvp2_AAAA');
+INSERT INTO hive_tokens.access_tokens (id, organization_id, kind, title, scopes, hash, key_id, first_characters)
+VALUES (gen_random_uuid(), :'org', 'organization', 'no permissions', '{}', decode(repeat('00', 32), 'hex'), 1, 'hvo2_AAAA');
 -- a NULL resources argument means all resources, as in Hive
 SELECT token AS tall FROM hive_tokens.issue(:'org', 'all of it', '{usage:report,traces:report}', resources => NULL) \gset
 SELECT (SELECT v.resources FROM hive_tokens.verify(:'tall') AS v);

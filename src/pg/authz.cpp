@@ -30,20 +30,13 @@ namespace {
 
 core::Uuid uuid_arg(FunctionCallInfo fcinfo, int n) { return pg::uuid_from_datum(PG_GETARG_DATUM(n)); }
 
-Datum jsonb_datum(const core::json::Value& v) {
-    std::string text = core::json::to_string(v);
-    Datum d = 0;
-    pg::pg_call([&]() noexcept { d = DirectFunctionCall1(jsonb_in, CStringGetDatum(text.c_str())); });
-    return d;
-}
-
 }  // namespace
 
 // ---- resource assignments and statements ---------------------------------------------------
 
 HT_FUNCTION(normalize_resources) {
     core::json::Value v = core::to_json(core::parse_assignment(pg::jsonb_value(PG_GETARG_JSONB_P(0))));
-    PG_RETURN_DATUM(jsonb_datum(v));
+    PG_RETURN_DATUM(pg::jsonb_datum(v));
 }
 
 // _project_token_resources(resources jsonb, project uuid) -> jsonb: what issue() stores for a
@@ -51,7 +44,7 @@ HT_FUNCTION(normalize_resources) {
 HT_FUNCTION(project_token_resources) {
     Jsonb* resources = PG_GETARG_JSONB_P(0);
     core::Uuid project = uuid_arg(fcinfo, 1);
-    PG_RETURN_DATUM(jsonb_datum(core::to_json(core::project_token_grant(core::parse_assignment(pg::jsonb_value(resources)), project))));
+    PG_RETURN_DATUM(pg::jsonb_datum(core::to_json(core::project_token_grant(core::parse_assignment(pg::jsonb_value(resources)), project))));
 }
 
 HT_FUNCTION(intersect_resources) {
@@ -59,7 +52,7 @@ HT_FUNCTION(intersect_resources) {
     Jsonb* jb = PG_GETARG_JSONB_P(1);
     core::Assignment a = core::parse_assignment(pg::jsonb_value(ja));
     core::Assignment b = core::parse_assignment(pg::jsonb_value(jb));
-    PG_RETURN_DATUM(jsonb_datum(core::to_json(core::intersect(a, b))));
+    PG_RETURN_DATUM(pg::jsonb_datum(core::to_json(core::intersect(a, b))));
 }
 
 // policy_statements(scopes, resources jsonb, organization uuid) -> jsonb
@@ -68,7 +61,7 @@ HT_FUNCTION(policy_statements) {
     Jsonb* resources = PG_GETARG_JSONB_P(1);
     core::Assignment a = core::parse_assignment(pg::jsonb_value(resources));
     core::Uuid org = uuid_arg(fcinfo, 2);
-    PG_RETURN_DATUM(jsonb_datum(core::statements_to_json(core::resolve(scopes, a, org, pg::current_catalog()))));
+    PG_RETURN_DATUM(pg::jsonb_datum(core::statements_to_json(core::resolve(scopes, a, org, pg::current_catalog()))));
 }
 
 namespace {

@@ -13,9 +13,9 @@ extern "C" {
 
 namespace hive_tokens::pg {
 
-namespace {
-
 namespace json = core::json;
+
+namespace {
 
 // One step of the jsonb iterator, as plain data: collected inside pg_call (PostgreSQL may raise
 // there), then turned into C++ values with no PostgreSQL call in between.
@@ -148,6 +148,13 @@ json::Value jsonb_value(Jsonb* jb) {
         }
     }
     return root;
+}
+
+Datum jsonb_datum(const json::Value& v) {
+    std::string text = json::to_string(v);
+    Datum d = 0;
+    pg_call([&]() noexcept { d = DirectFunctionCall1(jsonb_in, CStringGetDatum(text.c_str())); });
+    return d;
 }
 
 }  // namespace hive_tokens::pg

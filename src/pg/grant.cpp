@@ -1,0 +1,71 @@
+// What a token may be granted (src/core/grant.h), for issue() and for the table it writes.
+//
+// Entry points (hive_tokens_internal): validate_grant(organization uuid, title text, scopes,
+// resources jsonb, description text, expires_at timestamptz, kind text, project uuid,
+// user_id uuid) -> jsonb, grant_row_ok(kind text, title text, description text,
+// project_id uuid, user_id uuid, scopes) -> boolean.
+#include <optional>
+#include <string_view>
+
+#include "../core/grant.h"
+#include "guard.h"
+#include "jsonb_value.h"
+#include "permission_cache.h"
+#include "scopes_type.h"
+#include "uuid_datum.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+}
+
+namespace core = hive_tokens::core;
+namespace pg = hive_tokens::pg;
+
+namespace {
+
+std::optional<std::string_view> text_arg(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n)) return std::nullopt;
+    text* t = PG_GETARG_TEXT_PP(n);
+    return std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+}  // namespace
+
+// validate_grant(...) -> jsonb: every rule of issue(), in its order; returns the resources to
+// store (normalized; a project token's in Hive's granular form).
+HT_FUNCTION(validate_grant) {
+    // Every argument is fetched (and detoasted) before any C++ object exists.
+    core::GrantRequest r;
+    r.has_organization = !PG_ARGISNULL(0);
+    r.title = text_arg(fcinfo, 1);
+    r.scopes = PG_ARGISNULL(2) ? nullptr : pg::scopes_arg(fcinfo, 2);
+    Jsonb* resources = PG_ARGISNULL(3) ? nullptr : PG_GETARG_JSONB_P(3);
+    r.description = text_arg(fcinfo, 4);
+    if (!PG_ARGISNULL(5)) r.expires_at = PG_GETARG_TIMESTAMPTZ(5);
+    r.now = GetCurrentTransactionStartTimestamp();
+    r.kind = text_arg(fcinfo, 6);
+    if (!PG_ARGISNULL(7)) r.project = pg::uuid_from_datum(PG_GETARG_DATUM(7));
+    r.has_user = !PG_ARGISNULL(8);
+    Datum out;
+    {
+        core::json::Value v;
+        if (resources != nullptr) v = pg::jsonb_value(resources);
+        r.resources = resources != nullptr ? &v : nullptr;
+        core::Grant g = core::validate_grant(r, pg::current_catalog());
+        out = pg::jsonb_datum(core::to_json(g.resources));
+    }
+    PG_RETURN_DATUM(out);
+}
+
+// grant_row_ok(kind, title, description, project_id, user_id, scopes) -> boolean: the rules a
+// stored row follows whatever the catalog says (the CHECK of access_tokens); true, or the error
+// issue() would give.
+HT_FUNCTION(grant_row_ok) {
+    std::optional<std::string_view> kind = text_arg(fcinfo, 0), title = text_arg(fcinfo, 1),
+                                    description = text_arg(fcinfo, 2);
+    const core::Scopes* scopes = PG_ARGISNULL(5) ? nullptr : pg::scopes_arg(fcinfo, 5);
+    core::check_grant_row(kind, title, description, !PG_ARGISNULL(3), !PG_ARGISNULL(4), scopes);
+    PG_RETURN_BOOL(true);
+}
