@@ -9,6 +9,38 @@
 --  * Comments describing the transaction principal's rules.
 \echo Use "ALTER EXTENSION hive_tokens UPDATE TO '0.2'" to load this file. \quit
 
+-- Schema hive_tokens must belong to the extension's owner, hold only the extension's objects and
+-- be writable by nobody else: this script runs with it first on the search path, and
+-- applications resolve the API in it.
+DO $$
+DECLARE
+    nsp oid := pg_catalog.to_regnamespace('hive_tokens');
+    ext oid := (SELECT e.oid FROM pg_catalog.pg_extension AS e WHERE e.extname = 'hive_tokens');
+    stray text;
+BEGIN
+    SELECT x.what INTO stray FROM (
+        SELECT 'relation ' || c.oid::regclass::text AS what, 'pg_class'::regclass AS cls, c.oid FROM pg_catalog.pg_class AS c
+         WHERE c.relnamespace = nsp AND c.relkind NOT IN ('i', 'S', 't', 'c')
+        UNION ALL SELECT 'function ' || p.oid::regprocedure::text, 'pg_proc'::regclass, p.oid FROM pg_catalog.pg_proc AS p
+         WHERE p.pronamespace = nsp
+        UNION ALL SELECT 'operator ' || o.oid::regoperator::text, 'pg_operator'::regclass, o.oid FROM pg_catalog.pg_operator AS o
+         WHERE o.oprnamespace = nsp) AS x
+     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS d
+                        WHERE d.classid = x.cls AND d.objid = x.oid AND d.refobjid = ext AND d.deptype = 'e')
+     LIMIT 1;
+    IF stray IS NOT NULL
+       OR (SELECT n.nspowner FROM pg_catalog.pg_namespace AS n WHERE n.oid = nsp)
+           IS DISTINCT FROM (SELECT e.extowner FROM pg_catalog.pg_extension AS e WHERE e.oid = ext)
+       OR EXISTS (SELECT FROM pg_catalog.pg_namespace AS n, pg_catalog.aclexplode(n.nspacl) AS a
+                   WHERE n.oid = nsp AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner) THEN
+        RAISE EXCEPTION 'schema hive_tokens holds objects of others, is owned by another role or is writable by others'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = coalesce('For one: ' || stray || '.', 'Its owner or its CREATE privileges.'),
+                  HINT = 'Move other objects out of it, make the extension''s owner its owner and revoke CREATE from others, then update again.';
+    END IF;
+END $$;
+
+
 -- Internals move to schema hive_tokens_internal (the public schema is the API), and lose the
 -- leading "_" they had to stand apart; 0.1's boundary self-test leaves the product.
 CREATE SCHEMA hive_tokens_internal;
@@ -207,8 +239,8 @@ ALTER TABLE hive_tokens.permissions ENABLE TRIGGER permissions_guard;
 -- retirement is its own decision; those Hive itself retired are left out). On restore a row that
 -- is already there, the same bit and name, merges into it, carrying its retirement.
 SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions',
-           format('WHERE NOT builtin OR (retired AND bit_number <> ALL (%L::int2[]))',
-                  (SELECT array_agg(b.bit_number ORDER BY b.bit_number) FROM hive_tokens_internal.builtin_permissions() AS b
+           pg_catalog.format('WHERE NOT builtin OR (retired AND bit_number <> ALL (%L::int2[]))',
+                  (SELECT pg_catalog.array_agg(b.bit_number ORDER BY b.bit_number) FROM hive_tokens_internal.builtin_permissions() AS b
                     WHERE b.retired)));
 
 CREATE FUNCTION hive_tokens_internal.permissions_restore() RETURNS trigger
@@ -329,6 +361,7 @@ CREATE OR REPLACE FUNCTION hive_tokens.register_permission(
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    saved_lock_timeout text := pg_catalog.current_setting('lock_timeout');
     next_bit int;
     held int2[] := '{}';
     bits int2[];
@@ -358,7 +391,19 @@ BEGIN
     -- A transaction that read a stored value holding a bit the catalog does not define (a restore
     -- loading grants before the catalog) holds this lock in share mode until it ends: wait for
     -- all of them, and keep new ones out until this registration commits.
-    PERFORM pg_catalog.pg_advisory_xact_lock(1751742053, 1651078259);
+    -- Waiting is bounded: anyone can hold the lock by reading such a value and staying idle.
+    IF pg_catalog.current_setting('lock_timeout') = '0' THEN
+        PERFORM pg_catalog.set_config('lock_timeout', '30s', true);
+    END IF;
+    BEGIN
+        PERFORM pg_catalog.pg_advisory_xact_lock(1751742053, 1651078259);
+    EXCEPTION WHEN lock_not_available THEN
+        RAISE EXCEPTION 'register_permission() waited too long for transactions that read undefined permission bits'
+            USING ERRCODE = 'lock_not_available',
+                  DETAIL = 'They hold advisory lock (1751742053, 1651078259) in share mode; pg_locks names them.',
+                  HINT = 'Retry when they end, or end them; SET lock_timeout to wait longer.';
+    END;
+    PERFORM pg_catalog.set_config('lock_timeout', saved_lock_timeout, true);
     -- one registration at a time: bits are handed out in order and never reused
     LOCK TABLE hive_tokens.permissions IN SHARE ROW EXCLUSIVE MODE;
     IF EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
@@ -386,7 +431,10 @@ BEGIN
                 EXECUTE format('SELECT hive_tokens_internal.bit_numbers(hive_tokens_internal.union_of(%I::hive_tokens.scopes)) FROM %s',
                                col.att, col.tbl) INTO bits;
             ELSE
-                EXECUTE format('SELECT array_agg(DISTINCT b) FROM %s AS t, unnest(hive_tokens_internal.bits_in(t.%I::text)) AS b',
+                -- pg_catalog.format() prints with the type's output function: a cast to text
+                -- would run whatever cast the type's owner registered, as this function's owner
+                EXECUTE format('SELECT pg_catalog.array_agg(DISTINCT b) FROM %s AS t, '
+                               'pg_catalog.unnest(hive_tokens_internal.bits_in(pg_catalog.format(''%%s'', t.%I))) AS b',
                                col.tbl, col.att) INTO bits;
             END IF;
         EXCEPTION
@@ -432,10 +480,11 @@ COMMENT ON FUNCTION hive_tokens_internal.project_token_resources(jsonb, uuid) IS
 -- grants nothing below the organization. 0.1 stored '*' and read it as the whole project: those
 -- tokens keep that meaning, written out.
 CREATE FUNCTION hive_tokens_internal.validate_grant(organization uuid, title text, scopes hive_tokens.scopes,
-    resources jsonb, description text, expires_at timestamptz, kind text, project uuid, user_id uuid) RETURNS jsonb
-    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+    resources jsonb, description text, expires_at timestamptz, kind text, project uuid, user_id uuid,
+    OUT stored_resources jsonb, OUT stored_title text, OUT stored_description text)
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
 REVOKE ALL ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'internal: every rule of issue() in its order (22004 for a NULL organization, 22023 otherwise); returns the resources to store, normalized (a project token''s in Hive''s granular form)';
+COMMENT ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'internal: every rule of issue() in its order (22004 for a NULL organization, 22023 otherwise); returns what to store: the resources normalized (a project token''s in Hive''s granular form), the title and description trimmed as Hive trims them';
 
 CREATE OR REPLACE FUNCTION hive_tokens.issue(
     organization uuid,
@@ -453,9 +502,13 @@ CREATE OR REPLACE FUNCTION hive_tokens.issue(
 AS $$
 DECLARE
     m record;
+    g record;
 BEGIN
-    resources := hive_tokens_internal.validate_grant(organization, title, scopes, coalesce(resources, '{"mode": "*"}'),
-                                                     description, expires_at, kind, project, user_id);
+    g := hive_tokens_internal.validate_grant(organization, title, scopes, coalesce(resources, '{"mode": "*"}'),
+                                             description, expires_at, kind, project, user_id);
+    resources := g.stored_resources;
+    title := g.stored_title;
+    description := g.stored_description;
     m := hive_tokens_internal.mint(kind);
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
@@ -476,6 +529,29 @@ CREATE FUNCTION hive_tokens_internal.grant_row_ok(kind text, title text, descrip
     user_id uuid, scopes hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens_internal.grant_row_ok(text, text, text, uuid, uuid, hive_tokens.scopes) IS 'internal: the rules a stored token row follows whatever the permission catalog says (kind, title, description, project or user, at least one permission): true, or the error issue() gives; the CHECK of access_tokens';
+-- Project tokens keep their resources in Hive's granular form, however a row arrives: a row
+-- restored from a 0.1 dump (0.1 stored "*" and meant the whole project) or written by hand.
+CREATE FUNCTION hive_tokens_internal.project_token_rows() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.kind = 'project' AND NEW.project_id IS NOT NULL AND NEW.resources->>'mode' = '*' THEN
+        NEW.resources := hive_tokens_internal.project_token_resources(NEW.resources, NEW.project_id);
+    END IF;
+    RETURN NEW;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.project_token_rows() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.project_token_rows() IS 'internal trigger: a project token row with resources "*" (from a 0.1 dump, or written by hand) gets its project in Hive''s granular form, as 0.1 meant it';
+CREATE TRIGGER access_tokens_project_resources BEFORE INSERT OR UPDATE OF kind, project_id, resources ON hive_tokens.access_tokens
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.project_token_rows();
+COMMENT ON TRIGGER access_tokens_project_resources ON hive_tokens.access_tokens IS 'keeps project tokens'' resources in Hive''s granular form';
+
+-- 0.1 let a token hold ids of other kinds (an organization token with a project_id, ...), which
+-- its kind ignores; Hive tells a kind from its ids, so they go.
+UPDATE hive_tokens.access_tokens SET project_id = NULL WHERE kind <> 'project' AND project_id IS NOT NULL;
+UPDATE hive_tokens.access_tokens SET user_id = NULL WHERE kind <> 'personal' AND user_id IS NOT NULL;
+
 -- The row rules of access_tokens, one constraint calling the code issue() runs (0.1 spelled them
 -- out as six constraints).
 ALTER TABLE hive_tokens.access_tokens
@@ -530,20 +606,20 @@ DECLARE
     current aclitem[];
     wanted aclitem[];
 BEGIN
-    FOR obj IN VALUES ('hive_tokens.verify(text)', current_setting('hive_tokens_upgrade.verify_text_acl')),
-                      ('hive_tokens.verify(hive_tokens.access_token)', current_setting('hive_tokens_upgrade.verify_token_acl')) LOOP
+    FOR obj IN VALUES ('hive_tokens.verify(text)', pg_catalog.current_setting('hive_tokens_upgrade.verify_text_acl')),
+                      ('hive_tokens.verify(hive_tokens.access_token)', pg_catalog.current_setting('hive_tokens_upgrade.verify_token_acl')) LOOP
         fn := obj.column1::regprocedure;
         SELECT p.proowner, p.proacl INTO owner, current FROM pg_catalog.pg_proc AS p WHERE p.oid = fn;
         CONTINUE WHEN obj.column2 = '' AND current IS NULL;  -- default privileges before and now
         wanted := coalesce(nullif(obj.column2, '')::aclitem[], pg_catalog.acldefault('f', owner));
         current := coalesce(current, pg_catalog.acldefault('f', owner));
         FOR a IN SELECT DISTINCT x.grantee FROM pg_catalog.aclexplode(current) AS x WHERE x.grantee <> owner LOOP
-            EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %s', fn,
-                           CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END);
+            EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM %s', fn,
+                           CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END);
         END LOOP;
         FOR a IN SELECT * FROM pg_catalog.aclexplode(wanted) AS x WHERE x.grantee <> owner LOOP
-            EXECUTE format('GRANT %s ON FUNCTION %s TO %s%s', a.privilege_type, fn,
-                           CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,
+            EXECUTE pg_catalog.format('GRANT %s ON FUNCTION %s TO %s%s', a.privilege_type, fn,
+                           CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,
                            CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
         END LOOP;
         DELETE FROM pg_catalog.pg_init_privs AS ip
@@ -919,7 +995,7 @@ DECLARE
     a record;
 BEGIN
     FOR o IN
-        SELECT format('FUNCTION %s', p.oid::regprocedure) AS obj, p.proacl AS acl, p.proowner AS owner
+        SELECT pg_catalog.format('FUNCTION %s', p.oid::regprocedure) AS obj, p.proacl AS acl, p.proowner AS owner
           FROM pg_catalog.pg_proc AS p
          WHERE p.oid IN ('hive_tokens_internal.permissions_restore()'::regprocedure, 'hive_tokens_internal.stored_scopes_in(cstring)'::regprocedure,
                          'hive_tokens_internal.stored_scopes_out(hive_tokens.stored_scopes)'::regprocedure,
@@ -930,6 +1006,7 @@ BEGIN
                          'hive_tokens_internal.bits_in(text)'::regprocedure, 'hive_tokens_internal.stored_scopes_columns()'::regprocedure,
                          'hive_tokens_internal.project_token_resources(jsonb, uuid)'::regprocedure,
                          'hive_tokens_internal.grant_row_ok(text, text, text, uuid, uuid, hive_tokens.scopes)'::regprocedure,
+                         'hive_tokens_internal.project_token_rows()'::regprocedure,
                          'hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid)'::regprocedure,
                          'hive_tokens_internal.inheritors(regclass)'::regprocedure, 'hive_tokens_internal.protect_inheritors()'::regprocedure,
                          'hive_tokens_internal.shown(text)'::regprocedure, 'hive_tokens_internal.protected_ancestor(regclass)'::regprocedure,
@@ -938,14 +1015,14 @@ BEGIN
                          'hive_tokens_internal.added_inheritors(pg_ddl_command)'::regprocedure,
                          'hive_tokens_internal.protect_added(regclass[])'::regprocedure)
         UNION ALL
-        SELECT format('TYPE %s', t.oid::regtype), t.typacl, t.typowner
+        SELECT pg_catalog.format('TYPE %s', t.oid::regtype), t.typacl, t.typowner
           FROM pg_catalog.pg_type AS t WHERE t.oid = 'hive_tokens.stored_scopes'::regtype
         UNION ALL
         SELECT 'SCHEMA hive_tokens_internal', n.nspacl, n.nspowner
           FROM pg_catalog.pg_namespace AS n WHERE n.nspname = 'hive_tokens_internal'
     LOOP
         FOR a IN SELECT DISTINCT x.grantee FROM pg_catalog.aclexplode(o.acl) AS x WHERE x.grantee NOT IN (0, o.owner) LOOP
-            EXECUTE format('REVOKE ALL ON %s FROM %I', o.obj, pg_catalog.pg_get_userbyid(a.grantee));
+            EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %I', o.obj, pg_catalog.pg_get_userbyid(a.grantee));
         END LOOP;
     END LOOP;
 END $$;

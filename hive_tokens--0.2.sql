@@ -2,6 +2,28 @@
 -- principal and row-level security. (Updating from 0.1: hive_tokens--0.1--0.2.sql.)
 \echo Use "CREATE EXTENSION hive_tokens" to load this file. \quit
 
+-- Schema hive_tokens must be the one CREATE EXTENSION made for it: owned by the installing role
+-- and empty (and, at the end of this script, writable by nobody else and holding only the
+-- extension's objects). A schema another role prepared could hold look-alike functions (run with
+-- this script's rights, or by applications calling the API), or be dropped by its owner with
+-- every token in it.
+DO $$
+DECLARE
+    nsp oid := pg_catalog.to_regnamespace('hive_tokens');
+BEGIN
+    IF (SELECT n.nspowner FROM pg_catalog.pg_namespace AS n WHERE n.oid = nsp)
+           IS DISTINCT FROM (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user)
+       OR EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.relnamespace = nsp)
+       OR EXISTS (SELECT FROM pg_catalog.pg_proc AS p WHERE p.pronamespace = nsp)
+       OR EXISTS (SELECT FROM pg_catalog.pg_type AS t WHERE t.typnamespace = nsp)
+       OR EXISTS (SELECT FROM pg_catalog.pg_operator AS o WHERE o.oprnamespace = nsp) THEN
+        RAISE EXCEPTION 'schema hive_tokens already exists and was not created for this extension'
+            USING ERRCODE = 'duplicate_schema',
+                  HINT = 'Drop or rename it (it must not be owned by another role or hold objects), then run CREATE EXTENSION hive_tokens again.';
+    END IF;
+END $$;
+
+
 COMMENT ON SCHEMA hive_tokens IS 'GraphQL Hive-style access tokens (extension hive_tokens)';
 -- Everyone may use the type and call verify(); every other object has its own grants.
 GRANT USAGE ON SCHEMA hive_tokens TO PUBLIC;
@@ -148,8 +170,8 @@ INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, as
 -- retirement is its own decision; those Hive itself retired are left out). On restore a row that
 -- is already there, the same bit and name, merges into it, carrying its retirement.
 SELECT pg_catalog.pg_extension_config_dump('hive_tokens.permissions',
-           format('WHERE NOT builtin OR (retired AND bit_number <> ALL (%L::int2[]))',
-                  (SELECT array_agg(b.bit_number ORDER BY b.bit_number) FROM hive_tokens_internal.builtin_permissions() AS b
+           pg_catalog.format('WHERE NOT builtin OR (retired AND bit_number <> ALL (%L::int2[]))',
+                  (SELECT pg_catalog.array_agg(b.bit_number ORDER BY b.bit_number) FROM hive_tokens_internal.builtin_permissions() AS b
                     WHERE b.retired)));
 
 CREATE FUNCTION hive_tokens_internal.permissions_restore() RETURNS trigger
@@ -180,6 +202,7 @@ CREATE FUNCTION hive_tokens.register_permission(
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    saved_lock_timeout text := pg_catalog.current_setting('lock_timeout');
     next_bit int;
     held int2[] := '{}';
     bits int2[];
@@ -209,7 +232,19 @@ BEGIN
     -- A transaction that read a stored value holding a bit the catalog does not define (a restore
     -- loading grants before the catalog) holds this lock in share mode until it ends: wait for
     -- all of them, and keep new ones out until this registration commits.
-    PERFORM pg_catalog.pg_advisory_xact_lock(1751742053, 1651078259);
+    -- Waiting is bounded: anyone can hold the lock by reading such a value and staying idle.
+    IF pg_catalog.current_setting('lock_timeout') = '0' THEN
+        PERFORM pg_catalog.set_config('lock_timeout', '30s', true);
+    END IF;
+    BEGIN
+        PERFORM pg_catalog.pg_advisory_xact_lock(1751742053, 1651078259);
+    EXCEPTION WHEN lock_not_available THEN
+        RAISE EXCEPTION 'register_permission() waited too long for transactions that read undefined permission bits'
+            USING ERRCODE = 'lock_not_available',
+                  DETAIL = 'They hold advisory lock (1751742053, 1651078259) in share mode; pg_locks names them.',
+                  HINT = 'Retry when they end, or end them; SET lock_timeout to wait longer.';
+    END;
+    PERFORM pg_catalog.set_config('lock_timeout', saved_lock_timeout, true);
     -- one registration at a time: bits are handed out in order and never reused
     LOCK TABLE hive_tokens.permissions IN SHARE ROW EXCLUSIVE MODE;
     IF EXISTS (SELECT FROM hive_tokens.permissions AS p WHERE p.name = permission) THEN
@@ -237,7 +272,10 @@ BEGIN
                 EXECUTE format('SELECT hive_tokens_internal.bit_numbers(hive_tokens_internal.union_of(%I::hive_tokens.scopes)) FROM %s',
                                col.att, col.tbl) INTO bits;
             ELSE
-                EXECUTE format('SELECT array_agg(DISTINCT b) FROM %s AS t, unnest(hive_tokens_internal.bits_in(t.%I::text)) AS b',
+                -- pg_catalog.format() prints with the type's output function: a cast to text
+                -- would run whatever cast the type's owner registered, as this function's owner
+                EXECUTE format('SELECT pg_catalog.array_agg(DISTINCT b) FROM %s AS t, '
+                               'pg_catalog.unnest(hive_tokens_internal.bits_in(pg_catalog.format(''%%s'', t.%I))) AS b',
                                col.tbl, col.att) INTO bits;
             END IF;
         EXCEPTION
@@ -721,6 +759,24 @@ CREATE TABLE hive_tokens.access_tokens (
 CREATE INDEX access_tokens_organization_idx
     ON hive_tokens.access_tokens (organization_id, created_at DESC, id DESC);
 CREATE INDEX access_tokens_key_idx ON hive_tokens.access_tokens (key_id);
+-- Project tokens keep their resources in Hive's granular form, however a row arrives: a row
+-- restored from a 0.1 dump (0.1 stored "*" and meant the whole project) or written by hand.
+CREATE FUNCTION hive_tokens_internal.project_token_rows() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.kind = 'project' AND NEW.project_id IS NOT NULL AND NEW.resources->>'mode' = '*' THEN
+        NEW.resources := hive_tokens_internal.project_token_resources(NEW.resources, NEW.project_id);
+    END IF;
+    RETURN NEW;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.project_token_rows() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.project_token_rows() IS 'internal trigger: a project token row with resources "*" (from a 0.1 dump, or written by hand) gets its project in Hive''s granular form, as 0.1 meant it';
+CREATE TRIGGER access_tokens_project_resources BEFORE INSERT OR UPDATE OF kind, project_id, resources ON hive_tokens.access_tokens
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.project_token_rows();
+COMMENT ON TRIGGER access_tokens_project_resources ON hive_tokens.access_tokens IS 'keeps project tokens'' resources in Hive''s granular form';
+
 REVOKE ALL ON hive_tokens.access_tokens FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('hive_tokens.access_tokens', '');
 COMMENT ON TABLE hive_tokens.access_tokens IS 'issued tokens: keyed hashes only, never plaintext; readable by its owner only (use the view hive_tokens.tokens)';
@@ -807,10 +863,11 @@ REVOKE ALL ON FUNCTION hive_tokens_internal.mint(text) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.mint(text) IS 'internal to issue(): a fresh token, its keyed hash and display prefix; owner-only';
 
 CREATE FUNCTION hive_tokens_internal.validate_grant(organization uuid, title text, scopes hive_tokens.scopes,
-    resources jsonb, description text, expires_at timestamptz, kind text, project uuid, user_id uuid) RETURNS jsonb
-    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+    resources jsonb, description text, expires_at timestamptz, kind text, project uuid, user_id uuid,
+    OUT stored_resources jsonb, OUT stored_title text, OUT stored_description text)
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
 REVOKE ALL ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'internal: every rule of issue() in its order (22004 for a NULL organization, 22023 otherwise); returns the resources to store, normalized (a project token''s in Hive''s granular form)';
+COMMENT ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'internal: every rule of issue() in its order (22004 for a NULL organization, 22023 otherwise); returns what to store: the resources normalized (a project token''s in Hive''s granular form), the title and description trimmed as Hive trims them';
 
 CREATE FUNCTION hive_tokens.issue(
     organization uuid,
@@ -828,9 +885,13 @@ CREATE FUNCTION hive_tokens.issue(
 AS $$
 DECLARE
     m record;
+    g record;
 BEGIN
-    resources := hive_tokens_internal.validate_grant(organization, title, scopes, coalesce(resources, '{"mode": "*"}'),
-                                                     description, expires_at, kind, project, user_id);
+    g := hive_tokens_internal.validate_grant(organization, title, scopes, coalesce(resources, '{"mode": "*"}'),
+                                             description, expires_at, kind, project, user_id);
+    resources := g.stored_resources;
+    title := g.stored_title;
+    description := g.stored_description;
     m := hive_tokens_internal.mint(kind);
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
@@ -1274,27 +1335,50 @@ DECLARE
     a record;
 BEGIN
     FOR o IN
-        SELECT format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass) AS obj,
+        SELECT pg_catalog.format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass) AS obj,
                c.relacl AS acl, c.relowner AS owner
           FROM pg_catalog.pg_class AS c
           JOIN pg_catalog.pg_depend AS d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
           JOIN pg_catalog.pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'hive_tokens'
         UNION ALL
-        SELECT format('FUNCTION %s', p.oid::regprocedure), p.proacl, p.proowner
+        SELECT pg_catalog.format('FUNCTION %s', p.oid::regprocedure), p.proacl, p.proowner
           FROM pg_catalog.pg_proc AS p
           JOIN pg_catalog.pg_depend AS d ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
           JOIN pg_catalog.pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'hive_tokens'
         UNION ALL
-        SELECT format('TYPE %s', t.oid::regtype), t.typacl, t.typowner
+        SELECT pg_catalog.format('TYPE %s', t.oid::regtype), t.typacl, t.typowner
           FROM pg_catalog.pg_type AS t
           JOIN pg_catalog.pg_depend AS d ON d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
           JOIN pg_catalog.pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'hive_tokens'
         UNION ALL
-        SELECT format('SCHEMA %I', n.nspname), n.nspacl, n.nspowner FROM pg_catalog.pg_namespace AS n
+        SELECT pg_catalog.format('SCHEMA %I', n.nspname), n.nspacl, n.nspowner FROM pg_catalog.pg_namespace AS n
          WHERE n.nspname IN ('hive_tokens', 'hive_tokens_internal')
     LOOP
         FOR a IN SELECT DISTINCT x.grantee FROM pg_catalog.aclexplode(o.acl) AS x WHERE x.grantee NOT IN (0, o.owner) LOOP
-            EXECUTE format('REVOKE ALL ON %s FROM %I', o.obj, pg_catalog.pg_get_userbyid(a.grantee));
+            EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %I', o.obj, pg_catalog.pg_get_userbyid(a.grantee));
         END LOOP;
     END LOOP;
+END $$;
+
+-- Nothing but the extension's objects in its schemas (no role could slip one in meanwhile: the
+-- grants above leave CREATE to the owner only).
+DO $$
+DECLARE
+    ext oid := (SELECT e.oid FROM pg_catalog.pg_extension AS e WHERE e.extname = 'hive_tokens');
+    stray text;
+BEGIN
+    SELECT x.what INTO stray FROM (
+        SELECT 'relation ' || c.oid::regclass::text AS what, 'pg_class'::regclass AS cls, c.oid FROM pg_catalog.pg_class AS c
+         WHERE c.relnamespace IN ('hive_tokens'::regnamespace, 'hive_tokens_internal'::regnamespace) AND c.relkind NOT IN ('i', 'S', 't', 'c')
+        UNION ALL SELECT 'function ' || p.oid::regprocedure::text, 'pg_proc'::regclass, p.oid FROM pg_catalog.pg_proc AS p
+         WHERE p.pronamespace IN ('hive_tokens'::regnamespace, 'hive_tokens_internal'::regnamespace)
+        UNION ALL SELECT 'operator ' || o.oid::regoperator::text, 'pg_operator'::regclass, o.oid FROM pg_catalog.pg_operator AS o
+         WHERE o.oprnamespace IN ('hive_tokens'::regnamespace, 'hive_tokens_internal'::regnamespace)) AS x
+     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS d
+                        WHERE d.classid = x.cls AND d.objid = x.oid AND d.refobjid = ext AND d.deptype = 'e')
+     LIMIT 1;
+    IF stray IS NOT NULL THEN
+        RAISE EXCEPTION 'schema hive_tokens holds an object of another role: %', stray
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
 END $$;

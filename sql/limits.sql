@@ -70,3 +70,8 @@ SELECT hive_tokens.has_any_permission('{}', a) FROM big;
 \echo :LAST_ERROR_SQLSTATE
 RESET statement_timeout;
 SELECT hive_tokens.has_all_permissions('{usage:report}', ARRAY['usage:report']) AS session_fine;
+-- Numbers in jsonb are never printed while it is read (1e131000 is 16 bytes stored, 131 kB
+-- printed): 20000 of them are read at once, in little memory (unknown keys are dropped).
+SELECT hive_tokens.normalize_resources(('{"mode": "*", "x": [' || string_agg('1e131000', ',') || ']}')::jsonb)
+  FROM generate_series(1, 20000);
+SELECT hive_tokens.normalize_resources('{"mode": 1e131000}');

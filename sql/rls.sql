@@ -96,11 +96,16 @@ SELECT hive_tokens.authenticate(:'proj') IS NOT NULL AS project_token;
 SELECT name FROM hive.projects ORDER BY name;
 SELECT count(*) AS usage_rows FROM hive.usage_records;
 ROLLBACK;
--- A project token stored with "*" (by Hive, or written by hand) grants nothing below the
+-- A project token row written with "*" (a 0.1 dump restored, or by hand) gets its project in
+-- granular form, as 0.1 meant it; one that bypassed that (triggers off) grants nothing below the
 -- organization, as in Hive; one stored naming other projects too is limited to its own.
 RESET ROLE;
 SELECT token AS proj_star, token_id AS proj_star_id FROM hive_tokens.issue(:'o', 'project star', '{project:describe,usage:report}', kind => 'project', project => :'p2') \gset
 UPDATE hive_tokens.access_tokens SET resources = '{"mode": "*"}' WHERE id = :'proj_star_id';
+SELECT resources->>'mode' AS mode_after_update FROM hive_tokens.access_tokens WHERE id = :'proj_star_id';
+SET session_replication_role = replica;
+UPDATE hive_tokens.access_tokens SET resources = '{"mode": "*"}' WHERE id = :'proj_star_id';
+RESET session_replication_role;
 SELECT token AS proj_wide, token_id AS proj_wide_id FROM hive_tokens.issue(:'o', 'project wide', '{project:describe,usage:report}', kind => 'project', project => :'p2') \gset
 UPDATE hive_tokens.access_tokens
    SET resources = format('{"mode": "granular", "projects": [{"type": "project", "id": "%s", "targets": {"mode": "*"}}, {"type": "project", "id": "%s", "targets": {"mode": "*"}}]}', :'p1', :'p2')::jsonb

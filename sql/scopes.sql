@@ -300,6 +300,23 @@ DELETE FROM by_scopes;
 SELECT hive_tokens.register_permission('later:f', 'organization', 'L', 'L') AS freed_bit;
 SELECT pg_temp.fill() AS filled;
 ROLLBACK;
+-- Registration reads stored values with their types' output functions, never through casts: a
+-- role that owns a composite type holding permissions cannot make it run its own code.
+CREATE ROLE regress_ht_caster;
+CREATE SCHEMA caster AUTHORIZATION regress_ht_caster;
+SET ROLE regress_ht_caster;
+CREATE TYPE caster.holder AS (s hive_tokens.scopes);
+CREATE FUNCTION caster.to_text(caster.holder) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN RAISE EXCEPTION 'the cast ran as %', current_user; END $f$;
+CREATE CAST (caster.holder AS text) WITH FUNCTION caster.to_text(caster.holder);
+CREATE TABLE caster.t (h caster.holder);
+INSERT INTO caster.t VALUES (ROW('{usage:report}'));
+RESET ROLE;
+BEGIN;
+SELECT hive_tokens.register_permission('later:cast', 'organization', 'L', 'L') AS registered_without_the_cast;
+ROLLBACK;
+DROP SCHEMA caster CASCADE;
+DROP ROLE regress_ht_caster;
 -- a transaction snapshot would miss what writers committed while registration waited for them
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT hive_tokens.register_permission('later:rr', 'organization', 'L', 'L');

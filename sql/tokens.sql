@@ -164,6 +164,23 @@ SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'p
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'project', project => '22222222-2222-4222-8222-222222222222',
     resources => '{"mode": "granular", "projects": []}');
 SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'personal');
+-- Hive tells a token's kind from its ids: each kind holds only its own
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', project => '22222222-2222-4222-8222-222222222222');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', user_id => '33333333-3333-4333-8333-333333333333');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', kind => 'project', project => '22222222-2222-4222-8222-222222222222',
+                                user_id => '33333333-3333-4333-8333-333333333333');
+-- titles and descriptions are trimmed as Hive trims them, and a description counts as Hive
+-- counts it (UTF-16 code units: an emoji is two)
+SELECT token_id AS trimmed_id FROM hive_tokens.issue(:'org', E'  spaced title\n', '{usage:report}', description => E' what it is for \t') \gset
+SELECT title, description FROM hive_tokens.tokens WHERE id = :'trimmed_id';
+SELECT * FROM hive_tokens.issue(:'org', ' a ', '{usage:report}');
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', description => repeat(U&'\+01F600', 125));
+SELECT count(*) AS issued FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', description => repeat(U&'\+01F600', 124));
+-- expiry is checked against the clock, not the start of the transaction
+BEGIN;
+SELECT pg_sleep(0.3);
+SELECT * FROM hive_tokens.issue(:'org', 'ok title', '{usage:report}', expires_at => clock_timestamp() - interval '0.1 seconds');
+ROLLBACK;
 -- the table keeps the same row rules, with the same messages, for rows written without issue()
 INSERT INTO hive_tokens.access_tokens (id, organization_id, kind, title, scopes, hash, key_id, first_characters)
 VALUES (gen_random_uuid(), :'org', 'organization', 'x', '{usage:report}', decode(repeat('00', 32), 'hex'), 1, 'hvo2_AAAA');

@@ -17,11 +17,17 @@
 
 namespace hive_tokens::core {
 
+// Hive trims titles and descriptions (JavaScript's String.prototype.trim) before it checks them,
+// and stores them trimmed.
+std::string_view trim_like_javascript(std::string_view s) noexcept;
+
 // The rules a stored token row satisfies whatever the permission catalog says (the table's
 // CHECK constraint runs them too): the kind is organization, project or personal; the title is
-// 2 to 100 characters of letters, digits, spaces, "_" and "-"; the description (when given) at
-// most 248 characters; a project token names its project, a personal one its user; at least one
-// permission. Throws Error(InvalidParameterValue) with issue()'s messages; returns the kind.
+// 2 to 100 characters of letters, digits, spaces, "_" and "-", trimmed; the description (when
+// given) trimmed and at most 248 characters as Hive counts them (UTF-16 code units); a project
+// token names its project and no user, a personal one its user and no project, an organization
+// token neither; at least one permission. Throws Error(InvalidParameterValue) with issue()'s
+// messages; returns the kind.
 TokenKind check_grant_row(std::optional<std::string_view> kind, std::optional<std::string_view> title,
                           std::optional<std::string_view> description, bool has_project, bool has_user,
                           const Scopes* scopes);
@@ -39,6 +45,8 @@ struct GrantRequest {
 
 struct Grant {
     TokenKind kind;
+    std::string_view title;                   // trimmed (a view of the request's title)
+    std::optional<std::string_view> description;  // trimmed
     Assignment resources;  // normalized; a project token's in Hive's granular form
 };
 

@@ -47,6 +47,8 @@ bool action_match(const std::string& pattern, const std::string& action) {
 void check_action(const std::string& path, const std::string& action, const PermissionCatalog& cat) {
     if (action == "*") return;
     std::size_t colon = action.find(':');
+    if (colon != std::string::npos && action.find(':', colon + 1) != std::string::npos)
+        bad(path, "invalid action \"" + shown(action) + "\": an action is \"<scope>:<id>\", with one \":\"");
     bool any_scope = colon == 1 && action[0] == '*';
     bool any_id = colon != std::string::npos && action.compare(colon, std::string::npos, ":*") == 0;
     if (any_scope || any_id) {

@@ -2,7 +2,7 @@
 //
 // Entry points (hive_tokens_internal): validate_grant(organization uuid, title text, scopes,
 // resources jsonb, description text, expires_at timestamptz, kind text, project uuid,
-// user_id uuid) -> jsonb, grant_row_ok(kind text, title text, description text,
+// user_id uuid) -> (resources jsonb, title text, description text), grant_row_ok(kind text, title text, description text,
 // project_id uuid, user_id uuid, scopes) -> boolean.
 #include <optional>
 #include <string_view>
@@ -16,7 +16,9 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/timestamp.h"
 }
 
@@ -33,8 +35,9 @@ std::optional<std::string_view> text_arg(FunctionCallInfo fcinfo, int n) {
 
 }  // namespace
 
-// validate_grant(...) -> jsonb: every rule of issue(), in its order; returns the resources to
-// store (normalized; a project token's in Hive's granular form).
+// validate_grant(...) -> (resources jsonb, title text, description text): every rule of issue(),
+// in its order; returns what to store: the resources normalized (a project token's in Hive's
+// granular form), the title and description trimmed as Hive trims them.
 HT_FUNCTION(validate_grant) {
     // Every argument is fetched (and detoasted) before any C++ object exists.
     core::GrantRequest r;
@@ -44,19 +47,29 @@ HT_FUNCTION(validate_grant) {
     Jsonb* resources = PG_ARGISNULL(3) ? nullptr : PG_GETARG_JSONB_P(3);
     r.description = text_arg(fcinfo, 4);
     if (!PG_ARGISNULL(5)) r.expires_at = PG_GETARG_TIMESTAMPTZ(5);
-    r.now = GetCurrentTransactionStartTimestamp();
+    r.now = GetCurrentTimestamp();  // the clock: a token is never issued already expired
     r.kind = text_arg(fcinfo, 6);
     if (!PG_ARGISNULL(7)) r.project = pg::uuid_from_datum(PG_GETARG_DATUM(7));
     r.has_user = !PG_ARGISNULL(8);
-    Datum out;
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("validate_grant() must return a composite type")));
+    Datum values[3];
+    bool nulls[3] = {false, false, false};
     {
         core::json::Value v;
         if (resources != nullptr) v = pg::jsonb_value(resources);
         r.resources = resources != nullptr ? &v : nullptr;
         core::Grant g = core::validate_grant(r, pg::current_catalog());
-        out = pg::jsonb_datum(core::to_json(g.resources));
+        values[0] = pg::jsonb_datum(core::to_json(g.resources));
+        pg::pg_call([&]() noexcept {
+            values[1] = PointerGetDatum(cstring_to_text_with_len(g.title.data(), static_cast<int>(g.title.size())));
+            nulls[2] = !g.description.has_value();
+            if (g.description)
+                values[2] = PointerGetDatum(cstring_to_text_with_len(g.description->data(), static_cast<int>(g.description->size())));
+        });
     }
-    PG_RETURN_DATUM(out);
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
 
 // grant_row_ok(kind, title, description, project_id, user_id, scopes) -> boolean: the rules a

@@ -7,8 +7,8 @@
 #include "guard.h"
 
 extern "C" {
-#include "utils/builtins.h"
-#include "utils/numeric.h"
+#include "miscadmin.h"
+#include "utils/fmgrprotos.h"
 }
 
 namespace hive_tokens::pg {
@@ -22,7 +22,8 @@ namespace {
 struct Step {
     JsonbIteratorToken token;
     jbvType type;     // for keys, values and elements
-    const char* text;  // string (not NUL-terminated, in the jsonb) or number (palloc'd C string)
+    const char* text;  // a string (not NUL-terminated, in the jsonb); numbers keep no text: nothing
+                       // the core reads is a number, and printing one (1e131000) can be huge
     int len;
     bool boolean;
 };
@@ -36,6 +37,7 @@ Failure read_steps(Jsonb* jb, Step** out, int* n) noexcept {
     JsonbValue v;
     JsonbIteratorToken tok;
     while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE) {
+        CHECK_FOR_INTERRUPTS();
         if (tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT) {
             if (++depth > static_cast<int>(json::kMaxDepth)) return Failure::TooDeep;
         } else if (tok == WJB_END_ARRAY || tok == WJB_END_OBJECT) {
@@ -56,9 +58,6 @@ Failure read_steps(Jsonb* jb, Step** out, int* n) noexcept {
             if (v.type == jbvString) {
                 s.text = v.val.string.val;
                 s.len = v.val.string.len;
-            } else if (v.type == jbvNumeric) {
-                s.text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
-                s.len = static_cast<int>(strlen(s.text));
             } else if (v.type == jbvBool) {
                 s.boolean = v.val.boolean;
             }
@@ -73,7 +72,7 @@ json::Value scalar(const Step& s) {
     json::Value v;
     switch (s.type) {
         case jbvString: v.type = json::Value::Type::String; v.text.assign(s.text, s.len); break;
-        case jbvNumeric: v.type = json::Value::Type::Number; v.text.assign(s.text, s.len); break;
+        case jbvNumeric: v.type = json::Value::Type::Number; break;
         case jbvBool: v.type = json::Value::Type::Bool; v.boolean = s.boolean; break;
         default: v.type = json::Value::Type::Null; break;
     }

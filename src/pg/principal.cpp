@@ -266,8 +266,15 @@ HT_TOKEN_FUNCTION(authenticate) {
     {
         const core::PermissionCatalog& cat = current_catalog();
         core::Assignment assignment = core::parse_assignment(hive_tokens::pg::jsonb_value(row.resources));
-        if (row.project_token && row.has_project)
-            assignment = core::project_token_effective(assignment, row.project);
+        if (row.project_token && row.has_project) {
+            // 0.1 stored "*" for a project token and meant its whole project; 0.2 stores that in
+            // Hive's granular form and reads a stored "*" as Hive does (nothing below the
+            // organization). A database not yet updated keeps 0.1's meaning.
+            if (row.layout_0_1 && assignment.all)
+                assignment = core::project_token_grant(assignment, row.project);
+            else
+                assignment = core::project_token_effective(assignment, row.project);
+        }
         set_principal(std::make_shared<const State>(
             State{true, row.id, core::PrincipalPolicy(row.organization, row.scopes, std::move(assignment), cat)}));
     }  // no C++ object outlives this block: what follows may raise a PostgreSQL error

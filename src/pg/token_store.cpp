@@ -35,6 +35,8 @@ extern "C" {
 #include "utils/rel.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "catalog/pg_type.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 }
@@ -53,6 +55,7 @@ struct TableInfo {
     Oid relid;
     int id, hash, key_id, expires_at;
     int organization_id, kind, project_id, scopes, resources;  // access_tokens only
+    bool layout_0_1;  // access_tokens as 0.1 made it (scopes of type scopes): not yet updated
 };
 struct Catalog {
     bool valid;
@@ -114,6 +117,9 @@ void describe_table(const char* relname, TableInfo* info) {
     info->project_id = tokens ? col("project_id") : -1;
     info->scopes = tokens ? col("scopes") : -1;
     info->resources = tokens ? col("resources") : -1;
+    Oid stored_scopes = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("stored_scopes"),
+                                        ObjectIdGetDatum(get_namespace_oid(kSchema, false)));
+    info->layout_0_1 = tokens && TupleDescAttr(desc, info->scopes)->atttypid != stored_scopes;
     table_close(rel, NoLock);
 }
 
@@ -261,6 +267,7 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
             memcpy(&row->scopes, DatumGetPointer(values[info.scopes]), sizeof row->scopes);
             row->scopes = row->scopes & defined;
             row->resources = DatumGetJsonbPCopy(values[info.resources]);
+            row->layout_0_1 = info.layout_0_1;
         }
     });
     if (live) {

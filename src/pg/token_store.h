@@ -20,6 +20,7 @@ struct TokenRow {
     bool project_token;        // kind 'project' (its resources are read by Hive's rule)
     core::Scopes scopes;
     Jsonb* resources;          // palloc'd copy
+    bool layout_0_1;           // read from a database still at 0.1 (its project tokens stored "*")
 };
 
 // Looks a token up with verify()'s rules: Ok and *row filled for a live token, else why not.

@@ -157,6 +157,9 @@ my $records = 'SELECT id, organization_id, kind, project_id, title, scopes, CASE
 my $before = $node->safe_psql('data', $records);
 is($node->safe_psql('data', "SELECT resources FROM hive_tokens.tokens WHERE kind = 'project'"), '{"mode": "*"}',
 	'0.1 stored a project token\'s resources as "*"');
+is($node->safe_psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[2]') IS NOT NULL; "
+	  . "SELECT hive_tokens.can('project:describe', '$org', '$proj'); COMMIT;"),
+	"t\nt", 'before the update: a 0.1 project token describes its project (0.1\'s "*" meant it)');
 $node->safe_psql('data', 'ALTER EXTENSION hive_tokens UPDATE');
 is($node->safe_psql('data', $records), $before, 'every token keeps its record and grants');
 # 0.2 reads a stored "*" on a project token as Hive does (nothing below the organization): the
@@ -206,6 +209,8 @@ $node->safe_psql('old', "CREATE EXTENSION hive_tokens VERSION '0.1'");
 $node->safe_psql('old', "SELECT hive_tokens.register_permission('invoice:read', 'organization', 'Billing', 'Read invoices')");
 my $old_builtin = $node->safe_psql('old', "SELECT token FROM hive_tokens.issue('$org', 'old builtin', '{usage:report}')");
 my $old_registered = $node->safe_psql('old', "SELECT token FROM hive_tokens.issue('$org', 'old registered', '{invoice:read,usage:report}')");
+my $old_project = $node->safe_psql('old',
+	"SELECT token FROM hive_tokens.issue('$org', 'old project', '{project:describe}', kind => 'project', project => '$proj')");
 $node->command_ok([ 'pg_dump', '-Fc', '-f', $dump01, '-d', $node->connstr('old') ], 'pg_dump of a 0.1 database');
 my @toc = split /\n/, `pg_restore -l "$dump01"`;
 my ($catalog) = grep { /TABLE DATA hive_tokens permissions/ } @toc;
@@ -222,6 +227,35 @@ is($node->safe_psql('old_restored', "SELECT scopes FROM hive_tokens.verify('$old
 	'a token of the 0.1 dump verifies with its grants');
 is($node->safe_psql('old_restored', "SELECT scopes FROM hive_tokens.verify('$old_registered')"), '{usage:report,invoice:read}',
 	'and one naming a registered permission');
+is($node->safe_psql('old_restored', "BEGIN; SELECT hive_tokens.authenticate('$old_project') IS NOT NULL; "
+	  . "SELECT hive_tokens.can('project:describe', '$org', '$proj'); COMMIT;"),
+	"t\nt", 'a project token of the 0.1 dump describes its project (its "*" restored as its project)');
+
+# Schema hive_tokens must be the extension's own: one prepared by another role (which could hold
+# look-alike functions, or be dropped with the extension in it) is refused, and so is one others
+# may create objects in; an update refuses a schema holding objects of others.
+$node->safe_psql('postgres', 'CREATE ROLE schemer');
+for my $case ([ 'foreign_schema', 'CREATE SCHEMA hive_tokens AUTHORIZATION schemer', 'owned by another role' ],
+	[ 'busy_schema', 'CREATE SCHEMA hive_tokens; CREATE FUNCTION hive_tokens.format(text, smallint[]) RETURNS text LANGUAGE sql AS $$SELECT 1::text$$',
+	  'holding a look-alike function' ])
+{
+	my ($db, $setup, $what) = @$case;
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, $setup);
+	my ($r, $o, $e) = $node->psql($db, 'CREATE EXTENSION hive_tokens');
+	like($e, qr/schema hive_tokens already exists and was not created for this extension/, "install refuses a schema $what");
+}
+$node->safe_psql('postgres', 'CREATE DATABASE open_schema');
+$node->safe_psql('open_schema', 'CREATE SCHEMA hive_tokens; GRANT CREATE ON SCHEMA hive_tokens TO schemer');
+$node->safe_psql('open_schema', 'CREATE EXTENSION hive_tokens');
+is($node->safe_psql('open_schema', "SELECT has_schema_privilege('schemer', 'hive_tokens', 'CREATE')"), 'f',
+	'an empty schema of the installing role is used, and nobody else may create objects in it any more');
+$node->safe_psql('postgres', 'CREATE DATABASE stray');
+$node->safe_psql('stray', "CREATE EXTENSION hive_tokens VERSION '0.1'");
+$node->safe_psql('stray', 'CREATE FUNCTION hive_tokens.issue(uuid, text, text) RETURNS text LANGUAGE sql AS $$SELECT 1::text$$');
+($ret, $out, $err) = $node->psql('stray', 'ALTER EXTENSION hive_tokens UPDATE');
+like($err, qr/schema hive_tokens holds objects of others.*\n.*For one: function (hive_tokens\.)?issue\(uuid,text,text\)/,
+	'the update refuses a schema holding another role\'s function, and names it');
 
 $node->stop;
 done_testing();

@@ -53,10 +53,23 @@ TEST(Grant, TitlesAndDescriptions) {
     EXPECT_EQ(refusal(f.request(std::string(101, 'a'))), "invalid token title");
     EXPECT_EQ(refusal(f.request("no/slash")), "invalid token title");
     EXPECT_EQ(refusal(f.request("tab\there")), "invalid token title");
+    // trimmed as JavaScript trims (Hive's zod .trim()), then checked
+    EXPECT_EQ(refusal(f.request("  ab\n")), "");
+    EXPECT_EQ(validate_grant(f.request(" \xc2\xa0" "ab cd" "\xe3\x80\x80"), cat()).title, "ab cd");
+    EXPECT_EQ(refusal(f.request(" a ")), "invalid token title");
+    EXPECT_EQ(refusal(f.request("  ")), "invalid token title");
     GrantRequest r = f.request();
     r.title.reset();
     EXPECT_EQ(refusal(r), "invalid token title");
-    // at most 248 characters, not bytes ("é" is two bytes)
+    // at most 248 characters as JavaScript counts them (UTF-16 code units): "é" is one, an emoji two
+    r = f.request();
+    std::string emoji;
+    for (int i = 0; i < 124; ++i) emoji += "\xf0\x9f\x98\x80";
+    r.description = emoji;
+    EXPECT_EQ(refusal(r), "");
+    emoji += "x";
+    r.description = emoji;
+    EXPECT_EQ(refusal(r), "token description is too long");
     std::string d;
     for (int i = 0; i < 248; ++i) d += "\xc3\xa9";
     r = f.request();
@@ -84,6 +97,12 @@ TEST(Grant, KindsAndOwners) {
     EXPECT_EQ(refusal(r), "a personal token needs a user_id");
     r.has_user = true;
     EXPECT_EQ(refusal(r), "");
+    // a kind holds only its own ids (Hive tells the kind from them)
+    r.project = Uuid{};
+    EXPECT_EQ(refusal(r), "only a project token names a project");
+    r = f.request();
+    r.has_user = true;
+    EXPECT_EQ(refusal(r), "only a personal token names a user");
     r = f.request();
     r.has_organization = false;
     ErrorKind kind = ErrorKind::Internal;
