@@ -9,24 +9,23 @@
 --  * Comments describing the transaction principal's rules.
 \echo Use "ALTER EXTENSION hive_tokens UPDATE TO '0.2'" to load this file. \quit
 
--- Schema hive_tokens must belong to the extension's owner, hold only the extension's objects and
--- be writable by nobody else: this script runs with it first on the search path, and
--- applications resolve the API in it.
+-- Schema hive_tokens must belong to the extension's owner, hold only the extension's objects (of
+-- any kind: anything in a schema depends on it) and be writable by nobody else: this script runs
+-- with it first on the search path, and applications resolve the API in it.
 DO $$
 DECLARE
     nsp oid := pg_catalog.to_regnamespace('hive_tokens');
     ext oid := (SELECT e.oid FROM pg_catalog.pg_extension AS e WHERE e.extname = 'hive_tokens');
     stray text;
 BEGIN
-    SELECT x.what INTO stray FROM (
-        SELECT 'relation ' || c.oid::regclass::text AS what, 'pg_class'::regclass AS cls, c.oid FROM pg_catalog.pg_class AS c
-         WHERE c.relnamespace = nsp AND c.relkind NOT IN ('i', 'S', 't', 'c')
-        UNION ALL SELECT 'function ' || p.oid::regprocedure::text, 'pg_proc'::regclass, p.oid FROM pg_catalog.pg_proc AS p
-         WHERE p.pronamespace = nsp
-        UNION ALL SELECT 'operator ' || o.oid::regoperator::text, 'pg_operator'::regclass, o.oid FROM pg_catalog.pg_operator AS o
-         WHERE o.oprnamespace = nsp) AS x
-     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS d
-                        WHERE d.classid = x.cls AND d.objid = x.oid AND d.refobjid = ext AND d.deptype = 'e')
+    SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) INTO stray
+      FROM pg_catalog.pg_depend AS d
+     WHERE d.refclassid = 'pg_catalog.pg_namespace'::regclass AND d.refobjid = nsp
+       AND NOT (d.classid = 'pg_catalog.pg_extension'::regclass AND d.objid = ext)
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS m
+                        WHERE m.classid = d.classid AND m.objid = d.objid AND m.refobjid = ext AND m.deptype = 'e')
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS o
+                        WHERE o.classid = d.classid AND o.objid = d.objid AND o.deptype IN ('i', 'a'))
      LIMIT 1;
     IF stray IS NOT NULL
        OR (SELECT n.nspowner FROM pg_catalog.pg_namespace AS n WHERE n.oid = nsp)
@@ -316,7 +315,7 @@ COMMENT ON FUNCTION hive_tokens_internal.bits_in(text) IS 'internal: the bits na
 -- Every column that can hold a permission set: of type stored_scopes or scopes, or of a domain,
 -- array, composite, range or multirange over one, at any depth; in tables and populated
 -- materialized views this session can read (other sessions' temporary tables are theirs alone).
--- Partitions are read through their root. direct: the set itself (or a domain over it).
+-- direct: the set itself (or a domain over it).
 CREATE FUNCTION hive_tokens_internal.stored_scopes_columns()
     RETURNS TABLE (tbl regclass, att name, direct boolean, lockable boolean)
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -342,10 +341,12 @@ BEGIN ATOMIC
          WHERE t.oid IN ('hive_tokens.stored_scopes'::regtype, 'hive_tokens.scopes'::regtype)
         UNION
         SELECT k.container, h.direct AND k.same_value FROM contains AS k JOIN holding AS h ON k.member = h.oid)
-    SELECT c.oid::regclass, a.attname, bool_and(h.direct), c.relkind IN ('r', 'p')
+    -- Every table holding rows itself (partitions and inheritance children each in their own
+    -- right, read with ONLY): never a foreign table, whose reads run a wrapper's code.
+    SELECT c.oid::regclass, a.attname, bool_and(h.direct), c.relkind = 'r'
       FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid JOIN holding AS h ON h.oid = a.atttypid
      WHERE a.attnum > 0 AND NOT a.attisdropped
-       AND (c.relkind IN ('r', 'p') OR (c.relkind = 'm' AND c.relispopulated)) AND NOT c.relispartition
+       AND (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated))
        AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
      GROUP BY c.oid, a.attname, a.attnum, c.relkind
      ORDER BY c.oid, a.attnum;
@@ -425,16 +426,16 @@ BEGIN
     FOR col IN SELECT h.tbl, h.att, h.direct, h.lockable FROM hive_tokens_internal.stored_scopes_columns() AS h LOOP
         BEGIN
             IF col.lockable THEN
-                EXECUTE format('LOCK TABLE %s IN ACCESS SHARE MODE NOWAIT', col.tbl);
+                EXECUTE format('LOCK TABLE ONLY %s IN ACCESS SHARE MODE NOWAIT', col.tbl);
             END IF;
             IF col.direct THEN
-                EXECUTE format('SELECT hive_tokens_internal.bit_numbers(hive_tokens_internal.union_of(%I::hive_tokens.scopes)) FROM %s',
+                EXECUTE format('SELECT hive_tokens_internal.bit_numbers(hive_tokens_internal.union_of(%I::hive_tokens.scopes)) FROM ONLY %s',
                                col.att, col.tbl) INTO bits;
             ELSE
                 -- pg_catalog.format() prints with the type's output function: a cast to text
                 -- would run whatever cast the type's owner registered, as this function's owner
-                EXECUTE format('SELECT pg_catalog.array_agg(DISTINCT b) FROM %s AS t, '
-                               'pg_catalog.unnest(hive_tokens_internal.bits_in(pg_catalog.format(''%%s'', t.%I))) AS b',
+                EXECUTE format('SELECT pg_catalog.array_agg(DISTINCT u.bit) FROM ONLY %s AS t, '
+                               'pg_catalog.unnest(hive_tokens_internal.bits_in(pg_catalog.format(''%%s'', t.%I))) AS u(bit)',
                                col.tbl, col.att) INTO bits;
             END IF;
         EXCEPTION
@@ -529,28 +530,36 @@ CREATE FUNCTION hive_tokens_internal.grant_row_ok(kind text, title text, descrip
     user_id uuid, scopes hive_tokens.scopes) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION hive_tokens_internal.grant_row_ok(text, text, text, uuid, uuid, hive_tokens.scopes) IS 'internal: the rules a stored token row follows whatever the permission catalog says (kind, title, description, project or user, at least one permission): true, or the error issue() gives; the CHECK of access_tokens';
--- Project tokens keep their resources in Hive's granular form, however a row arrives: a row
--- restored from a 0.1 dump (0.1 stored "*" and meant the whole project) or written by hand.
-CREATE FUNCTION hive_tokens_internal.project_token_rows() RETURNS trigger
+-- However a row arrives (a dump of an earlier release restored, or written by hand), it is stored
+-- as this release stores tokens: a project token's resources "*" become its project in Hive's
+-- granular form (0.1 stored "*" and meant the whole project), and ids of another kind go (0.1
+-- let an organization token hold a project_id its kind ignored; Hive tells a kind from its ids).
+CREATE FUNCTION hive_tokens_internal.normalize_token_row() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF NEW.kind <> 'project' THEN
+        NEW.project_id := NULL;
+    END IF;
+    IF NEW.kind <> 'personal' THEN
+        NEW.user_id := NULL;
+    END IF;
     IF NEW.kind = 'project' AND NEW.project_id IS NOT NULL AND NEW.resources->>'mode' = '*' THEN
         NEW.resources := hive_tokens_internal.project_token_resources(NEW.resources, NEW.project_id);
     END IF;
     RETURN NEW;
 END;
 $$;
-REVOKE ALL ON FUNCTION hive_tokens_internal.project_token_rows() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.project_token_rows() IS 'internal trigger: a project token row with resources "*" (from a 0.1 dump, or written by hand) gets its project in Hive''s granular form, as 0.1 meant it';
-CREATE TRIGGER access_tokens_project_resources BEFORE INSERT OR UPDATE OF kind, project_id, resources ON hive_tokens.access_tokens
-    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.project_token_rows();
-COMMENT ON TRIGGER access_tokens_project_resources ON hive_tokens.access_tokens IS 'keeps project tokens'' resources in Hive''s granular form';
+REVOKE ALL ON FUNCTION hive_tokens_internal.normalize_token_row() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.normalize_token_row() IS 'internal trigger: a token row is stored as this release stores tokens (a project token''s "*" as its project in granular form; no id of another kind)';
+CREATE TRIGGER access_tokens_normalize BEFORE INSERT OR UPDATE OF kind, project_id, user_id, resources ON hive_tokens.access_tokens
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.normalize_token_row();
+COMMENT ON TRIGGER access_tokens_normalize ON hive_tokens.access_tokens IS 'stores a token row as this release stores tokens, however it arrives (a restored dump of an earlier release, a hand-written row)';
 
 -- 0.1 let a token hold ids of other kinds (an organization token with a project_id, ...), which
--- its kind ignores; Hive tells a kind from its ids, so they go.
-UPDATE hive_tokens.access_tokens SET project_id = NULL WHERE kind <> 'project' AND project_id IS NOT NULL;
-UPDATE hive_tokens.access_tokens SET user_id = NULL WHERE kind <> 'personal' AND user_id IS NOT NULL;
+-- its kind ignores: the trigger above clears them.
+UPDATE hive_tokens.access_tokens SET kind = kind
+ WHERE (kind <> 'project' AND project_id IS NOT NULL) OR (kind <> 'personal' AND user_id IS NOT NULL);
 
 -- The row rules of access_tokens, one constraint calling the code issue() runs (0.1 spelled them
 -- out as six constraints).
@@ -1006,7 +1015,7 @@ BEGIN
                          'hive_tokens_internal.bits_in(text)'::regprocedure, 'hive_tokens_internal.stored_scopes_columns()'::regprocedure,
                          'hive_tokens_internal.project_token_resources(jsonb, uuid)'::regprocedure,
                          'hive_tokens_internal.grant_row_ok(text, text, text, uuid, uuid, hive_tokens.scopes)'::regprocedure,
-                         'hive_tokens_internal.project_token_rows()'::regprocedure,
+                         'hive_tokens_internal.normalize_token_row()'::regprocedure,
                          'hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid)'::regprocedure,
                          'hive_tokens_internal.inheritors(regclass)'::regprocedure, 'hive_tokens_internal.protect_inheritors()'::regprocedure,
                          'hive_tokens_internal.shown(text)'::regprocedure, 'hive_tokens_internal.protected_ancestor(regclass)'::regprocedure,
@@ -1026,3 +1035,7 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
+
+-- The schema this update creates lets PUBLIC use it, nothing more (a default privilege of the
+-- updating role for PUBLIC is taken back).
+REVOKE CREATE ON SCHEMA hive_tokens_internal FROM PUBLIC;

@@ -2,24 +2,26 @@
 -- principal and row-level security. (Updating from 0.1: hive_tokens--0.1--0.2.sql.)
 \echo Use "CREATE EXTENSION hive_tokens" to load this file. \quit
 
--- Schema hive_tokens must be the one CREATE EXTENSION made for it: owned by the installing role
--- and empty (and, at the end of this script, writable by nobody else and holding only the
--- extension's objects). A schema another role prepared could hold look-alike functions (run with
--- this script's rights, or by applications calling the API), or be dropped by its owner with
--- every token in it.
+-- Schema hive_tokens must be the one CREATE EXTENSION made for it. One that existed before (not
+-- created by this transaction) is used only if it belongs to the installing role, holds no object
+-- and lets nobody else create any: a schema another role prepared could hold look-alike
+-- functions (run with this script's rights, or by applications calling the API), gain some while
+-- this script runs, or be dropped by its owner with every token in it.
 DO $$
 DECLARE
     nsp oid := pg_catalog.to_regnamespace('hive_tokens');
 BEGIN
-    IF (SELECT n.nspowner FROM pg_catalog.pg_namespace AS n WHERE n.oid = nsp)
-           IS DISTINCT FROM (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user)
-       OR EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.relnamespace = nsp)
-       OR EXISTS (SELECT FROM pg_catalog.pg_proc AS p WHERE p.pronamespace = nsp)
-       OR EXISTS (SELECT FROM pg_catalog.pg_type AS t WHERE t.typnamespace = nsp)
-       OR EXISTS (SELECT FROM pg_catalog.pg_operator AS o WHERE o.oprnamespace = nsp) THEN
+    IF (SELECT n.xmin FROM pg_catalog.pg_namespace AS n WHERE n.oid = nsp) <> pg_catalog.pg_current_xact_id()::xid
+       AND ((SELECT n.nspowner FROM pg_catalog.pg_namespace AS n WHERE n.oid = nsp)
+                IS DISTINCT FROM (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user)
+            OR EXISTS (SELECT FROM pg_catalog.pg_depend AS d
+                        WHERE d.refclassid = 'pg_catalog.pg_namespace'::regclass AND d.refobjid = nsp
+                          AND d.classid <> 'pg_catalog.pg_extension'::regclass)  -- this extension, being created
+            OR EXISTS (SELECT FROM pg_catalog.pg_namespace AS n, pg_catalog.aclexplode(n.nspacl) AS a
+                        WHERE n.oid = nsp AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner)) THEN
         RAISE EXCEPTION 'schema hive_tokens already exists and was not created for this extension'
             USING ERRCODE = 'duplicate_schema',
-                  HINT = 'Drop or rename it (it must not be owned by another role or hold objects), then run CREATE EXTENSION hive_tokens again.';
+                  HINT = 'Drop it (a schema for the extension must be empty, owned by the installing role, and let nobody else create objects), then run CREATE EXTENSION hive_tokens again.';
     END IF;
 END $$;
 
@@ -266,16 +268,16 @@ BEGIN
     FOR col IN SELECT h.tbl, h.att, h.direct, h.lockable FROM hive_tokens_internal.stored_scopes_columns() AS h LOOP
         BEGIN
             IF col.lockable THEN
-                EXECUTE format('LOCK TABLE %s IN ACCESS SHARE MODE NOWAIT', col.tbl);
+                EXECUTE format('LOCK TABLE ONLY %s IN ACCESS SHARE MODE NOWAIT', col.tbl);
             END IF;
             IF col.direct THEN
-                EXECUTE format('SELECT hive_tokens_internal.bit_numbers(hive_tokens_internal.union_of(%I::hive_tokens.scopes)) FROM %s',
+                EXECUTE format('SELECT hive_tokens_internal.bit_numbers(hive_tokens_internal.union_of(%I::hive_tokens.scopes)) FROM ONLY %s',
                                col.att, col.tbl) INTO bits;
             ELSE
                 -- pg_catalog.format() prints with the type's output function: a cast to text
                 -- would run whatever cast the type's owner registered, as this function's owner
-                EXECUTE format('SELECT pg_catalog.array_agg(DISTINCT b) FROM %s AS t, '
-                               'pg_catalog.unnest(hive_tokens_internal.bits_in(pg_catalog.format(''%%s'', t.%I))) AS b',
+                EXECUTE format('SELECT pg_catalog.array_agg(DISTINCT u.bit) FROM ONLY %s AS t, '
+                               'pg_catalog.unnest(hive_tokens_internal.bits_in(pg_catalog.format(''%%s'', t.%I))) AS u(bit)',
                                col.tbl, col.att) INTO bits;
             END IF;
         EXCEPTION
@@ -543,7 +545,7 @@ COMMENT ON FUNCTION hive_tokens_internal.bits_in(text) IS 'internal: the bits na
 -- Every column that can hold a permission set: of type stored_scopes or scopes, or of a domain,
 -- array, composite, range or multirange over one, at any depth; in tables and populated
 -- materialized views this session can read (other sessions' temporary tables are theirs alone).
--- Partitions are read through their root. direct: the set itself (or a domain over it).
+-- direct: the set itself (or a domain over it).
 CREATE FUNCTION hive_tokens_internal.stored_scopes_columns()
     RETURNS TABLE (tbl regclass, att name, direct boolean, lockable boolean)
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -569,10 +571,12 @@ BEGIN ATOMIC
          WHERE t.oid IN ('hive_tokens.stored_scopes'::regtype, 'hive_tokens.scopes'::regtype)
         UNION
         SELECT k.container, h.direct AND k.same_value FROM contains AS k JOIN holding AS h ON k.member = h.oid)
-    SELECT c.oid::regclass, a.attname, bool_and(h.direct), c.relkind IN ('r', 'p')
+    -- Every table holding rows itself (partitions and inheritance children each in their own
+    -- right, read with ONLY): never a foreign table, whose reads run a wrapper's code.
+    SELECT c.oid::regclass, a.attname, bool_and(h.direct), c.relkind = 'r'
       FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid JOIN holding AS h ON h.oid = a.atttypid
      WHERE a.attnum > 0 AND NOT a.attisdropped
-       AND (c.relkind IN ('r', 'p') OR (c.relkind = 'm' AND c.relispopulated)) AND NOT c.relispartition
+       AND (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated))
        AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
      GROUP BY c.oid, a.attname, a.attnum, c.relkind
      ORDER BY c.oid, a.attnum;
@@ -759,23 +763,31 @@ CREATE TABLE hive_tokens.access_tokens (
 CREATE INDEX access_tokens_organization_idx
     ON hive_tokens.access_tokens (organization_id, created_at DESC, id DESC);
 CREATE INDEX access_tokens_key_idx ON hive_tokens.access_tokens (key_id);
--- Project tokens keep their resources in Hive's granular form, however a row arrives: a row
--- restored from a 0.1 dump (0.1 stored "*" and meant the whole project) or written by hand.
-CREATE FUNCTION hive_tokens_internal.project_token_rows() RETURNS trigger
+-- However a row arrives (a dump of an earlier release restored, or written by hand), it is stored
+-- as this release stores tokens: a project token's resources "*" become its project in Hive's
+-- granular form (0.1 stored "*" and meant the whole project), and ids of another kind go (0.1
+-- let an organization token hold a project_id its kind ignored; Hive tells a kind from its ids).
+CREATE FUNCTION hive_tokens_internal.normalize_token_row() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF NEW.kind <> 'project' THEN
+        NEW.project_id := NULL;
+    END IF;
+    IF NEW.kind <> 'personal' THEN
+        NEW.user_id := NULL;
+    END IF;
     IF NEW.kind = 'project' AND NEW.project_id IS NOT NULL AND NEW.resources->>'mode' = '*' THEN
         NEW.resources := hive_tokens_internal.project_token_resources(NEW.resources, NEW.project_id);
     END IF;
     RETURN NEW;
 END;
 $$;
-REVOKE ALL ON FUNCTION hive_tokens_internal.project_token_rows() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.project_token_rows() IS 'internal trigger: a project token row with resources "*" (from a 0.1 dump, or written by hand) gets its project in Hive''s granular form, as 0.1 meant it';
-CREATE TRIGGER access_tokens_project_resources BEFORE INSERT OR UPDATE OF kind, project_id, resources ON hive_tokens.access_tokens
-    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.project_token_rows();
-COMMENT ON TRIGGER access_tokens_project_resources ON hive_tokens.access_tokens IS 'keeps project tokens'' resources in Hive''s granular form';
+REVOKE ALL ON FUNCTION hive_tokens_internal.normalize_token_row() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.normalize_token_row() IS 'internal trigger: a token row is stored as this release stores tokens (a project token''s "*" as its project in granular form; no id of another kind)';
+CREATE TRIGGER access_tokens_normalize BEFORE INSERT OR UPDATE OF kind, project_id, user_id, resources ON hive_tokens.access_tokens
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.normalize_token_row();
+COMMENT ON TRIGGER access_tokens_normalize ON hive_tokens.access_tokens IS 'stores a token row as this release stores tokens, however it arrives (a restored dump of an earlier release, a hand-written row)';
 
 REVOKE ALL ON hive_tokens.access_tokens FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('hive_tokens.access_tokens', '');
@@ -1360,22 +1372,30 @@ BEGIN
     END LOOP;
 END $$;
 
--- Nothing but the extension's objects in its schemas (no role could slip one in meanwhile: the
--- grants above leave CREATE to the owner only).
+-- PUBLIC keeps exactly what this script grants it: USAGE on both schemas and SELECT on the
+-- permission catalog (a default privilege of the installing role for PUBLIC is taken back);
+-- functions and types keep the grants this script gave each of them.
+REVOKE CREATE ON SCHEMA hive_tokens, hive_tokens_internal FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA hive_tokens, hive_tokens_internal FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA hive_tokens, hive_tokens_internal FROM PUBLIC;
+GRANT SELECT ON hive_tokens.permissions TO PUBLIC;
+
+-- Nothing but the extension's objects in its schemas (of any kind: anything in a schema depends
+-- on it), and nobody else may create any.
 DO $$
 DECLARE
     ext oid := (SELECT e.oid FROM pg_catalog.pg_extension AS e WHERE e.extname = 'hive_tokens');
     stray text;
 BEGIN
-    SELECT x.what INTO stray FROM (
-        SELECT 'relation ' || c.oid::regclass::text AS what, 'pg_class'::regclass AS cls, c.oid FROM pg_catalog.pg_class AS c
-         WHERE c.relnamespace IN ('hive_tokens'::regnamespace, 'hive_tokens_internal'::regnamespace) AND c.relkind NOT IN ('i', 'S', 't', 'c')
-        UNION ALL SELECT 'function ' || p.oid::regprocedure::text, 'pg_proc'::regclass, p.oid FROM pg_catalog.pg_proc AS p
-         WHERE p.pronamespace IN ('hive_tokens'::regnamespace, 'hive_tokens_internal'::regnamespace)
-        UNION ALL SELECT 'operator ' || o.oid::regoperator::text, 'pg_operator'::regclass, o.oid FROM pg_catalog.pg_operator AS o
-         WHERE o.oprnamespace IN ('hive_tokens'::regnamespace, 'hive_tokens_internal'::regnamespace)) AS x
-     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS d
-                        WHERE d.classid = x.cls AND d.objid = x.oid AND d.refobjid = ext AND d.deptype = 'e')
+    SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) INTO stray
+      FROM pg_catalog.pg_depend AS d
+     WHERE d.refclassid = 'pg_catalog.pg_namespace'::regclass
+       AND d.refobjid IN ('hive_tokens'::regnamespace, 'hive_tokens_internal'::regnamespace)
+       AND NOT (d.classid = 'pg_catalog.pg_extension'::regclass AND d.objid = ext)
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS m
+                        WHERE m.classid = d.classid AND m.objid = d.objid AND m.refobjid = ext AND m.deptype = 'e')
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS o  -- a member's own parts (array types, ...)
+                        WHERE o.classid = d.classid AND o.objid = d.objid AND o.deptype IN ('i', 'a'))
      LIMIT 1;
     IF stray IS NOT NULL THEN
         RAISE EXCEPTION 'schema hive_tokens holds an object of another role: %', stray

@@ -317,6 +317,25 @@ SELECT hive_tokens.register_permission('later:cast', 'organization', 'L', 'L') A
 ROLLBACK;
 DROP SCHEMA caster CASCADE;
 DROP ROLE regress_ht_caster;
+-- Nor through a foreign table: the scan reads every table holding rows itself, with ONLY, never
+-- a foreign partition or child (whose wrapper would run as the function's owner; this one would
+-- fail to open its file). A column named like the scan's own names changes nothing.
+CREATE EXTENSION file_fdw;
+CREATE SERVER regress_scan_files FOREIGN DATA WRAPPER file_fdw;
+CREATE TABLE scan_parent (s stored_scopes, b int) PARTITION BY LIST (b);
+CREATE TABLE scan_local PARTITION OF scan_parent FOR VALUES IN (1);
+CREATE FOREIGN TABLE scan_remote PARTITION OF scan_parent FOR VALUES IN (2)
+    SERVER regress_scan_files OPTIONS (filename '/nonexistent/hive_tokens_scan');
+CREATE TABLE scan_child_parent (s stored_scopes[], b int);
+CREATE FOREIGN TABLE scan_child () INHERITS (scan_child_parent) SERVER regress_scan_files OPTIONS (filename '/nonexistent/hive_tokens_scan');
+INSERT INTO scan_local VALUES ('{future:held@51}', 1);
+INSERT INTO scan_child_parent VALUES (ARRAY['{future:held2@52}']::stored_scopes[], 3);
+BEGIN;
+SELECT hive_tokens.register_permission('later:fdw', 'organization', 'L', 'L') AS skips_51_and_52;
+ROLLBACK;
+DROP TABLE scan_parent, scan_child_parent CASCADE;
+DROP SERVER regress_scan_files;
+DROP EXTENSION file_fdw;
 -- a transaction snapshot would miss what writers committed while registration waited for them
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT hive_tokens.register_permission('later:rr', 'organization', 'L', 'L');

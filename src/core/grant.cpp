@@ -61,39 +61,69 @@ std::string_view trim_like_javascript(std::string_view s) noexcept {
     return s;
 }
 
-TokenKind check_grant_row(std::optional<std::string_view> kind, std::optional<std::string_view> title,
-                          std::optional<std::string_view> description, bool has_project, bool has_user,
-                          const Scopes* scopes) {
-    if (!title || title->size() < 2 || title->size() > 100 || trim_like_javascript(*title) != *title ||
-        std::find_if_not(title->begin(), title->end(), title_character) != title->end())
-        refuse("invalid token title", "A title is 2 to 100 characters of letters, digits, spaces, \"_\" and \"-\", "
-                                      "without spaces at either end.");
-    if (description && trim_like_javascript(*description) != *description)
-        refuse("invalid token description", "A stored description has no spaces at either end (issue() trims it).");
-    if (description && utf16_length(*description) > 248)
-        refuse("token description is too long", "A description has at most 248 characters (as Hive counts them, in "
-                                                 "UTF-16 code units); this one has " +
-                                                     std::to_string(utf16_length(*description)) + ".");
-    TokenKind k;
-    if (!kind || !kind_from_name(kind->data(), kind->size(), &k))
-        refuse("invalid token kind", "", "The kind is one of organization, project, personal.");
+namespace {
+
+void check_title(std::string_view title) {
+    if (title.size() < 2 || title.size() > 100 || std::find_if_not(title.begin(), title.end(), title_character) != title.end())
+        refuse("invalid token title", "A title is 2 to 100 characters of letters, digits, spaces, \"_\" and \"-\".");
+}
+
+std::size_t code_points(std::string_view s) noexcept {
+    std::size_t n = 0;
+    for (char c : s)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+void check_ids(TokenKind k, bool has_project, bool has_user) {
     if (k == TokenKind::Project && !has_project) refuse("a project token needs a project");
     if (k == TokenKind::Personal && !has_user) refuse("a personal token needs a user_id");
     if (k != TokenKind::Project && has_project)
         refuse("only a project token names a project", "Hive tells a token's kind from the ids it holds.");
     if (k != TokenKind::Personal && has_user)
         refuse("only a personal token names a user", "Hive tells a token's kind from the ids it holds.");
+}
+
+TokenKind kind_of(std::optional<std::string_view> kind) {
+    TokenKind k;
+    if (!kind || !kind_from_name(kind->data(), kind->size(), &k))
+        refuse("invalid token kind", "", "The kind is one of organization, project, personal.");
+    return k;
+}
+
+}  // namespace
+
+TokenKind check_grant_row(std::optional<std::string_view> kind, std::optional<std::string_view> title,
+                          std::optional<std::string_view> description, bool has_project, bool has_user,
+                          const Scopes* scopes) {
+    if (!title) refuse("invalid token title", "A title is 2 to 100 characters of letters, digits, spaces, \"_\" and \"-\".");
+    check_title(*title);
+    if (description && code_points(*description) > 248)
+        refuse("token description is too long",
+               "A description has at most 248 characters; this one has " + std::to_string(code_points(*description)) + ".");
+    TokenKind k = kind_of(kind);
+    check_ids(k, has_project, has_user);
     if (scopes == nullptr || scopes->count() == 0) refuse("a token needs at least one permission");
     return k;
 }
 
 Grant validate_grant(const GrantRequest& r, const PermissionCatalog& cat) {
     if (!r.has_organization) throw Error(ErrorKind::NullValue, "organization must not be null");
+    // Hive's rules: trimmed first, then a description counted in UTF-16 code units.
     Grant g;
-    if (r.title) g.title = trim_like_javascript(*r.title);
-    if (r.description) g.description = trim_like_javascript(*r.description);
-    g.kind = check_grant_row(r.kind, r.title ? std::optional<std::string_view>(g.title) : std::nullopt, g.description,
-                             r.project.has_value(), r.has_user, r.scopes);
+    if (!r.title) refuse("invalid token title", "A title is 2 to 100 characters of letters, digits, spaces, \"_\" and \"-\".");
+    g.title = trim_like_javascript(*r.title);
+    check_title(g.title);
+    if (r.description) {
+        g.description = trim_like_javascript(*r.description);
+        if (utf16_length(*g.description) > 248)
+            refuse("token description is too long", "A description has at most 248 characters (as Hive counts them, in "
+                                                     "UTF-16 code units); this one has " +
+                                                         std::to_string(utf16_length(*g.description)) + ".");
+    }
+    g.kind = kind_of(r.kind);
+    check_ids(g.kind, r.project.has_value(), r.has_user);
+    if (r.scopes == nullptr || r.scopes->count() == 0) refuse("a token needs at least one permission");
     const Scopes& scopes = *r.scopes;
     if (Scopes bad = scopes & cat.retired(); bad.count() > 0)
         refuse("retired permissions cannot be granted: " + cat.format(bad));

@@ -22,12 +22,11 @@ namespace hive_tokens::core {
 std::string_view trim_like_javascript(std::string_view s) noexcept;
 
 // The rules a stored token row satisfies whatever the permission catalog says (the table's
-// CHECK constraint runs them too): the kind is organization, project or personal; the title is
-// 2 to 100 characters of letters, digits, spaces, "_" and "-", trimmed; the description (when
-// given) trimmed and at most 248 characters as Hive counts them (UTF-16 code units); a project
-// token names its project and no user, a personal one its user and no project, an organization
-// token neither; at least one permission. Throws Error(InvalidParameterValue) with issue()'s
-// messages; returns the kind.
+// CHECK constraint runs them), as loose as every release stored them: the kind is organization,
+// project or personal and holds only its own id (a project token its project, a personal one its
+// user); the title is 2 to 100 characters of letters, digits, spaces, "_" and "-"; the
+// description at most 248 characters; at least one permission. Throws
+// Error(InvalidParameterValue) with issue()'s messages; returns the kind.
 TokenKind check_grant_row(std::optional<std::string_view> kind, std::optional<std::string_view> title,
                           std::optional<std::string_view> description, bool has_project, bool has_user,
                           const Scopes* scopes);
@@ -50,8 +49,10 @@ struct Grant {
     Assignment resources;  // normalized; a project token's in Hive's granular form
 };
 
-// Every rule, in the order issue() reports them; throws Error(NullValue) for a NULL
-// organization, Error(InvalidParameterValue) for anything else.
+// Every rule of issue(), in the order it reports them: the row rules, stricter where Hive is
+// (title and description trimmed first, a description counted in UTF-16 code units), and the
+// catalog's. Throws Error(NullValue) for a NULL organization, Error(InvalidParameterValue) for
+// anything else.
 Grant validate_grant(const GrantRequest& request, const PermissionCatalog& cat);
 
 }  // namespace hive_tokens::core

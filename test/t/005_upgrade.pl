@@ -97,14 +97,17 @@ for my $how ('fresh install', 'update')
 		ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO reporting;
 		ALTER DEFAULT PRIVILEGES GRANT ALL ON TYPES TO reporting;
 		ALTER DEFAULT PRIVILEGES GRANT ALL ON SCHEMAS TO reporting;
+		ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO PUBLIC;
+		ALTER DEFAULT PRIVILEGES GRANT ALL ON SCHEMAS TO PUBLIC;
 	});
 	if ($how eq 'update')
 	{
 		$node->safe_psql($db, 'ALTER EXTENSION hive_tokens UPDATE');
 		is($node->safe_psql($db, "SELECT has_function_privilege('reporting', 'hive_tokens_internal.bit_numbers(hive_tokens.scopes)', 'EXECUTE')"),
 			'f', "$how: no default privilege on an object the update creates");
-		is($node->safe_psql($db, "SELECT has_schema_privilege('reporting', 'hive_tokens_internal', 'CREATE')"),
-			'f', "$how: nor on the schema it creates");
+		is($node->safe_psql($db, "SELECT has_schema_privilege('reporting', 'hive_tokens_internal', 'CREATE') "
+			  . "OR has_schema_privilege('public', 'hive_tokens_internal', 'CREATE')"),
+			'f', "$how: nor on the schema it creates, for a role or PUBLIC");
 		is($node->safe_psql($db, "SELECT array_agg(DISTINCT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::regrole::text END) "
 			  . "FROM pg_proc AS p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) AS x "
 			  . "WHERE p.oid = 'hive_tokens.verify(text)'::regprocedure AND x.grantee <> p.proowner"),
@@ -120,8 +123,12 @@ for my $how ('fresh install', 'update')
 		    OR has_function_privilege('reporting', 'hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid)', 'EXECUTE')
 		    OR has_function_privilege('reporting', 'hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb)', 'EXECUTE')
 		    OR has_schema_privilege('reporting', 'hive_tokens', 'CREATE')
-		    OR has_schema_privilege('reporting', 'hive_tokens_internal', 'CREATE')}),
-		'f', "$how: default privileges of the installing role reach no table, function or the schema");
+		    OR has_schema_privilege('reporting', 'hive_tokens_internal', 'CREATE')
+		    OR has_schema_privilege('public', 'hive_tokens', 'CREATE')
+		    OR has_schema_privilege('public', 'hive_tokens_internal', 'CREATE')
+		    OR has_table_privilege('public', 'hive_tokens.access_tokens', 'SELECT')
+		    OR has_table_privilege('public', 'hive_tokens.permissions', 'INSERT, TRIGGER')}),
+		'f', "$how: default privileges of the installing role (for a role or PUBLIC) reach no table, function or schema");
 }
 
 # Data through the update: tokens of every kind, a registered permission, a revoked token, grants.
@@ -141,6 +148,11 @@ for my $args ("'org token', '{invoice:read,usage:report}'",
 	push @tokens, $node->safe_psql('data', "SELECT token FROM hive_tokens.issue('$org', $args)");
 }
 my $revoked = pop @tokens;
+# Rows 0.1 accepted that issue() now would not: a title and description with spaces at either
+# end, a description of 200 emoji (400 UTF-16 units), an organization token holding a project_id.
+my $quirky = $node->safe_psql('data',
+	"SELECT token FROM hive_tokens.issue('$org', ' padded title ', '{usage:report}', description => ' ' || repeat(U&'\\+01F600', 200) || ' ')");
+$node->safe_psql('data', "UPDATE hive_tokens.access_tokens SET project_id = '$proj' WHERE title = ' padded title '");
 $node->safe_psql('data', "SELECT hive_tokens.revoke((hive_tokens.verify('$revoked')).id)");
 $node->safe_psql('data', q{
 	GRANT SELECT ON hive_tokens.tokens TO app;
@@ -152,7 +164,7 @@ is($node->safe_psql('data', "SELECT (hive_tokens.verify('$tokens[0]')).title, hi
 	'org token|t', 'before the update: verify() as 0.1 declared it (a record or NULL)');
 is($node->safe_psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[1]') IS NOT NULL; SELECT hive_tokens.current_scopes(); COMMIT;"),
 	"t\n{project:describe,schemaVersion:publish}", 'before the update: authenticate() reads the 0.1 table');
-my $records = 'SELECT id, organization_id, kind, project_id, title, scopes, CASE WHEN kind <> \'project\' THEN resources END, '
+my $records = 'SELECT id, organization_id, kind, CASE WHEN kind = \'project\' THEN project_id END, title, scopes, CASE WHEN kind <> \'project\' THEN resources END, '
   . 'first_characters FROM hive_tokens.tokens ORDER BY id';
 my $before = $node->safe_psql('data', $records);
 is($node->safe_psql('data', "SELECT resources FROM hive_tokens.tokens WHERE kind = 'project'"), '{"mode": "*"}',
@@ -170,10 +182,12 @@ is($node->safe_psql('data', "SELECT resources FROM hive_tokens.tokens WHERE kind
 is($node->safe_psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[2]') IS NOT NULL; "
 	  . "SELECT hive_tokens.can('project:describe', '$org', '$proj'); COMMIT;"),
 	"t\nt", 'a project token issued under 0.1 still describes its project');
-for my $t (@tokens)
+for my $t (@tokens, $quirky)
 {
 	is($node->safe_psql('data', "SELECT count(*) FROM hive_tokens.verify('$t')"), '1', 'a token issued under 0.1 verifies');
 }
+is($node->safe_psql('data', "SELECT title, project_id IS NULL FROM hive_tokens.tokens WHERE id = (SELECT id FROM hive_tokens.verify('$quirky'))"),
+	' padded title |t', 'a 0.1 row with spaces and an id of another kind updates (the id goes, the text stays)');
 is($node->safe_psql('data', "SELECT hive_tokens.verify_reason('$revoked')"), 'revoked', 'a revoked token stays revoked');
 is($node->safe_psql('data', "SELECT scopes FROM hive_tokens.verify('$tokens[0]')"), '{usage:report,invoice:read}',
 	'a registered permission survives');
@@ -211,6 +225,8 @@ my $old_builtin = $node->safe_psql('old', "SELECT token FROM hive_tokens.issue('
 my $old_registered = $node->safe_psql('old', "SELECT token FROM hive_tokens.issue('$org', 'old registered', '{invoice:read,usage:report}')");
 my $old_project = $node->safe_psql('old',
 	"SELECT token FROM hive_tokens.issue('$org', 'old project', '{project:describe}', kind => 'project', project => '$proj')");
+my $old_quirky = $node->safe_psql('old',
+	"SELECT token FROM hive_tokens.issue('$org', ' padded ', '{usage:report}', description => repeat(U&'\\+01F600', 200), project => '$proj')");
 $node->command_ok([ 'pg_dump', '-Fc', '-f', $dump01, '-d', $node->connstr('old') ], 'pg_dump of a 0.1 database');
 my @toc = split /\n/, `pg_restore -l "$dump01"`;
 my ($catalog) = grep { /TABLE DATA hive_tokens permissions/ } @toc;
@@ -227,6 +243,8 @@ is($node->safe_psql('old_restored', "SELECT scopes FROM hive_tokens.verify('$old
 	'a token of the 0.1 dump verifies with its grants');
 is($node->safe_psql('old_restored', "SELECT scopes FROM hive_tokens.verify('$old_registered')"), '{usage:report,invoice:read}',
 	'and one naming a registered permission');
+is($node->safe_psql('old_restored', "SELECT title FROM hive_tokens.verify('$old_quirky')"), ' padded ',
+	'a 0.1 row the new rules are stricter about restores too');
 is($node->safe_psql('old_restored', "BEGIN; SELECT hive_tokens.authenticate('$old_project') IS NOT NULL; "
 	  . "SELECT hive_tokens.can('project:describe', '$org', '$proj'); COMMIT;"),
 	"t\nt", 'a project token of the 0.1 dump describes its project (its "*" restored as its project)');
@@ -236,6 +254,8 @@ is($node->safe_psql('old_restored', "BEGIN; SELECT hive_tokens.authenticate('$ol
 # may create objects in; an update refuses a schema holding objects of others.
 $node->safe_psql('postgres', 'CREATE ROLE schemer');
 for my $case ([ 'foreign_schema', 'CREATE SCHEMA hive_tokens AUTHORIZATION schemer', 'owned by another role' ],
+	[ 'public_schema', 'CREATE SCHEMA hive_tokens; GRANT CREATE ON SCHEMA hive_tokens TO PUBLIC', 'others may create objects in' ],
+	[ 'typed_schema', 'CREATE SCHEMA hive_tokens; CREATE COLLATION hive_tokens.c (locale = \'C\')', 'holding a collation' ],
 	[ 'busy_schema', 'CREATE SCHEMA hive_tokens; CREATE FUNCTION hive_tokens.format(text, smallint[]) RETURNS text LANGUAGE sql AS $$SELECT 1::text$$',
 	  'holding a look-alike function' ])
 {
@@ -245,11 +265,11 @@ for my $case ([ 'foreign_schema', 'CREATE SCHEMA hive_tokens AUTHORIZATION schem
 	my ($r, $o, $e) = $node->psql($db, 'CREATE EXTENSION hive_tokens');
 	like($e, qr/schema hive_tokens already exists and was not created for this extension/, "install refuses a schema $what");
 }
-$node->safe_psql('postgres', 'CREATE DATABASE open_schema');
-$node->safe_psql('open_schema', 'CREATE SCHEMA hive_tokens; GRANT CREATE ON SCHEMA hive_tokens TO schemer');
-$node->safe_psql('open_schema', 'CREATE EXTENSION hive_tokens');
-is($node->safe_psql('open_schema', "SELECT has_schema_privilege('schemer', 'hive_tokens', 'CREATE')"), 'f',
-	'an empty schema of the installing role is used, and nobody else may create objects in it any more');
+$node->safe_psql('postgres', 'CREATE DATABASE empty_schema');
+$node->safe_psql('empty_schema', 'CREATE SCHEMA hive_tokens');
+$node->safe_psql('empty_schema', 'CREATE EXTENSION hive_tokens');
+is($node->safe_psql('empty_schema', "SELECT extversion FROM pg_extension WHERE extname = 'hive_tokens'"), $current,
+	'an empty schema of the installing role that nobody else may write is used');
 $node->safe_psql('postgres', 'CREATE DATABASE stray');
 $node->safe_psql('stray', "CREATE EXTENSION hive_tokens VERSION '0.1'");
 $node->safe_psql('stray', 'CREATE FUNCTION hive_tokens.issue(uuid, text, text) RETURNS text LANGUAGE sql AS $$SELECT 1::text$$');
