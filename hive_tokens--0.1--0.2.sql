@@ -39,6 +39,18 @@ BEGIN
     END IF;
 END $$;
 
+-- Managing tokens without a principal (bootstrap, migrations) needs membership in this role.
+-- Roles belong to the cluster: it is made once, by the first database that installs the
+-- extension, and left in place.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.rolname = 'hive_tokens_admin') THEN
+        CREATE ROLE hive_tokens_admin NOLOGIN;
+        COMMENT ON ROLE hive_tokens_admin IS 'hive_tokens: may issue, rotate and revoke tokens without a principal (bootstrap, migrations); grant it explicitly';
+    END IF;
+END $$;
+
+
 
 -- Internals move to schema hive_tokens_internal (the public schema is the API), and lose the
 -- leading "_" they had to stand apart; 0.1's boundary self-test leaves the product.
@@ -480,6 +492,12 @@ COMMENT ON FUNCTION hive_tokens_internal.project_token_resources(jsonb, uuid) IS
 -- Project tokens follow Hive: issue() stores the one project in granular form, and a stored '*'
 -- grants nothing below the organization. 0.1 stored '*' and read it as the whole project: those
 -- tokens keep that meaning, written out.
+CREATE FUNCTION hive_tokens_internal.authorize_management(action text, kind text, organization uuid, project uuid,
+    user_id uuid, scopes hive_tokens.scopes, resources jsonb) RETURNS void
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.authorize_management(text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.authorize_management(text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb) IS 'internal: whether the transaction''s principal (or, without one, a member of hive_tokens_admin) may issue, rotate or revoke a token of this kind, organization, project and user, with grants within its own; 42501 naming what is missing or beyond';
+
 CREATE FUNCTION hive_tokens_internal.validate_grant(organization uuid, title text, scopes hive_tokens.scopes,
     resources jsonb, description text, expires_at timestamptz, kind text, project uuid, user_id uuid,
     OUT stored_resources jsonb, OUT stored_title text, OUT stored_description text)
@@ -510,6 +528,7 @@ BEGIN
     resources := g.stored_resources;
     title := g.stored_title;
     description := g.stored_description;
+    PERFORM hive_tokens_internal.authorize_management('issue', kind, organization, project, user_id, scopes, resources);
     m := hive_tokens_internal.mint(kind);
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
@@ -568,6 +587,41 @@ ALTER TABLE hive_tokens.access_tokens
     DROP CONSTRAINT access_tokens_description_check, DROP CONSTRAINT access_tokens_scopes_check,
     DROP CONSTRAINT access_tokens_check, DROP CONSTRAINT access_tokens_check1,
     ADD CONSTRAINT access_tokens_grant CHECK (hive_tokens_internal.grant_row_ok(kind, title, description, project_id, user_id, scopes));
+
+-- revoke() needs the same right as issuing the token (under a principal), or hive_tokens_admin.
+CREATE OR REPLACE FUNCTION hive_tokens.revoke(token_id uuid) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    gone record;
+BEGIN
+    SELECT a.kind, a.organization_id, a.project_id, a.user_id INTO t
+      FROM hive_tokens.access_tokens AS a WHERE a.id = token_id FOR UPDATE;
+    -- a principal sees no token of another organization
+    IF NOT FOUND OR t.organization_id IS DISTINCT FROM coalesce(hive_tokens.current_organization_id(), t.organization_id) THEN
+        RETURN false;
+    END IF;
+    PERFORM hive_tokens_internal.authorize_management('revoke', t.kind, t.organization_id, t.project_id, t.user_id, NULL, NULL);
+    DELETE FROM hive_tokens.access_tokens AS a WHERE a.id = token_id
+        RETURNING a.id, a.organization_id, a.hash, a.key_id INTO gone;
+    INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id)
+    VALUES (gone.id, gone.organization_id, gone.hash, gone.key_id);
+    RETURN true;
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens.revoke(uuid) IS 'deletes a token at once (hard delete, seen by the next verify in every session); true if it existed (for a principal: in its organization); needs the same right as issuing it (42501); EXECUTE must be granted';
+
+CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.scopes, resources jsonb, user_id uuid)
+    RETURNS void
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid) IS 'act_as_member() for a member whose user id is known: the personal tokens it manages are that user''s';
+
+CREATE FUNCTION hive_tokens.current_user_id() RETURNS uuid
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.current_user_id() IS 'the principal''s user: a personal token''s, or the member''s named by act_as_member(); NULL otherwise';
 
 CREATE OR REPLACE VIEW hive_tokens.tokens AS
     SELECT id, organization_id, kind, project_id, user_id, title, description, NULL::hive_tokens.scopes AS scopes, resources,
@@ -1016,6 +1070,9 @@ BEGIN
                          'hive_tokens_internal.project_token_resources(jsonb, uuid)'::regprocedure,
                          'hive_tokens_internal.grant_row_ok(text, text, text, uuid, uuid, hive_tokens.scopes)'::regprocedure,
                          'hive_tokens_internal.normalize_token_row()'::regprocedure,
+                         'hive_tokens_internal.authorize_management(text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb)'::regprocedure,
+                         'hive_tokens.current_user_id()'::regprocedure,
+                         'hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid)'::regprocedure,
                          'hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid)'::regprocedure,
                          'hive_tokens_internal.inheritors(regclass)'::regprocedure, 'hive_tokens_internal.protect_inheritors()'::regprocedure,
                          'hive_tokens_internal.shown(text)'::regprocedure, 'hive_tokens_internal.protected_ancestor(regclass)'::regprocedure,

@@ -25,6 +25,18 @@ BEGIN
     END IF;
 END $$;
 
+-- Managing tokens without a principal (bootstrap, migrations) needs membership in this role.
+-- Roles belong to the cluster: it is made once, by the first database that installs the
+-- extension, and left in place.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.rolname = 'hive_tokens_admin') THEN
+        CREATE ROLE hive_tokens_admin NOLOGIN;
+        COMMENT ON ROLE hive_tokens_admin IS 'hive_tokens: may issue, rotate and revoke tokens without a principal (bootstrap, migrations); grant it explicitly';
+    END IF;
+END $$;
+
+
 
 COMMENT ON SCHEMA hive_tokens IS 'GraphQL Hive-style access tokens (extension hive_tokens)';
 -- Everyone may use the type and call verify(); every other object has its own grants.
@@ -874,6 +886,12 @@ CREATE FUNCTION hive_tokens_internal.mint(kind text,
 REVOKE ALL ON FUNCTION hive_tokens_internal.mint(text) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.mint(text) IS 'internal to issue(): a fresh token, its keyed hash and display prefix; owner-only';
 
+CREATE FUNCTION hive_tokens_internal.authorize_management(action text, kind text, organization uuid, project uuid,
+    user_id uuid, scopes hive_tokens.scopes, resources jsonb) RETURNS void
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.authorize_management(text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.authorize_management(text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb) IS 'internal: whether the transaction''s principal (or, without one, a member of hive_tokens_admin) may issue, rotate or revoke a token of this kind, organization, project and user, with grants within its own; 42501 naming what is missing or beyond';
+
 CREATE FUNCTION hive_tokens_internal.validate_grant(organization uuid, title text, scopes hive_tokens.scopes,
     resources jsonb, description text, expires_at timestamptz, kind text, project uuid, user_id uuid,
     OUT stored_resources jsonb, OUT stored_title text, OUT stored_description text)
@@ -904,6 +922,7 @@ BEGIN
     resources := g.stored_resources;
     title := g.stored_title;
     description := g.stored_description;
+    PERFORM hive_tokens_internal.authorize_management('issue', kind, organization, project, user_id, scopes, resources);
     m := hive_tokens_internal.mint(kind);
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
@@ -923,20 +942,25 @@ CREATE FUNCTION hive_tokens.revoke(token_id uuid) RETURNS boolean
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    t record;
     gone record;
 BEGIN
-    DELETE FROM hive_tokens.access_tokens AS a WHERE a.id = token_id
-        RETURNING a.id, a.organization_id, a.hash, a.key_id INTO gone;
-    IF NOT FOUND THEN
+    SELECT a.kind, a.organization_id, a.project_id, a.user_id INTO t
+      FROM hive_tokens.access_tokens AS a WHERE a.id = token_id FOR UPDATE;
+    -- a principal sees no token of another organization
+    IF NOT FOUND OR t.organization_id IS DISTINCT FROM coalesce(hive_tokens.current_organization_id(), t.organization_id) THEN
         RETURN false;
     END IF;
+    PERFORM hive_tokens_internal.authorize_management('revoke', t.kind, t.organization_id, t.project_id, t.user_id, NULL, NULL);
+    DELETE FROM hive_tokens.access_tokens AS a WHERE a.id = token_id
+        RETURNING a.id, a.organization_id, a.hash, a.key_id INTO gone;
     INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id)
     VALUES (gone.id, gone.organization_id, gone.hash, gone.key_id);
     RETURN true;
 END;
 $$;
 REVOKE ALL ON FUNCTION hive_tokens.revoke(uuid) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens.revoke(uuid) IS 'deletes a token at once (hard delete, seen by the next verify in every session); true if it existed; EXECUTE must be granted';
+COMMENT ON FUNCTION hive_tokens.revoke(uuid) IS 'deletes a token at once (hard delete, seen by the next verify in every session); true if it existed (for a principal: in its organization); needs the same right as issuing it (42501); EXECUTE must be granted';
 
 ------------------------------------------------------------------------------------------
 -- The transaction principal, checks, and row-level security.
@@ -950,6 +974,15 @@ CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb) IS 'makes a logged-in member (permissions on assigned resources) the principal of this transaction (same rules as authenticate()); for the application''s trusted role only (GRANT EXECUTE explicitly)';
+CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.scopes, resources jsonb, user_id uuid)
+    RETURNS void
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid) IS 'act_as_member() for a member whose user id is known: the personal tokens it manages are that user''s';
+
+CREATE FUNCTION hive_tokens.current_user_id() RETURNS uuid
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.current_user_id() IS 'the principal''s user: a personal token''s, or the member''s named by act_as_member(); NULL otherwise';
 
 CREATE FUNCTION hive_tokens.current_token_id() RETURNS uuid
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;

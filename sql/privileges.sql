@@ -32,10 +32,12 @@ SELECT hive_tokens.verify_reason(:'t');
 SELECT 'hvo2_0RvkJYM4rjNJgJRlNVHlWT1QDryPL3GCsnU3A8fCaTDFXkowZTeYR1ekL5HqNKDeh19rfeQ'::hive_tokens.access_token;
 RESET ROLE;
 
--- An application role: granted issue/revoke and the view, still no hashes or internals.
+-- An application role: granted issue/revoke and the view (and, to manage tokens without a
+-- principal, hive_tokens_admin), still no hashes or internals.
 GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid),
                           hive_tokens.revoke(uuid) TO regress_ht_app;
 GRANT SELECT ON hive_tokens.tokens TO regress_ht_app;
+GRANT hive_tokens_admin TO regress_ht_app;
 SET ROLE regress_ht_app;
 SELECT token_id AS a_id, token AS a FROM hive_tokens.issue(:'org', 'from the app', '{usage:report}') \gset
 SELECT title, created_by FROM hive_tokens.tokens WHERE id = :'a_id';

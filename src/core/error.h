@@ -19,6 +19,7 @@ enum class ErrorKind {
     OutOfMemory,                // an allocation limit (53200)
     LimitExceeded,              // input larger than a documented limit (54000)
     InvalidTransactionState,    // e.g. a second principal in one transaction (25000)
+    InsufficientPrivilege,      // the principal or role may not do this (42501)
     Internal,                   // a bug: should never happen (XX000)
 };
 

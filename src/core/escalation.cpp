@@ -14,6 +14,7 @@ namespace {
 // Resources a grant's assignment mentions: projects, targets, and names per target.
 struct Mentioned {
     std::set<Uuid> projects, targets;
+    std::map<Uuid, std::set<Uuid>> owners;  // target -> the projects a grant lists it under
     std::map<Uuid, std::set<std::string>> services, apps;
 };
 
@@ -22,6 +23,7 @@ void collect(const Assignment& a, Mentioned* m) {
         m->projects.insert(p.id);
         for (const TargetAssignment& t : p.targets) {
             m->targets.insert(t.id);
+            m->owners[t.id].insert(p.id);
             for (const std::string& n : t.services.names) m->services[t.id].insert(n);
             for (const std::string& n : t.app_deployments.names) m->apps[t.id].insert(n);
         }
@@ -105,6 +107,10 @@ std::vector<Excess> excess(const PrincipalPolicy& issuer, const PrincipalPolicy&
             }
             bool found = false;
             for (const Uuid& target : targets) {
+                // A target belongs to one project: a grant that lists it under projects names
+                // them, and requests pair it with no other (a target named only in a deny list,
+                // or in neither grant, may belong to any).
+                if (auto o = m.owners.find(target); o != m.owners.end() && !o->second.count(*project)) continue;
                 std::string where = describe_target(target) + " (with " + describe_project(*project) + ")";
                 if (p->level == Level::Target) {
                     found = ask(*p, &*project, &target, nullptr, nullptr, where);

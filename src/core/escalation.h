@@ -6,9 +6,10 @@
 // all of them. So it suffices to ask both grants about every project either mentions plus one
 // they do not, every target either mentions plus one they do not, and for each target every
 // name either mentions for it, one they do not, and none (a request naming no service or app).
-// Project and target are asked in every combination (a target grant applies whatever project a
-// request names, as in Hive). The unit tests prove the answer equal to a brute-force check over
-// a larger universe.
+// A target belongs to one project: it is asked with the projects a grant lists it under (a
+// target named only in a deny list, and the one neither grant names, with every project), since
+// no real request pairs a target with another project's id. The unit tests prove the answer
+// equal to a brute-force check over a larger universe of such requests.
 #pragma once
 #include "core_guard.h"
 

@@ -19,6 +19,7 @@
 
 #include "../core/assignment.h"
 #include "../core/error.h"
+#include "../core/escalation.h"
 #include "../core/principal.h"
 #include "call_site.h"
 #include "guard.h"
@@ -32,6 +33,7 @@
 extern "C" {
 #include "access/xact.h"
 #include "access/parallel.h"
+#include "utils/acl.h"
 #include "utils/memutils.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
@@ -49,6 +51,8 @@ namespace {
 struct State {
     bool is_token;
     core::Uuid token_id;
+    bool has_user;      // a personal token's user, or the member's when act_as_member() names it
+    core::Uuid user_id;
     core::PrincipalPolicy policy;
 };
 
@@ -275,14 +279,15 @@ HT_TOKEN_FUNCTION(authenticate) {
             else
                 assignment = core::project_token_effective(assignment, row.project);
         }
-        set_principal(std::make_shared<const State>(
-            State{true, row.id, core::PrincipalPolicy(row.organization, row.scopes, std::move(assignment), cat)}));
+        set_principal(std::make_shared<const State>(State{true, row.id, row.has_user, row.user,
+                                                           core::PrincipalPolicy(row.organization, row.scopes, std::move(assignment), cat)}));
     }  // no C++ object outlives this block: what follows may raise a PostgreSQL error
     PG_RETURN_DATUM(uuid_to_datum(row.id));
 }
 
-// act_as_member(organization uuid, scopes, resources jsonb) -> void: a member principal, for the
-// application's trusted role only (EXECUTE is revoked from PUBLIC).
+// act_as_member(organization uuid, scopes, resources jsonb [, user_id uuid]) -> void: a member
+// principal, for the application's trusted role only (EXECUTE is revoked from PUBLIC). The
+// member's user id, when given, is what their personal tokens belong to.
 HT_FUNCTION(act_as_member) {
     check_can_set_principal("act_as_member");
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -290,12 +295,94 @@ HT_FUNCTION(act_as_member) {
     core::Uuid org = uuid_from_datum(PG_GETARG_DATUM(0));
     const core::Scopes scopes = *hive_tokens::pg::scopes_arg(fcinfo, 1);
     Jsonb* jb = PG_ARGISNULL(2) ? nullptr : PG_GETARG_JSONB_P(2);
+    const bool has_user = PG_NARGS() > 3 && !PG_ARGISNULL(3);
+    core::Uuid user = has_user ? uuid_from_datum(PG_GETARG_DATUM(3)) : core::Uuid{};
     {
         const core::PermissionCatalog& cat = current_catalog();
         core::Assignment assignment =
             jb ? core::parse_assignment(hive_tokens::pg::jsonb_value(jb)) : core::Assignment::everything();
         set_principal(std::make_shared<const State>(
-            State{false, core::Uuid{}, core::PrincipalPolicy(org, scopes, std::move(assignment), cat)}));
+            State{false, core::Uuid{}, has_user, user, core::PrincipalPolicy(org, scopes, std::move(assignment), cat)}));
+    }
+    PG_RETURN_VOID();
+}
+
+HT_FUNCTION(current_user_id) {
+    if (!g_current || !g_current->has_user) PG_RETURN_NULL();
+    PG_RETURN_DATUM(uuid_to_datum(g_current->user_id));
+}
+
+namespace {
+
+[[noreturn]] void refuse_management(const std::string& message, const std::string& detail, const std::string& hint) {
+    throw core::Error(core::ErrorKind::InsufficientPrivilege, message, detail, hint);
+}
+
+}  // namespace
+
+// authorize_management(action text, kind text, organization uuid, project uuid, user_id uuid,
+// scopes, resources jsonb) -> void (hive_tokens_internal): whether the transaction's principal,
+// or without one the session's role, may issue ("issue"), rotate ("rotate") or revoke ("revoke")
+// a token of this kind, organization, project and user, with these grants. 42501 naming what is
+// missing, or the grants beyond the issuer's own.
+HT_FUNCTION(authorize_management) {
+    text* action_t = PG_GETARG_TEXT_PP(0);
+    text* kind_t = PG_GETARG_TEXT_PP(1);
+    core::Uuid org = uuid_from_datum(PG_GETARG_DATUM(2));
+    const bool has_project = !PG_ARGISNULL(3), has_user = !PG_ARGISNULL(4);
+    core::Uuid project = has_project ? uuid_from_datum(PG_GETARG_DATUM(3)) : core::Uuid{};
+    core::Uuid user = has_user ? uuid_from_datum(PG_GETARG_DATUM(4)) : core::Uuid{};
+    const core::Scopes* scopes = PG_ARGISNULL(5) ? nullptr : hive_tokens::pg::scopes_arg(fcinfo, 5);
+    Jsonb* resources = PG_ARGISNULL(6) ? nullptr : PG_GETARG_JSONB_P(6);
+    if (!g_current) {
+        // Bootstrap and migrations: a superuser, or a member of hive_tokens_admin. The role that
+        // called issue() counts (the outer user: SET ROLE yes, SECURITY DEFINER no).
+        bool allowed = false;
+        pg_call([&]() noexcept {
+            Oid who = GetOuterUserId();
+            Oid admin = get_role_oid("hive_tokens_admin", true);
+            allowed = superuser_arg(who) || (OidIsValid(admin) && has_privs_of_role(who, admin));
+        });
+        if (!allowed)
+            refuse_management("managing tokens without a principal needs membership in hive_tokens_admin", "",
+                              "Call hive_tokens.authenticate() or act_as_member() first in this transaction, or GRANT "
+                              "hive_tokens_admin to the role that runs migrations.");
+        PG_RETURN_VOID();
+    }
+    std::string action(VARDATA_ANY(action_t), VARSIZE_ANY_EXHDR(action_t));
+    std::string kind(VARDATA_ANY(kind_t), VARSIZE_ANY_EXHDR(kind_t));
+    const State& st = *g_current;
+    const core::PermissionCatalog& cat = current_catalog();
+    if (org != st.policy.organization())
+        refuse_management("the principal cannot " + action + " tokens of another organization", "", "");
+    const char* right = kind == "project" ? "projectAccessToken:modify"
+                        : kind == "personal" ? "personalAccessToken:modify"
+                                             : "accessToken:modify";
+    const core::Permission& p = hive_tokens::pg::find_action(right);
+    if (!st.policy.can(p, org, has_project ? &project : nullptr, nullptr, nullptr, nullptr))
+        refuse_management("the principal cannot " + action + " " + (kind == "organization" ? "organization" : kind) +
+                              " tokens here",
+                          std::string("It needs ") + right +
+                              (kind == "project" ? " on project " + project.text() : " on the organization") + ".",
+                          "");
+    if (kind == "personal" && (!st.has_user || !has_user || st.user_id != user))
+        refuse_management("the principal cannot " + action + " another user's personal tokens",
+                          "A personal token belongs to the user of the principal that manages it.",
+                          st.is_token ? "" : "Name the member's user in act_as_member(..., user_id).");
+    if ((action == "issue" || action == "rotate") && scopes != nullptr) {
+        core::Assignment a = resources ? core::parse_assignment(hive_tokens::pg::jsonb_value(resources))
+                                       : core::Assignment::everything();
+        if (kind == "project" && has_project) a = core::project_token_effective(a, project);
+        core::PrincipalPolicy grant(org, *scopes, std::move(a), cat);
+        std::vector<core::Excess> beyond = core::excess(st.policy, grant, cat);
+        if (!beyond.empty()) {
+            std::string detail = "Beyond the issuer's own grants: ";
+            for (std::size_t i = 0; i < beyond.size(); ++i)
+                detail += (i ? "; " : "") + beyond[i].permission + " on " + beyond[i].resource;
+            detail += beyond.size() == 5 ? "; ..." : ".";
+            refuse_management("the token would grant more than its issuer holds", detail,
+                              "Issue a token within the principal's own permissions and resources.");
+        }
     }
     PG_RETURN_VOID();
 }

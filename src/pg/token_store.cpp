@@ -54,7 +54,7 @@ constexpr const char* kSchema = "hive_tokens";
 struct TableInfo {
     Oid relid;
     int id, hash, key_id, expires_at;
-    int organization_id, kind, project_id, scopes, resources;  // access_tokens only
+    int organization_id, kind, project_id, user_id, scopes, resources;  // access_tokens only
     bool layout_0_1;  // access_tokens as 0.1 made it (scopes of type scopes): not yet updated
 };
 struct Catalog {
@@ -115,6 +115,7 @@ void describe_table(const char* relname, TableInfo* info) {
     info->organization_id = tokens ? col("organization_id") : -1;
     info->kind = tokens ? col("kind") : -1;
     info->project_id = tokens ? col("project_id") : -1;
+    info->user_id = tokens ? col("user_id") : -1;
     info->scopes = tokens ? col("scopes") : -1;
     info->resources = tokens ? col("resources") : -1;
     Oid stored_scopes = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("stored_scopes"),
@@ -264,6 +265,8 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
             row->has_project = !nulls[info.project_id];
             if (row->has_project) memcpy(row->project.b, DatumGetUUIDP(values[info.project_id])->data, 16);
             row->project_token = strcmp(TextDatumGetCString(values[info.kind]), "project") == 0;
+            row->has_user = !nulls[info.user_id];
+            if (row->has_user) memcpy(row->user.b, DatumGetUUIDP(values[info.user_id])->data, 16);
             memcpy(&row->scopes, DatumGetPointer(values[info.scopes]), sizeof row->scopes);
             row->scopes = row->scopes & defined;
             row->resources = DatumGetJsonbPCopy(values[info.resources]);

@@ -18,6 +18,8 @@ struct TokenRow {
     bool has_project;
     core::Uuid project;
     bool project_token;        // kind 'project' (its resources are read by Hive's rule)
+    bool has_user;             // a personal token's user
+    core::Uuid user;
     core::Scopes scopes;
     Jsonb* resources;          // palloc'd copy
     bool layout_0_1;           // read from a database still at 0.1 (its project tokens stored "*")

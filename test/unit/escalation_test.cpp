@@ -53,7 +53,7 @@ std::string random_assignment() {
     } else {
         j = "{\"mode\": \"granular\", \"projects\": [";
         bool anyp = false;
-        for (int p = 0; p < 2; ++p) {
+        for (int p = 0; p < 2; ++p) {  // target t belongs to project t
             if (pick(2)) continue;
             j += std::string(anyp ? ", " : "") + "{\"type\": \"project\", \"id\": \"" + kProjects[p] + "\", \"targets\": ";
             anyp = true;
@@ -63,8 +63,8 @@ std::string random_assignment() {
             }
             j += "{\"mode\": \"granular\", \"targets\": [";
             bool anyt = false;
-            for (int t = 0; t < 2; ++t) {
-                if (pick(2)) continue;
+            for (int t = p; t <= p; ++t) {
+                if (pick(3) == 0) continue;
                 j += std::string(anyt ? ", " : "") + "{\"type\": \"target\", \"id\": \"" + kTargets[t] + "\", \"services\": " +
                      names_json("services", "service", "serviceName") + ", \"appDeployments\": " +
                      names_json("appDeployments", "appDeployment", "appName") + "}";
@@ -96,8 +96,17 @@ Scopes random_scopes() {
     return s;
 }
 
-// Brute force over three projects, three targets and three names (plus no name): does the grant
-// allow anything the issuer does not?
+bool lists(const Assignment& a, const Uuid& target) {
+    for (const ProjectAssignment& p : a.projects)
+        for (const TargetAssignment& t : p.targets)
+            if (t.id == target) return true;
+    return false;
+}
+
+// Brute force over three projects, three targets and three names (plus no name). Target 1 belongs
+// to project 1 and target 2 to project 2 once a grant lists them there; a target no grant lists
+// (named in a deny list, or not at all) may belong to any project. Does the grant allow anything
+// the issuer does not?
 bool brute_force_excess(const PrincipalPolicy& issuer, const PrincipalPolicy& grant) {
     Uuid org = U(kOrg);
     for (int b = grant.scopes().next(0); b >= 0; b = grant.scopes().next(b + 1)) {
@@ -105,6 +114,9 @@ bool brute_force_excess(const PrincipalPolicy& issuer, const PrincipalPolicy& gr
         for (int pi = 0; pi < 3; ++pi)
             for (int ti = 0; ti < 3; ++ti)
                 for (int ni = -1; ni < 3; ++ni) {
+                    Uuid t = U(kTargets[ti]);
+                    bool listed = lists(issuer.assignment(), t) || lists(grant.assignment(), t);
+                    if (listed && p.level >= Level::Target && ti != pi) continue;  // not a real pair
                     Uuid pr = U(kProjects[pi]), tg = U(kTargets[ti]);
                     std::string n = ni >= 0 ? kNames[ni] : "";
                     const std::string* name = ni >= 0 ? &n : nullptr;
