@@ -11,32 +11,42 @@
 
 -- Schema hive_tokens must belong to the extension's owner, hold only the extension's objects (of
 -- any kind: anything in a schema depends on it) and be writable by nobody else: this script runs
--- with it first on the search path, and applications resolve the API in it.
+-- with it first on the search path, and applications resolve the API in it. Nothing in it takes
+-- part in this check, not even an operator.
 DO $$
 DECLARE
-    nsp oid := pg_catalog.to_regnamespace('hive_tokens');
-    ext oid := (SELECT e.oid FROM pg_catalog.pg_extension AS e WHERE e.extname = 'hive_tokens');
+    nsp oid;
+    ext oid;
     stray text;
 BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    nsp := pg_catalog.to_regnamespace('hive_tokens');
+    ext := (SELECT e.oid FROM pg_catalog.pg_extension AS e WHERE e.extname OPERATOR(pg_catalog.=) 'hive_tokens'::name);
     SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) INTO stray
       FROM pg_catalog.pg_depend AS d
-     WHERE d.refclassid = 'pg_catalog.pg_namespace'::regclass AND d.refobjid = nsp
-       AND NOT (d.classid = 'pg_catalog.pg_extension'::regclass AND d.objid = ext)
+     WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::regclass::oid AND d.refobjid OPERATOR(pg_catalog.=) nsp
+       AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::regclass::oid AND d.objid OPERATOR(pg_catalog.=) ext)
        AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS m
-                        WHERE m.classid = d.classid AND m.objid = d.objid AND m.refobjid = ext AND m.deptype = 'e')
-       AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS o
-                        WHERE o.classid = d.classid AND o.objid = d.objid AND o.deptype IN ('i', 'a'))
+                        WHERE m.classid OPERATOR(pg_catalog.=) d.classid AND m.objid OPERATOR(pg_catalog.=) d.objid
+                          AND m.refobjid OPERATOR(pg_catalog.=) ext AND m.deptype OPERATOR(pg_catalog.=) 'e')
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS o, pg_catalog.pg_depend AS m
+                        WHERE o.classid OPERATOR(pg_catalog.=) d.classid AND o.objid OPERATOR(pg_catalog.=) d.objid
+                          AND o.deptype IN ('i', 'a')
+                          AND m.classid OPERATOR(pg_catalog.=) o.refclassid AND m.objid OPERATOR(pg_catalog.=) o.refobjid
+                          AND m.refobjid OPERATOR(pg_catalog.=) ext AND m.deptype OPERATOR(pg_catalog.=) 'e')
      LIMIT 1;
     IF stray IS NOT NULL
-       OR (SELECT n.nspowner FROM pg_catalog.pg_namespace AS n WHERE n.oid = nsp)
-           IS DISTINCT FROM (SELECT e.extowner FROM pg_catalog.pg_extension AS e WHERE e.oid = ext)
+       OR (SELECT n.nspowner FROM pg_catalog.pg_namespace AS n WHERE n.oid OPERATOR(pg_catalog.=) nsp)
+           IS DISTINCT FROM (SELECT e.extowner FROM pg_catalog.pg_extension AS e WHERE e.oid OPERATOR(pg_catalog.=) ext)
        OR EXISTS (SELECT FROM pg_catalog.pg_namespace AS n, pg_catalog.aclexplode(n.nspacl) AS a
-                   WHERE n.oid = nsp AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner) THEN
+                   WHERE n.oid OPERATOR(pg_catalog.=) nsp AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+                     AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner) THEN
         RAISE EXCEPTION 'schema hive_tokens holds objects of others, is owned by another role or is writable by others'
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = coalesce('For one: ' || stray || '.', 'Its owner or its CREATE privileges.'),
                   HINT = 'Move other objects out of it, make the extension''s owner its owner and revoke CREATE from others, then update again.';
     END IF;
+    PERFORM pg_catalog.set_config('search_path', 'hive_tokens, pg_temp', true);
 END $$;
 
 -- Managing tokens without a principal (bootstrap, migrations) needs membership in this role.
@@ -308,22 +318,10 @@ CREATE CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) WITHOUT FUNCTION A
 COMMENT ON CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) IS 'the same set: every scopes operator and function applies';
 CREATE CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) WITHOUT FUNCTION AS ASSIGNMENT;
 COMMENT ON CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) IS 'the same set, for storing';
-CREATE FUNCTION hive_tokens_internal.bit_numbers(hive_tokens.scopes) RETURNS int2[]
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-REVOKE ALL ON FUNCTION hive_tokens_internal.bit_numbers(hive_tokens.scopes) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.bit_numbers(hive_tokens.scopes) IS 'internal: the bits a set holds, defined by the catalog or not, so register_permission() never hands out a bit a stored value holds';
-CREATE AGGREGATE hive_tokens_internal.union_of(hive_tokens.scopes) (
-    SFUNC = hive_tokens_internal.scopes_union, STYPE = hive_tokens.scopes, INITCOND = '{}', COMBINEFUNC = hive_tokens_internal.scopes_union,
-    PARALLEL = SAFE);
-REVOKE ALL ON FUNCTION hive_tokens_internal.union_of(hive_tokens.scopes) FROM PUBLIC;
-COMMENT ON AGGREGATE hive_tokens_internal.union_of(hive_tokens.scopes) IS 'internal: every bit any of the sets holds';
-CREATE FUNCTION hive_tokens_internal.bits_in(stored text) RETURNS int2[]
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN (SELECT coalesce(array_agg(DISTINCT m[1]::int2), '{}')
-          FROM pg_catalog.regexp_matches(stored, '@([0-9]{1,3})(?![0-9])', 'g') AS m
-         WHERE m[1]::int < 256);
-REVOKE ALL ON FUNCTION hive_tokens_internal.bits_in(text) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.bits_in(text) IS 'internal: the bits named (name@bit) in the text of a value holding stored_scopes inside an array, composite or range; text that only looks like one reserves a bit, never frees one';
+CREATE FUNCTION hive_tokens_internal.held_bits(tbl regclass, col name, direct boolean) RETURNS int2[]
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.held_bits(regclass, name, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.held_bits(regclass, name, boolean) IS 'internal: every bit a column holds in any row (a container''s printed name@bit entries included), read with a plain heap scan that runs no code of the table''s owner; for register_permission()';
 -- Every column that can hold a permission set: of type stored_scopes or scopes, or of a domain,
 -- array, composite, range or multirange over one, at any depth; in tables and populated
 -- materialized views this session can read (other sessions' temporary tables are theirs alone).
@@ -440,16 +438,8 @@ BEGIN
             IF col.lockable THEN
                 EXECUTE format('LOCK TABLE ONLY %s IN ACCESS SHARE MODE NOWAIT', col.tbl);
             END IF;
-            IF col.direct THEN
-                EXECUTE format('SELECT hive_tokens_internal.bit_numbers(hive_tokens_internal.union_of(%I::hive_tokens.scopes)) FROM ONLY %s',
-                               col.att, col.tbl) INTO bits;
-            ELSE
-                -- pg_catalog.format() prints with the type's output function: a cast to text
-                -- would run whatever cast the type's owner registered, as this function's owner
-                EXECUTE format('SELECT pg_catalog.array_agg(DISTINCT u.bit) FROM ONLY %s AS t, '
-                               'pg_catalog.unnest(hive_tokens_internal.bits_in(pg_catalog.format(''%%s'', t.%I))) AS u(bit)',
-                               col.tbl, col.att) INTO bits;
-            END IF;
+            -- A plain heap scan in C: no planner, no row security, no code of the table's owner
+            bits := hive_tokens_internal.held_bits(col.tbl, col.att, col.direct);
         EXCEPTION
             WHEN lock_not_available THEN
                 RAISE EXCEPTION 'cannot read the permission sets in %: another transaction holds the table', col.tbl
@@ -564,7 +554,11 @@ BEGIN
         NEW.user_id := NULL;
     END IF;
     IF NEW.kind = 'project' AND NEW.project_id IS NOT NULL AND NEW.resources->>'mode' = '*' THEN
-        NEW.resources := hive_tokens_internal.project_token_resources(NEW.resources, NEW.project_id);
+        BEGIN
+            NEW.resources := hive_tokens_internal.project_token_resources(NEW.resources, NEW.project_id);
+        EXCEPTION WHEN invalid_parameter_value THEN
+            NULL;  -- not a valid assignment (a row written by hand): kept as it is, it grants nothing
+        END;
     END IF;
     RETURN NEW;
 END;
@@ -1064,9 +1058,8 @@ BEGIN
                          'hive_tokens_internal.stored_scopes_out(hive_tokens.stored_scopes)'::regprocedure,
                          'hive_tokens_internal.stored_scopes_recv(internal)'::regprocedure,
                          'hive_tokens_internal.stored_scopes_send(hive_tokens.stored_scopes)'::regprocedure,
-                         'hive_tokens_internal.bit_numbers(hive_tokens.scopes)'::regprocedure,
-                         'hive_tokens_internal.union_of(hive_tokens.scopes)'::regprocedure,
-                         'hive_tokens_internal.bits_in(text)'::regprocedure, 'hive_tokens_internal.stored_scopes_columns()'::regprocedure,
+                         'hive_tokens_internal.held_bits(regclass, name, boolean)'::regprocedure,
+                         'hive_tokens_internal.stored_scopes_columns()'::regprocedure,
                          'hive_tokens_internal.project_token_resources(jsonb, uuid)'::regprocedure,
                          'hive_tokens_internal.grant_row_ok(text, text, text, uuid, uuid, hive_tokens.scopes)'::regprocedure,
                          'hive_tokens_internal.normalize_token_row()'::regprocedure,

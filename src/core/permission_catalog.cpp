@@ -311,7 +311,13 @@ Scopes PermissionCatalog::parse_stored(std::string_view text, bool* kept_undefin
         std::string_view e = trim(body.substr(0, comma));
         body = comma == std::string_view::npos ? std::string_view() : body.substr(comma + 1);
         std::size_t at_sign = e.rfind('@');
-        if (at_sign == std::string_view::npos) {  // a plain entry: the scopes text form
+        if (at_sign == std::string_view::npos) {  // a plain entry: the scopes text form (0.1's dumps)
+            const bool wildcard = e.find('*') != std::string_view::npos;
+            if (!wildcard && find(trim(e)) == nullptr && valid_name(trim(e)))
+                bad_entry("unknown permission \"" + shown(trim(e)) + "\" in stored scopes",
+                          "A dump made by hive_tokens 0.1 names permissions without their bits: restore "
+                          "hive_tokens.permissions before hive_tokens.access_tokens (pg_restore -l, move its line "
+                          "up, pg_restore -L), or register the permission first.");
             s = s | parse_entry(e);
             continue;
         }

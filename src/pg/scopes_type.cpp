@@ -10,8 +10,8 @@
 //     stored_scopes_out, stored_scopes_recv, stored_scopes_send, scopes_contains (@>),
 //     scopes_contained (<@), scopes_overlap (&&), scopes_union (|), scopes_intersect (&),
 //     scopes_minus (-), scopes_eq, scopes_ne, scopes_lt, scopes_le, scopes_gt, scopes_ge,
-//     scopes_cmp, scopes_hash, scopes_hash_extended, bit_numbers, builtin_permissions,
-//     valid_permission_name
+//     scopes_cmp, scopes_hash, scopes_hash_extended, builtin_permissions,
+//     valid_permission_name, held_bits
 #include <string>
 
 #include "../core/error.h"
@@ -23,7 +23,16 @@
 #include "scopes_type.h"
 
 extern "C" {
+#include "access/heapam.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "common/hashfn.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
@@ -184,16 +193,6 @@ HT_FUNCTION(stored_scopes_send) {
     PG_RETURN_BYTEA_P(result);
 }
 
-// bit_numbers(scopes) -> int2[]: the bits a set holds, defined by the catalog or not
-// (register_permission() never hands out a bit a stored value holds).
-HT_FUNCTION(bit_numbers) {
-    const core::Scopes& s = *scopes_arg(fcinfo, 0);
-    Datum bits[core::kScopeBits];
-    int n = 0;
-    for (int b = s.next(0); b >= 0; b = s.next(b + 1)) bits[n++] = Int16GetDatum(static_cast<int16>(b));
-    PG_RETURN_ARRAYTYPE_P(construct_array(bits, n, INT2OID, sizeof(int16), true, TYPALIGN_SHORT));
-}
-
 // ---- operators ---------------------------------------------------------------------------
 
 HT_FUNCTION(has_permission) {  // scopes ? text
@@ -322,4 +321,62 @@ HT_FUNCTION(builtin_permissions) {
 HT_FUNCTION(valid_permission_name) {
     text* t = PG_GETARG_TEXT_PP(0);
     PG_RETURN_BOOL(core::PermissionCatalog::valid_name(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))));
+}
+
+// ---- what a registration must not hand out ------------------------------------------------
+
+namespace {
+// Adds to *held the bits named "@<bit>" (up to 255) in a container value's printed form.
+void collect_printed_bits(const char* s, bool held[core::kScopeBits]) noexcept {
+    for (const char* p = strchr(s, '@'); p != nullptr; p = strchr(p + 1, '@')) {
+        int bit = 0, digits = 0;
+        while (digits < 4 && p[1 + digits] >= '0' && p[1 + digits] <= '9') bit = bit * 10 + (p[1 + digits++] - '0');
+        if (digits >= 1 && digits <= 3 && bit < core::kScopeBits) held[bit] = true;
+    }
+}
+}  // namespace
+
+// held_bits(tbl regclass, col name, direct boolean) -> int2[] (hive_tokens_internal): every bit
+// the column holds in any row, read with a plain heap scan: no planner (which would fold a
+// table's index and statistics expressions, running their owner's functions as the caller), no
+// row security, no user code; a container's values printed with their types' built-in output
+// functions. For register_permission().
+HT_FUNCTION(held_bits) {
+    Oid relid = PG_GETARG_OID(0);
+    Name col = PG_GETARG_NAME(1);
+    bool direct = PG_GETARG_BOOL(2);
+    bool held[core::kScopeBits] = {};
+    Relation rel = table_open(relid, AccessShareLock);
+    if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
+        (rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_MATVIEW))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("cannot read the permission sets in %s: not a heap table", RelationGetRelationName(rel))));
+    AttrNumber attnum = get_attnum(relid, NameStr(*col));
+    if (attnum <= 0) ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column \"%s\" does not exist", NameStr(*col))));
+    Oid typoutput = InvalidOid;
+    bool varlena = false;
+    if (!direct) getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid, &typoutput, &varlena);
+    TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
+    HeapTuple tup;
+    while ((tup = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
+        CHECK_FOR_INTERRUPTS();
+        bool isnull = false;
+        Datum v = heap_getattr(tup, attnum, RelationGetDescr(rel), &isnull);
+        if (isnull) continue;
+        if (direct) {
+            const auto* s = reinterpret_cast<const core::Scopes*>(DatumGetPointer(v));
+            for (int b = s->next(0); b >= 0; b = s->next(b + 1)) held[b] = true;
+        } else {
+            char* text = OidOutputFunctionCall(typoutput, v);
+            collect_printed_bits(text, held);
+            pfree(text);
+        }
+    }
+    table_endscan(scan);
+    table_close(rel, AccessShareLock);
+    Datum bits[core::kScopeBits];
+    int n = 0;
+    for (int b = 0; b < core::kScopeBits; ++b)
+        if (held[b]) bits[n++] = Int16GetDatum(static_cast<int16>(b));
+    PG_RETURN_ARRAYTYPE_P(construct_array(bits, n, INT2OID, sizeof(int16), true, TYPALIGN_SHORT));
 }

@@ -103,7 +103,7 @@ for my $how ('fresh install', 'update')
 	if ($how eq 'update')
 	{
 		$node->safe_psql($db, 'ALTER EXTENSION hive_tokens UPDATE');
-		is($node->safe_psql($db, "SELECT has_function_privilege('reporting', 'hive_tokens_internal.bit_numbers(hive_tokens.scopes)', 'EXECUTE')"),
+		is($node->safe_psql($db, "SELECT has_function_privilege('reporting', 'hive_tokens_internal.held_bits(regclass, name, boolean)', 'EXECUTE')"),
 			'f', "$how: no default privilege on an object the update creates");
 		is($node->safe_psql($db, "SELECT has_schema_privilege('reporting', 'hive_tokens_internal', 'CREATE') "
 			  . "OR has_schema_privilege('public', 'hive_tokens_internal', 'CREATE')"),
@@ -265,6 +265,30 @@ for my $case ([ 'foreign_schema', 'CREATE SCHEMA hive_tokens AUTHORIZATION schem
 	my ($r, $o, $e) = $node->psql($db, 'CREATE EXTENSION hive_tokens');
 	like($e, qr/schema hive_tokens already exists and was not created for this extension/, "install refuses a schema $what");
 }
+# The checks themselves run nothing of such a schema (an operator matching their comparisons
+# exactly would otherwise run as superuser even when they refuse it), and a schema another role
+# owns is refused even when the transaction installing touched it first.
+my $noisy_operator = q{
+	CREATE FUNCTION hive_tokens.noisy(oid, regclass) RETURNS boolean LANGUAGE plpgsql
+	    AS $$BEGIN RAISE NOTICE 'the look-alike operator ran'; RETURN $1 = $2::oid; END$$;
+	CREATE OPERATOR hive_tokens.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = hive_tokens.noisy);
+};
+$node->safe_psql('postgres', 'CREATE DATABASE operator_schema');
+$node->safe_psql('operator_schema', "CREATE SCHEMA hive_tokens AUTHORIZATION schemer; SET ROLE schemer; $noisy_operator");
+($ret, $out, $err) = $node->psql('operator_schema', 'CREATE EXTENSION hive_tokens');
+like($err, qr/was not created for this extension/, 'install refuses a schema holding an operator');
+unlike($err, qr/look-alike operator ran/, 'and runs none of it');
+$node->safe_psql('postgres', 'CREATE DATABASE touched_schema');
+$node->safe_psql('touched_schema', 'CREATE SCHEMA hive_tokens AUTHORIZATION schemer');
+($ret, $out, $err) = $node->psql('touched_schema',
+	'BEGIN; CREATE SCHEMA IF NOT EXISTS hive_tokens; GRANT USAGE ON SCHEMA hive_tokens TO PUBLIC; CREATE EXTENSION hive_tokens; COMMIT;');
+like($err, qr/was not created for this extension/, 'install refuses another role\'s schema that the same transaction touched');
+$node->safe_psql('postgres', 'CREATE DATABASE operator_update');
+$node->safe_psql('operator_update', "CREATE EXTENSION hive_tokens VERSION '0.1'; GRANT CREATE ON SCHEMA hive_tokens TO schemer");
+$node->safe_psql('operator_update', "SET ROLE schemer; $noisy_operator");
+($ret, $out, $err) = $node->psql('operator_update', 'ALTER EXTENSION hive_tokens UPDATE');
+like($err, qr/holds objects of others/, 'the update refuses a schema holding an operator');
+unlike($err, qr/look-alike operator ran/, 'and runs none of it');
 $node->safe_psql('postgres', 'CREATE DATABASE empty_schema');
 $node->safe_psql('empty_schema', 'CREATE SCHEMA hive_tokens');
 $node->safe_psql('empty_schema', 'CREATE EXTENSION hive_tokens');

@@ -237,4 +237,13 @@ TEST(StoredScopes, PlainNamesAsZeroOneDumpedThemAndBadInput) {
                             "{usage:report@1x}", "{bad name@60}", "{nosuch:perm}"})
         EXPECT_THROW(cat().parse_stored(bad), Error) << bad;
     EXPECT_THROW(cat().parse_stored(std::string(kMaxScopesText + 1, ' ')), Error);
+    // a registered permission named without its bit (a 0.1 dump restored before the permissions
+    // table) says how to reorder the restore
+    try {
+        cat().parse_stored("{billing:invoice}");
+        ADD_FAILURE() << "an unknown plain name was accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("unknown permission \"billing:invoice\""), std::string::npos) << e.what();
+        EXPECT_NE(e.hint().find("pg_restore -L"), std::string::npos) << e.hint();
+    }
 }
