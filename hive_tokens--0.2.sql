@@ -227,11 +227,8 @@ AS $$
 DECLARE
     saved_lock_timeout text := pg_catalog.current_setting('lock_timeout');
     next_bit int;
-    held int2[] := '{}';
-    bits int2[];
-    col record;
+    held int2[];
     missing text;
-    holder text;
 BEGIN
     IF permission IS NULL OR NOT hive_tokens_internal.valid_permission_name(permission) THEN
         RAISE EXCEPTION 'invalid permission name "%"', hive_tokens_internal.shown(permission)
@@ -283,42 +280,19 @@ BEGIN
     END IF;
     -- A bit any stored value holds is taken even when the catalog does not define it (a restore
     -- that loaded tokens or grants but not, or not yet, the permissions): it means that
-    -- permission there. Every column that can hold a permission set is read with a fresh
-    -- snapshot; a table another transaction holds exclusively (TRUNCATE, ALTER) is not waited
-    -- for, so a registration never deadlocks with a restore: it fails and can be retried.
-    FOR col IN SELECT h.tbl, h.att, h.direct, h.lockable FROM hive_tokens_internal.stored_scopes_columns() AS h LOOP
-        BEGIN
-            IF col.lockable THEN
-                EXECUTE format('LOCK TABLE ONLY %s IN ACCESS SHARE MODE NOWAIT', col.tbl);
-            END IF;
-            -- A plain heap scan in C: no planner, no row security, no code of the table's owner
-            bits := hive_tokens_internal.held_bits(col.tbl, col.att, col.direct);
-        EXCEPTION
-            WHEN lock_not_available THEN
-                RAISE EXCEPTION 'cannot read the permission sets in %: another transaction holds the table', col.tbl
-                    USING ERRCODE = 'lock_not_available',
-                          HINT = 'Retry the registration when that transaction ends (a restore, a TRUNCATE or an ALTER TABLE).';
-            WHEN OTHERS THEN
-                RAISE EXCEPTION 'cannot read the permission sets in column % of %: %', quote_ident(col.att), col.tbl, SQLERRM
-                    USING ERRCODE = 'object_not_in_prerequisite_state',
-                          HINT = 'A registration must know every bit stored values hold; restore the missing permissions or fix those values.';
-        END;
-        IF bits IS NOT NULL AND NOT bits <@ held THEN
-            IF holder IS NULL AND EXISTS (SELECT FROM unnest(bits) AS b
-                                           WHERE b NOT IN (SELECT p.bit_number FROM hive_tokens.permissions AS p)) THEN
-                holder := format('%s.%I', col.tbl, col.att);
-            END IF;
-            held := held || bits;
-        END IF;
-    END LOOP;
+    -- permission there. held_bits() reads every column that can hold a permission set, in C
+    -- (no planner, no row security, no code of the tables' owners), with one snapshot, after
+    -- locking the tables; a table another transaction holds exclusively (TRUNCATE, ALTER) is not
+    -- waited for, so a registration never deadlocks with a restore: it fails and can be retried.
+    held := hive_tokens_internal.held_bits();
     SELECT min(b) INTO next_bit FROM generate_series(0, 255) AS b
      WHERE b NOT IN (SELECT p.bit_number FROM hive_tokens.permissions AS p) AND b <> ALL (held);
     IF next_bit IS NULL THEN
-        IF holder IS NULL THEN
+        IF NOT EXISTS (SELECT FROM unnest(held) AS b WHERE b NOT IN (SELECT p.bit_number FROM hive_tokens.permissions AS p)) THEN
             RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded';
         END IF;
         RAISE EXCEPTION 'the permission catalog is full (256 permissions)' USING ERRCODE = 'program_limit_exceeded',
-            DETAIL = format('Stored values hold bits no permission defines (column %s, for one).', holder),
+            DETAIL = 'Stored values hold bits no permission defines.',
             HINT = 'Restore the permissions they stand for, or remove the values that hold them.';
     END IF;
     INSERT INTO hive_tokens.permissions (bit_number, name, level, "group", label, assignable, retired, depends_on, builtin)
@@ -539,48 +513,45 @@ CREATE CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) WITHOUT FUNCTION A
 COMMENT ON CAST (hive_tokens.stored_scopes AS hive_tokens.scopes) IS 'the same set: every scopes operator and function applies';
 CREATE CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) WITHOUT FUNCTION AS ASSIGNMENT;
 COMMENT ON CAST (hive_tokens.scopes AS hive_tokens.stored_scopes) IS 'the same set, for storing';
-CREATE FUNCTION hive_tokens_internal.held_bits(tbl regclass, col name, direct boolean) RETURNS int2[]
-    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-REVOKE ALL ON FUNCTION hive_tokens_internal.held_bits(regclass, name, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.held_bits(regclass, name, boolean) IS 'internal: every bit a column holds in any row (a container''s printed name@bit entries included), read with a plain heap scan that runs no code of the table''s owner; for register_permission()';
+CREATE FUNCTION hive_tokens_internal.held_bits() RETURNS int2[]
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.held_bits() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.held_bits() IS 'internal: every bit any stored permission set holds, defined or not: every column stored_scopes_columns() names, read in C with one snapshot after locking the tables (no planner, no row security, no code of their owners), containers walked structurally; for register_permission()';
 -- Every column that can hold a permission set: of type stored_scopes or scopes, or of a domain,
 -- array, composite, range or multirange over one, at any depth; in tables and populated
 -- materialized views this session can read (other sessions' temporary tables are theirs alone).
--- direct: the set itself (or a domain over it).
 CREATE FUNCTION hive_tokens_internal.stored_scopes_columns()
-    RETURNS TABLE (tbl regclass, att name, direct boolean, lockable boolean)
+    RETURNS TABLE (tbl regclass, att name)
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- which type contains which: a domain its base type, an array its element, a composite (a
     -- table's row type too) its columns' types, a range or multirange its subtype; only types
     -- created after initdb can contain ours
-    WITH RECURSIVE contains(container, member, same_value) AS MATERIALIZED (
-        SELECT t.oid, t.typbasetype, true FROM pg_type AS t WHERE t.typtype = 'd' AND t.typbasetype >= 16384
+    WITH RECURSIVE contains(container, member) AS MATERIALIZED (
+        SELECT t.oid, t.typbasetype FROM pg_type AS t WHERE t.typtype = 'd' AND t.typbasetype >= 16384
         UNION ALL
-        SELECT t.oid, t.typelem, false FROM pg_type AS t
+        SELECT t.oid, t.typelem FROM pg_type AS t
          WHERE t.typelem >= 16384 AND t.typsubscript = 'array_subscript_handler'::regproc
         UNION ALL
-        SELECT c.reltype, a.atttypid, false FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+        SELECT c.reltype, a.atttypid FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
          WHERE a.atttypid >= 16384 AND a.attnum > 0 AND NOT a.attisdropped AND c.reltype <> 0
         UNION ALL
-        SELECT r.rngtypid, r.rngsubtype, false FROM pg_range AS r WHERE r.rngsubtype >= 16384
+        SELECT r.rngtypid, r.rngsubtype FROM pg_range AS r WHERE r.rngsubtype >= 16384
         UNION ALL
-        SELECT r.rngmultitypid, r.rngsubtype, false FROM pg_range AS r WHERE r.rngsubtype >= 16384),
-    holding(oid, direct) AS (
-        SELECT t.oid, true FROM pg_type AS t
+        SELECT r.rngmultitypid, r.rngsubtype FROM pg_range AS r WHERE r.rngsubtype >= 16384),
+    holding(oid) AS (
+        SELECT t.oid FROM pg_type AS t
          WHERE t.oid IN ('hive_tokens.stored_scopes'::regtype, 'hive_tokens.scopes'::regtype)
         UNION
-        SELECT k.container, h.direct AND k.same_value FROM contains AS k JOIN holding AS h ON k.member = h.oid)
+        SELECT k.container FROM contains AS k JOIN holding AS h ON k.member = h.oid)
     -- Every table holding rows itself (partitions and inheritance children each in their own
     -- right, read with ONLY): never a foreign table, whose reads run a wrapper's code.
-    SELECT c.oid::regclass, a.attname, bool_and(h.direct), c.relkind = 'r'
+    SELECT DISTINCT c.oid::regclass, a.attname
       FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid JOIN holding AS h ON h.oid = a.atttypid
      WHERE a.attnum > 0 AND NOT a.attisdropped
        AND (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated))
-       AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
-     GROUP BY c.oid, a.attname, a.attnum, c.relkind
-     ORDER BY c.oid, a.attnum;
+       AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema());
 END;
 REVOKE ALL ON FUNCTION hive_tokens_internal.stored_scopes_columns() FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.stored_scopes_columns() IS 'internal: the columns register_permission() reads for bits stored values hold: of type stored_scopes or scopes, or of a domain, array, composite or range over one';

@@ -75,3 +75,15 @@ SELECT hive_tokens.has_all_permissions('{usage:report}', ARRAY['usage:report']) 
 SELECT hive_tokens.normalize_resources(('{"mode": "*", "x": [' || string_agg('1e131000', ',') || ']}')::jsonb)
   FROM generate_series(1, 20000);
 SELECT hive_tokens.normalize_resources('{"mode": 1e131000}');
+-- Registration reads stored sets without printing them: a column of 1.1 million full sets in one
+-- compressed array (each prints as a kilobyte of names) is read in little memory.
+CREATE TABLE huge_holder AS
+  SELECT array_fill((SELECT '{' || string_agg(name, ',') || '}' FROM hive_tokens.permissions WHERE NOT retired)::hive_tokens.stored_scopes,
+                    ARRAY[1100000]) AS a;
+SELECT pg_column_size(a) < 10000000 AS stored_compressed FROM huge_holder;
+SET work_mem = '1MB';
+BEGIN;
+SELECT hive_tokens.register_permission('huge:holder', 'organization', 'G', 'L') > 0 AS registered;
+ROLLBACK;
+RESET work_mem;
+DROP TABLE huge_holder;

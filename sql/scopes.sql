@@ -351,6 +351,44 @@ ROLLBACK;
 DROP TABLE scan_parent, scan_child_parent CASCADE;
 DROP SERVER regress_scan_files;
 DROP EXTENSION file_fdw;
+-- Ranges and multiranges over a set are walked too (a scopes value holds what stored_scopes held)
+BEGIN;
+CREATE TYPE scopes_range AS RANGE (subtype = scopes);
+CREATE TEMP TABLE by_range (r scopes_range, m scopes_multirange);
+INSERT INTO by_range VALUES (scopes_range('{}', '{future:r@51}'::stored_scopes::scopes, '[]'),
+                             scopes_multirange(scopes_range('{future:m@52}'::stored_scopes::scopes, NULL)));
+SELECT hive_tokens.register_permission('later:range', 'organization', 'L', 'L') AS skips_51_and_52;
+ROLLBACK;
+-- Only a restoring role (a superuser, a member of hive_tokens_admin) writes bits the catalog does
+-- not define: anyone else could squat bits, or hold one a registration would then hand out.
+CREATE ROLE regress_ht_squatter;
+SET ROLE regress_ht_squatter;
+SELECT '{future:squat@60}'::stored_scopes;
+\echo :LAST_ERROR_SQLSTATE
+SELECT '{@60}'::stored_scopes;
+SELECT '{usage:report@24}'::stored_scopes AS defined_bits_are_fine;
+RESET ROLE;
+GRANT hive_tokens_admin TO regress_ht_squatter;
+SET ROLE regress_ht_squatter;
+SELECT '{future:restored@60}'::stored_scopes AS as_admin;
+RESET ROLE;
+DROP ROLE regress_ht_squatter;
+-- The lock that keeps registrations out lasts until the transaction ends, even when the
+-- subtransaction that read the value rolls back (the value lives on in a variable).
+BEGIN;
+DO $$
+DECLARE v stored_scopes;
+BEGIN
+    BEGIN
+        v := '{future:kept@60}';
+        RAISE EXCEPTION 'roll back the subtransaction';
+    EXCEPTION WHEN raise_exception THEN NULL;
+    END;
+    RAISE NOTICE 'value % kept', v::text;
+END $$;
+SELECT count(*) AS holding_registrations_off FROM pg_locks
+ WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND classid = 1751742053 AND objsubid = 2 AND mode = 'ShareLock';
+ROLLBACK;
 -- a transaction snapshot would miss what writers committed while registration waited for them
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT hive_tokens.register_permission('later:rr', 'organization', 'L', 'L');

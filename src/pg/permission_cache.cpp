@@ -12,6 +12,7 @@
 
 extern "C" {
 #include "storage/lock.h"
+#include "utils/resowner.h"
 #include "utils/inval.h"
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -139,7 +140,19 @@ const core::PermissionCatalog& hold_undefined_bits() {
         LOCKTAG tag;
         SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kHeldBitsLockClass),
                              static_cast<uint32>(kHeldBitsLockObject), 2);
-        (void)LockAcquire(&tag, ShareLock, false, false);
+        // held until the transaction ends, even when the subtransaction that read the value
+        // rolls back (the value may live on in a variable)
+        ResourceOwner saved = CurrentResourceOwner;
+        CurrentResourceOwner = TopTransactionResourceOwner;
+        PG_TRY();
+        {
+            (void)LockAcquire(&tag, ShareLock, false, false);
+        }
+        PG_FINALLY();
+        {
+            CurrentResourceOwner = saved;
+        }
+        PG_END_TRY();
         AcceptInvalidationMessages();  // a registration we waited for is in the catalog now
     });
     return current_catalog();

@@ -11,7 +11,7 @@
 //     scopes_contained (<@), scopes_overlap (&&), scopes_union (|), scopes_intersect (&),
 //     scopes_minus (-), scopes_eq, scopes_ne, scopes_lt, scopes_le, scopes_gt, scopes_ge,
 //     scopes_cmp, scopes_hash, scopes_hash_extended, builtin_permissions,
-//     valid_permission_name, held_bits
+//     valid_permission_name
 #include <string>
 
 #include "../core/error.h"
@@ -31,6 +31,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "utils/lsyscache.h"
+#include "utils/acl.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "common/hashfn.h"
@@ -156,12 +157,28 @@ HT_FUNCTION(scopes_recv) {
 
 namespace {
 // Reads the stored form. A bit the catalog does not define keeps its name's meaning for the
-// permission a restore will bring: the transaction then holds it against registrations until it
-// ends (hold_undefined_bits()), and a bit defined under another name is an error.
+// permission a restore will bring: only a restoring role writes such a value (a superuser or a
+// member of hive_tokens_admin: anyone else could squat bits, or make a registration hand out a bit
+// a value of theirs holds), and the transaction then holds it against registrations until it
+// ends (hold_undefined_bits()). A bit defined under another name is an error.
 core::Scopes read_stored(std::string_view text) {
     bool kept = false;
     core::Scopes s = current_catalog().parse_stored(text, &kept);
-    if (kept) s = hive_tokens::pg::hold_undefined_bits().parse_stored(text);
+    if (kept) {
+        bool allowed = false;
+        hive_tokens::pg::pg_call([&]() noexcept {
+            Oid admin = get_role_oid("hive_tokens_admin", true);
+            allowed = superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin));
+        });
+        if (!allowed)
+            throw core::Error(core::ErrorKind::InsufficientPrivilege,
+                              "only a superuser or a member of hive_tokens_admin may store permissions this database "
+                              "does not define",
+                              "A stored permission set names a permission with a bit the catalog does not define "
+                              "(a dump's grants restored before its catalog).",
+                              "Restore hive_tokens.permissions first, or register the permission.");
+        s = hive_tokens::pg::hold_undefined_bits().parse_stored(text);
+    }
     return s;
 }
 }  // namespace
@@ -321,62 +338,4 @@ HT_FUNCTION(builtin_permissions) {
 HT_FUNCTION(valid_permission_name) {
     text* t = PG_GETARG_TEXT_PP(0);
     PG_RETURN_BOOL(core::PermissionCatalog::valid_name(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))));
-}
-
-// ---- what a registration must not hand out ------------------------------------------------
-
-namespace {
-// Adds to *held the bits named "@<bit>" (up to 255) in a container value's printed form.
-void collect_printed_bits(const char* s, bool held[core::kScopeBits]) noexcept {
-    for (const char* p = strchr(s, '@'); p != nullptr; p = strchr(p + 1, '@')) {
-        int bit = 0, digits = 0;
-        while (digits < 4 && p[1 + digits] >= '0' && p[1 + digits] <= '9') bit = bit * 10 + (p[1 + digits++] - '0');
-        if (digits >= 1 && digits <= 3 && bit < core::kScopeBits) held[bit] = true;
-    }
-}
-}  // namespace
-
-// held_bits(tbl regclass, col name, direct boolean) -> int2[] (hive_tokens_internal): every bit
-// the column holds in any row, read with a plain heap scan: no planner (which would fold a
-// table's index and statistics expressions, running their owner's functions as the caller), no
-// row security, no user code; a container's values printed with their types' built-in output
-// functions. For register_permission().
-HT_FUNCTION(held_bits) {
-    Oid relid = PG_GETARG_OID(0);
-    Name col = PG_GETARG_NAME(1);
-    bool direct = PG_GETARG_BOOL(2);
-    bool held[core::kScopeBits] = {};
-    Relation rel = table_open(relid, AccessShareLock);
-    if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
-        (rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_MATVIEW))
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("cannot read the permission sets in %s: not a heap table", RelationGetRelationName(rel))));
-    AttrNumber attnum = get_attnum(relid, NameStr(*col));
-    if (attnum <= 0) ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column \"%s\" does not exist", NameStr(*col))));
-    Oid typoutput = InvalidOid;
-    bool varlena = false;
-    if (!direct) getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid, &typoutput, &varlena);
-    TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
-    HeapTuple tup;
-    while ((tup = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
-        CHECK_FOR_INTERRUPTS();
-        bool isnull = false;
-        Datum v = heap_getattr(tup, attnum, RelationGetDescr(rel), &isnull);
-        if (isnull) continue;
-        if (direct) {
-            const auto* s = reinterpret_cast<const core::Scopes*>(DatumGetPointer(v));
-            for (int b = s->next(0); b >= 0; b = s->next(b + 1)) held[b] = true;
-        } else {
-            char* text = OidOutputFunctionCall(typoutput, v);
-            collect_printed_bits(text, held);
-            pfree(text);
-        }
-    }
-    table_endscan(scan);
-    table_close(rel, AccessShareLock);
-    Datum bits[core::kScopeBits];
-    int n = 0;
-    for (int b = 0; b < core::kScopeBits; ++b)
-        if (held[b]) bits[n++] = Int16GetDatum(static_cast<int16>(b));
-    PG_RETURN_ARRAYTYPE_P(construct_array(bits, n, INT2OID, sizeof(int16), true, TYPALIGN_SHORT));
 }
