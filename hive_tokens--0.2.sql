@@ -729,6 +729,9 @@ CREATE TABLE hive_tokens.access_tokens (
     created_by       name NOT NULL DEFAULT session_user,
     expires_at       timestamptz,
     last_used_at     timestamptz,
+    rotated_to       uuid,
+    created_by_token uuid,
+    created_by_user  uuid,
     -- the rules issue() applies that do not depend on the permission catalog, in one place
     CONSTRAINT access_tokens_grant CHECK (hive_tokens_internal.grant_row_ok(kind, title, description, project_id, user_id, scopes))
 );
@@ -773,6 +776,9 @@ COMMENT ON COLUMN hive_tokens.access_tokens.hash IS 'keyed BLAKE2b-256 of the wh
 COMMENT ON COLUMN hive_tokens.access_tokens.key_id IS 'id of the keyring entry that produced hash';
 COMMENT ON COLUMN hive_tokens.access_tokens.first_characters IS 'prefix and first four body characters, for display; never part of the secret';
 COMMENT ON COLUMN hive_tokens.access_tokens.last_used_at IS 'reserved for usage tracking; not yet recorded';
+COMMENT ON COLUMN hive_tokens.access_tokens.rotated_to IS 'the token that replaced this one (rotate()); set once';
+COMMENT ON COLUMN hive_tokens.access_tokens.created_by_token IS 'the token that was the principal when this one was issued or rotated in';
+COMMENT ON COLUMN hive_tokens.access_tokens.created_by_user IS 'the principal''s user when this one was issued (a member''s, or a personal token''s)';
 
 CREATE TABLE hive_tokens.revoked_tokens (
     id              uuid PRIMARY KEY,
@@ -788,7 +794,7 @@ COMMENT ON TABLE hive_tokens.revoked_tokens IS 'tombstones of revoked tokens (id
 
 CREATE VIEW hive_tokens.tokens AS
     SELECT id, organization_id, kind, project_id, user_id, title, description, scopes::hive_tokens.scopes AS scopes, resources,
-           first_characters, created_at, created_by, expires_at, last_used_at
+           first_characters, created_at, created_by, expires_at, last_used_at, rotated_to, created_by_token, created_by_user
       FROM hive_tokens.access_tokens;
 REVOKE ALL ON hive_tokens.tokens FROM PUBLIC;
 COMMENT ON VIEW hive_tokens.tokens IS 'every token''s public record: everything but the hash and key id; not readable by PUBLIC (grant SELECT to your application role)';
@@ -887,12 +893,16 @@ BEGIN
     title := g.stored_title;
     description := g.stored_description;
     PERFORM hive_tokens_internal.authorize_management('issue', kind, organization, project, user_id, scopes, resources);
+    expires_at := hive_tokens_internal.check_expiry(organization, expires_at, false);
     m := hive_tokens_internal.mint(kind);
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
-         hash, key_id, first_characters, expires_at)
+         hash, key_id, first_characters, expires_at, created_by_token, created_by_user)
     VALUES (m.id, organization, kind, project, user_id, title, description, scopes, resources,
-            m.hash, m.key_id, m.first_characters, expires_at);
+            m.hash, m.key_id, m.first_characters, expires_at, hive_tokens.current_token_id(), hive_tokens.current_user_id());
+    PERFORM hive_tokens_internal.audit('issued', organization, m.id,
+        jsonb_build_object('kind', kind, 'title', title, 'permissions', to_jsonb(hive_tokens.permission_names(scopes)),
+                           'resources', resources, 'project', project, 'user', user_id, 'expires_at', expires_at));
     token_id := m.id;
     token := m.token;
     RETURN NEXT;
@@ -909,7 +919,7 @@ DECLARE
     t record;
     gone record;
 BEGIN
-    SELECT a.kind, a.organization_id, a.project_id, a.user_id INTO t
+    SELECT a.kind, a.organization_id, a.project_id, a.user_id, a.title INTO t
       FROM hive_tokens.access_tokens AS a WHERE a.id = token_id FOR UPDATE;
     -- a principal sees no token of another organization
     IF NOT FOUND OR t.organization_id IS DISTINCT FROM coalesce(hive_tokens.current_organization_id(), t.organization_id) THEN
@@ -920,6 +930,8 @@ BEGIN
         RETURNING a.id, a.organization_id, a.hash, a.key_id INTO gone;
     INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id)
     VALUES (gone.id, gone.organization_id, gone.hash, gone.key_id);
+    PERFORM hive_tokens_internal.audit('revoked', gone.organization_id, gone.id,
+        jsonb_build_object('kind', t.kind, 'title', t.title));
     RETURN true;
 END;
 $$;
@@ -1334,6 +1346,416 @@ CREATE EVENT TRIGGER hive_tokens_protect_inheritors ON ddl_command_end
 COMMENT ON EVENT TRIGGER hive_tokens_protect_inheritors IS 'protects new and attached partitions (and inheriting tables) of tables protected by hive_tokens.protect()';
 
 ------------------------------------------------------------------------------------------
+-- Token lifecycle: the audit log, expiry policies, immutability, rotation, personal tokens'
+-- member function, organization deletion and listing (docs/managing.md).
+------------------------------------------------------------------------------------------
+CREATE FUNCTION hive_tokens_internal.outer_role() RETURNS name
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION hive_tokens_internal.outer_role() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.outer_role() IS 'internal: the role that called (the session''s role, or the one SET ROLE chose), seen through SECURITY DEFINER functions; the actor_role of an audit event';
+
+CREATE TABLE hive_tokens.audit_log (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at              timestamptz NOT NULL DEFAULT now(),
+    event           text NOT NULL CHECK (event IN ('issued', 'revoked', 'rotated', 'imported', 'refused',
+                                                   'policy_changed', 'organization_deleted', 'purged')),
+    organization_id uuid,
+    token_id        uuid,
+    actor_kind      text NOT NULL CHECK (actor_kind IN ('token', 'member', 'role')),
+    actor_token_id  uuid,
+    actor_user_id   uuid,
+    actor_role      name NOT NULL,
+    details         jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_organization_idx ON hive_tokens.audit_log (organization_id, id DESC);
+REVOKE ALL ON hive_tokens.audit_log FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.audit_log_id_seq', '');
+COMMENT ON SEQUENCE hive_tokens.audit_log_id_seq IS 'ids of audit events; dumped with the log so restored events keep their order';
+COMMENT ON TABLE hive_tokens.audit_log IS 'append-only record of token management: who issued, revoked, rotated or imported which token, policy changes, organization deletions, purges; never a secret; owner-only (read it with hive_tokens.audit_events())';
+COMMENT ON COLUMN hive_tokens.audit_log.id IS 'order of recording; audit_events() pages on it, newest first';
+COMMENT ON COLUMN hive_tokens.audit_log.at IS 'start of the transaction that recorded the event';
+COMMENT ON COLUMN hive_tokens.audit_log.event IS 'issued, revoked, rotated, imported, refused, policy_changed, organization_deleted or purged';
+COMMENT ON COLUMN hive_tokens.audit_log.organization_id IS 'the organization the event concerns (NULL for purged and for cluster-wide changes)';
+COMMENT ON COLUMN hive_tokens.audit_log.token_id IS 'the token the event concerns (the replaced one for rotated)';
+COMMENT ON COLUMN hive_tokens.audit_log.actor_kind IS 'token or member: the transaction''s principal acted; role: a role without a principal (hive_tokens_admin, a superuser, a trigger)';
+COMMENT ON COLUMN hive_tokens.audit_log.actor_token_id IS 'the principal''s token, when a token acted';
+COMMENT ON COLUMN hive_tokens.audit_log.actor_user_id IS 'the principal''s user (a personal token''s, or the member''s named by act_as_member())';
+COMMENT ON COLUMN hive_tokens.audit_log.actor_role IS 'the database role that called (SET ROLE counts, SECURITY DEFINER does not)';
+COMMENT ON COLUMN hive_tokens.audit_log.details IS 'what the event changed (title, permissions, expiry, replacement, counts), never a token or a hash';
+
+CREATE FUNCTION hive_tokens_internal.audit_log_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.audit_log_guard() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.audit_log_guard() IS 'internal trigger: the audit log is append-only (UPDATE, DELETE and TRUNCATE refused; purge_audit_log() deletes)';
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON hive_tokens.audit_log
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.audit_log_guard();
+COMMENT ON TRIGGER audit_log_append_only ON hive_tokens.audit_log IS 'refuses changing or deleting an event (purge_audit_log() excepted)';
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON hive_tokens.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens_internal.audit_log_guard();
+COMMENT ON TRIGGER audit_log_no_truncate ON hive_tokens.audit_log IS 'refuses TRUNCATE of the audit log';
+
+CREATE FUNCTION hive_tokens_internal.audit(event text, organization uuid, token uuid, details jsonb) RETURNS void
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    INSERT INTO hive_tokens.audit_log (event, organization_id, token_id, actor_kind, actor_token_id, actor_user_id,
+                                       actor_role, details)
+    VALUES (event, organization, token, coalesce(hive_tokens.current_principal_kind(), 'role'),
+            hive_tokens.current_token_id(), hive_tokens.current_user_id(), hive_tokens_internal.outer_role(),
+            coalesce(details, '{}'));
+END;
+REVOKE ALL ON FUNCTION hive_tokens_internal.audit(text, uuid, uuid, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.audit(text, uuid, uuid, jsonb) IS 'internal: records an event with the acting principal and role; owner-only';
+
+CREATE FUNCTION hive_tokens_internal.authorize_organization(what text, action text, organization uuid,
+    members_only boolean) RETURNS void
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.authorize_organization(text, text, uuid, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.authorize_organization(text, text, uuid, boolean) IS 'internal: whether the principal holds action on its organization (and, with members_only, is a member); without a principal or an action, a superuser or a member of hive_tokens_admin; 42501 otherwise';
+
+CREATE FUNCTION hive_tokens.audit_events(organization uuid, before_id bigint DEFAULT NULL, max_rows integer DEFAULT 100)
+    RETURNS SETOF hive_tokens.audit_log
+    LANGUAGE plpgsql STABLE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF max_rows IS NULL OR max_rows < 1 OR max_rows > 10000 THEN
+        RAISE EXCEPTION 'max_rows must be between 1 and 10000' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM hive_tokens_internal.authorize_organization('read the audit log', 'auditLog:export', organization, false);
+    RETURN QUERY
+        SELECT l.* FROM hive_tokens.audit_log AS l
+         WHERE l.organization_id IS NOT DISTINCT FROM organization AND (before_id IS NULL OR l.id < before_id)
+         ORDER BY l.organization_id, l.id DESC
+         LIMIT max_rows;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.audit_events(uuid, bigint, integer) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.audit_events(uuid, bigint, integer) IS 'an organization''s audit events, newest first, max_rows at a time (pass the last id seen as before_id for the next page); a principal needs auditLog:export on its organization, without one hive_tokens_admin (NULL organization: events of none); EXECUTE must be granted';
+
+CREATE FUNCTION hive_tokens.purge_audit_log(older_than interval) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION hive_tokens.purge_audit_log(interval) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.purge_audit_log(interval) IS 'retention: deletes the audit events older than now() minus older_than and records a purged event; returns how many went; owner-only';
+
+-- Expiry policies.
+CREATE TABLE hive_tokens.expiry_policies (
+    organization_id uuid PRIMARY KEY,
+    max_lifetime    interval CHECK (max_lifetime > interval '0'),
+    allow_never     boolean NOT NULL DEFAULT true,
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    updated_by      name NOT NULL DEFAULT session_user,
+    CONSTRAINT expiry_policies_rule CHECK (max_lifetime IS NOT NULL OR NOT allow_never)
+);
+REVOKE ALL ON hive_tokens.expiry_policies FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.expiry_policies', '');
+COMMENT ON TABLE hive_tokens.expiry_policies IS 'per-organization expiry policy, checked when a token is issued or rotated and at every use; change it with hive_tokens.set_expiry_policy(); owner-only';
+COMMENT ON COLUMN hive_tokens.expiry_policies.organization_id IS 'the organization the policy governs';
+COMMENT ON COLUMN hive_tokens.expiry_policies.max_lifetime IS 'longest a token may live from its creation (NULL: no maximum); older tokens stop working, even those issued before the policy';
+COMMENT ON COLUMN hive_tokens.expiry_policies.allow_never IS 'whether a token may have no expiry (such tokens are exempt from max_lifetime); when false a token without an expiry takes the maximum';
+COMMENT ON COLUMN hive_tokens.expiry_policies.updated_at IS 'when the policy was last set';
+COMMENT ON COLUMN hive_tokens.expiry_policies.updated_by IS 'session role that last set it';
+
+CREATE FUNCTION hive_tokens_internal.expiry_policies_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.expiry_policies_changed() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.expiry_policies_changed() IS 'internal trigger: every backend rereads the expiry policies once a change commits';
+CREATE TRIGGER expiry_policies_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hive_tokens.expiry_policies
+    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens_internal.expiry_policies_changed();
+COMMENT ON TRIGGER expiry_policies_changed ON hive_tokens.expiry_policies IS 'makes every backend reread the policies after a change commits';
+
+CREATE FUNCTION hive_tokens_internal.lock_organization(organization uuid) RETURNS void
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.lock_organization(uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.lock_organization(uuid) IS 'internal: the organization''s policy lock in exclusive mode until the transaction ends (issuing and rotating take it shared)';
+
+CREATE FUNCTION hive_tokens_internal.check_expiry(organization uuid, expires_at timestamptz, rotating boolean)
+    RETURNS timestamptz
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.check_expiry(uuid, timestamptz, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.check_expiry(uuid, timestamptz, boolean) IS 'internal: under the policy lock, the expiry a new token may have (22023 when it breaks the policy) or a replacement gets (capped)';
+
+CREATE FUNCTION hive_tokens_internal.effective_expiry(organization uuid, created_at timestamptz, expires_at timestamptz)
+    RETURNS timestamptz
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION hive_tokens_internal.effective_expiry(uuid, timestamptz, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.effective_expiry(uuid, timestamptz, timestamptz) IS 'internal: a token''s expiry as verification applies its organization''s policy (NULL: never; -infinity: ended by the policy)';
+
+CREATE FUNCTION hive_tokens.expiry(preset text) RETURNS timestamptz
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF preset = 'never' THEN
+        RETURN NULL;
+    ELSIF preset IN ('7 days', '14 days', '30 days', '6 months', '1 year') THEN
+        RETURN now() + preset::interval;
+    END IF;
+    RAISE EXCEPTION 'unknown expiry preset %', coalesce(quote_literal(preset), 'NULL') USING ERRCODE = 'invalid_parameter_value',
+        HINT = 'Use never, 7 days, 14 days, 30 days, 6 months or 1 year, or give expires_at as a time.';
+END;
+$$;
+COMMENT ON FUNCTION hive_tokens.expiry(text) IS 'the expires_at of one of Hive''s presets from now: never (NULL), 7 days, 14 days, 30 days, 6 months or 1 year; 22023 for anything else';
+
+CREATE FUNCTION hive_tokens.set_expiry_policy(organization uuid, max_lifetime interval, allow_never boolean DEFAULT false)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ended bigint;
+    live uuid[];
+BEGIN
+    IF organization IS NULL OR allow_never IS NULL THEN
+        RAISE EXCEPTION 'organization and allow_never must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF max_lifetime IS NOT NULL AND max_lifetime <= interval '0' THEN
+        RAISE EXCEPTION 'max_lifetime must be positive' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM hive_tokens_internal.authorize_organization('change the expiry policy', 'accessToken:modify', organization, true);
+    PERFORM hive_tokens_internal.lock_organization(organization);
+    SELECT coalesce(array_agg(a.id), '{}') INTO live FROM hive_tokens.access_tokens AS a
+     WHERE a.organization_id = organization
+       AND coalesce(hive_tokens_internal.effective_expiry(a.organization_id, a.created_at, a.expires_at) > now(), true);
+    IF max_lifetime IS NULL AND allow_never THEN
+        DELETE FROM hive_tokens.expiry_policies AS p WHERE p.organization_id = organization;
+    ELSE
+        INSERT INTO hive_tokens.expiry_policies AS p (organization_id, max_lifetime, allow_never)
+        VALUES (organization, max_lifetime, allow_never)
+        ON CONFLICT (organization_id) DO UPDATE
+            SET max_lifetime = excluded.max_lifetime, allow_never = excluded.allow_never,
+                updated_at = now(), updated_by = session_user;
+    END IF;
+    -- the live tokens the new policy ends now
+    SELECT count(*) INTO ended FROM hive_tokens.access_tokens AS a
+     WHERE a.id = ANY (live)
+       AND NOT coalesce(hive_tokens_internal.effective_expiry(a.organization_id, a.created_at, a.expires_at) > now(), true);
+    PERFORM hive_tokens_internal.audit('policy_changed', organization, NULL,
+        jsonb_build_object('policy', 'expiry', 'max_lifetime', max_lifetime::text, 'allow_never', allow_never,
+                           'tokens_ended', ended));
+    RETURN ended;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.set_expiry_policy(uuid, interval, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.set_expiry_policy(uuid, interval, boolean) IS 'sets an organization''s expiry policy (max_lifetime NULL with allow_never true removes it); a member principal needs accessToken:modify, without one hive_tokens_admin; returns how many live tokens it ends now; audited; EXECUTE must be granted';
+
+-- Immutability.
+CREATE FUNCTION hive_tokens_internal.immutable_token() RETURNS trigger
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.immutable_token() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.immutable_token() IS 'internal trigger: a token''s grants, owner, hash, key and history never change (23000); only last_used_at, an earlier expires_at and a first rotated_to';
+
+-- Personal tokens follow their member.
+CREATE TABLE hive_tokens.member_function (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    fn        regprocedure NOT NULL
+);
+REVOKE ALL ON hive_tokens.member_function FROM PUBLIC;
+GRANT SELECT ON hive_tokens.member_function TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.member_function', '');
+COMMENT ON TABLE hive_tokens.member_function IS 'the function authenticate() asks for a personal token''s member grants (one row at most); set it with hive_tokens.set_member_function(); readable by everyone (authenticate() runs as its caller)';
+COMMENT ON COLUMN hive_tokens.member_function.singleton IS 'always true: one registration per database';
+COMMENT ON COLUMN hive_tokens.member_function.fn IS 'a function (organization uuid, user_id uuid) returning (scopes hive_tokens.scopes, resources jsonb): the member''s current permissions, no row when the user is no member';
+
+CREATE FUNCTION hive_tokens.set_member_function(fn regprocedure) RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+BEGIN
+    PERFORM hive_tokens_internal.authorize_organization('register the member function', NULL, NULL, false);
+    IF fn IS NULL THEN
+        DELETE FROM hive_tokens.member_function;
+        PERFORM hive_tokens_internal.audit('policy_changed', NULL, NULL, jsonb_build_object('policy', 'member_function', 'function', NULL));
+        RETURN;
+    END IF;
+    SELECT f.proargtypes, f.proallargtypes, f.proargmodes, f.proargnames, f.prokind INTO p
+      FROM pg_proc AS f WHERE f.oid = fn;
+    IF p.prokind <> 'f' OR p.proargtypes <> '2950 2950'::oidvector
+       OR p.proallargtypes IS DISTINCT FROM ARRAY['uuid'::regtype, 'uuid'::regtype, 'hive_tokens.scopes'::regtype, 'jsonb'::regtype]::oid[]
+       OR p.proargmodes[3:4] IS DISTINCT FROM ARRAY['o', 'o']::"char"[] AND p.proargmodes[3:4] IS DISTINCT FROM ARRAY['t', 't']::"char"[]
+       OR p.proargnames[3:4] IS DISTINCT FROM ARRAY['scopes', 'resources'] THEN
+        RAISE EXCEPTION 'function % does not fit', fn USING ERRCODE = 'invalid_function_definition',
+            DETAIL = 'The member function takes (organization uuid, user_id uuid) and returns (scopes hive_tokens.scopes, resources jsonb): OUT parameters or RETURNS TABLE, one row for a member, none otherwise.';
+    END IF;
+    INSERT INTO hive_tokens.member_function AS m (singleton, fn) VALUES (true, fn)
+        ON CONFLICT (singleton) DO UPDATE SET fn = excluded.fn;
+    PERFORM hive_tokens_internal.audit('policy_changed', NULL, NULL,
+        jsonb_build_object('policy', 'member_function', 'function', fn::text));
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.set_member_function(regprocedure) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.set_member_function(regprocedure) IS 'registers the function that gives a personal token''s member grants (NULL unregisters); superusers and hive_tokens_admin only; audited';
+
+-- Rotation.
+CREATE FUNCTION hive_tokens_internal.rotate_token(old_id uuid, grace interval, OUT new_id uuid, OUT token text)
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old hive_tokens.access_tokens;
+    m record;
+    new_expiry timestamptz;
+    old_expiry timestamptz;
+BEGIN
+    IF old_id IS NULL OR grace IS NULL THEN
+        RAISE EXCEPTION 'token_id and grace must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF grace < interval '0' THEN
+        RAISE EXCEPTION 'grace must not be negative' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT a.* INTO old FROM hive_tokens.access_tokens AS a WHERE a.id = old_id FOR UPDATE;
+    -- a principal sees no token of another organization
+    IF NOT FOUND OR old.organization_id IS DISTINCT FROM coalesce(hive_tokens.current_organization_id(), old.organization_id) THEN
+        RAISE EXCEPTION 'the access token does not exist' USING ERRCODE = 'undefined_object',
+            DETAIL = pg_catalog.format('No token %s in the organization of the principal, if any.', old_id);
+    END IF;
+    PERFORM hive_tokens_internal.authorize_management('rotate', old.kind, old.organization_id, old.project_id,
+                                                      old.user_id, old.scopes, old.resources);
+    IF old.rotated_to IS NOT NULL THEN
+        RAISE EXCEPTION 'the token has already been rotated' USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = pg_catalog.format('Its replacement is %s.', old.rotated_to);
+    END IF;
+    IF NOT coalesce(hive_tokens_internal.effective_expiry(old.organization_id, old.created_at, old.expires_at) > now(), true) THEN
+        RAISE EXCEPTION 'the token has expired' USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Issue a new token instead.';
+    END IF;
+    new_expiry := hive_tokens_internal.check_expiry(old.organization_id,
+                      now() + (old.expires_at - old.created_at), true);
+    m := hive_tokens_internal.mint(old.kind);
+    INSERT INTO hive_tokens.access_tokens
+        (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
+         hash, key_id, first_characters, expires_at, created_by_token, created_by_user)
+    VALUES (m.id, old.organization_id, old.kind, old.project_id, old.user_id, old.title, old.description,
+            old.scopes, old.resources, m.hash, m.key_id, m.first_characters, new_expiry,
+            hive_tokens.current_token_id(), hive_tokens.current_user_id());
+    old_expiry := least(coalesce(old.expires_at, 'infinity'), now() + grace);
+    UPDATE hive_tokens.access_tokens AS a SET expires_at = old_expiry, rotated_to = m.id WHERE a.id = old.id;
+    PERFORM hive_tokens_internal.audit('rotated', old.organization_id, old.id,
+        jsonb_build_object('replacement', m.id, 'grace', grace::text, 'old_expires_at', old_expiry,
+                           'expires_at', new_expiry));
+    new_id := m.id;
+    token := m.token;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.rotate_token(uuid, interval) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.rotate_token(uuid, interval) IS 'internal: the body of rotate(); owner-only';
+
+CREATE FUNCTION hive_tokens.rotate(token_id uuid, grace interval DEFAULT '0')
+    RETURNS TABLE (token_id uuid, token text)
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT r.new_id, r.token FROM hive_tokens_internal.rotate_token($1, $2) AS r';
+REVOKE ALL ON FUNCTION hive_tokens.rotate(uuid, interval) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.rotate(uuid, interval) IS 'replaces a live token: a new one with the same grants, title, kind and owner and an expiry of the same length (capped by the policy), returned as issue() returns it; the old one stops after grace; once per token; same rights as issue(); audited; EXECUTE must be granted';
+
+-- Organization deletion.
+CREATE FUNCTION hive_tokens.delete_organization_tokens() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    col text := coalesce(TG_ARGV[0], 'id');
+    org uuid;
+    n bigint;
+BEGIN
+    IF TG_WHEN <> 'AFTER' OR TG_LEVEL <> 'ROW' OR TG_OP <> 'DELETE' OR TG_NARGS > 1 THEN
+        RAISE EXCEPTION 'delete_organization_tokens() must be an AFTER DELETE ... FOR EACH ROW trigger with at most one argument'
+            USING ERRCODE = 'trigger_protocol_violated';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_attribute AS a
+                    WHERE a.attrelid = TG_RELID AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped
+                      AND a.atttypid = 'uuid'::regtype) THEN
+        RAISE EXCEPTION 'table % has no uuid column %', TG_RELID::regclass, col
+            USING ERRCODE = 'undefined_column', HINT = 'Name the organization id column as the trigger''s argument.';
+    END IF;
+    EXECUTE format('SELECT ($1).%I', col) INTO org USING OLD;
+    IF org IS NULL THEN
+        RETURN NULL;
+    END IF;
+    WITH gone AS (
+        DELETE FROM hive_tokens.access_tokens AS a WHERE a.organization_id = org
+        RETURNING a.id, a.organization_id, a.hash, a.key_id
+    ), tombstones AS (
+        INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id)
+        SELECT g.id, g.organization_id, g.hash, g.key_id FROM gone AS g
+        ON CONFLICT (id) DO NOTHING
+    )
+    SELECT count(*) INTO n FROM gone;
+    DELETE FROM hive_tokens.expiry_policies AS p WHERE p.organization_id = org;
+    PERFORM hive_tokens_internal.audit('organization_deleted', org, NULL,
+        jsonb_build_object('tokens', n, 'table', TG_RELID::regclass::text));
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.delete_organization_tokens() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.delete_organization_tokens() IS 'trigger for the application''s organizations table (AFTER DELETE FOR EACH ROW, argument: the uuid id column, default id): deletes and audits the organization''s tokens and expiry policy in the same transaction; owner-only';
+
+-- Listing.
+CREATE FUNCTION hive_tokens.list_tokens(organization uuid, scopes hive_tokens.scopes DEFAULT NULL,
+    created_by_user uuid DEFAULT NULL, before_created_at timestamptz DEFAULT NULL, before_id uuid DEFAULT NULL,
+    page_size integer DEFAULT 20)
+    RETURNS SETOF hive_tokens.tokens
+    LANGUAGE plpgsql STABLE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    principal text := hive_tokens.current_principal_kind();
+    org_tokens boolean := true;
+    personal boolean := true;
+    me uuid := hive_tokens.current_user_id();
+BEGIN
+    IF organization IS NULL THEN
+        RAISE EXCEPTION 'organization must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF page_size IS NULL OR page_size < 1 OR page_size > 1000 THEN
+        RAISE EXCEPTION 'page_size must be between 1 and 1000' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF (before_created_at IS NULL) <> (before_id IS NULL) THEN
+        RAISE EXCEPTION 'before_created_at and before_id go together (the last row of the previous page)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF principal IS NULL THEN
+        PERFORM hive_tokens_internal.authorize_organization('list tokens', NULL, NULL, false);
+    ELSE
+        IF organization IS DISTINCT FROM hive_tokens.current_organization_id() THEN
+            PERFORM hive_tokens_internal.authorize_organization('list tokens', 'accessToken:modify', organization, false);
+        END IF;
+        org_tokens := hive_tokens.can('accessToken:modify', organization);
+        personal := me IS NOT NULL AND hive_tokens.can('personalAccessToken:modify', organization);
+        IF NOT org_tokens AND NOT personal AND hive_tokens.allowed_projects('projectAccessToken:modify') = '{}'
+           AND hive_tokens.organization_wide('projectAccessToken:modify') IS NULL THEN
+            PERFORM hive_tokens_internal.authorize_organization('list tokens', 'accessToken:modify', organization, false);
+        END IF;
+    END IF;
+    RETURN QUERY
+        SELECT t.* FROM hive_tokens.tokens AS t
+         WHERE t.organization_id = organization
+           AND (before_id IS NULL OR (t.created_at, t.id) < (before_created_at, before_id))
+           AND (list_tokens.scopes IS NULL OR t.scopes OPERATOR(hive_tokens.@>) list_tokens.scopes)
+           AND (list_tokens.created_by_user IS NULL OR t.created_by_user = list_tokens.created_by_user)
+           AND (principal IS NULL
+                OR CASE t.kind
+                       WHEN 'organization' THEN org_tokens
+                       WHEN 'project' THEN hive_tokens.can('projectAccessToken:modify', organization, t.project_id)
+                       WHEN 'personal' THEN personal AND t.user_id = me
+                       ELSE false
+                   END)
+         ORDER BY t.created_at DESC, t.id DESC
+         LIMIT page_size;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) IS 'an organization''s tokens (never hashes) the principal may manage, newest first, page_size at a time (pass the last row''s created_at and id for the next page), filtered by held permissions and creator; without a principal hive_tokens_admin; EXECUTE must be granted';
+
+CREATE TRIGGER access_tokens_immutable BEFORE UPDATE ON hive_tokens.access_tokens
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.immutable_token();
+COMMENT ON TRIGGER access_tokens_immutable ON hive_tokens.access_tokens IS 'refuses changing a token''s grants, owner, hash, key or history; an expiry may only move earlier';
+
+------------------------------------------------------------------------------------------
 -- Only the grants this script makes. Default privileges of the installing role (ALTER DEFAULT
 -- PRIVILEGES ... GRANT ... TO some_role) would otherwise hand that role the token tables and the
 -- SECURITY DEFINER functions.
@@ -1370,12 +1792,13 @@ BEGIN
 END $$;
 
 -- PUBLIC keeps exactly what this script grants it: USAGE on both schemas and SELECT on the
--- permission catalog (a default privilege of the installing role for PUBLIC is taken back);
+-- permission catalog and the member function's registration (a default privilege of the installing role for PUBLIC is taken back);
 -- functions and types keep the grants this script gave each of them.
 REVOKE CREATE ON SCHEMA hive_tokens, hive_tokens_internal FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA hive_tokens, hive_tokens_internal FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA hive_tokens, hive_tokens_internal FROM PUBLIC;
 GRANT SELECT ON hive_tokens.permissions TO PUBLIC;
+GRANT SELECT ON hive_tokens.member_function TO PUBLIC;
 
 -- Nothing but the extension's objects in its schemas (of any kind: anything in a schema depends
 -- on it), both schemas the installing role's, and nobody else may create objects in them.

@@ -101,6 +101,8 @@ ROLLBACK;
 -- organization, as in Hive; one stored naming other projects too is limited to its own.
 RESET ROLE;
 SELECT token AS proj_star, token_id AS proj_star_id FROM hive_tokens.issue(:'o', 'project star', '{project:describe,usage:report}', kind => 'project', project => :'p2') \gset
+-- (rows are immutable once issued: the superuser steps past that to play a hand-written row)
+ALTER TABLE hive_tokens.access_tokens DISABLE TRIGGER access_tokens_immutable;
 UPDATE hive_tokens.access_tokens SET resources = '{"mode": "*"}' WHERE id = :'proj_star_id';
 SELECT resources->>'mode' AS mode_after_update FROM hive_tokens.access_tokens WHERE id = :'proj_star_id';
 SET session_replication_role = replica;
@@ -110,6 +112,7 @@ SELECT token AS proj_wide, token_id AS proj_wide_id FROM hive_tokens.issue(:'o',
 UPDATE hive_tokens.access_tokens
    SET resources = format('{"mode": "granular", "projects": [{"type": "project", "id": "%s", "targets": {"mode": "*"}}, {"type": "project", "id": "%s", "targets": {"mode": "*"}}]}', :'p1', :'p2')::jsonb
  WHERE id = :'proj_wide_id';
+ALTER TABLE hive_tokens.access_tokens ENABLE TRIGGER access_tokens_immutable;
 SET ROLE regress_ht_app;
 BEGIN;
 SELECT hive_tokens.authenticate(:'proj_star') IS NOT NULL AS stored_star;

@@ -33,6 +33,10 @@
 extern "C" {
 #include "access/xact.h"
 #include "access/parallel.h"
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/acl.h"
 #include "utils/memutils.h"
 #include "catalog/pg_type.h"
@@ -254,8 +258,79 @@ void hive_tokens::pg::register_principal_callbacks() {
     RegisterSubXactCallback(subxact_callback, nullptr);
 }
 
+namespace {
+
+// What the registered member function says a personal token's user may do in its organization
+// now (plain data: palloc'd jsonb). status: 0 a row; 1 no function registered; 2 no row (not a
+// member); 3 more than one row; 4 the registered function no longer exists.
+struct MemberGrant {
+    int status;
+    core::Scopes scopes;  // none when the function returned NULL
+    Jsonb* resources;     // nullptr: NULL, everything (as Hive reads a NULL assignment)
+};
+
+// Calls the function registered with set_member_function() (SPI, as the calling role: grant it
+// EXECUTE, or make it SECURITY DEFINER to read tables the caller cannot).
+void member_grant(const core::Uuid& org, const core::Uuid& user, MemberGrant* out) noexcept {
+    out->status = 0;
+    out->scopes = core::Scopes::none();
+    out->resources = nullptr;
+    MemoryContext outer = CurrentMemoryContext;
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "authenticate: SPI_connect failed");
+    if (SPI_execute("SELECT m.fn::pg_catalog.oid FROM hive_tokens.member_function AS m", true, 2) != SPI_OK_SELECT)
+        elog(ERROR, "authenticate: reading hive_tokens.member_function failed");
+    if (SPI_processed == 0) {
+        out->status = 1;
+        SPI_finish();
+        return;
+    }
+    bool isnull;
+    Oid fn = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    char* name = get_func_name(fn);
+    char* nsp = name ? get_namespace_name(get_func_namespace(fn)) : nullptr;
+    if (name == nullptr || nsp == nullptr) {
+        out->status = 4;
+        SPI_finish();
+        return;
+    }
+    char* query = psprintf("SELECT m.scopes, m.resources FROM %s($1, $2) AS m", quote_qualified_identifier(nsp, name));
+    Oid types[2] = {UUIDOID, UUIDOID};
+    Datum args[2] = {hive_tokens::pg::uuid_to_datum(org), hive_tokens::pg::uuid_to_datum(user)};
+    if (SPI_execute_with_args(query, 2, types, args, nullptr, false, 2) != SPI_OK_SELECT)
+        elog(ERROR, "authenticate: the member function failed");
+    if (SPI_processed != 1) {
+        out->status = SPI_processed == 0 ? 2 : 3;
+        SPI_finish();
+        return;
+    }
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    Oid scopes_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("scopes"),
+                                      ObjectIdGetDatum(get_namespace_oid("hive_tokens", false)));
+    if (desc->natts != 2 || SPI_gettypeid(desc, 1) != scopes_type || SPI_gettypeid(desc, 2) != JSONBOID)
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                        errmsg("the member function must return (scopes hive_tokens.scopes, resources jsonb)")));
+    Datum sc = SPI_getbinval(SPI_tuptable->vals[0], desc, 1, &isnull);
+    if (isnull) {  // a function that is not a set function answers "no member" with NULLs
+        out->status = 2;
+        SPI_finish();
+        return;
+    }
+    memcpy(&out->scopes, DatumGetPointer(sc), sizeof out->scopes);
+    Datum rs = SPI_getbinval(SPI_tuptable->vals[0], desc, 2, &isnull);
+    if (!isnull) {
+        MemoryContext spi = MemoryContextSwitchTo(outer);
+        out->resources = DatumGetJsonbPCopy(rs);
+        MemoryContextSwitchTo(spi);
+    }
+    SPI_finish();
+}
+
+}  // namespace
+
 // authenticate(token text) -> uuid: verifies and makes the token the principal of this
 // transaction. 28000 for anything that is not a live token; the token never appears in it.
+// A personal token's grants are intersected with its member's current ones (the registered
+// member function), as Hive does at every use; without a registered function it fails closed.
 HT_TOKEN_FUNCTION(authenticate) {
     check_can_set_principal("authenticate");
     if (PG_ARGISNULL(0))
@@ -267,9 +342,39 @@ HT_TOKEN_FUNCTION(authenticate) {
     if (reason != core::Reason::Ok)
         ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
                         errdetail("The token is %s.", core::reason_detail(reason)), errhidestmt(true)));
+    MemberGrant member{};
+    if (row.personal_token && row.has_user) {
+        pg_call([&]() noexcept { member_grant(row.organization, row.user, &member); });
+        // the member function is code of its own: it must not have set a principal meanwhile
+        check_can_set_principal("authenticate");
+        if (member.status == 1 || member.status == 4)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
+                            errdetail(member.status == 1 ? "The token is a personal token and no member function is registered."
+                                                         : "The token is a personal token and the registered member function no longer exists."),
+                            errhint("A personal token's rights follow its member's current role: register a function "
+                                    "(organization uuid, user_id uuid) returning (scopes hive_tokens.scopes, resources "
+                                    "jsonb) with hive_tokens.set_member_function()."),
+                            errhidestmt(true)));
+        if (member.status == 2)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
+                            errdetail("The token is a personal token and its user is not a member of its organization."),
+                            errhidestmt(true)));
+        if (member.status == 3)
+            ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
+                            errmsg("the member function returned more than one row for a user"), errhidestmt(true)));
+    } else if (row.personal_token) {
+        ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
+                        errdetail("The token is a personal token without a user."), errhidestmt(true)));
+    }
     {
         const core::PermissionCatalog& cat = current_catalog();
         core::Assignment assignment = core::parse_assignment(hive_tokens::pg::jsonb_value(row.resources));
+        core::Scopes scopes = row.scopes;
+        if (row.personal_token) {
+            scopes = scopes & member.scopes;
+            if (member.resources != nullptr)
+                assignment = core::intersect(assignment, core::parse_assignment(hive_tokens::pg::jsonb_value(member.resources)));
+        }
         if (row.project_token && row.has_project) {
             // 0.1 stored "*" for a project token and meant its whole project; 0.2 stores that in
             // Hive's granular form and reads a stored "*" as Hive does (nothing below the
@@ -280,7 +385,7 @@ HT_TOKEN_FUNCTION(authenticate) {
                 assignment = core::project_token_effective(assignment, row.project);
         }
         set_principal(std::make_shared<const State>(State{true, row.id, row.has_user, row.user,
-                                                           core::PrincipalPolicy(row.organization, row.scopes, std::move(assignment), cat)}));
+                                                           core::PrincipalPolicy(row.organization, scopes, std::move(assignment), cat)}));
     }  // no C++ object outlives this block: what follows may raise a PostgreSQL error
     PG_RETURN_DATUM(uuid_to_datum(row.id));
 }
@@ -314,8 +419,37 @@ HT_FUNCTION(current_user_id) {
 
 namespace {
 
+// Who is acting, for the server log: the principal and the role.
+std::string actor_text() {
+    std::string role;
+    pg_call([&]() noexcept {
+        const char* name = GetUserNameFromId(GetOuterUserId(), true);
+        role = name ? name : "?";
+    });
+    if (!g_current) return "role " + role + " (no principal)";
+    std::string who = g_current->is_token ? "token " + g_current->token_id.text() : std::string("member");
+    if (g_current->has_user) who += " of user " + g_current->user_id.text();
+    return who + " in organization " + g_current->policy.organization().text() + ", role " + role;
+}
+
+// A refusal cannot be stored in the audit log (the error rolls the transaction back): it goes to
+// the server log, apart from the client (LOG_SERVER_ONLY), without the statement.
 [[noreturn]] void refuse_management(const std::string& message, const std::string& detail, const std::string& hint) {
+    const std::string line = "hive_tokens refused: " + message + (detail.empty() ? "" : " (" + detail + ")") + "; " + actor_text();
+    pg_call([&]() noexcept { ereport(LOG_SERVER_ONLY, (errmsg("%s", line.c_str()), errhidestmt(true), errhidecontext(true))); });
     throw core::Error(core::ErrorKind::InsufficientPrivilege, message, detail, hint);
+}
+
+// Bootstrap and migrations: a superuser, or a member of hive_tokens_admin. The role that called
+// the function counts (the outer user: SET ROLE yes, SECURITY DEFINER no).
+bool is_admin() {
+    bool allowed = false;
+    pg_call([&]() noexcept {
+        Oid who = GetOuterUserId();
+        Oid admin = get_role_oid("hive_tokens_admin", true);
+        allowed = superuser_arg(who) || (OidIsValid(admin) && has_privs_of_role(who, admin));
+    });
+    return allowed;
 }
 
 }  // namespace
@@ -335,15 +469,7 @@ HT_FUNCTION(authorize_management) {
     const core::Scopes* scopes = PG_ARGISNULL(5) ? nullptr : hive_tokens::pg::scopes_arg(fcinfo, 5);
     Jsonb* resources = PG_ARGISNULL(6) ? nullptr : PG_GETARG_JSONB_P(6);
     if (!g_current) {
-        // Bootstrap and migrations: a superuser, or a member of hive_tokens_admin. The role that
-        // called issue() counts (the outer user: SET ROLE yes, SECURITY DEFINER no).
-        bool allowed = false;
-        pg_call([&]() noexcept {
-            Oid who = GetOuterUserId();
-            Oid admin = get_role_oid("hive_tokens_admin", true);
-            allowed = superuser_arg(who) || (OidIsValid(admin) && has_privs_of_role(who, admin));
-        });
-        if (!allowed)
+        if (!is_admin())
             refuse_management("managing tokens without a principal needs membership in hive_tokens_admin", "",
                               "Call hive_tokens.authenticate() or act_as_member() first in this transaction, or GRANT "
                               "hive_tokens_admin to the role that runs migrations.");
@@ -384,6 +510,36 @@ HT_FUNCTION(authorize_management) {
                               "Issue a token within the principal's own permissions and resources.");
         }
     }
+    PG_RETURN_VOID();
+}
+
+// authorize_organization(what text, action text, organization uuid, members_only boolean) ->
+// void (hive_tokens_internal): may the principal do `what` (for the message) in the
+// organization: it needs `action` there, and with members_only it must be a member, not a token.
+// Without a principal, or with a NULL action, only a superuser or a member of hive_tokens_admin.
+HT_FUNCTION(authorize_organization) {
+    std::string what = PG_ARGISNULL(0) ? std::string("do this") : std::string(VARDATA_ANY(PG_GETARG_TEXT_PP(0)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)));
+    const bool has_action = !PG_ARGISNULL(1);
+    std::string action = has_action ? std::string(VARDATA_ANY(PG_GETARG_TEXT_PP(1)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1))) : std::string();
+    const bool has_org = !PG_ARGISNULL(2);
+    core::Uuid org = has_org ? uuid_from_datum(PG_GETARG_DATUM(2)) : core::Uuid{};
+    const bool members_only = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+    if (!g_current || !has_action) {
+        if (!is_admin())
+            refuse_management("only a superuser or a member of hive_tokens_admin may " + what +
+                                  (has_action ? " without a principal" : ""),
+                              "", has_action ? "Call hive_tokens.authenticate() or act_as_member() first in this transaction."
+                                             : "GRANT hive_tokens_admin to the role that administers tokens.");
+        PG_RETURN_VOID();
+    }
+    const State& st = *g_current;
+    if (members_only && st.is_token)
+        refuse_management("a token cannot " + what, "Only a member (act_as_member()) may.", "");
+    if (!has_org || org != st.policy.organization())
+        refuse_management("the principal cannot " + what + " of another organization", "", "");
+    const core::Permission& p = hive_tokens::pg::find_action(action);
+    if (!st.policy.can(p, org, nullptr, nullptr, nullptr, nullptr))
+        refuse_management("the principal cannot " + what, "It needs " + action + " on the organization.", "");
     PG_RETURN_VOID();
 }
 

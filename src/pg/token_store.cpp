@@ -15,8 +15,10 @@
 #include "columns.h"
 #include "guard.h"
 #include "keyring_loader.h"
+#include "lifecycle.h"
 #include "permission_cache.h"
 #include "token_store.h"
+#include "uuid_datum.h"
 
 extern "C" {
 #include "access/genam.h"
@@ -53,7 +55,7 @@ constexpr const char* kSchema = "hive_tokens";
 // Column positions are 0-based indexes into heap_deform_tuple's arrays (-1: not in this table).
 struct TableInfo {
     Oid relid;
-    int id, hash, key_id, expires_at;
+    int id, hash, key_id, expires_at, created_at;
     int organization_id, kind, project_id, user_id, scopes, resources;  // access_tokens only
     bool layout_0_1;  // access_tokens as 0.1 made it (scopes of type scopes): not yet updated
 };
@@ -112,6 +114,7 @@ void describe_table(const char* relname, TableInfo* info) {
     info->key_id = col("key_id");
     bool tokens = strcmp(relname, "access_tokens") == 0;
     info->expires_at = tokens ? col("expires_at") : -1;
+    info->created_at = tokens ? col("created_at") : -1;
     info->organization_id = tokens ? col("organization_id") : -1;
     info->kind = tokens ? col("kind") : -1;
     info->project_id = tokens ? col("project_id") : -1;
@@ -242,6 +245,12 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
     const TableInfo& info = cat.tokens;
     bool live = probe(info, id, snap, [&](TupleDesc desc, const Datum* values, const bool* nulls) {
         core::StoredCredential c = credential(info, values, nulls);
+        // the organization's expiry policy, as it stands now, whenever the token was issued
+        core::ExpiryRule rule;
+        if (!nulls[info.organization_id] && !nulls[info.created_at] &&
+            hive_tokens::pg::expiry_rule(hive_tokens::pg::uuid_from_datum(values[info.organization_id]),
+                                         DatumGetTimestampTz(values[info.created_at]), &rule))
+            core::apply_expiry_rule(&c, rule);
         reason = core::decide(token, ring, &c, nullptr, now);
         if (reason != core::Reason::Ok) return;
         if (record != nullptr) {
@@ -264,7 +273,9 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
             memcpy(row->organization.b, DatumGetUUIDP(values[info.organization_id])->data, 16);
             row->has_project = !nulls[info.project_id];
             if (row->has_project) memcpy(row->project.b, DatumGetUUIDP(values[info.project_id])->data, 16);
-            row->project_token = strcmp(TextDatumGetCString(values[info.kind]), "project") == 0;
+            const char* kind = TextDatumGetCString(values[info.kind]);
+            row->project_token = strcmp(kind, "project") == 0;
+            row->personal_token = strcmp(kind, "personal") == 0;
             row->has_user = !nulls[info.user_id];
             if (row->has_user) memcpy(row->user.b, DatumGetUUIDP(values[info.user_id])->data, 16);
             memcpy(&row->scopes, DatumGetPointer(values[info.scopes]), sizeof row->scopes);

@@ -18,6 +18,7 @@ struct TokenRow {
     bool has_project;
     core::Uuid project;
     bool project_token;        // kind 'project' (its resources are read by Hive's rule)
+    bool personal_token;       // kind 'personal' (its grants are intersected with its member's)
     bool has_user;             // a personal token's user
     core::Uuid user;
     core::Scopes scopes;

@@ -49,6 +49,19 @@ $tokens{expiring} = $src->safe_psql('postgres',
 	"SELECT token FROM hive_tokens.issue('$org', 'expiring', '{usage:report}', expires_at => now() + interval '1 year')");
 my $revoked = $src->safe_psql('postgres', "SELECT token FROM hive_tokens.issue('$org', 'revoked', '{usage:report}')");
 $src->safe_psql('postgres', "SELECT hive_tokens.revoke(id) FROM hive_tokens.verify('$revoked')");
+# the lifecycle: a rotated token, an organization's expiry policy, the member function, the audit log
+my $rotated_old = $src->safe_psql('postgres', "SELECT token FROM hive_tokens.issue('$org', 'rotated', '{usage:report}')");
+$tokens{rotated} = $src->safe_psql('postgres',
+	"SELECT r.token FROM hive_tokens.verify('$rotated_old') AS v, hive_tokens.rotate(v.id, '1 hour') AS r");
+$src->safe_psql('postgres', qq{
+	SELECT hive_tokens.set_expiry_policy('$org', '2 years', allow_never => true);
+	CREATE FUNCTION app.member_grant(organization uuid, user_id uuid, OUT scopes hive_tokens.scopes, OUT resources jsonb)
+	    RETURNS SETOF record LANGUAGE sql STABLE AS 'SELECT NULL::hive_tokens.scopes, NULL::jsonb WHERE false';
+	SELECT hive_tokens.set_member_function('app.member_grant(uuid, uuid)');
+});
+my $lifecycle = 'SELECT (SELECT json_agg(t ORDER BY id) FROM (SELECT id, rotated_to, expires_at FROM hive_tokens.tokens) AS t), '
+  . '(SELECT json_agg(p) FROM hive_tokens.expiry_policies AS p), (SELECT fn FROM hive_tokens.member_function), '
+  . '(SELECT json_agg(a ORDER BY id) FROM hive_tokens.audit_log AS a)';
 
 my $records = 'SELECT id, organization_id, kind, project_id, title, scopes, resources, first_characters, created_at, expires_at '
   . 'FROM hive_tokens.tokens ORDER BY id';
@@ -58,7 +71,7 @@ my $policies = "SELECT c.relname, count(p.oid), c.relforcerowsecurity FROM pg_cl
   . "WHERE c.relnamespace = 'app'::regnamespace GROUP BY 1, 3 ORDER BY 1";
 my $rls = "BEGIN; SET LOCAL ROLE app; SELECT hive_tokens.authenticate('$tokens{registered}') IS NOT NULL; "
   . "SELECT (SELECT sum(amount) FROM app.invoices), (SELECT count(*) FROM app.invoices_rest); COMMIT;";
-my %want = map { $_ => $src->safe_psql('postgres', $_) } ($records, $catalog, $tombstones, $policies, $rls);
+my %want = map { $_ => $src->safe_psql('postgres', $_) } ($records, $catalog, $tombstones, $policies, $rls, $lifecycle);
 is($want{$rls}, "t\n10|0", 'the source enforces row-level security on the partitioned table');
 
 # Dumps in every format.
@@ -115,6 +128,11 @@ for my $r (@restores)
 	is($dst->safe_psql($name, "SELECT hive_tokens.verify_reason('$revoked')"), 'revoked', "$name: the revoked token stays revoked");
 	is($dst->safe_psql($name, $policies), $want{$policies}, "$name: the protected table and its partitions keep their policies");
 	is($dst->safe_psql($name, $rls), $want{$rls}, "$name: row-level security holds as before");
+	is($dst->safe_psql($name, $lifecycle), $want{$lifecycle},
+		"$name: rotations, the expiry policy, the member function and every audit event");
+	is($dst->safe_psql($name, "SELECT count(*) FROM hive_tokens.issue('$org', 'after restore', '{usage:report}'); "
+		  . "SELECT max(id) = (SELECT max(id) FROM hive_tokens.audit_log WHERE event = 'issued') FROM hive_tokens.audit_log"),
+		"1\nt", "$name: new audit events continue after the restored ones");
 }
 
 # A data-only restore into a database whose registered permissions differ never maps a token's
