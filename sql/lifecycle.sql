@@ -21,6 +21,7 @@ GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, json
 \set u1 '00000000-0000-4000-8000-00000000c0a1'
 \set u2 '00000000-0000-4000-8000-00000000c0a2'
 \set u3 '00000000-0000-4000-8000-00000000c0a3'
+\set u4 '00000000-0000-4000-8000-00000000c0a4'
 
 ------------------------------------------------------------------------------------------
 -- Personal tokens follow their member: authenticate() intersects with the registered function.
@@ -244,7 +245,7 @@ RESET ROLE;
 -- The audit log: every change recorded with its actor, never a secret, append-only.
 ------------------------------------------------------------------------------------------
 SELECT event, actor_kind, count(*) AS events
-  FROM hive_tokens.audit_log WHERE organization_id IN (:'o', :'o2') GROUP BY 1, 2 ORDER BY 1, 2;
+  FROM hive_tokens.audit_log WHERE organization_id IN (:'o', :'o2') AND event <> 'refused' GROUP BY 1, 2 ORDER BY 1, 2;
 -- the member that set the policy, by user and role
 SELECT actor_kind, actor_user_id = :'u1' AS actor_user, actor_role, details->>'max_lifetime' AS max_lifetime, details->'tokens_ended' AS ended
   FROM hive_tokens.audit_log WHERE event = 'policy_changed' AND organization_id = :'o2' ORDER BY id LIMIT 1;
@@ -258,6 +259,26 @@ SELECT token_id = :'rot_old_id' AS token, details->>'replacement' = :'rot_new_id
 SELECT count(*) AS secrets_in_log FROM hive_tokens.audit_log AS l
  WHERE strpos(l.details::text, :'rot_old') > 0 OR strpos(l.details::text, :'rot_new') > 0
     OR EXISTS (SELECT FROM hive_tokens.access_tokens AS a WHERE strpos(l.details::text, encode(a.hash, 'hex')) > 0);
+-- a refusal rolls its transaction back, so a background worker records it in a transaction of
+-- its own (one per backend at a time: wait for earlier ones first, then for this one)
+SELECT pg_sleep(0.5);
+SET ROLE regress_ht_life;
+BEGIN;
+SELECT hive_tokens.act_as_member(:'o', '{usage:report}', '{"mode": "*"}', :'u4');
+SELECT * FROM hive_tokens.issue(:'o', 'refused one', '{usage:report}');
+ROLLBACK;
+RESET ROLE;
+DO $$
+BEGIN
+    FOR i IN 1..400 LOOP
+        EXIT WHEN EXISTS (SELECT FROM hive_tokens.audit_log
+                           WHERE event = 'refused' AND actor_user_id = '00000000-0000-4000-8000-00000000c0a4');
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END $$;
+SELECT organization_id = :'o' AS organization, actor_kind, actor_role, details->>'action' AS action,
+       details->>'reason' AS reason, token_id
+  FROM hive_tokens.audit_log WHERE event = 'refused' AND actor_user_id = :'u4';
 -- append-only, even for its owner
 UPDATE hive_tokens.audit_log SET actor_role = 'someone' WHERE event = 'issued';
 DELETE FROM hive_tokens.audit_log WHERE event = 'issued';

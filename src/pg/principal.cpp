@@ -26,6 +26,7 @@
 #include "jsonb_value.h"
 #include "permission_cache.h"
 #include "principal.h"
+#include "refusal_audit.h"
 #include "scopes_type.h"
 #include "token_store.h"
 #include "uuid_datum.h"
@@ -434,9 +435,29 @@ std::string actor_text() {
 
 // A refusal cannot be stored in the audit log (the error rolls the transaction back): it goes to
 // the server log, apart from the client (LOG_SERVER_ONLY), without the statement.
-[[noreturn]] void refuse_management(const std::string& message, const std::string& detail, const std::string& hint) {
+std::string g_refusing;  // what the current management call does, for the audit event
+bool g_refusing_has_org = false;
+core::Uuid g_refusing_org;  // and the organization it concerns
+
+[[noreturn]] void refuse_management(const char* reason, const std::string& message, const std::string& detail,
+                                    const std::string& hint) {
     const std::string line = "hive_tokens refused: " + message + (detail.empty() ? "" : " (" + detail + ")") + "; " + actor_text();
     pg_call([&]() noexcept { ereport(LOG_SERVER_ONLY, (errmsg("%s", line.c_str()), errhidestmt(true), errhidecontext(true))); });
+    hive_tokens::pg::RefusalActor actor{};
+    actor.has_organization = g_refusing_has_org;
+    actor.organization = g_refusing_org;
+    if (g_current) {
+        actor.kind = g_current->is_token ? 1 : 2;
+        if (!actor.has_organization) {
+            actor.has_organization = true;
+            actor.organization = g_current->policy.organization();
+        }
+        actor.has_token = g_current->is_token;
+        actor.token = g_current->token_id;
+        actor.has_user = g_current->has_user;
+        actor.user = g_current->user_id;
+    }
+    hive_tokens::pg::record_refusal(actor, g_refusing, reason);
     throw core::Error(core::ErrorKind::InsufficientPrivilege, message, detail, hint);
 }
 
@@ -468,31 +489,34 @@ HT_FUNCTION(authorize_management) {
     core::Uuid user = has_user ? uuid_from_datum(PG_GETARG_DATUM(4)) : core::Uuid{};
     const core::Scopes* scopes = PG_ARGISNULL(5) ? nullptr : hive_tokens::pg::scopes_arg(fcinfo, 5);
     Jsonb* resources = PG_ARGISNULL(6) ? nullptr : PG_GETARG_JSONB_P(6);
+    std::string action(VARDATA_ANY(action_t), VARSIZE_ANY_EXHDR(action_t));
+    std::string kind(VARDATA_ANY(kind_t), VARSIZE_ANY_EXHDR(kind_t));
+    g_refusing = action + " " + kind + " token";
+    g_refusing_has_org = true;
+    g_refusing_org = org;
     if (!g_current) {
         if (!is_admin())
-            refuse_management("managing tokens without a principal needs membership in hive_tokens_admin", "",
+            refuse_management("no_admin", "managing tokens without a principal needs membership in hive_tokens_admin", "",
                               "Call hive_tokens.authenticate() or act_as_member() first in this transaction, or GRANT "
                               "hive_tokens_admin to the role that runs migrations.");
         PG_RETURN_VOID();
     }
-    std::string action(VARDATA_ANY(action_t), VARSIZE_ANY_EXHDR(action_t));
-    std::string kind(VARDATA_ANY(kind_t), VARSIZE_ANY_EXHDR(kind_t));
     const State& st = *g_current;
     const core::PermissionCatalog& cat = current_catalog();
     if (org != st.policy.organization())
-        refuse_management("the principal cannot " + action + " tokens of another organization", "", "");
+        refuse_management("other_organization", "the principal cannot " + action + " tokens of another organization", "", "");
     const char* right = kind == "project" ? "projectAccessToken:modify"
                         : kind == "personal" ? "personalAccessToken:modify"
                                              : "accessToken:modify";
     const core::Permission& p = hive_tokens::pg::find_action(right);
     if (!st.policy.can(p, org, has_project ? &project : nullptr, nullptr, nullptr, nullptr))
-        refuse_management("the principal cannot " + action + " " + (kind == "organization" ? "organization" : kind) +
+        refuse_management("missing_right", "the principal cannot " + action + " " + (kind == "organization" ? "organization" : kind) +
                               " tokens here",
                           std::string("It needs ") + right +
                               (kind == "project" ? " on project " + project.text() : " on the organization") + ".",
                           "");
     if (kind == "personal" && (!st.has_user || !has_user || st.user_id != user))
-        refuse_management("the principal cannot " + action + " another user's personal tokens",
+        refuse_management("other_user", "the principal cannot " + action + " another user's personal tokens",
                           "A personal token belongs to the user of the principal that manages it.",
                           st.is_token ? "" : "Name the member's user in act_as_member(..., user_id).");
     if ((action == "issue" || action == "rotate") && scopes != nullptr) {
@@ -506,7 +530,7 @@ HT_FUNCTION(authorize_management) {
             for (std::size_t i = 0; i < beyond.size(); ++i)
                 detail += (i ? "; " : "") + beyond[i].permission + " on " + beyond[i].resource;
             detail += beyond.size() == 5 ? "; ..." : ".";
-            refuse_management("the token would grant more than its issuer holds", detail,
+            refuse_management("escalation", "the token would grant more than its issuer holds", detail,
                               "Issue a token within the principal's own permissions and resources.");
         }
     }
@@ -524,9 +548,12 @@ HT_FUNCTION(authorize_organization) {
     const bool has_org = !PG_ARGISNULL(2);
     core::Uuid org = has_org ? uuid_from_datum(PG_GETARG_DATUM(2)) : core::Uuid{};
     const bool members_only = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+    g_refusing = what;
+    g_refusing_has_org = has_org;
+    g_refusing_org = org;
     if (!g_current || !has_action) {
         if (!is_admin())
-            refuse_management("only a superuser or a member of hive_tokens_admin may " + what +
+            refuse_management("no_admin", "only a superuser or a member of hive_tokens_admin may " + what +
                                   (has_action ? " without a principal" : ""),
                               "", has_action ? "Call hive_tokens.authenticate() or act_as_member() first in this transaction."
                                              : "GRANT hive_tokens_admin to the role that administers tokens.");
@@ -534,12 +561,12 @@ HT_FUNCTION(authorize_organization) {
     }
     const State& st = *g_current;
     if (members_only && st.is_token)
-        refuse_management("a token cannot " + what, "Only a member (act_as_member()) may.", "");
+        refuse_management("not_a_member", "a token cannot " + what, "Only a member (act_as_member()) may.", "");
     if (!has_org || org != st.policy.organization())
-        refuse_management("the principal cannot " + what + " of another organization", "", "");
+        refuse_management("other_organization", "the principal cannot " + what + " of another organization", "", "");
     const core::Permission& p = hive_tokens::pg::find_action(action);
     if (!st.policy.can(p, org, nullptr, nullptr, nullptr, nullptr))
-        refuse_management("the principal cannot " + what, "It needs " + action + " on the organization.", "");
+        refuse_management("missing_right", "the principal cannot " + what, "It needs " + action + " on the organization.", "");
     PG_RETURN_VOID();
 }
 
