@@ -2,7 +2,9 @@
 # The hive_tokens demo: installs what is missing, builds and installs the extension, starts a
 # throwaway PostgreSQL cluster (as the postgres OS user) and walks through issuing, verifying,
 # mistyping and revoking a token in psql, then row-level security on a model of Hive's tables
-# (a CI token, a usage-reporting token and a member, each seeing exactly its rows). Run as root on Debian 12:  bash scripts/demo.sh
+# (a CI token, a usage-reporting token and a member, each seeing exactly its rows), then token
+# management under a principal (an issuer token minting a narrower CI token, a refused
+# escalation, a rotation, the audit trail). Run as root on Debian 12:  bash scripts/demo.sh
 # Stop the cluster afterwards with:  bash scripts/demo.sh stop
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"

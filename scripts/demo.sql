@@ -123,3 +123,57 @@ COMMIT;
 \echo '      After COMMIT the principal is gone:'
 SELECT hive_tokens.current_principal_kind() AS principal, (SELECT count(*) FROM hive.projects) AS projects;
 RESET ROLE;
+
+\echo
+\echo '== 8. Managing tokens is decided by the database too. An issuer token holds accessToken:modify'
+\echo '      and publishing rights on the storefront project; the application may call issue(), rotate()'
+\echo '      and audit_events(), but what each call may do follows the transaction''s principal.'
+\set ECHO none
+SET client_min_messages = warning;
+GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid),
+                          hive_tokens.rotate(uuid, interval), hive_tokens.audit_events(uuid, bigint, integer) TO hive_app;
+SELECT token AS issuer FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'release manager',
+    '{accessToken:modify,project:describe,schemaVersion:publish}',
+    resources => '{"mode": "granular", "projects": [{"type": "project", "id": "00000000-0000-4000-8000-0000000000b1", "targets": {"mode": "*"}}]}') \gset
+RESET client_min_messages;
+\set ECHO queries
+SET ROLE hive_app;
+\echo '      The issuer mints a narrower CI token (one target, one permission, 30 days):'
+BEGIN;
+SELECT hive_tokens.authenticate(:'issuer') IS NOT NULL AS authenticated;
+SELECT token_id AS ci2_id, token AS ci2 FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'CI storefront production',
+    '{schemaVersion:publish}', expires_at => hive_tokens.expiry('30 days'),
+    resources => '{"mode": "granular", "projects": [{"type": "project", "id": "00000000-0000-4000-8000-0000000000b1",
+                   "targets": {"mode": "granular", "targets": [{"type": "target", "id": "00000000-0000-4000-8000-0000000000c1",
+                     "services": {"mode": "*"}, "appDeployments": {"mode": "*"}}]}}]}') \gset
+COMMIT;
+SELECT title, scopes, first_characters FROM hive_tokens.verify(:'ci2');
+\echo '      Next it tries to mint a token with usage:report, which it does not hold itself.'
+\echo '      EXPECTED ERROR: 42501, the token would grant more than its issuer holds (Hive would allow it):'
+BEGIN;
+SELECT hive_tokens.authenticate(:'issuer') IS NOT NULL AS authenticated;
+SELECT token_id FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'too broad', '{schemaVersion:publish,usage:report}',
+    resources => '{"mode": "granular", "projects": [{"type": "project", "id": "00000000-0000-4000-8000-0000000000b1", "targets": {"mode": "*"}}]}');
+ROLLBACK;
+\echo '      (that transaction is rolled back; the refusal still reaches the audit log, written by a background worker)'
+\echo
+\echo '      Rotation: a new secret with identical grants; the old one keeps working for the grace period.'
+BEGIN;
+SELECT hive_tokens.authenticate(:'issuer') IS NOT NULL AS authenticated;
+SELECT token_id AS ci3_id, token AS ci3 FROM hive_tokens.rotate(:'ci2_id', grace => '1 hour') \gset
+COMMIT;
+SELECT hive_tokens.verify_reason(:'ci2') AS old_token, hive_tokens.verify_reason(:'ci3') AS new_token;
+SELECT o.scopes::text = n.scopes::text AND o.resources = n.resources AS same_grants, o.rotated_to = n.id AS old_points_to_new,
+       n.expires_at - n.created_at AS lifetime
+  FROM hive_tokens.verify(:'ci2') AS o, hive_tokens.verify(:'ci3') AS n;
+\echo
+\echo '      The audit trail, as a member allowed to export it sees it (newest first; no secret in it):'
+\set ECHO none
+SELECT pg_sleep(0.5);
+\set ECHO queries
+BEGIN;
+SELECT hive_tokens.act_as_member('00000000-0000-4000-8000-0000000000a1', '{auditLog:export}');
+SELECT event, actor_kind, actor_role, coalesce(details->>'title', details->>'action') AS what, details->>'reason' AS reason
+  FROM hive_tokens.audit_events('00000000-0000-4000-8000-0000000000a1', max_rows => 6);
+COMMIT;
+RESET ROLE;

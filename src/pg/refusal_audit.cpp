@@ -30,6 +30,7 @@ extern "C" {
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 }
 
@@ -41,11 +42,12 @@ struct RefusalRecord {
     Oid owner;       // the audit log's owner: the worker connects as this role
     Oid actor_role;  // the outer role of the refused call
     uint32 also_refused;
+    TimestampTz at;  // when the call was refused
     uint8 actor_kind;
     uint8 has_organization, has_token, has_user;
     uint8 organization[16], token[16], user[16];
-    char action[32];
-    char reason[24];
+    char action[29];
+    char reason[19];
 };
 static_assert(sizeof(RefusalRecord) <= BGW_EXTRALEN, "the event must fit in bgw_extra");
 
@@ -106,6 +108,7 @@ void hive_tokens::pg::record_refusal(const RefusalActor& actor, const std::strin
                 r.database = MyDatabaseId;
                 r.actor_role = GetOuterUserId();
                 r.also_refused = g_pending;
+                r.at = GetCurrentTimestamp();
                 BackgroundWorker w;
                 memset(&w, 0, sizeof w);
                 w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -155,9 +158,9 @@ void hive_tokens_refusal_worker(Datum) {
     if (OidIsValid(audit_log_owner())) {
         static const char* const kinds[] = {"role", "token", "member"};
         const char* role = GetUserNameFromId(r.actor_role, true);
-        Oid types[8] = {UUIDOID, TEXTOID, UUIDOID, UUIDOID, NAMEOID, TEXTOID, TEXTOID, INT8OID};
-        Datum args[8];
-        char nulls[9] = "        ";
+        Oid types[9] = {UUIDOID, TEXTOID, UUIDOID, UUIDOID, NAMEOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID};
+        Datum args[9];
+        char nulls[10] = "         ";
         auto uuid_arg = [&](int i, bool has, const uint8* b) {
             if (!has) {
                 nulls[i] = 'n';
@@ -176,11 +179,12 @@ void hive_tokens_refusal_worker(Datum) {
         args[5] = CStringGetTextDatum(r.action);
         args[6] = CStringGetTextDatum(r.reason);
         args[7] = Int64GetDatum(r.also_refused);
+        args[8] = TimestampTzGetDatum(r.at);
         if (SPI_execute_with_args(
-                "INSERT INTO hive_tokens.audit_log (event, organization_id, actor_kind, actor_token_id, actor_user_id, "
-                "actor_role, details) VALUES ('refused', $1, $2, $3, $4, $5, "
+                "INSERT INTO hive_tokens.audit_log (at, event, organization_id, actor_kind, actor_token_id, actor_user_id, "
+                "actor_role, details) VALUES ($9, 'refused', $1, $2, $3, $4, $5, "
                 "pg_catalog.jsonb_build_object('action', $6, 'reason', $7, 'also_refused', $8))",
-                8, types, args, nulls, false, 0) != SPI_OK_INSERT)
+                9, types, args, nulls, false, 0) != SPI_OK_INSERT)
             elog(ERROR, "hive_tokens refusal recorder: INSERT failed");
     }
     SPI_finish();
