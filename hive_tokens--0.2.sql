@@ -856,11 +856,20 @@ CREATE FUNCTION hive_tokens_internal.mint(kind text,
 REVOKE ALL ON FUNCTION hive_tokens_internal.mint(text) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.mint(text) IS 'internal to issue(): a fresh token, its keyed hash and display prefix; owner-only';
 
-CREATE FUNCTION hive_tokens_internal.authorize_management(action text, kind text, organization uuid, project uuid,
+CREATE FUNCTION hive_tokens_internal.caller_ticket() RETURNS uuid
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens_internal.caller_ticket() IS 'internal: a one-use ticket naming the current role, which a public management function passes to its body (so the body knows its real caller); never made in a security-restricted operation (PUBLIC)';
+
+CREATE FUNCTION hive_tokens_internal.redeem(ticket uuid, entry regprocedure) RETURNS oid
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.redeem(uuid, regprocedure) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.redeem(uuid, regprocedure) IS 'internal: the role a ticket names, once, in the transaction that made it, if it may EXECUTE the public function entry; 42501 otherwise';
+
+CREATE FUNCTION hive_tokens_internal.authorize_management(caller oid, action text, kind text, organization uuid, project uuid,
     user_id uuid, scopes hive_tokens.scopes, resources jsonb) RETURNS void
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE ALL ON FUNCTION hive_tokens_internal.authorize_management(text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.authorize_management(text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb) IS 'internal: whether the transaction''s principal (or, without one, a member of hive_tokens_admin) may issue, rotate or revoke a token of this kind, organization, project and user, with grants within its own; 42501 naming what is missing or beyond';
+REVOKE ALL ON FUNCTION hive_tokens_internal.authorize_management(oid, text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.authorize_management(oid, text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb) IS 'internal: whether the transaction''s principal (or, without one, the caller as a member of hive_tokens_admin) may issue, rotate or revoke a token of this kind, organization, project and user, with grants within its own; 42501 naming what is missing or beyond';
 
 CREATE FUNCTION hive_tokens_internal.validate_grant(organization uuid, title text, scopes hive_tokens.scopes,
     resources jsonb, description text, expires_at timestamptz, kind text, project uuid, user_id uuid,
@@ -868,6 +877,42 @@ CREATE FUNCTION hive_tokens_internal.validate_grant(organization uuid, title tex
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
 REVOKE ALL ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'internal: every rule of issue() in its order (22004 for a NULL organization, 22023 otherwise); returns what to store: the resources normalized (a project token''s in Hive''s granular form), the title and description trimmed as Hive trims them';
+
+CREATE FUNCTION hive_tokens_internal.issue_body(ticket uuid, organization uuid, title text, scopes hive_tokens.scopes,
+    resources jsonb, description text, expires_at timestamptz, kind text, project uuid, user_id uuid)
+    RETURNS TABLE (token_id uuid, token text)
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.issue(uuid,text,hive_tokens.scopes,jsonb,text,timestamptz,text,uuid,uuid)');
+    m record;
+    g record;
+BEGIN
+    g := hive_tokens_internal.validate_grant(organization, title, scopes, coalesce(resources, '{"mode": "*"}'),
+                                             description, expires_at, kind, project, user_id);
+    resources := g.stored_resources;
+    title := g.stored_title;
+    description := g.stored_description;
+    PERFORM hive_tokens_internal.authorize_management(caller, 'issue', kind, organization, project, user_id, scopes, resources);
+    expires_at := hive_tokens_internal.check_expiry(organization, expires_at, false);
+    m := hive_tokens_internal.mint(kind);
+    INSERT INTO hive_tokens.access_tokens
+        (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
+         hash, key_id, first_characters, expires_at, created_by_token, created_by_user)
+    VALUES (m.id, organization, kind, project, user_id, title, description, scopes, resources,
+            m.hash, m.key_id, m.first_characters, expires_at, hive_tokens.current_token_id(), hive_tokens.current_user_id());
+    PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'issued', organization, m.id,
+        jsonb_build_object('kind', kind, 'title', title, 'permissions', to_jsonb(hive_tokens.permission_names(scopes)),
+                           'resources', resources, 'project', project, 'user', user_id, 'expires_at', expires_at));
+    token_id := m.id;
+    token := m.token;
+    RETURN NEXT;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.issue_body(uuid, uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hive_tokens_internal.issue_body(uuid, uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) TO PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.issue_body(uuid, uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'internal: the body of issue(), for the caller its ticket names (PUBLIC: without a ticket from issue() it refuses)';
 
 CREATE FUNCTION hive_tokens.issue(
     organization uuid,
@@ -880,42 +925,18 @@ CREATE FUNCTION hive_tokens.issue(
     project uuid DEFAULT NULL,
     user_id uuid DEFAULT NULL)
     RETURNS TABLE (token_id uuid, token text)
-    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    m record;
-    g record;
-BEGIN
-    g := hive_tokens_internal.validate_grant(organization, title, scopes, coalesce(resources, '{"mode": "*"}'),
-                                             description, expires_at, kind, project, user_id);
-    resources := g.stored_resources;
-    title := g.stored_title;
-    description := g.stored_description;
-    PERFORM hive_tokens_internal.authorize_management('issue', kind, organization, project, user_id, scopes, resources);
-    expires_at := hive_tokens_internal.check_expiry(organization, expires_at, false);
-    m := hive_tokens_internal.mint(kind);
-    INSERT INTO hive_tokens.access_tokens
-        (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
-         hash, key_id, first_characters, expires_at, created_by_token, created_by_user)
-    VALUES (m.id, organization, kind, project, user_id, title, description, scopes, resources,
-            m.hash, m.key_id, m.first_characters, expires_at, hive_tokens.current_token_id(), hive_tokens.current_user_id());
-    PERFORM hive_tokens_internal.audit('issued', organization, m.id,
-        jsonb_build_object('kind', kind, 'title', title, 'permissions', to_jsonb(hive_tokens.permission_names(scopes)),
-                           'resources', resources, 'project', project, 'user', user_id, 'expires_at', expires_at));
-    token_id := m.id;
-    token := m.token;
-    RETURN NEXT;
-END;
-$$;
+    AS 'SELECT t.token_id, t.token FROM hive_tokens_internal.issue_body(hive_tokens_internal.caller_ticket(), $1, $2, $3, $4, $5, $6, $7, $8, $9) AS t';
 REVOKE ALL ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid) IS 'issues a token and returns its plaintext this once (it is never stored); EXECUTE must be granted';
 
-CREATE FUNCTION hive_tokens.revoke(token_id uuid) RETURNS boolean
+CREATE FUNCTION hive_tokens_internal.revoke_body(ticket uuid, token_id uuid) RETURNS boolean
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.revoke(uuid)');
     t record;
     gone record;
 BEGIN
@@ -925,16 +946,24 @@ BEGIN
     IF NOT FOUND OR t.organization_id IS DISTINCT FROM coalesce(hive_tokens.current_organization_id(), t.organization_id) THEN
         RETURN false;
     END IF;
-    PERFORM hive_tokens_internal.authorize_management('revoke', t.kind, t.organization_id, t.project_id, t.user_id, NULL, NULL);
+    PERFORM hive_tokens_internal.authorize_management(caller, 'revoke', t.kind, t.organization_id, t.project_id, t.user_id, NULL, NULL);
     DELETE FROM hive_tokens.access_tokens AS a WHERE a.id = token_id
         RETURNING a.id, a.organization_id, a.hash, a.key_id INTO gone;
     INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id)
     VALUES (gone.id, gone.organization_id, gone.hash, gone.key_id);
-    PERFORM hive_tokens_internal.audit('revoked', gone.organization_id, gone.id,
+    PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'revoked', gone.organization_id, gone.id,
         jsonb_build_object('kind', t.kind, 'title', t.title));
     RETURN true;
 END;
 $$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.revoke_body(uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hive_tokens_internal.revoke_body(uuid, uuid) TO PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.revoke_body(uuid, uuid) IS 'internal: the body of revoke(), for the caller its ticket names (PUBLIC: without a ticket from revoke() it refuses)';
+
+CREATE FUNCTION hive_tokens.revoke(token_id uuid) RETURNS boolean
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT hive_tokens_internal.revoke_body(hive_tokens_internal.caller_ticket(), $1)';
 REVOKE ALL ON FUNCTION hive_tokens.revoke(uuid) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.revoke(uuid) IS 'deletes a token at once (hard delete, seen by the next verify in every session); true if it existed (for a principal: in its organization); needs the same right as issuing it (42501); EXECUTE must be granted';
 
@@ -1352,7 +1381,7 @@ COMMENT ON EVENT TRIGGER hive_tokens_protect_inheritors IS 'protects new and att
 CREATE FUNCTION hive_tokens_internal.outer_role() RETURNS name
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION hive_tokens_internal.outer_role() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.outer_role() IS 'internal: the role that called (the session''s role, or the one SET ROLE chose), seen through SECURITY DEFINER functions; the actor_role of an audit event';
+COMMENT ON FUNCTION hive_tokens_internal.outer_role() IS 'internal: the session''s role as SET ROLE left it; the actor_role of events no management function records (organization deletion, purge)';
 
 CREATE TABLE hive_tokens.audit_log (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -1395,35 +1424,37 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON hive_tokens.audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens_internal.audit_log_guard();
 COMMENT ON TRIGGER audit_log_no_truncate ON hive_tokens.audit_log IS 'refuses TRUNCATE of the audit log';
 
-CREATE FUNCTION hive_tokens_internal.audit(event text, organization uuid, token uuid, details jsonb) RETURNS void
+CREATE FUNCTION hive_tokens_internal.audit(actor name, event text, organization uuid, token uuid, details jsonb) RETURNS void
     LANGUAGE sql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     INSERT INTO hive_tokens.audit_log (event, organization_id, token_id, actor_kind, actor_token_id, actor_user_id,
                                        actor_role, details)
     VALUES (event, organization, token, coalesce(hive_tokens.current_principal_kind(), 'role'),
-            hive_tokens.current_token_id(), hive_tokens.current_user_id(), hive_tokens_internal.outer_role(),
+            hive_tokens.current_token_id(), hive_tokens.current_user_id(), actor,
             coalesce(details, '{}'));
 END;
-REVOKE ALL ON FUNCTION hive_tokens_internal.audit(text, uuid, uuid, jsonb) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.audit(text, uuid, uuid, jsonb) IS 'internal: records an event with the acting principal and role; owner-only';
+REVOKE ALL ON FUNCTION hive_tokens_internal.audit(name, text, uuid, uuid, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.audit(name, text, uuid, uuid, jsonb) IS 'internal: records an event with the acting principal and the calling role (actor); owner-only';
 
-CREATE FUNCTION hive_tokens_internal.authorize_organization(what text, action text, organization uuid,
+CREATE FUNCTION hive_tokens_internal.authorize_organization(caller oid, what text, action text, organization uuid,
     members_only boolean) RETURNS void
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE ALL ON FUNCTION hive_tokens_internal.authorize_organization(text, text, uuid, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.authorize_organization(text, text, uuid, boolean) IS 'internal: whether the principal holds action on its organization (and, with members_only, is a member); without a principal or an action, a superuser or a member of hive_tokens_admin; 42501 otherwise';
+REVOKE ALL ON FUNCTION hive_tokens_internal.authorize_organization(oid, text, text, uuid, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.authorize_organization(oid, text, text, uuid, boolean) IS 'internal: whether the principal holds action on its organization (and, with members_only, is a member); without a principal or an action, the caller must be a superuser or a member of hive_tokens_admin; 42501 otherwise';
 
-CREATE FUNCTION hive_tokens.audit_events(organization uuid, before_id bigint DEFAULT NULL, max_rows integer DEFAULT 100)
+CREATE FUNCTION hive_tokens_internal.audit_events_body(ticket uuid, organization uuid, before_id bigint, max_rows integer)
     RETURNS SETOF hive_tokens.audit_log
-    LANGUAGE plpgsql STABLE PARALLEL UNSAFE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.audit_events(uuid,bigint,integer)');
 BEGIN
     IF max_rows IS NULL OR max_rows < 1 OR max_rows > 10000 THEN
         RAISE EXCEPTION 'max_rows must be between 1 and 10000' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    PERFORM hive_tokens_internal.authorize_organization('read the audit log', 'auditLog:export', organization, false);
+    PERFORM hive_tokens_internal.authorize_organization(caller, 'read the audit log', 'auditLog:export', organization, false);
     RETURN QUERY
         SELECT l.* FROM hive_tokens.audit_log AS l
          WHERE l.organization_id IS NOT DISTINCT FROM organization AND (before_id IS NULL OR l.id < before_id)
@@ -1431,6 +1462,15 @@ BEGIN
          LIMIT max_rows;
 END;
 $$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.audit_events_body(uuid, uuid, bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hive_tokens_internal.audit_events_body(uuid, uuid, bigint, integer) TO PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.audit_events_body(uuid, uuid, bigint, integer) IS 'internal: the body of audit_events(), for the caller its ticket names (PUBLIC: without a ticket it refuses)';
+
+CREATE FUNCTION hive_tokens.audit_events(organization uuid, before_id bigint DEFAULT NULL, max_rows integer DEFAULT 100)
+    RETURNS SETOF hive_tokens.audit_log
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT * FROM hive_tokens_internal.audit_events_body(hive_tokens_internal.caller_ticket(), $1, $2, $3)';
 REVOKE ALL ON FUNCTION hive_tokens.audit_events(uuid, bigint, integer) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.audit_events(uuid, bigint, integer) IS 'an organization''s audit events, newest first, max_rows at a time (pass the last id seen as before_id for the next page); a principal needs auditLog:export on its organization, without one hive_tokens_admin (NULL organization: events of none); EXECUTE must be granted';
 
@@ -1483,6 +1523,20 @@ CREATE FUNCTION hive_tokens_internal.effective_expiry(organization uuid, created
 REVOKE ALL ON FUNCTION hive_tokens_internal.effective_expiry(uuid, timestamptz, timestamptz) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.effective_expiry(uuid, timestamptz, timestamptz) IS 'internal: a token''s expiry as verification applies its organization''s policy (NULL: never; -infinity: ended by the policy)';
 
+CREATE FUNCTION hive_tokens_internal.end_expired(organization uuid) RETURNS void
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    UPDATE hive_tokens.access_tokens AS a
+       SET expires_at = CASE WHEN isfinite(e.at) THEN e.at ELSE now() END
+      FROM (SELECT t.id, hive_tokens_internal.effective_expiry(t.organization_id, t.created_at, t.expires_at) AS at
+              FROM hive_tokens.access_tokens AS t WHERE t.organization_id = end_expired.organization) AS e
+     WHERE a.id = e.id AND e.at <= now() AND a.expires_at IS DISTINCT FROM e.at
+       AND (a.expires_at IS NULL OR a.expires_at > now());
+END;
+REVOKE ALL ON FUNCTION hive_tokens_internal.end_expired(uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.end_expired(uuid) IS 'internal: writes into the rows the expiry the organization''s policy has already reached, so a later, looser policy never brings those tokens back';
+
 CREATE FUNCTION hive_tokens.expiry(preset text) RETURNS timestamptz
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
@@ -1499,12 +1553,13 @@ END;
 $$;
 COMMENT ON FUNCTION hive_tokens.expiry(text) IS 'the expires_at of one of Hive''s presets from now: never (NULL), 7 days, 14 days, 30 days, 6 months or 1 year; 22023 for anything else';
 
-CREATE FUNCTION hive_tokens.set_expiry_policy(organization uuid, max_lifetime interval, allow_never boolean DEFAULT false)
+CREATE FUNCTION hive_tokens_internal.set_expiry_policy_body(ticket uuid, organization uuid, max_lifetime interval, allow_never boolean)
     RETURNS bigint
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.set_expiry_policy(uuid,interval,boolean)');
     ended bigint;
     live uuid[];
 BEGIN
@@ -1514,8 +1569,10 @@ BEGIN
     IF max_lifetime IS NOT NULL AND max_lifetime <= interval '0' THEN
         RAISE EXCEPTION 'max_lifetime must be positive' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    PERFORM hive_tokens_internal.authorize_organization('change the expiry policy', 'accessToken:modify', organization, true);
+    PERFORM hive_tokens_internal.authorize_organization(caller, 'change the expiry policy', 'accessToken:modify', organization, true);
     PERFORM hive_tokens_internal.lock_organization(organization);
+    -- what the policy in force has ended stays ended: written into the rows before it changes
+    PERFORM hive_tokens_internal.end_expired(organization);
     SELECT coalesce(array_agg(a.id), '{}') INTO live FROM hive_tokens.access_tokens AS a
      WHERE a.organization_id = organization
        AND coalesce(hive_tokens_internal.effective_expiry(a.organization_id, a.created_at, a.expires_at) > now(), true);
@@ -1528,16 +1585,26 @@ BEGIN
             SET max_lifetime = excluded.max_lifetime, allow_never = excluded.allow_never,
                 updated_at = now(), updated_by = session_user;
     END IF;
-    -- the live tokens the new policy ends now
+    -- the live tokens the new policy ends now, written down too
     SELECT count(*) INTO ended FROM hive_tokens.access_tokens AS a
      WHERE a.id = ANY (live)
        AND NOT coalesce(hive_tokens_internal.effective_expiry(a.organization_id, a.created_at, a.expires_at) > now(), true);
-    PERFORM hive_tokens_internal.audit('policy_changed', organization, NULL,
+    PERFORM hive_tokens_internal.end_expired(organization);
+    PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'policy_changed', organization, NULL,
         jsonb_build_object('policy', 'expiry', 'max_lifetime', max_lifetime::text, 'allow_never', allow_never,
                            'tokens_ended', ended));
     RETURN ended;
 END;
 $$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.set_expiry_policy_body(uuid, uuid, interval, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hive_tokens_internal.set_expiry_policy_body(uuid, uuid, interval, boolean) TO PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.set_expiry_policy_body(uuid, uuid, interval, boolean) IS 'internal: the body of set_expiry_policy(), for the caller its ticket names (PUBLIC: without a ticket it refuses)';
+
+CREATE FUNCTION hive_tokens.set_expiry_policy(organization uuid, max_lifetime interval, allow_never boolean DEFAULT false)
+    RETURNS bigint
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT hive_tokens_internal.set_expiry_policy_body(hive_tokens_internal.caller_ticket(), $1, $2, $3)';
 REVOKE ALL ON FUNCTION hive_tokens.set_expiry_policy(uuid, interval, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.set_expiry_policy(uuid, interval, boolean) IS 'sets an organization''s expiry policy (max_lifetime NULL with allow_never true removes it); a member principal needs accessToken:modify, without one hive_tokens_admin; returns how many live tokens it ends now; audited; EXECUTE must be granted';
 
@@ -1559,17 +1626,18 @@ COMMENT ON TABLE hive_tokens.member_function IS 'the function authenticate() ask
 COMMENT ON COLUMN hive_tokens.member_function.singleton IS 'always true: one registration per database';
 COMMENT ON COLUMN hive_tokens.member_function.fn IS 'a function (organization uuid, user_id uuid) returning (scopes hive_tokens.scopes, resources jsonb): the member''s current permissions, no row when the user is no member';
 
-CREATE FUNCTION hive_tokens.set_member_function(fn regprocedure) RETURNS void
+CREATE FUNCTION hive_tokens_internal.set_member_function_body(ticket uuid, fn regprocedure) RETURNS void
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.set_member_function(regprocedure)');
     p record;
 BEGIN
-    PERFORM hive_tokens_internal.authorize_organization('register the member function', NULL, NULL, false);
+    PERFORM hive_tokens_internal.authorize_organization(caller, 'register the member function', NULL, NULL, false);
     IF fn IS NULL THEN
         DELETE FROM hive_tokens.member_function;
-        PERFORM hive_tokens_internal.audit('policy_changed', NULL, NULL, jsonb_build_object('policy', 'member_function', 'function', NULL));
+        PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'policy_changed', NULL, NULL, jsonb_build_object('policy', 'member_function', 'function', NULL));
         RETURN;
     END IF;
     SELECT f.proargtypes, f.proallargtypes, f.proargmodes, f.proargnames, f.prokind INTO p
@@ -1583,19 +1651,29 @@ BEGIN
     END IF;
     INSERT INTO hive_tokens.member_function AS m (singleton, fn) VALUES (true, fn)
         ON CONFLICT (singleton) DO UPDATE SET fn = excluded.fn;
-    PERFORM hive_tokens_internal.audit('policy_changed', NULL, NULL,
+    PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'policy_changed', NULL, NULL,
         jsonb_build_object('policy', 'member_function', 'function', fn::text));
 END;
 $$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.set_member_function_body(uuid, regprocedure) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hive_tokens_internal.set_member_function_body(uuid, regprocedure) TO PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.set_member_function_body(uuid, regprocedure) IS 'internal: the body of set_member_function(), for the caller its ticket names (PUBLIC: without a ticket it refuses)';
+
+CREATE FUNCTION hive_tokens.set_member_function(fn regprocedure)
+    RETURNS void
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT hive_tokens_internal.set_member_function_body(hive_tokens_internal.caller_ticket(), $1)';
 REVOKE ALL ON FUNCTION hive_tokens.set_member_function(regprocedure) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.set_member_function(regprocedure) IS 'registers the function that gives a personal token''s member grants (NULL unregisters); superusers and hive_tokens_admin only; audited';
 
 -- Rotation.
-CREATE FUNCTION hive_tokens_internal.rotate_token(old_id uuid, grace interval, OUT new_id uuid, OUT token text)
+CREATE FUNCTION hive_tokens_internal.rotate_body(ticket uuid, old_id uuid, grace interval, OUT new_id uuid, OUT token text)
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.rotate(uuid,interval)');
     old hive_tokens.access_tokens;
     m record;
     new_expiry timestamptz;
@@ -1613,7 +1691,7 @@ BEGIN
         RAISE EXCEPTION 'the access token does not exist' USING ERRCODE = 'undefined_object',
             DETAIL = pg_catalog.format('No token %s in the organization of the principal, if any.', old_id);
     END IF;
-    PERFORM hive_tokens_internal.authorize_management('rotate', old.kind, old.organization_id, old.project_id,
+    PERFORM hive_tokens_internal.authorize_management(caller, 'rotate', old.kind, old.organization_id, old.project_id,
                                                       old.user_id, old.scopes, old.resources);
     IF old.rotated_to IS NOT NULL THEN
         RAISE EXCEPTION 'the token has already been rotated' USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -1624,7 +1702,7 @@ BEGIN
             HINT = 'Issue a new token instead.';
     END IF;
     new_expiry := hive_tokens_internal.check_expiry(old.organization_id,
-                      now() + (old.expires_at - old.created_at), true);
+                      CASE WHEN isfinite(old.expires_at) THEN now() + (old.expires_at - old.created_at) END, true);
     m := hive_tokens_internal.mint(old.kind);
     INSERT INTO hive_tokens.access_tokens
         (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
@@ -1634,21 +1712,22 @@ BEGIN
             hive_tokens.current_token_id(), hive_tokens.current_user_id());
     old_expiry := least(coalesce(old.expires_at, 'infinity'), now() + grace);
     UPDATE hive_tokens.access_tokens AS a SET expires_at = old_expiry, rotated_to = m.id WHERE a.id = old.id;
-    PERFORM hive_tokens_internal.audit('rotated', old.organization_id, old.id,
+    PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'rotated', old.organization_id, old.id,
         jsonb_build_object('replacement', m.id, 'grace', grace::text, 'old_expires_at', old_expiry,
                            'expires_at', new_expiry));
     new_id := m.id;
     token := m.token;
 END;
 $$;
-REVOKE ALL ON FUNCTION hive_tokens_internal.rotate_token(uuid, interval) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.rotate_token(uuid, interval) IS 'internal: the body of rotate(); owner-only';
+REVOKE ALL ON FUNCTION hive_tokens_internal.rotate_body(uuid, uuid, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hive_tokens_internal.rotate_body(uuid, uuid, interval) TO PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.rotate_body(uuid, uuid, interval) IS 'internal: the body of rotate(), for the caller its ticket names (PUBLIC: without a ticket it refuses)';
 
 CREATE FUNCTION hive_tokens.rotate(token_id uuid, grace interval DEFAULT '0')
     RETURNS TABLE (token_id uuid, token text)
-    LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-    AS 'SELECT r.new_id, r.token FROM hive_tokens_internal.rotate_token($1, $2) AS r';
+    AS 'SELECT r.new_id, r.token FROM hive_tokens_internal.rotate_body(hive_tokens_internal.caller_ticket(), $1, $2) AS r';
 REVOKE ALL ON FUNCTION hive_tokens.rotate(uuid, interval) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.rotate(uuid, interval) IS 'replaces a live token: a new one with the same grants, title, kind and owner and an expiry of the same length (capped by the policy), returned as issue() returns it; the old one stops after grace; once per token; same rights as issue(); audited; EXECUTE must be granted';
 
@@ -1666,6 +1745,13 @@ BEGIN
         RAISE EXCEPTION 'delete_organization_tokens() must be an AFTER DELETE ... FOR EACH ROW trigger with at most one argument'
             USING ERRCODE = 'trigger_protocol_violated';
     END IF;
+    -- only on a table linked with link_organizations(): EXECUTE on this function (needed to
+    -- attach it) must not let a role delete any organization's tokens from a table of its own
+    IF NOT EXISTS (SELECT FROM hive_tokens.organization_tables AS o WHERE o.tbl = TG_RELID AND o.id_column = col) THEN
+        RAISE EXCEPTION 'table % is not linked to hive_tokens on column %', TG_RELID::regclass, col
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'A member of hive_tokens_admin links the organizations table: SELECT hive_tokens.link_organizations(''<table>'', ''<id column>'').';
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_attribute AS a
                     WHERE a.attrelid = TG_RELID AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped
                       AND a.atttypid = 'uuid'::regtype) THEN
@@ -1675,6 +1761,11 @@ BEGIN
     EXECUTE format('SELECT ($1).%I', col) INTO org USING OLD;
     IF org IS NULL THEN
         RETURN NULL;
+    END IF;
+    -- a principal deletes its own organization only
+    IF hive_tokens.current_organization_id() <> org THEN
+        RAISE EXCEPTION 'the principal cannot delete the tokens of another organization'
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
     WITH gone AS (
         DELETE FROM hive_tokens.access_tokens AS a WHERE a.organization_id = org
@@ -1686,23 +1777,78 @@ BEGIN
     )
     SELECT count(*) INTO n FROM gone;
     DELETE FROM hive_tokens.expiry_policies AS p WHERE p.organization_id = org;
-    PERFORM hive_tokens_internal.audit('organization_deleted', org, NULL,
+    PERFORM hive_tokens_internal.audit(hive_tokens_internal.outer_role(), 'organization_deleted', org, NULL,
         jsonb_build_object('tokens', n, 'table', TG_RELID::regclass::text));
     RETURN NULL;
 END;
 $$;
 REVOKE ALL ON FUNCTION hive_tokens.delete_organization_tokens() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens.delete_organization_tokens() IS 'trigger for the application''s organizations table (AFTER DELETE FOR EACH ROW, argument: the uuid id column, default id): deletes and audits the organization''s tokens and expiry policy in the same transaction; owner-only';
+COMMENT ON FUNCTION hive_tokens.delete_organization_tokens() IS 'trigger for the application''s organizations table (AFTER DELETE FOR EACH ROW, argument: the uuid id column, default id), attached by link_organizations(): deletes and audits the organization''s tokens and expiry policy in the same transaction; refuses tables not linked and a principal of another organization; owner-only';
 
--- Listing.
-CREATE FUNCTION hive_tokens.list_tokens(organization uuid, scopes hive_tokens.scopes DEFAULT NULL,
-    created_by_user uuid DEFAULT NULL, before_created_at timestamptz DEFAULT NULL, before_id uuid DEFAULT NULL,
-    page_size integer DEFAULT 20)
-    RETURNS SETOF hive_tokens.tokens
-    LANGUAGE plpgsql STABLE PARALLEL UNSAFE SECURITY DEFINER
+CREATE TABLE hive_tokens.organization_tables (
+    tbl           regclass PRIMARY KEY,
+    id_column     name NOT NULL,
+    linked_at     timestamptz NOT NULL DEFAULT now(),
+    linked_by     name NOT NULL DEFAULT session_user
+);
+REVOKE ALL ON hive_tokens.organization_tables FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('hive_tokens.organization_tables', '');
+COMMENT ON TABLE hive_tokens.organization_tables IS 'the application tables whose deleted rows delete an organization''s tokens (link_organizations()); owner-only';
+COMMENT ON COLUMN hive_tokens.organization_tables.tbl IS 'the organizations table';
+COMMENT ON COLUMN hive_tokens.organization_tables.id_column IS 'its uuid column holding the organization id';
+COMMENT ON COLUMN hive_tokens.organization_tables.linked_at IS 'when it was linked';
+COMMENT ON COLUMN hive_tokens.organization_tables.linked_by IS 'session role that linked it';
+
+CREATE FUNCTION hive_tokens_internal.link_organizations_body(ticket uuid, linked regclass, linked_column name) RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.link_organizations(regclass,name)');
+BEGIN
+    PERFORM hive_tokens_internal.authorize_organization(caller, 'link an organizations table', NULL, NULL, false);
+    IF linked IS NULL OR linked_column IS NULL THEN
+        RAISE EXCEPTION 'tbl and id_column must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = linked AND c.relkind IN ('r', 'p')) THEN
+        RAISE EXCEPTION '% is not a table', linked USING ERRCODE = 'wrong_object_type';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_attribute AS a
+                    WHERE a.attrelid = linked AND a.attname = linked_column AND a.attnum > 0 AND NOT a.attisdropped
+                      AND a.atttypid = 'uuid'::regtype) THEN
+        RAISE EXCEPTION 'table % has no uuid column %', linked, linked_column USING ERRCODE = 'undefined_column';
+    END IF;
+    INSERT INTO hive_tokens.organization_tables AS o (tbl, id_column) VALUES (linked, linked_column)
+        ON CONFLICT (tbl) DO UPDATE SET id_column = excluded.id_column, linked_at = now(), linked_by = session_user;
+    IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = linked AND t.tgname = 'hive_tokens_delete_tokens') THEN
+        EXECUTE format('DROP TRIGGER hive_tokens_delete_tokens ON %s', linked);
+    END IF;
+    EXECUTE format('CREATE TRIGGER hive_tokens_delete_tokens AFTER DELETE ON %s FOR EACH ROW '
+                   'EXECUTE FUNCTION hive_tokens.delete_organization_tokens(%L)', linked, linked_column);
+    PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'policy_changed', NULL, NULL,
+        jsonb_build_object('policy', 'organizations_table', 'table', linked::text, 'column', linked_column));
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.link_organizations_body(uuid, regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hive_tokens_internal.link_organizations_body(uuid, regclass, name) TO PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.link_organizations_body(uuid, regclass, name) IS 'internal: the body of link_organizations(), for the caller its ticket names (PUBLIC: without a ticket it refuses)';
+
+CREATE FUNCTION hive_tokens.link_organizations(tbl regclass, id_column name DEFAULT 'id') RETURNS void
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT hive_tokens_internal.link_organizations_body(hive_tokens_internal.caller_ticket(), $1, $2)';
+REVOKE ALL ON FUNCTION hive_tokens.link_organizations(regclass, name) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.link_organizations(regclass, name) IS 'links the application''s organizations table: deleting a row deletes (and audits) that organization''s tokens and expiry policy in the same transaction (trigger hive_tokens_delete_tokens); superusers and hive_tokens_admin only; audited';
+
+-- Listing.
+CREATE FUNCTION hive_tokens_internal.list_tokens_body(ticket uuid, organization uuid, scopes hive_tokens.scopes,
+    created_by_user uuid, before_created_at timestamptz, before_id uuid, page_size integer)
+    RETURNS SETOF hive_tokens.tokens
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.list_tokens(uuid,hive_tokens.scopes,uuid,timestamptz,uuid,integer)');
     principal text := hive_tokens.current_principal_kind();
     org_tokens boolean := true;
     personal boolean := true;
@@ -1719,24 +1865,24 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF principal IS NULL THEN
-        PERFORM hive_tokens_internal.authorize_organization('list tokens', NULL, NULL, false);
+        PERFORM hive_tokens_internal.authorize_organization(caller, 'list tokens', NULL, NULL, false);
     ELSE
         IF organization IS DISTINCT FROM hive_tokens.current_organization_id() THEN
-            PERFORM hive_tokens_internal.authorize_organization('list tokens', 'accessToken:modify', organization, false);
+            PERFORM hive_tokens_internal.authorize_organization(caller, 'list tokens', 'accessToken:modify', organization, false);
         END IF;
         org_tokens := hive_tokens.can('accessToken:modify', organization);
         personal := me IS NOT NULL AND hive_tokens.can('personalAccessToken:modify', organization);
         IF NOT org_tokens AND NOT personal AND hive_tokens.allowed_projects('projectAccessToken:modify') = '{}'
            AND hive_tokens.organization_wide('projectAccessToken:modify') IS NULL THEN
-            PERFORM hive_tokens_internal.authorize_organization('list tokens', 'accessToken:modify', organization, false);
+            PERFORM hive_tokens_internal.authorize_organization(caller, 'list tokens', 'accessToken:modify', organization, false);
         END IF;
     END IF;
     RETURN QUERY
         SELECT t.* FROM hive_tokens.tokens AS t
          WHERE t.organization_id = organization
            AND (before_id IS NULL OR (t.created_at, t.id) < (before_created_at, before_id))
-           AND (list_tokens.scopes IS NULL OR t.scopes OPERATOR(hive_tokens.@>) list_tokens.scopes)
-           AND (list_tokens.created_by_user IS NULL OR t.created_by_user = list_tokens.created_by_user)
+           AND (list_tokens_body.scopes IS NULL OR t.scopes OPERATOR(hive_tokens.@>) list_tokens_body.scopes)
+           AND (list_tokens_body.created_by_user IS NULL OR t.created_by_user = list_tokens_body.created_by_user)
            AND (principal IS NULL
                 OR CASE t.kind
                        WHEN 'organization' THEN org_tokens
@@ -1748,6 +1894,17 @@ BEGIN
          LIMIT page_size;
 END;
 $$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.list_tokens_body(uuid, uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hive_tokens_internal.list_tokens_body(uuid, uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) TO PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.list_tokens_body(uuid, uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) IS 'internal: the body of list_tokens(), for the caller its ticket names (PUBLIC: without a ticket it refuses)';
+
+CREATE FUNCTION hive_tokens.list_tokens(organization uuid, scopes hive_tokens.scopes DEFAULT NULL,
+    created_by_user uuid DEFAULT NULL, before_created_at timestamptz DEFAULT NULL, before_id uuid DEFAULT NULL,
+    page_size integer DEFAULT 20)
+    RETURNS SETOF hive_tokens.tokens
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT * FROM hive_tokens_internal.list_tokens_body(hive_tokens_internal.caller_ticket(), $1, $2, $3, $4, $5, $6)';
 REVOKE ALL ON FUNCTION hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) IS 'an organization''s tokens (never hashes) the principal may manage, newest first, page_size at a time (pass the last row''s created_at and id for the next page), filtered by held permissions and creator; without a principal hive_tokens_admin; EXECUTE must be granted';
 

@@ -12,7 +12,8 @@ GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, json
                           hive_tokens.set_expiry_policy(uuid, interval, boolean),
                           hive_tokens.set_member_function(regprocedure),
                           hive_tokens.audit_events(uuid, bigint, integer),
-                          hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer)
+                          hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer),
+                          hive_tokens.link_organizations(regclass, name)
    TO regress_ht_life;
 \set o '00000000-0000-4000-8000-00000000c0d1'
 \set o2 '00000000-0000-4000-8000-00000000c0d2'
@@ -22,6 +23,7 @@ GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, json
 \set u2 '00000000-0000-4000-8000-00000000c0a2'
 \set u3 '00000000-0000-4000-8000-00000000c0a3'
 \set u4 '00000000-0000-4000-8000-00000000c0a4'
+\set o3 '00000000-0000-4000-8000-00000000c0d3'
 
 ------------------------------------------------------------------------------------------
 -- Personal tokens follow their member: authenticate() intersects with the registered function.
@@ -124,20 +126,27 @@ RESET ROLE;
 SELECT max_lifetime, allow_never, updated_by FROM hive_tokens.expiry_policies WHERE organization_id = :'o2';
 SELECT hive_tokens.verify_reason(:'old_never') AS old_never, hive_tokens.verify_reason(:'old_dated') AS old_dated;
 SELECT expires_at FROM hive_tokens.verify(:'old_dated') WHERE expires_at <= now() + interval '30 days';
--- a policy shorter than the tokens' age ends them at their next use, whatever they were issued with
+-- a policy shorter than the tokens' age ends them at their next use, whatever they were issued
+-- with: the policy is set while they are younger than its maximum, then they age past it
 SELECT pg_sleep(1.1);
-SELECT hive_tokens.set_expiry_policy(:'o2', '1 second') AS ended_now;
+SELECT hive_tokens.set_expiry_policy(:'o2', '3 seconds') AS ended_now;
+SELECT hive_tokens.verify_reason(:'old_never') AS old_never, hive_tokens.verify_reason(:'old_dated') AS old_dated;
+SELECT pg_sleep(2.1);
 SELECT hive_tokens.verify_reason(:'old_never') AS old_never, hive_tokens.verify_reason(:'old_dated') AS old_dated;
 BEGIN;
 SELECT hive_tokens.authenticate(:'old_dated');
 ROLLBACK;
--- "never" allowed again (and no maximum): the policy is gone, the tokens work again
+-- ending is final: removing the policy (or loosening it) brings no token back, because what the
+-- policy in force has ended is written into the rows first
 SELECT hive_tokens.set_expiry_policy(:'o2', NULL, allow_never => true) AS ended_now;
 SELECT count(*) AS policies FROM hive_tokens.expiry_policies WHERE organization_id = :'o2';
 SELECT hive_tokens.verify_reason(:'old_never') AS old_never, hive_tokens.verify_reason(:'old_dated') AS old_dated;
 -- "never" allowed, with a maximum: never-expiring tokens are exempt, dated ones capped
+SELECT token AS new_never FROM hive_tokens.issue(:'o2', 'new never', '{usage:report}') \gset
+SELECT token AS new_dated FROM hive_tokens.issue(:'o2', 'new dated', '{usage:report}', expires_at => hive_tokens.expiry('1 year')) \gset
+SELECT pg_sleep(1.1);
 SELECT hive_tokens.set_expiry_policy(:'o2', '1 second', allow_never => true) AS ended_now;
-SELECT hive_tokens.verify_reason(:'old_never') AS old_never, hive_tokens.verify_reason(:'old_dated') AS old_dated;
+SELECT hive_tokens.verify_reason(:'new_never') AS new_never, hive_tokens.verify_reason(:'new_dated') AS new_dated;
 SELECT hive_tokens.set_expiry_policy(:'o2', NULL, allow_never => true);
 
 ------------------------------------------------------------------------------------------
@@ -322,13 +331,23 @@ RESET ROLE;
 ------------------------------------------------------------------------------------------
 CREATE TABLE regress_orgs (org_id uuid PRIMARY KEY, name text);
 INSERT INTO regress_orgs VALUES (:'o2', 'two');
+-- linking needs hive_tokens_admin, and a uuid column
+SET ROLE regress_ht_life;
+SELECT hive_tokens.link_organizations('regress_orgs', 'org_id');
+RESET ROLE;
+SELECT hive_tokens.link_organizations('regress_orgs', 'name');
+-- attached by hand to a table nobody linked, the trigger refuses to act
+CREATE TABLE regress_fake_orgs (id uuid);
+CREATE TRIGGER fake AFTER DELETE ON regress_fake_orgs FOR EACH ROW EXECUTE FUNCTION hive_tokens.delete_organization_tokens();
+INSERT INTO regress_fake_orgs VALUES (:'o2');
+DELETE FROM regress_fake_orgs;
+DROP TABLE regress_fake_orgs;
+SELECT hive_tokens.link_organizations('regress_orgs', 'org_id');
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'regress_orgs'::regclass;
+-- the trigger function itself refuses other timings
 CREATE TRIGGER wrong_when BEFORE DELETE ON regress_orgs FOR EACH ROW EXECUTE FUNCTION hive_tokens.delete_organization_tokens('org_id');
 DELETE FROM regress_orgs;
 DROP TRIGGER wrong_when ON regress_orgs;
-CREATE TRIGGER wrong_column AFTER DELETE ON regress_orgs FOR EACH ROW EXECUTE FUNCTION hive_tokens.delete_organization_tokens('name');
-DELETE FROM regress_orgs;
-DROP TRIGGER wrong_column ON regress_orgs;
-CREATE TRIGGER delete_tokens AFTER DELETE ON regress_orgs FOR EACH ROW EXECUTE FUNCTION hive_tokens.delete_organization_tokens('org_id');
 SELECT hive_tokens.set_expiry_policy(:'o2', '90 days');
 SELECT count(*) AS tokens_before FROM hive_tokens.access_tokens WHERE organization_id = :'o2';
 DELETE FROM regress_orgs WHERE org_id = :'o2';
@@ -345,13 +364,18 @@ DELETE FROM regress_orgs WHERE org_id = :'o2';
 SELECT hive_tokens.verify_reason(:'kept') AS inside;
 ROLLBACK;
 SELECT hive_tokens.verify_reason(:'kept') AS after_rollback;
+-- a principal deletes its own organization's tokens only
+INSERT INTO regress_orgs VALUES (:'o3', 'three');
+BEGIN;
+SELECT hive_tokens.act_as_member(:'o', '{accessToken:modify}');
+DELETE FROM regress_orgs WHERE org_id = :'o3';
+ROLLBACK;
 -- attaching it to a table needs EXECUTE, which PUBLIC does not have
 SELECT has_function_privilege('regress_ht_life', 'hive_tokens.delete_organization_tokens()', 'EXECUTE') AS can_attach;
 
 ------------------------------------------------------------------------------------------
 -- Listing: what the principal may manage, newest first, keyset-paginated, filtered.
 ------------------------------------------------------------------------------------------
-\set o3 '00000000-0000-4000-8000-00000000c0d3'
 -- five tokens issued by member u1, one transaction each
 DO $$
 BEGIN
@@ -403,6 +427,62 @@ ROLLBACK;
 SELECT title FROM hive_tokens.list_tokens(:'o3');
 RESET ROLE;
 SELECT count(*) AS admin_sees_all FROM hive_tokens.list_tokens(:'o3', page_size => 1000);
+
+------------------------------------------------------------------------------------------
+-- Who the caller is: the role current where the public function is called, never the session's.
+------------------------------------------------------------------------------------------
+\set o4 '00000000-0000-4000-8000-00000000c0d4'
+CREATE ROLE regress_ht_mallory;
+GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid)
+   TO regress_ht_mallory;
+CREATE SCHEMA regress_mal AUTHORIZATION regress_ht_mallory;
+SET ROLE regress_ht_mallory;
+-- her own SECURITY DEFINER function, called by a superuser: it acts as her, and she is no admin
+CREATE FUNCTION regress_mal.helpful() RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    RETURN (SELECT t.token FROM hive_tokens.issue('00000000-0000-4000-8000-00000000c0d4', 'stolen', '{accessToken:modify}') AS t);
+END $$;
+-- an index expression: ANALYZE (or autovacuum) runs it as her, in a security-restricted operation
+CREATE FUNCTION regress_mal.grab() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM hive_tokens.issue('00000000-0000-4000-8000-00000000c0d4', 'stolen by analyze', '{accessToken:modify}');
+    RETURN 1;
+EXCEPTION WHEN OTHERS THEN
+    RETURN 0;
+END $$;
+CREATE FUNCTION regress_mal.idx(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS 'BEGIN PERFORM regress_mal.grab(); RETURN i; END';
+CREATE TABLE regress_mal.bait (i int);
+INSERT INTO regress_mal.bait SELECT 1 FROM generate_series(1, 10);
+CREATE INDEX ON regress_mal.bait (regress_mal.idx(i));
+RESET ROLE;
+SELECT regress_mal.helpful();
+ANALYZE regress_mal.bait;
+SELECT count(*) AS tokens_of_o4 FROM hive_tokens.access_tokens WHERE organization_id = :'o4';
+-- in a security-restricted operation nothing is managed at all, whoever asks (here: an index
+-- build by a superuser)
+CREATE FUNCTION regress_mal.ticket(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE
+    AS 'BEGIN PERFORM hive_tokens_internal.caller_ticket(); RETURN i; END';
+CREATE TABLE regress_mal.restricted (i int);
+INSERT INTO regress_mal.restricted VALUES (1);
+CREATE INDEX ON regress_mal.restricted (regress_mal.ticket(i));
+-- the bodies need the ticket their public function makes, and its EXECUTE grant
+SELECT * FROM hive_tokens_internal.issue_body(gen_random_uuid(), :'o4', 'no ticket', '{usage:report}', NULL, NULL, NULL, 'organization', NULL, NULL);
+SET ROLE regress_ht_life;
+SELECT * FROM hive_tokens_internal.set_member_function_body(hive_tokens_internal.caller_ticket(), NULL);
+SELECT * FROM hive_tokens_internal.link_organizations_body(hive_tokens_internal.caller_ticket(), 'regress_orgs', 'org_id');
+RESET ROLE;
+-- infinity is not an expiry: NULL is never
+SELECT * FROM hive_tokens.issue(:'o4', 'forever and a day', '{usage:report}', expires_at => 'infinity');
+-- a looser policy never brings back what a stricter one ended
+SELECT token AS revived, token_id AS revived_id FROM hive_tokens.issue(:'o4', 'never', '{usage:report}') \gset
+SELECT hive_tokens.set_expiry_policy(:'o4', NULL, false) AS ended_now;
+SELECT hive_tokens.verify_reason(:'revived') AS under_strict, expires_at <= now() AS written_down
+  FROM hive_tokens.access_tokens WHERE id = :'revived_id';
+SELECT hive_tokens.set_expiry_policy(:'o4', NULL, true) AS ended_now;
+SELECT hive_tokens.verify_reason(:'revived') AS after_loosening;
+DROP SCHEMA regress_mal CASCADE;
+DROP OWNED BY regress_ht_mallory;
+DROP ROLE regress_ht_mallory;
 
 SELECT hive_tokens.set_member_function(NULL);
 DROP TABLE regress_orgs, regress_members;

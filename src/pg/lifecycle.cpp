@@ -214,6 +214,12 @@ HT_FUNCTION(check_expiry) {
     bool has_expiry = !PG_ARGISNULL(1);
     std::int64_t expires_at = has_expiry ? PG_GETARG_TIMESTAMPTZ(1) : 0;
     const bool rotating = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+    if (has_expiry && TIMESTAMP_NOT_FINITE(expires_at)) {
+        if (!rotating)
+            throw core::Error(core::ErrorKind::InvalidParameterValue, "expires_at must be a finite time",
+                              "", "Pass NULL for a token that never expires.");
+        has_expiry = false;  // an old row's infinity: never
+    }
     lock_organization_policy(org, ShareLock);
     const PolicyRow* p = find_policy(org);
     if (p != nullptr) {
@@ -326,7 +332,7 @@ HT_FUNCTION(purge_audit_log) {
         Oid types2[2] = {INTERVALOID, INT8OID};
         Datum args2[2] = {IntervalPGetDatum(older_than), Int64GetDatum(removed)};
         if (SPI_execute_with_args(
-                "SELECT hive_tokens_internal.audit('purged', NULL, NULL, "
+                "SELECT hive_tokens_internal.audit(hive_tokens_internal.outer_role(), 'purged', NULL, NULL, "
                 "pg_catalog.jsonb_build_object('older_than', $1::pg_catalog.text, 'events', $2))",
                 2, types2, args2, nullptr, false, 0) != SPI_OK_SELECT)
             elog(ERROR, "purge_audit_log: recording the purge failed");

@@ -22,6 +22,7 @@
 #include "../core/escalation.h"
 #include "../core/principal.h"
 #include "call_site.h"
+#include "caller.h"
 #include "guard.h"
 #include "jsonb_value.h"
 #include "permission_cache.h"
@@ -344,7 +345,9 @@ HT_TOKEN_FUNCTION(authenticate) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
                         errdetail("The token is %s.", core::reason_detail(reason)), errhidestmt(true)));
     MemberGrant member{};
-    if (row.personal_token && row.has_user) {
+    // a database still at 0.1 has no member function (its personal tokens work as 0.1 made them)
+    const bool follows_member = row.personal_token && !row.layout_0_1;
+    if (follows_member && row.has_user) {
         pg_call([&]() noexcept { member_grant(row.organization, row.user, &member); });
         // the member function is code of its own: it must not have set a principal meanwhile
         check_can_set_principal("authenticate");
@@ -363,7 +366,7 @@ HT_TOKEN_FUNCTION(authenticate) {
         if (member.status == 3)
             ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
                             errmsg("the member function returned more than one row for a user"), errhidestmt(true)));
-    } else if (row.personal_token) {
+    } else if (follows_member) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
                         errdetail("The token is a personal token without a user."), errhidestmt(true)));
     }
@@ -371,7 +374,7 @@ HT_TOKEN_FUNCTION(authenticate) {
         const core::PermissionCatalog& cat = current_catalog();
         core::Assignment assignment = core::parse_assignment(hive_tokens::pg::jsonb_value(row.resources));
         core::Scopes scopes = row.scopes;
-        if (row.personal_token) {
+        if (follows_member) {
             scopes = scopes & member.scopes;
             if (member.resources != nullptr)
                 assignment = core::intersect(assignment, core::parse_assignment(hive_tokens::pg::jsonb_value(member.resources)));
@@ -424,7 +427,8 @@ namespace {
 std::string actor_text() {
     std::string role;
     pg_call([&]() noexcept {
-        const char* name = GetUserNameFromId(GetOuterUserId(), true);
+        Oid who = OidIsValid(hive_tokens::pg::g_management_caller) ? hive_tokens::pg::g_management_caller : GetOuterUserId();
+        const char* name = GetUserNameFromId(who, true);
         role = name ? name : "?";
     });
     if (!g_current) return "role " + role + " (no principal)";
@@ -462,13 +466,12 @@ core::Uuid g_refusing_org;  // and the organization it concerns
 }
 
 // Bootstrap and migrations: a superuser, or a member of hive_tokens_admin. The role that called
-// the function counts (the outer user: SET ROLE yes, SECURITY DEFINER no).
-bool is_admin() {
+// the public function counts (caller.cpp: the ticket's role), never the session's.
+bool is_admin(Oid who) {
     bool allowed = false;
     pg_call([&]() noexcept {
-        Oid who = GetOuterUserId();
         Oid admin = get_role_oid("hive_tokens_admin", true);
-        allowed = superuser_arg(who) || (OidIsValid(admin) && has_privs_of_role(who, admin));
+        allowed = OidIsValid(who) && (superuser_arg(who) || (OidIsValid(admin) && has_privs_of_role(who, admin)));
     });
     return allowed;
 }
@@ -481,21 +484,25 @@ bool is_admin() {
 // a token of this kind, organization, project and user, with these grants. 42501 naming what is
 // missing, or the grants beyond the issuer's own.
 HT_FUNCTION(authorize_management) {
-    text* action_t = PG_GETARG_TEXT_PP(0);
-    text* kind_t = PG_GETARG_TEXT_PP(1);
-    core::Uuid org = uuid_from_datum(PG_GETARG_DATUM(2));
-    const bool has_project = !PG_ARGISNULL(3), has_user = !PG_ARGISNULL(4);
-    core::Uuid project = has_project ? uuid_from_datum(PG_GETARG_DATUM(3)) : core::Uuid{};
-    core::Uuid user = has_user ? uuid_from_datum(PG_GETARG_DATUM(4)) : core::Uuid{};
-    const core::Scopes* scopes = PG_ARGISNULL(5) ? nullptr : hive_tokens::pg::scopes_arg(fcinfo, 5);
-    Jsonb* resources = PG_ARGISNULL(6) ? nullptr : PG_GETARG_JSONB_P(6);
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+        throw core::Error(core::ErrorKind::NullValue, "authorize_management: caller, action, kind and organization must not be null");
+    const Oid caller = PG_GETARG_OID(0);
+    text* action_t = PG_GETARG_TEXT_PP(1);
+    text* kind_t = PG_GETARG_TEXT_PP(2);
+    core::Uuid org = uuid_from_datum(PG_GETARG_DATUM(3));
+    const bool has_project = !PG_ARGISNULL(4), has_user = !PG_ARGISNULL(5);
+    core::Uuid project = has_project ? uuid_from_datum(PG_GETARG_DATUM(4)) : core::Uuid{};
+    core::Uuid user = has_user ? uuid_from_datum(PG_GETARG_DATUM(5)) : core::Uuid{};
+    const core::Scopes* scopes = PG_ARGISNULL(6) ? nullptr : hive_tokens::pg::scopes_arg(fcinfo, 6);
+    Jsonb* resources = PG_ARGISNULL(7) ? nullptr : PG_GETARG_JSONB_P(7);
+    hive_tokens::pg::g_management_caller = caller;
     std::string action(VARDATA_ANY(action_t), VARSIZE_ANY_EXHDR(action_t));
     std::string kind(VARDATA_ANY(kind_t), VARSIZE_ANY_EXHDR(kind_t));
     g_refusing = action + " " + kind + " token";
     g_refusing_has_org = true;
     g_refusing_org = org;
     if (!g_current) {
-        if (!is_admin())
+        if (!is_admin(caller))
             refuse_management("no_admin", "managing tokens without a principal needs membership in hive_tokens_admin", "",
                               "Call hive_tokens.authenticate() or act_as_member() first in this transaction, or GRANT "
                               "hive_tokens_admin to the role that runs migrations.");
@@ -542,17 +549,20 @@ HT_FUNCTION(authorize_management) {
 // organization: it needs `action` there, and with members_only it must be a member, not a token.
 // Without a principal, or with a NULL action, only a superuser or a member of hive_tokens_admin.
 HT_FUNCTION(authorize_organization) {
-    std::string what = PG_ARGISNULL(0) ? std::string("do this") : std::string(VARDATA_ANY(PG_GETARG_TEXT_PP(0)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)));
-    const bool has_action = !PG_ARGISNULL(1);
-    std::string action = has_action ? std::string(VARDATA_ANY(PG_GETARG_TEXT_PP(1)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1))) : std::string();
-    const bool has_org = !PG_ARGISNULL(2);
-    core::Uuid org = has_org ? uuid_from_datum(PG_GETARG_DATUM(2)) : core::Uuid{};
-    const bool members_only = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+    if (PG_ARGISNULL(0)) throw core::Error(core::ErrorKind::NullValue, "authorize_organization: caller must not be null");
+    const Oid caller = PG_GETARG_OID(0);
+    hive_tokens::pg::g_management_caller = caller;
+    std::string what = PG_ARGISNULL(1) ? std::string("do this") : std::string(VARDATA_ANY(PG_GETARG_TEXT_PP(1)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1)));
+    const bool has_action = !PG_ARGISNULL(2);
+    std::string action = has_action ? std::string(VARDATA_ANY(PG_GETARG_TEXT_PP(2)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(2))) : std::string();
+    const bool has_org = !PG_ARGISNULL(3);
+    core::Uuid org = has_org ? uuid_from_datum(PG_GETARG_DATUM(3)) : core::Uuid{};
+    const bool members_only = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
     g_refusing = what;
     g_refusing_has_org = has_org;
     g_refusing_org = org;
     if (!g_current || !has_action) {
-        if (!is_admin())
+        if (!is_admin(caller))
             refuse_management("no_admin", "only a superuser or a member of hive_tokens_admin may " + what +
                                   (has_action ? " without a principal" : ""),
                               "", has_action ? "Call hive_tokens.authenticate() or act_as_member() first in this transaction."

@@ -12,6 +12,7 @@
 
 #include <cstring>
 
+#include "caller.h"
 #include "guard.h"
 
 extern "C" {
@@ -106,7 +107,8 @@ void hive_tokens::pg::record_refusal(const RefusalActor& actor, const std::strin
             if (g_inflight == nullptr) r.owner = audit_log_owner();
             if (OidIsValid(r.owner)) {
                 r.database = MyDatabaseId;
-                r.actor_role = GetOuterUserId();
+                r.actor_role = OidIsValid(hive_tokens::pg::g_management_caller) ? hive_tokens::pg::g_management_caller
+                                                                                 : GetOuterUserId();
                 r.also_refused = g_pending;
                 r.at = GetCurrentTimestamp();
                 BackgroundWorker w;

@@ -164,6 +164,13 @@ is($node->safe_psql('data', "SELECT (hive_tokens.verify('$tokens[0]')).title, hi
 	'org token|t', 'before the update: verify() as 0.1 declared it (a record or NULL)');
 is($node->safe_psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[1]') IS NOT NULL; SELECT hive_tokens.current_scopes(); COMMIT;"),
 	"t\n{project:describe,schemaVersion:publish}", 'before the update: authenticate() reads the 0.1 table');
+# A personal token: 0.1 let it act on its own grant; 0.2 intersects it with its member's current
+# grant (the registered member function) and fails closed until one is registered.
+my $user = '99999999-9999-4999-8999-999999999999';
+my $personal = $node->safe_psql('data',
+	"SELECT token FROM hive_tokens.issue('$org', 'laptop', '{usage:report,project:describe}', kind => 'personal', user_id => '$user')");
+is($node->safe_psql('data', "BEGIN; SELECT hive_tokens.authenticate('$personal') IS NOT NULL; SELECT hive_tokens.current_scopes(); COMMIT;"),
+	"t\n{project:describe,usage:report}", 'before the update: a personal token acts on its own grant');
 my $records = 'SELECT id, organization_id, kind, CASE WHEN kind = \'project\' THEN project_id END, title, scopes, CASE WHEN kind <> \'project\' THEN resources END, '
   . 'first_characters FROM hive_tokens.tokens ORDER BY id';
 my $before = $node->safe_psql('data', $records);
@@ -173,6 +180,16 @@ is($node->safe_psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[2]'
 	  . "SELECT hive_tokens.can('project:describe', '$org', '$proj'); COMMIT;"),
 	"t\nt", 'before the update: a 0.1 project token describes its project (0.1\'s "*" meant it)');
 $node->safe_psql('data', 'ALTER EXTENSION hive_tokens UPDATE');
+my ($ret, $out, $err) = $node->psql('data', "BEGIN; SELECT hive_tokens.authenticate('$personal');");
+like($err, qr/no member function is registered.*\n.*set_member_function/s,
+	'after the update: a personal token fails closed until a member function is registered, and the hint says how');
+$node->safe_psql('data', q{
+	CREATE FUNCTION public.members(organization uuid, user_id uuid, OUT scopes hive_tokens.scopes, OUT resources jsonb)
+	    LANGUAGE sql AS $$SELECT '{project:describe}'::hive_tokens.scopes, NULL::jsonb$$;
+	SELECT hive_tokens.set_member_function('public.members(uuid, uuid)');
+});
+is($node->safe_psql('data', "BEGIN; SELECT hive_tokens.authenticate('$personal') IS NOT NULL; SELECT hive_tokens.current_scopes(); COMMIT;"),
+	"t\n{project:describe}", 'with a member function: the personal token holds what its member still may');
 is($node->safe_psql('data', $records), $before, 'every token keeps its record and grants');
 # 0.2 reads a stored "*" on a project token as Hive does (nothing below the organization): the
 # update writes 0.1's meaning (its whole project) out, so the token keeps its access.
@@ -209,7 +226,7 @@ my $sql = slurp_file($dump);
 like($sql, qr/GRANT SELECT ON TABLE hive_tokens\.tokens TO app;/, 'the dump grants the view to app');
 like($sql, qr/REVOKE ALL ON FUNCTION hive_tokens\.verify\(token text\) FROM PUBLIC;/, 'the dump revokes verify() from PUBLIC');
 like($sql, qr/GRANT ALL ON FUNCTION hive_tokens\.verify\(token text\) TO app;/, 'the dump grants verify() to app');
-my ($ret, $out, $err) = $node->psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[1]') IS NOT NULL;");
+($ret, $out, $err) = $node->psql('data', "BEGIN; SELECT hive_tokens.authenticate('$tokens[1]') IS NOT NULL;");
 is($ret, 0, 'authenticate() works after the update') or diag($err);
 is($node->safe_psql('data', "SELECT hive_tokens.issue('$org', 'after update', '{usage:report}') IS NOT NULL"), 't',
 	'issue() works after the update');
