@@ -1088,7 +1088,7 @@ COMMENT ON COLUMN hive_tokens.audit_log.token_id IS 'the token the event concern
 COMMENT ON COLUMN hive_tokens.audit_log.actor_kind IS 'token or member: the transaction''s principal acted; role: a role without a principal (hive_tokens_admin, a superuser, a trigger)';
 COMMENT ON COLUMN hive_tokens.audit_log.actor_token_id IS 'the principal''s token, when a token acted';
 COMMENT ON COLUMN hive_tokens.audit_log.actor_user_id IS 'the principal''s user (a personal token''s, or the member''s named by act_as_member())';
-COMMENT ON COLUMN hive_tokens.audit_log.actor_role IS 'the database role that called (SET ROLE counts, SECURITY DEFINER does not)';
+COMMENT ON COLUMN hive_tokens.audit_log.actor_role IS 'the role current where the public function was called (after SET ROLE; inside a SECURITY DEFINER function, its owner); for organization deletions and purges, the session''s role';
 COMMENT ON COLUMN hive_tokens.audit_log.details IS 'what the event changed (title, permissions, expiry, replacement, counts), never a token or a hash';
 
 CREATE FUNCTION hive_tokens_internal.audit_log_guard() RETURNS trigger
@@ -1419,13 +1419,21 @@ DECLARE
     org uuid;
     n bigint;
 BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        RAISE EXCEPTION 'a linked organizations table cannot be truncated'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'TRUNCATE fires no row trigger: the organizations'' tokens would outlive them.',
+                  HINT = 'DELETE the rows instead, or drop the triggers hive_tokens_delete_tokens and hive_tokens_no_truncate first.';
+    END IF;
     IF TG_WHEN <> 'AFTER' OR TG_LEVEL <> 'ROW' OR TG_OP <> 'DELETE' OR TG_NARGS > 1 THEN
         RAISE EXCEPTION 'delete_organization_tokens() must be an AFTER DELETE ... FOR EACH ROW trigger with at most one argument'
             USING ERRCODE = 'trigger_protocol_violated';
     END IF;
     -- only on a table linked with link_organizations(): EXECUTE on this function (needed to
     -- attach it) must not let a role delete any organization's tokens from a table of its own
-    IF NOT EXISTS (SELECT FROM hive_tokens.organization_tables AS o WHERE o.tbl = TG_RELID AND o.id_column = col) THEN
+    IF NOT EXISTS (SELECT FROM hive_tokens.organization_tables AS o
+                    WHERE o.id_column = col
+                      AND (o.tbl = TG_RELID OR o.tbl IN (SELECT a.relid FROM pg_partition_ancestors(TG_RELID) AS a))) THEN
         RAISE EXCEPTION 'table % is not linked to hive_tokens on column %', TG_RELID::regclass, col
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'A member of hive_tokens_admin links the organizations table: SELECT hive_tokens.link_organizations(''<table>'', ''<id column>'').';
@@ -1488,8 +1496,16 @@ BEGIN
     IF linked IS NULL OR linked_column IS NULL THEN
         RAISE EXCEPTION 'tbl and id_column must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = linked AND c.relkind IN ('r', 'p')) THEN
-        RAISE EXCEPTION '% is not a table', linked USING ERRCODE = 'wrong_object_type';
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = linked AND c.relkind IN ('r', 'p') AND NOT c.relispartition) THEN
+        RAISE EXCEPTION '% is not a table (or is a partition: link its partitioned table)', linked
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+    -- the caller's own table (a role it belongs to owns it), never one of a system or this extension
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = linked AND pg_has_role(caller, c.relowner, 'USAGE'))
+       OR (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = linked)
+          IN ('hive_tokens', 'hive_tokens_internal', 'pg_catalog', 'information_schema', 'pg_toast') THEN
+        RAISE EXCEPTION 'only the owner of % may link it', linked USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Link the application''s organizations table as (a member of) its owner; tables of the extension and the system cannot be linked.';
     END IF;
     IF NOT EXISTS (SELECT FROM pg_attribute AS a
                     WHERE a.attrelid = linked AND a.attname = linked_column AND a.attnum > 0 AND NOT a.attisdropped
@@ -1501,7 +1517,12 @@ BEGIN
     IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = linked AND t.tgname = 'hive_tokens_delete_tokens') THEN
         EXECUTE format('DROP TRIGGER hive_tokens_delete_tokens ON %s', linked);
     END IF;
+    IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = linked AND t.tgname = 'hive_tokens_no_truncate') THEN
+        EXECUTE format('DROP TRIGGER hive_tokens_no_truncate ON %s', linked);
+    END IF;
     EXECUTE format('CREATE TRIGGER hive_tokens_delete_tokens AFTER DELETE ON %s FOR EACH ROW '
+                   'EXECUTE FUNCTION hive_tokens.delete_organization_tokens(%L)', linked, linked_column);
+    EXECUTE format('CREATE TRIGGER hive_tokens_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
                    'EXECUTE FUNCTION hive_tokens.delete_organization_tokens(%L)', linked, linked_column);
     PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'policy_changed', NULL, NULL,
         jsonb_build_object('policy', 'organizations_table', 'table', linked::text, 'column', linked_column));
@@ -1516,7 +1537,7 @@ CREATE FUNCTION hive_tokens.link_organizations(tbl regclass, id_column name DEFA
     SET search_path = pg_catalog, pg_temp
     AS 'SELECT hive_tokens_internal.link_organizations_body(hive_tokens_internal.caller_ticket(), $1, $2)';
 REVOKE ALL ON FUNCTION hive_tokens.link_organizations(regclass, name) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens.link_organizations(regclass, name) IS 'links the application''s organizations table: deleting a row deletes (and audits) that organization''s tokens and expiry policy in the same transaction (trigger hive_tokens_delete_tokens); superusers and hive_tokens_admin only; audited';
+COMMENT ON FUNCTION hive_tokens.link_organizations(regclass, name) IS 'links the application''s organizations table: deleting a row deletes (and audits) that organization''s tokens and expiry policy in the same transaction (trigger hive_tokens_delete_tokens; TRUNCATE refused by hive_tokens_no_truncate); superusers and hive_tokens_admin only, for a table the caller owns; audited';
 
 -- Listing.
 CREATE FUNCTION hive_tokens_internal.list_tokens_body(ticket uuid, organization uuid, scopes hive_tokens.scopes,

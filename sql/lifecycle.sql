@@ -3,8 +3,10 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hive_tokens;
 DROP ROLE IF EXISTS regress_ht_life;
+DROP ROLE IF EXISTS regress_ht_issuer_admin;
 RESET client_min_messages;
 CREATE ROLE regress_ht_life;
+CREATE ROLE regress_ht_issuer_admin;
 GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid),
                           hive_tokens.revoke(uuid), hive_tokens.rotate(uuid, interval),
                           hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb),
@@ -14,7 +16,7 @@ GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, json
                           hive_tokens.audit_events(uuid, bigint, integer),
                           hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer),
                           hive_tokens.link_organizations(regclass, name)
-   TO regress_ht_life;
+   TO regress_ht_life, regress_ht_issuer_admin;
 \set o '00000000-0000-4000-8000-00000000c0d1'
 \set o2 '00000000-0000-4000-8000-00000000c0d2'
 \set p1 '00000000-0000-4000-8000-00000000c0e1'
@@ -157,7 +159,7 @@ UPDATE hive_tokens.access_tokens SET scopes = '{usage:report,accessToken:modify}
 UPDATE hive_tokens.access_tokens SET resources = '{"mode": "granular", "projects": []}' WHERE id = :'fixed_id';
 UPDATE hive_tokens.access_tokens SET organization_id = :'o2' WHERE id = :'fixed_id';
 UPDATE hive_tokens.access_tokens SET hash = hash WHERE id = :'fixed_id';  -- the same value: allowed
-UPDATE hive_tokens.access_tokens SET hash = '\x00' || substr(hash, 2) WHERE id = :'fixed_id';
+UPDATE hive_tokens.access_tokens SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1) WHERE id = :'fixed_id';
 UPDATE hive_tokens.access_tokens SET key_id = key_id + 1 WHERE id = :'fixed_id';
 UPDATE hive_tokens.access_tokens SET created_at = created_at - interval '1 day' WHERE id = :'fixed_id';
 UPDATE hive_tokens.access_tokens SET created_by_user = :'u1' WHERE id = :'fixed_id';
@@ -342,8 +344,29 @@ CREATE TRIGGER fake AFTER DELETE ON regress_fake_orgs FOR EACH ROW EXECUTE FUNCT
 INSERT INTO regress_fake_orgs VALUES (:'o2');
 DELETE FROM regress_fake_orgs;
 DROP TABLE regress_fake_orgs;
+-- never a table of the extension or the system, never another role's table
+SELECT hive_tokens.link_organizations('hive_tokens.audit_log', 'organization_id');
+CREATE TABLE regress_others_orgs (id uuid);
+ALTER TABLE regress_others_orgs OWNER TO regress_ht_life;
+GRANT hive_tokens_admin TO regress_ht_issuer_admin;
+SET ROLE regress_ht_issuer_admin;
+SELECT hive_tokens.link_organizations('regress_others_orgs');
+RESET ROLE;
+DROP TABLE regress_others_orgs;
 SELECT hive_tokens.link_organizations('regress_orgs', 'org_id');
-SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'regress_orgs'::regclass;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'regress_orgs'::regclass ORDER BY 1;
+-- TRUNCATE fires no row trigger: refused
+TRUNCATE regress_orgs;
+-- a partitioned organizations table: rows deleted from any partition delete their tokens
+CREATE TABLE regress_porgs (id uuid, region int) PARTITION BY LIST (region);
+CREATE TABLE regress_porgs_1 PARTITION OF regress_porgs FOR VALUES IN (1);
+SELECT hive_tokens.link_organizations('regress_porgs_1');
+SELECT hive_tokens.link_organizations('regress_porgs');
+SELECT token AS partitioned_org_token FROM hive_tokens.issue('00000000-0000-4000-8000-00000000c0d5', 'in a partition', '{usage:report}') \gset
+INSERT INTO regress_porgs VALUES ('00000000-0000-4000-8000-00000000c0d5', 1);
+DELETE FROM regress_porgs_1;
+SELECT hive_tokens.verify_reason(:'partitioned_org_token') AS partitioned_org_token;
+DROP TABLE regress_porgs;
 -- the trigger function itself refuses other timings
 CREATE TRIGGER wrong_when BEFORE DELETE ON regress_orgs FOR EACH ROW EXECUTE FUNCTION hive_tokens.delete_organization_tokens('org_id');
 DELETE FROM regress_orgs;
@@ -465,6 +488,17 @@ CREATE FUNCTION regress_mal.ticket(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE
 CREATE TABLE regress_mal.restricted (i int);
 INSERT INTO regress_mal.restricted VALUES (1);
 CREATE INDEX ON regress_mal.restricted (regress_mal.ticket(i));
+-- a ticket names its caller only until the next one is made, and not across SET ROLE
+BEGIN;
+SELECT hive_tokens_internal.caller_ticket() AS su_ticket \gset
+SET LOCAL ROLE regress_ht_mallory;
+SELECT * FROM hive_tokens_internal.issue_body(:'su_ticket', :'o4', 'borrowed', '{usage:report}', NULL, NULL, NULL, 'organization', NULL, NULL);
+ROLLBACK;
+BEGIN;
+SELECT hive_tokens_internal.caller_ticket() AS old_ticket \gset
+SELECT hive_tokens_internal.caller_ticket() IS NOT NULL AS newer_ticket;
+SELECT * FROM hive_tokens_internal.issue_body(:'old_ticket', :'o4', 'stale', '{usage:report}', NULL, NULL, NULL, 'organization', NULL, NULL);
+ROLLBACK;
 -- the bodies need the ticket their public function makes, and its EXECUTE grant
 SELECT * FROM hive_tokens_internal.issue_body(gen_random_uuid(), :'o4', 'no ticket', '{usage:report}', NULL, NULL, NULL, 'organization', NULL, NULL);
 SET ROLE regress_ht_life;
@@ -487,5 +521,5 @@ DROP ROLE regress_ht_mallory;
 SELECT hive_tokens.set_member_function(NULL);
 DROP TABLE regress_orgs, regress_members;
 DROP FUNCTION regress_member_grant(uuid, uuid), regress_wrong_shape(uuid, uuid);
-DROP OWNED BY regress_ht_life;
-DROP ROLE regress_ht_life;
+DROP OWNED BY regress_ht_life, regress_ht_issuer_admin;
+DROP ROLE regress_ht_life, regress_ht_issuer_admin;

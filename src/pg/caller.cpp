@@ -6,9 +6,9 @@
 // run by ANALYZE as the table's owner, is that role, never the session's (superuser) role. The
 // session's role would be: a SECURITY DEFINER function cannot see who called it.
 //
-// A ticket is 128 random bits, valid once, in the transaction that made it; the body also checks
-// that the caller may EXECUTE the public function (so calling the body directly, which PUBLIC
-// may, gains nothing). Tickets are never made inside a security-restricted operation (ANALYZE,
+// A ticket is 128 random bits, valid once, only until the next ticket is made, in the transaction
+// and under the SET ROLE that made it; the body also checks that the caller may EXECUTE the public
+// function (so calling the body directly, which PUBLIC may, gains nothing). Tickets are never made inside a security-restricted operation (ANALYZE,
 // VACUUM, REFRESH, index builds): token management has no business there.
 #include <sodium.h>
 
@@ -34,15 +34,16 @@ Oid hive_tokens::pg::g_management_caller = InvalidOid;
 
 namespace {
 
+// The one ticket in flight: a public function makes it and its body redeems it at once (nothing
+// runs between the two), so only the latest is ever valid; making another, or redeeming, ends it.
 struct Ticket {
     uint8 bytes[16];
     Oid caller;
+    Oid outer;  // the session's role as SET ROLE left it: a ticket does not survive SET ROLE
     LocalTransactionId lxid;
-    bool used;
+    bool valid;
 };
-constexpr int kTickets = 64;  // a ring: nesting deeper than this loses the oldest
-Ticket g_tickets[kTickets];
-int g_next = 0;
+Ticket g_ticket;
 
 }  // namespace
 
@@ -52,28 +53,30 @@ HT_FUNCTION(caller_ticket) {
         throw core::Error(core::ErrorKind::InsufficientPrivilege,
                           "tokens cannot be managed inside a security-restricted operation", "",
                           "ANALYZE, VACUUM, REFRESH MATERIALIZED VIEW and index builds run code as a table's owner.");
-    Ticket& t = g_tickets[g_next];
-    g_next = (g_next + 1) % kTickets;
+    Ticket& t = g_ticket;
     randombytes_buf(t.bytes, sizeof t.bytes);
     t.caller = GetUserId();
+    t.outer = GetOuterUserId();
     t.lxid = MyProc->lxid;
-    t.used = false;
+    t.valid = true;
     core::Uuid u;
     memcpy(u.b, t.bytes, 16);
     PG_RETURN_DATUM(hive_tokens::pg::uuid_to_datum(u));
 }
 
 // redeem(ticket uuid, entry regprocedure) -> oid (hive_tokens_internal, owner-only): the role
-// the ticket names, once; 42501 for a ticket that is unknown, used, of another transaction, or
-// whose role may not EXECUTE the public function entry.
+// the latest ticket names, once; 42501 for any other ticket, one of another transaction or SET
+// ROLE, inside a security-restricted operation, or whose role may not EXECUTE entry.
 HT_FUNCTION(redeem) {
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         throw core::Error(core::ErrorKind::InsufficientPrivilege, "call the public hive_tokens function instead");
     core::Uuid u = hive_tokens::pg::uuid_from_datum(PG_GETARG_DATUM(0));
     Oid entry = PG_GETARG_OID(1);
-    for (Ticket& t : g_tickets) {
-        if (t.used || t.lxid != MyProc->lxid || sodium_memcmp(t.bytes, u.b, 16) != 0) continue;
-        t.used = true;
+    Ticket& t = g_ticket;
+    const bool match = t.valid && t.lxid == MyProc->lxid && t.outer == GetOuterUserId() &&
+                       !InSecurityRestrictedOperation() && sodium_memcmp(t.bytes, u.b, 16) == 0;
+    t.valid = false;  // redeemed or not, it is spent
+    if (match) {
         Oid caller = t.caller;
         if (pg_proc_aclcheck(entry, caller, ACL_EXECUTE) != ACLCHECK_OK) {
             char* fn = format_procedure(entry);
