@@ -15,6 +15,7 @@
 // Entry point (hive_tokens_internal): held_bits.
 #include "../core/scopes.h"
 #include "guard.h"
+#include "permission_cache.h"
 
 extern "C" {
 #include "access/heapam.h"
@@ -31,7 +32,11 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "storage/lock.h"
+#include "miscadmin.h"
 #include "utils/multirangetypes.h"
 #include "utils/rangetypes.h"
 #include "utils/rel.h"
@@ -44,53 +49,60 @@ namespace core = hive_tokens::core;
 
 namespace {
 
+// Which types hold a set somewhere inside, worked out once per type per call (a hash table
+// without a cap: with a capped memo a wide type referenced many times was walked again and again,
+// exponentially). Types cannot contain themselves, so no answer is ever cut short; the stack check
+// turns an absurdly deep nesting into an error, never a wrong answer.
+struct MemoEntry {
+    Oid type;  // hash key
+    bool holds;
+};
+
 struct Walker {
     Oid scopes_type;
     Oid stored_type;
     bool held[core::kScopeBits];
-    // which types hold a set somewhere inside (memo for this call)
-    int nmemo;
-    Oid memo_type[128];
-    bool memo_holds[128];
+    HTAB* memo;
 };
 
-bool holds_sets(Walker* w, Oid type, int depth);
+bool holds_sets(Walker* w, Oid type);
 
-bool holds_sets_uncached(Walker* w, Oid type, int depth) {
-    if (depth > 64) return false;  // types do not nest this deep; a guard against a cycle
+bool holds_sets_uncached(Walker* w, Oid type) {
+    check_stack_depth();
+    CHECK_FOR_INTERRUPTS();
     type = getBaseType(type);
     if (type == w->scopes_type || type == w->stored_type) return true;
     if (type < FirstNormalObjectId) return false;  // built-in types hold none of ours
     Oid elem = get_element_type(type);
-    if (OidIsValid(elem)) return holds_sets(w, elem, depth + 1);
+    if (OidIsValid(elem)) return holds_sets(w, elem);
     if (type_is_rowtype(type)) {
         TupleDesc desc = lookup_rowtype_tupdesc(type, -1);
         bool any = false;
         for (int i = 0; i < desc->natts && !any; ++i)
-            if (!TupleDescAttr(desc, i)->attisdropped) any = holds_sets(w, TupleDescAttr(desc, i)->atttypid, depth + 1);
+            if (!TupleDescAttr(desc, i)->attisdropped) any = holds_sets(w, TupleDescAttr(desc, i)->atttypid);
         ReleaseTupleDesc(desc);
         return any;
     }
-    if (type_is_range(type)) return holds_sets(w, get_range_subtype(type), depth + 1);
-    if (type_is_multirange(type)) return holds_sets(w, get_multirange_range(type), depth + 1);
+    if (type_is_range(type)) return holds_sets(w, get_range_subtype(type));
+    if (type_is_multirange(type)) return holds_sets(w, get_multirange_range(type));
     return false;
 }
 
-bool holds_sets(Walker* w, Oid type, int depth) {
-    for (int i = 0; i < w->nmemo; ++i)
-        if (w->memo_type[i] == type) return w->memo_holds[i];
-    bool h = holds_sets_uncached(w, type, depth);
-    if (w->nmemo < 128) {
-        w->memo_type[w->nmemo] = type;
-        w->memo_holds[w->nmemo++] = h;
-    }
+bool holds_sets(Walker* w, Oid type) {
+    bool found;
+    auto* e = static_cast<MemoEntry*>(hash_search(w->memo, &type, HASH_FIND, &found));
+    if (found) return e->holds;
+    bool h = holds_sets_uncached(w, type);
+    e = static_cast<MemoEntry*>(hash_search(w->memo, &type, HASH_ENTER, &found));
+    e->holds = h;
     return h;
 }
 
 // Marks the bits a value of this type holds, at any depth.
 void walk(Walker* w, Datum value, Oid type, int depth) {
+    check_stack_depth();  // as deep as the type nests, no deeper: an error past the stack, never a skip
     CHECK_FOR_INTERRUPTS();
-    if (depth > 64 || !holds_sets(w, type, 0)) return;
+    if (!holds_sets(w, type)) return;
     type = getBaseType(type);
     if (type == w->scopes_type || type == w->stored_type) {
         const auto* s = reinterpret_cast<const core::Scopes*>(DatumGetPointer(value));
@@ -118,7 +130,7 @@ void walk(Walker* w, Datum value, Oid type, int depth) {
         tuple.t_data = th;
         for (int i = 0; i < desc->natts; ++i) {
             Form_pg_attribute att = TupleDescAttr(desc, i);
-            if (att->attisdropped || !holds_sets(w, att->atttypid, 0)) continue;
+            if (att->attisdropped || !holds_sets(w, att->atttypid)) continue;
             bool isnull;
             Datum v = heap_getattr(&tuple, i + 1, desc, &isnull);
             if (!isnull) walk(w, v, att->atttypid, depth + 1);
@@ -189,11 +201,14 @@ void scan_table(Walker* w, Oid relid, const Column* cols, int ncols, Snapshot sn
     if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid))) return;  // dropped meanwhile
     Relation rel = table_open(relid, NoLock);  // locked by the caller
     const char kind = rel->rd_rel->relkind;
-    if (rel->rd_rel->relam != HEAP_TABLE_AM_OID || !(kind == RELKIND_RELATION || kind == RELKIND_MATVIEW) ||
-        (kind == RELKIND_MATVIEW && !RelationIsPopulated(rel))) {
+    if (!(kind == RELKIND_RELATION || kind == RELKIND_MATVIEW) || (kind == RELKIND_MATVIEW && !RelationIsPopulated(rel))) {
         table_close(rel, NoLock);
         return;
     }
+    if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)  // fail closed: its rows cannot be read here
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("cannot read the permission sets in %s: it does not use the heap access method",
+                               table_name(relid))));
     TupleDesc desc = RelationGetDescr(rel);
     AttrNumber attnums[MaxHeapAttributeNumber];
     Oid types[MaxHeapAttributeNumber];
@@ -203,7 +218,7 @@ void scan_table(Walker* w, Oid relid, const Column* cols, int ncols, Snapshot sn
         // the column as it is now, under the lock: its current type decides how it is read
         for (int a = 0; a < desc->natts; ++a) {
             Form_pg_attribute att = TupleDescAttr(desc, a);
-            if (!att->attisdropped && strcmp(NameStr(att->attname), cols[i].att) == 0 && holds_sets(w, att->atttypid, 0)) {
+            if (!att->attisdropped && strcmp(NameStr(att->attname), cols[i].att) == 0 && holds_sets(w, att->atttypid)) {
                 attnums[natt] = att->attnum;
                 types[natt++] = att->atttypid;
             }
@@ -237,6 +252,34 @@ HT_FUNCTION(held_bits) {
     Oid nsp = get_namespace_oid("hive_tokens", false);
     w->scopes_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("scopes"), ObjectIdGetDatum(nsp));
     w->stored_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("stored_scopes"), ObjectIdGetDatum(nsp));
+    HASHCTL hc;
+    memset(&hc, 0, sizeof hc);
+    hc.keysize = sizeof(Oid);
+    hc.entrysize = sizeof(MemoEntry);
+    hc.hcxt = CurrentMemoryContext;
+    w->memo = hash_create("hive_tokens held types", 256, &hc, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+    // register_permission() took the registration lock (exclusive) and locked the catalog in the
+    // caller's subtransaction: hold both to the end of the transaction, even if that subtransaction
+    // rolls back, or a value made from the rolled-back registration (a bit defined only inside it)
+    // could be stored with nothing holding its bit against the next registration.
+    {
+        LOCKTAG tag;
+        SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(hive_tokens::pg::kHeldBitsLockClass),
+                             static_cast<uint32>(hive_tokens::pg::kHeldBitsLockObject), 2);
+        Oid catalog = get_relname_relid("permissions", nsp);
+        ResourceOwner saved = CurrentResourceOwner;
+        CurrentResourceOwner = TopTransactionResourceOwner;
+        PG_TRY();
+        {
+            (void)LockAcquire(&tag, ExclusiveLock, false, false);
+            if (OidIsValid(catalog)) LockRelationOid(catalog, ShareRowExclusiveLock);
+        }
+        PG_FINALLY();
+        {
+            CurrentResourceOwner = saved;
+        }
+        PG_END_TRY();
+    }
     // Lock every candidate table, then take the snapshot, then look again: a table that appeared
     // in between (a value may have moved into it before the snapshot) is locked and the round
     // repeats. Every table existing when the snapshot is taken is then locked, and none of them

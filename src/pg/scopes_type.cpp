@@ -23,6 +23,7 @@
 #include "scopes_type.h"
 
 extern "C" {
+#include "access/parallel.h"
 #include "access/heapam.h"
 #include "access/relscan.h"
 #include "access/table.h"
@@ -177,6 +178,13 @@ core::Scopes read_stored(std::string_view text) {
                               "A stored permission set names a permission with a bit the catalog does not define "
                               "(a dump's grants restored before its catalog).",
                               "Restore hive_tokens.permissions first, or register the permission.");
+        bool in_worker = false;
+        hive_tokens::pg::pg_call([&]() noexcept { in_worker = IsParallelWorker(); });
+        // a parallel worker's locks end with the worker: nothing would hold the bit afterwards
+        if (in_worker)
+            throw core::Error(core::ErrorKind::InvalidTransactionState,
+                              "permissions this database does not define cannot be read in a parallel worker", "",
+                              "SET max_parallel_workers_per_gather = 0 (and force_parallel_mode = off) for the restore.");
         s = hive_tokens::pg::hold_undefined_bits().parse_stored(text);
     }
     return s;
