@@ -1753,12 +1753,14 @@ BEGIN
     END IF;
     -- only on a table linked with link_organizations(): EXECUTE on this function (needed to
     -- attach it) must not let a role delete any organization's tokens from a table of its own
-    IF NOT EXISTS (SELECT FROM hive_tokens.organization_tables AS o
-                    WHERE o.id_column = col
+    -- ... and whose owner is still the one that linked it (a new owner was never vetted)
+    IF NOT EXISTS (SELECT FROM hive_tokens.organization_tables AS o JOIN pg_class AS c ON c.oid = o.tbl
+                    WHERE o.id_column = col AND c.relowner = o.owner
                       AND (o.tbl = TG_RELID OR o.tbl IN (SELECT a.relid FROM pg_partition_ancestors(TG_RELID) AS a))) THEN
         RAISE EXCEPTION 'table % is not linked to hive_tokens on column %', TG_RELID::regclass, col
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'A member of hive_tokens_admin links the organizations table: SELECT hive_tokens.link_organizations(''<table>'', ''<id column>'').';
+                  DETAIL = 'Or its owner changed since it was linked.',
+                  HINT = 'A member of hive_tokens_admin links the organizations table as its owner: SELECT hive_tokens.link_organizations(''<table>'', ''<id column>'').';
     END IF;
     IF NOT EXISTS (SELECT FROM pg_attribute AS a
                     WHERE a.attrelid = TG_RELID AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped
@@ -1790,12 +1792,12 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-REVOKE ALL ON FUNCTION hive_tokens.delete_organization_tokens() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens.delete_organization_tokens() IS 'trigger for the application''s organizations table (AFTER DELETE FOR EACH ROW, argument: the uuid id column, default id), attached by link_organizations(): deletes and audits the organization''s tokens and expiry policy in the same transaction; refuses tables not linked and a principal of another organization; owner-only';
+COMMENT ON FUNCTION hive_tokens.delete_organization_tokens() IS 'trigger for the application''s organizations table (AFTER DELETE FOR EACH ROW, argument: the uuid id column, default id), attached by link_organizations(): deletes and audits the organization''s tokens and expiry policy in the same transaction; refuses tables not linked (or whose owner changed since), TRUNCATE and a principal of another organization; PUBLIC (so the owner of a linked partitioned table can add partitions: it acts on linked tables only)';
 
 CREATE TABLE hive_tokens.organization_tables (
     tbl           regclass PRIMARY KEY,
     id_column     name NOT NULL,
+    owner         regrole NOT NULL,
     linked_at     timestamptz NOT NULL DEFAULT now(),
     linked_by     name NOT NULL DEFAULT session_user
 );
@@ -1804,8 +1806,9 @@ SELECT pg_catalog.pg_extension_config_dump('hive_tokens.organization_tables', ''
 COMMENT ON TABLE hive_tokens.organization_tables IS 'the application tables whose deleted rows delete an organization''s tokens (link_organizations()); owner-only';
 COMMENT ON COLUMN hive_tokens.organization_tables.tbl IS 'the organizations table';
 COMMENT ON COLUMN hive_tokens.organization_tables.id_column IS 'its uuid column holding the organization id';
+COMMENT ON COLUMN hive_tokens.organization_tables.owner IS 'the table''s owner when it was linked: the link stops working (42501) if the owner changes';
 COMMENT ON COLUMN hive_tokens.organization_tables.linked_at IS 'when it was linked';
-COMMENT ON COLUMN hive_tokens.organization_tables.linked_by IS 'session role that linked it';
+COMMENT ON COLUMN hive_tokens.organization_tables.linked_by IS 'the role that called link_organizations()';
 
 CREATE FUNCTION hive_tokens_internal.link_organizations_body(ticket uuid, linked regclass, linked_column name) RETURNS void
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -1813,6 +1816,7 @@ CREATE FUNCTION hive_tokens_internal.link_organizations_body(ticket uuid, linked
 AS $$
 DECLARE
     caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.link_organizations(regclass,name)');
+    part regclass;
 BEGIN
     PERFORM hive_tokens_internal.authorize_organization(caller, 'link an organizations table', NULL, NULL, false);
     IF linked IS NULL OR linked_column IS NULL THEN
@@ -1834,18 +1838,24 @@ BEGIN
                       AND a.atttypid = 'uuid'::regtype) THEN
         RAISE EXCEPTION 'table % has no uuid column %', linked, linked_column USING ERRCODE = 'undefined_column';
     END IF;
-    INSERT INTO hive_tokens.organization_tables AS o (tbl, id_column) VALUES (linked, linked_column)
-        ON CONFLICT (tbl) DO UPDATE SET id_column = excluded.id_column, linked_at = now(), linked_by = session_user;
+    DELETE FROM hive_tokens.organization_tables AS o WHERE NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = o.tbl);
+    INSERT INTO hive_tokens.organization_tables AS o (tbl, id_column, owner, linked_by)
+    VALUES (linked, linked_column, (SELECT c.relowner FROM pg_class AS c WHERE c.oid = linked), pg_get_userbyid(caller))
+        ON CONFLICT (tbl) DO UPDATE SET id_column = excluded.id_column, owner = excluded.owner, linked_at = now(),
+                                        linked_by = excluded.linked_by;
     IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = linked AND t.tgname = 'hive_tokens_delete_tokens') THEN
         EXECUTE format('DROP TRIGGER hive_tokens_delete_tokens ON %s', linked);
     END IF;
-    IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = linked AND t.tgname = 'hive_tokens_no_truncate') THEN
-        EXECUTE format('DROP TRIGGER hive_tokens_no_truncate ON %s', linked);
-    END IF;
     EXECUTE format('CREATE TRIGGER hive_tokens_delete_tokens AFTER DELETE ON %s FOR EACH ROW '
                    'EXECUTE FUNCTION hive_tokens.delete_organization_tokens(%L)', linked, linked_column);
-    EXECUTE format('CREATE TRIGGER hive_tokens_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
-                   'EXECUTE FUNCTION hive_tokens.delete_organization_tokens(%L)', linked, linked_column);
+    -- statement triggers are not copied to partitions: each partition refuses TRUNCATE too
+    FOR part IN SELECT linked UNION SELECT t.relid FROM pg_partition_tree(linked) AS t LOOP
+        IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = part AND t.tgname = 'hive_tokens_no_truncate') THEN
+            EXECUTE format('DROP TRIGGER hive_tokens_no_truncate ON %s', part);
+        END IF;
+        EXECUTE format('CREATE TRIGGER hive_tokens_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION hive_tokens.delete_organization_tokens(%L)', part, linked_column);
+    END LOOP;
     PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'policy_changed', NULL, NULL,
         jsonb_build_object('policy', 'organizations_table', 'table', linked::text, 'column', linked_column));
 END;

@@ -338,12 +338,15 @@ SET ROLE regress_ht_life;
 SELECT hive_tokens.link_organizations('regress_orgs', 'org_id');
 RESET ROLE;
 SELECT hive_tokens.link_organizations('regress_orgs', 'name');
--- attached by hand to a table nobody linked, the trigger refuses to act
-CREATE TABLE regress_fake_orgs (id uuid);
+-- anyone may attach the trigger function to a table of theirs, but it refuses to act on a table
+-- nobody linked
+SET ROLE regress_ht_life;
+CREATE TEMP TABLE regress_fake_orgs (id uuid);
 CREATE TRIGGER fake AFTER DELETE ON regress_fake_orgs FOR EACH ROW EXECUTE FUNCTION hive_tokens.delete_organization_tokens();
 INSERT INTO regress_fake_orgs VALUES (:'o2');
 DELETE FROM regress_fake_orgs;
 DROP TABLE regress_fake_orgs;
+RESET ROLE;
 -- never a table of the extension or the system, never another role's table
 SELECT hive_tokens.link_organizations('hive_tokens.audit_log', 'organization_id');
 CREATE TABLE regress_others_orgs (id uuid);
@@ -357,16 +360,29 @@ SELECT hive_tokens.link_organizations('regress_orgs', 'org_id');
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'regress_orgs'::regclass ORDER BY 1;
 -- TRUNCATE fires no row trigger: refused
 TRUNCATE regress_orgs;
--- a partitioned organizations table: rows deleted from any partition delete their tokens
-CREATE TABLE regress_porgs (id uuid, region int) PARTITION BY LIST (region);
-CREATE TABLE regress_porgs_1 PARTITION OF regress_porgs FOR VALUES IN (1);
-SELECT hive_tokens.link_organizations('regress_porgs_1');
-SELECT hive_tokens.link_organizations('regress_porgs');
+-- a partitioned organizations table (its owner an administrator, not a superuser): rows deleted
+-- from any partition delete their tokens, its partitions refuse TRUNCATE too, and its owner
+-- still adds partitions
+CREATE SCHEMA regress_adm AUTHORIZATION regress_ht_issuer_admin;
+SET ROLE regress_ht_issuer_admin;
+CREATE TABLE regress_adm.porgs (id uuid, region int) PARTITION BY LIST (region);
+CREATE TABLE regress_adm.porgs_1 PARTITION OF regress_adm.porgs FOR VALUES IN (1);
+SELECT hive_tokens.link_organizations('regress_adm.porgs_1');
+SELECT hive_tokens.link_organizations('regress_adm.porgs');
+CREATE TABLE regress_adm.porgs_2 PARTITION OF regress_adm.porgs FOR VALUES IN (2);
+RESET ROLE;
 SELECT token AS partitioned_org_token FROM hive_tokens.issue('00000000-0000-4000-8000-00000000c0d5', 'in a partition', '{usage:report}') \gset
-INSERT INTO regress_porgs VALUES ('00000000-0000-4000-8000-00000000c0d5', 1);
-DELETE FROM regress_porgs_1;
+INSERT INTO regress_adm.porgs VALUES ('00000000-0000-4000-8000-00000000c0d5', 1);
+TRUNCATE regress_adm.porgs_1;
+DELETE FROM regress_adm.porgs_1;
 SELECT hive_tokens.verify_reason(:'partitioned_org_token') AS partitioned_org_token;
-DROP TABLE regress_porgs;
+-- a new owner was never vetted: the link refuses to act (and so the deletion) until linked again
+SELECT token AS owner_change_token FROM hive_tokens.issue('00000000-0000-4000-8000-00000000c0d5', 'owner change', '{usage:report}') \gset
+INSERT INTO regress_adm.porgs VALUES ('00000000-0000-4000-8000-00000000c0d5', 2);
+ALTER TABLE regress_adm.porgs OWNER TO regress_ht_life;
+DELETE FROM regress_adm.porgs;
+SELECT hive_tokens.verify_reason(:'owner_change_token') AS owner_change_token;
+DROP SCHEMA regress_adm CASCADE;
 -- the trigger function itself refuses other timings
 CREATE TRIGGER wrong_when BEFORE DELETE ON regress_orgs FOR EACH ROW EXECUTE FUNCTION hive_tokens.delete_organization_tokens('org_id');
 DELETE FROM regress_orgs;
@@ -393,8 +409,6 @@ BEGIN;
 SELECT hive_tokens.act_as_member(:'o', '{accessToken:modify}');
 DELETE FROM regress_orgs WHERE org_id = :'o3';
 ROLLBACK;
--- attaching it to a table needs EXECUTE, which PUBLIC does not have
-SELECT has_function_privilege('regress_ht_life', 'hive_tokens.delete_organization_tokens()', 'EXECUTE') AS can_attach;
 
 ------------------------------------------------------------------------------------------
 -- Listing: what the principal may manage, newest first, keyset-paginated, filtered.
