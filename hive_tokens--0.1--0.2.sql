@@ -619,6 +619,11 @@ CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.
 REVOKE ALL ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid) IS 'act_as_member() for a member whose user id is known: the personal tokens it manages are that user''s';
 
+CREATE FUNCTION hive_tokens.authorize(token text, action text, organization uuid, project uuid DEFAULT NULL,
+    target uuid DEFAULT NULL, service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens.authorize(text, text, uuid, uuid, uuid, text, text) IS 'verifies a token and checks one action in one call, without a principal: true when allowed, false when the token is live but not allowed (403), NULL when it is not a live token (401); 22023 for an unknown action';
+
 CREATE FUNCTION hive_tokens.current_user_id() RETURNS uuid
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION hive_tokens.current_user_id() IS 'the principal''s user: a personal token''s, or the member''s named by act_as_member(); NULL otherwise';
@@ -1645,6 +1650,7 @@ BEGIN
                          'hive_tokens_internal.normalize_token_row()'::regprocedure,
                          'hive_tokens_internal.authorize_management(oid, text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb)'::regprocedure,
                          'hive_tokens.current_user_id()'::regprocedure,
+                         'hive_tokens.authorize(text, text, uuid, uuid, uuid, text, text)'::regprocedure,
                          'hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid)'::regprocedure,
                          'hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid)'::regprocedure,
                          'hive_tokens_internal.inheritors(regclass)'::regprocedure, 'hive_tokens_internal.protect_inheritors()'::regprocedure,

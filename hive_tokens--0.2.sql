@@ -974,6 +974,11 @@ CREATE FUNCTION hive_tokens.authenticate(token text) RETURNS uuid
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION hive_tokens.authenticate(text) IS 'verifies a token and makes it the principal of this transaction until COMMIT or ROLLBACK (at most one principal per transaction, ever; inside a transaction block or a function); returns its id; 28000 if it is not a live token (NULL included)';
 
+CREATE FUNCTION hive_tokens.authorize(token text, action text, organization uuid, project uuid DEFAULT NULL,
+    target uuid DEFAULT NULL, service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens.authorize(text, text, uuid, uuid, uuid, text, text) IS 'verifies a token and checks one action in one call, without a principal: true when allowed, false when the token is live but not allowed (403), NULL when it is not a live token (401); 22023 for an unknown action';
+
 CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.scopes,
     resources jsonb DEFAULT '{"mode": "*"}') RETURNS void
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;

@@ -10,7 +10,7 @@
 // and is never used for another.
 //
 // Entry points (hive_tokens): authenticate, act_as_member, current_token_id,
-// current_organization_id, current_scopes, current_principal_kind, can, assert_can,
+// current_organization_id, current_scopes, current_principal_kind, can, assert_can, authorize,
 // organization_wide, allowed_projects, allowed_targets, row_check_targets, denied_projects,
 // denied_targets.
 #include <memory>
@@ -327,6 +327,29 @@ void member_grant(const core::Uuid& org, const core::Uuid& user, MemberGrant* ou
     SPI_finish();
 }
 
+// What a live token may do: its grant, for a personal token met with its member's (the member
+// function's answer), for a project token held to its project.
+core::PrincipalPolicy token_policy(const hive_tokens::pg::TokenRow& row, bool follows_member, const MemberGrant& member) {
+    const core::PermissionCatalog& cat = current_catalog();
+    core::Assignment assignment = core::parse_assignment(hive_tokens::pg::jsonb_value(row.resources));
+    core::Scopes scopes = row.scopes;
+    if (follows_member) {
+        scopes = scopes & member.scopes;
+        if (member.resources != nullptr)
+            assignment = core::intersect(assignment, core::parse_assignment(hive_tokens::pg::jsonb_value(member.resources)));
+    }
+    if (row.project_token && row.has_project) {
+        // 0.1 stored "*" for a project token and meant its whole project; 0.2 stores that in
+        // Hive's granular form and reads a stored "*" as Hive does (nothing below the
+        // organization). A database not yet updated keeps 0.1's meaning.
+        if (row.layout_0_1 && assignment.all)
+            assignment = core::project_token_grant(assignment, row.project);
+        else
+            assignment = core::project_token_effective(assignment, row.project);
+    }
+    return core::PrincipalPolicy(row.organization, scopes, std::move(assignment), cat);
+}
+
 }  // namespace
 
 // authenticate(token text) -> uuid: verifies and makes the token the principal of this
@@ -371,27 +394,53 @@ HT_TOKEN_FUNCTION(authenticate) {
                         errdetail("The token is a personal token without a user."), errhidestmt(true)));
     }
     {
-        const core::PermissionCatalog& cat = current_catalog();
-        core::Assignment assignment = core::parse_assignment(hive_tokens::pg::jsonb_value(row.resources));
-        core::Scopes scopes = row.scopes;
-        if (follows_member) {
-            scopes = scopes & member.scopes;
-            if (member.resources != nullptr)
-                assignment = core::intersect(assignment, core::parse_assignment(hive_tokens::pg::jsonb_value(member.resources)));
-        }
-        if (row.project_token && row.has_project) {
-            // 0.1 stored "*" for a project token and meant its whole project; 0.2 stores that in
-            // Hive's granular form and reads a stored "*" as Hive does (nothing below the
-            // organization). A database not yet updated keeps 0.1's meaning.
-            if (row.layout_0_1 && assignment.all)
-                assignment = core::project_token_grant(assignment, row.project);
-            else
-                assignment = core::project_token_effective(assignment, row.project);
-        }
-        set_principal(std::make_shared<const State>(State{true, row.id, row.has_user, row.user,
-                                                           core::PrincipalPolicy(row.organization, scopes, std::move(assignment), cat)}));
+        set_principal(std::make_shared<const State>(
+            State{true, row.id, row.has_user, row.user, token_policy(row, follows_member, member)}));
     }  // no C++ object outlives this block: what follows may raise a PostgreSQL error
     PG_RETURN_DATUM(uuid_to_datum(row.id));
+}
+
+// authorize(token text, action text, organization uuid, project uuid, target uuid, service text,
+// app_deployment text) -> boolean: verification and check in one call, without a principal
+// (Hive's usage ingestion asks usage:report so on every request). NULL when the token is not
+// live (or, a personal token, cannot act: no member function, no longer a member), so a caller
+// answers 401; false when it is live but not allowed (403); true when allowed. The action is
+// checked first: an unknown one is an error (22023) whatever the token.
+HT_TOKEN_FUNCTION(authorize) {
+    if (PG_ARGISNULL(1)) throw core::Error(core::ErrorKind::NullValue, "action must not be null");
+    const core::Permission& action = cached_action(can_cache(fcinfo), PG_GETARG_TEXT_PP(1));
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    const bool has_org = !PG_ARGISNULL(2), has_project = !PG_ARGISNULL(3), has_target = !PG_ARGISNULL(4);
+    const core::Uuid org = has_org ? uuid_from_datum(PG_GETARG_DATUM(2)) : core::Uuid{};
+    const core::Uuid project = has_project ? uuid_from_datum(PG_GETARG_DATUM(3)) : core::Uuid{};
+    const core::Uuid target = has_target ? uuid_from_datum(PG_GETARG_DATUM(4)) : core::Uuid{};
+    text* service_t = PG_ARGISNULL(5) ? nullptr : PG_GETARG_TEXT_PP(5);
+    text* app_t = PG_ARGISNULL(6) ? nullptr : PG_GETARG_TEXT_PP(6);
+    text* t = PG_GETARG_TEXT_PP(0);
+    hive_tokens::pg::TokenRow row;
+    if (hive_tokens::pg::lookup_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &row) != core::Reason::Ok) PG_RETURN_NULL();
+    MemberGrant member{};
+    const bool follows_member = row.personal_token && !row.layout_0_1;
+    if (follows_member) {
+        if (!row.has_user) PG_RETURN_NULL();
+        pg_call([&]() noexcept { member_grant(row.organization, row.user, &member); });
+        if (member.status == 3)
+            ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
+                            errmsg("the member function returned more than one row for a user"), errhidestmt(true)));
+        if (member.status != 0) PG_RETURN_NULL();
+    }
+    bool allowed = false;
+    {
+        const core::PrincipalPolicy policy = token_policy(row, follows_member, member);
+        if (has_org) {
+            std::string service, app;
+            if (service_t) service.assign(VARDATA_ANY(service_t), VARSIZE_ANY_EXHDR(service_t));
+            if (app_t) app.assign(VARDATA_ANY(app_t), VARSIZE_ANY_EXHDR(app_t));
+            allowed = policy.can(action, org, has_project ? &project : nullptr, has_target ? &target : nullptr,
+                                 service_t ? &service : nullptr, app_t ? &app : nullptr);
+        }
+    }
+    PG_RETURN_BOOL(allowed);
 }
 
 // act_as_member(organization uuid, scopes, resources jsonb [, user_id uuid]) -> void: a member
