@@ -25,7 +25,7 @@ as_pg "$PG_BIN/psql" -X -q -d bench -c "CREATE EXTENSION hive_tokens"
 read -r TOKEN_ID TOKEN < <(as_pg "$PG_BIN/psql" -X -A -t -q -F ' ' -d bench -c \
     "SELECT token_id, token FROM hive_tokens.issue('99999999-9999-4999-8999-999999999999', 'pgbench', '{usage:report}')")
 tps() { # script clients
-    as_pg "$PG_BIN/pgbench" -n -M prepared -T "$SECONDS_PER_RUN" -c "$2" -j "$2" -D token="$TOKEN" -D id="$TOKEN_ID" \
+    as_pg "$PG_BIN/pgbench" -n -M prepared -T "$SECONDS_PER_RUN" -c "$2" -j "$2" -D token="$TOKEN" -D id="$TOKEN_ID" -D action=usage:report \
         -f "$DIR/$1" bench 2>/dev/null | sed -nE 's/^tps = ([0-9.]+).*/\1/p'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
