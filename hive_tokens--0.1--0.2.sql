@@ -619,6 +619,10 @@ CREATE FUNCTION hive_tokens.act_as_member(organization uuid, scopes hive_tokens.
 REVOKE ALL ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid) IS 'act_as_member() for a member whose user id is known: the personal tokens it manages are that user''s';
 
+CREATE FUNCTION hive_tokens.verify_cache(OUT entries bigint, OUT hits bigint, OUT misses bigint, OUT emptied bigint)
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens.verify_cache() IS 'this backend''s verified-token cache: rows kept, hits, misses, and how many times an invalidation emptied it (setting hive_tokens.verify_cache_size bounds it)';
+
 CREATE FUNCTION hive_tokens.authorize(token text, action text, organization uuid, project uuid DEFAULT NULL,
     target uuid DEFAULT NULL, service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL UNSAFE;
@@ -1622,6 +1626,14 @@ CREATE FUNCTION hive_tokens.list_tokens(organization uuid, scopes hive_tokens.sc
 REVOKE ALL ON FUNCTION hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) IS 'an organization''s tokens (never hashes) the principal may manage, newest first, page_size at a time (pass the last row''s created_at and id for the next page), filtered by held permissions and creator; without a principal hive_tokens_admin; EXECUTE must be granted';
 
+CREATE FUNCTION hive_tokens_internal.tokens_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.tokens_changed() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.tokens_changed() IS 'internal trigger: every backend empties its verified-token cache once a change to the tokens commits';
+CREATE TRIGGER access_tokens_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hive_tokens.access_tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens_internal.tokens_changed();
+ALTER TABLE hive_tokens.access_tokens ENABLE ALWAYS TRIGGER access_tokens_changed;
+COMMENT ON TRIGGER access_tokens_changed ON hive_tokens.access_tokens IS 'sends the invalidation that empties every backend''s verified-token cache (fires ALWAYS, replicas and restores included; without it, or disabled, no backend caches)';
 CREATE TRIGGER access_tokens_immutable BEFORE UPDATE ON hive_tokens.access_tokens
     FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.immutable_token();
 COMMENT ON TRIGGER access_tokens_immutable ON hive_tokens.access_tokens IS 'refuses changing a token''s grants, owner, hash, key or history; an expiry may only move earlier';
@@ -1651,6 +1663,7 @@ BEGIN
                          'hive_tokens_internal.authorize_management(oid, text, text, uuid, uuid, uuid, hive_tokens.scopes, jsonb)'::regprocedure,
                          'hive_tokens.current_user_id()'::regprocedure,
                          'hive_tokens.authorize(text, text, uuid, uuid, uuid, text, text)'::regprocedure,
+                         'hive_tokens.verify_cache()'::regprocedure,
                          'hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, uuid)'::regprocedure,
                          'hive_tokens_internal.validate_grant(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid)'::regprocedure,
                          'hive_tokens_internal.inheritors(regclass)'::regprocedure, 'hive_tokens_internal.protect_inheritors()'::regprocedure,
@@ -1683,6 +1696,7 @@ BEGIN
                          'hive_tokens.expiry(text)'::regprocedure,
                          'hive_tokens.set_expiry_policy(uuid, interval, boolean)'::regprocedure,
                          'hive_tokens_internal.immutable_token()'::regprocedure,
+                         'hive_tokens_internal.tokens_changed()'::regprocedure,
                          'hive_tokens.set_member_function(regprocedure)'::regprocedure,
                          'hive_tokens_internal.rotate_body(uuid, uuid, interval)'::regprocedure,
                          'hive_tokens.rotate(uuid, interval)'::regprocedure,

@@ -191,6 +191,6 @@ VALUES (gen_random_uuid(), :'org', 'organization', 'no permissions', '{}', decod
 -- a NULL resources argument means all resources, as in Hive
 SELECT token AS tall FROM hive_tokens.issue(:'org', 'all of it', '{usage:report,traces:report}', resources => NULL) \gset
 SELECT (SELECT v.resources FROM hive_tokens.verify(:'tall') AS v);
--- verify() is STABLE: it reads with the calling statement's snapshot (READ COMMITTED), so a
--- token issued by the same statement is not yet visible to it
+-- verification reads the latest committed state and this transaction's own changes (the cache
+-- is only ever as old as the latest invalidation): a token issued by the same statement verifies
 SELECT hive_tokens.verify_reason(token) AS same_statement FROM hive_tokens.issue(:'org', 'same statement', '{usage:report,traces:report}');

@@ -194,6 +194,16 @@ HT_FUNCTION(expiry_policies_changed) {
     return PointerGetDatum(nullptr);
 }
 
+// Statement-level AFTER trigger on hive_tokens.access_tokens (ENABLE ALWAYS): every backend
+// empties its verified-token cache before its next verification once the change commits (this
+// one at its next command; hot standbys when they replay the commit).
+HT_FUNCTION(tokens_changed) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
+    CacheInvalidateRelcache(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_relation);
+    return PointerGetDatum(nullptr);
+}
+
 // lock_organization(organization uuid) -> void: the policy lock in exclusive mode, until the
 // transaction ends (set_expiry_policy).
 HT_FUNCTION(lock_organization) {

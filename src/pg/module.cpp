@@ -6,6 +6,7 @@
 #include "keyring_loader.h"
 #include "log_guard.h"
 #include "principal.h"
+#include "token_store.h"
 #include "pg_includes.h"
 
 extern "C" {
@@ -31,6 +32,14 @@ void _PG_init(void) {
         "relative to the data directory. Only superusers can see or change it.",
         &hive_tokens::pg::key_file_setting, "", PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE, nullptr,
         key_file_assign, nullptr);
+
+    DefineCustomIntVariable(
+        "hive_tokens.verify_cache_size",
+        "How many verified access_tokens rows each backend keeps in memory (0: none).",
+        "A hit skips the table probe; any committed change to the tokens empties every backend's cache "
+        "before its next verification. Rows are at most 1 kB each.",
+        &hive_tokens::pg::verify_cache_size, 10000, 0, 1000000, PGC_USERSET, 0, nullptr,
+        hive_tokens::pg::verify_cache_resized, nullptr);
 
     MarkGUCPrefixReserved("hive_tokens");
     hive_tokens::pg::register_principal_callbacks();

@@ -2,12 +2,18 @@
 //
 // Verification is a primary-key probe through the table's index (systable_beginscan on the
 // pkey), not SPI: no planning, no executor start-up (bench/in_backend.sql measures the
-// difference). A revoke committed by any session is seen by the next statement that verifies,
-// whatever the isolation level of its transaction (see verification_snapshot()).
+// difference), and most of the time not even that: each backend keeps the rows it has read (the
+// verified-token cache, below). A revoke committed by any session is seen by the next statement
+// that verifies, whatever the isolation level of its transaction.
 //
 // Entry points: hive_tokens: verify (text and access_token), verify_reason (text and
 // access_token), hash, keyring; hive_tokens_internal: mint.
 #include <sodium.h>
+
+#include <cstring>
+#include <new>
+#include <string>
+#include <unordered_map>
 
 #include "../core/keyring.h"
 #include "../core/token_codec.h"
@@ -28,6 +34,9 @@ extern "C" {
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "utils/reltrigger.h"
+#include "catalog/pg_trigger.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -46,6 +55,8 @@ extern "C" {
 namespace core = hive_tokens::core;
 using hive_tokens::pg::current_keyring;
 
+int hive_tokens::pg::verify_cache_size = 10000;
+
 namespace {
 
 constexpr const char* kSchema = "hive_tokens";
@@ -58,6 +69,7 @@ struct TableInfo {
     int id, hash, key_id, expires_at, created_at;
     int organization_id, kind, project_id, user_id, scopes, resources;  // access_tokens only
     bool layout_0_1;  // access_tokens as 0.1 made it (scopes of type scopes): not yet updated
+    bool cacheable;   // access_tokens' trigger access_tokens_changed is there and fires ALWAYS
 };
 struct Catalog {
     bool valid;
@@ -85,7 +97,46 @@ void forget_shapes() {
     g_nshapes = 0;
 }
 
+// ---- the verified-token cache ---------------------------------------------------------------
+//
+// The access_tokens rows this backend read, by token id, as their heap tuple images (no secret
+// beyond the stored keyed hash; a hit still hashes the presented token and compares, checks the
+// key ring, the expiry and the organization's policy). Every committed change to access_tokens
+// sends a relcache invalidation of the table (statement trigger access_tokens_changed, ENABLE
+// ALWAYS; TRUNCATE and DDL send one by themselves; hot standbys replay them from the commit
+// record), and every lookup processes pending invalidations first: any invalidation empties the
+// whole cache. A change of this transaction is seen at once (its invalidation is processed
+// locally at the next command, and again when it aborts).
+//
+// A row is added only if no invalidation arrived between taking the snapshot it was read with
+// and adding it: a commit the snapshot does not see sends its invalidation after it became
+// visible (CommitTransaction: visible first, then AtEOXact_Inval), so it arrives after the
+// snapshot and empties the cache after the row went in, or during the read and the row is not
+// added. Misses therefore read with a fresh snapshot in every isolation level: a cached answer is
+// "as committed when the latest invalidation was processed", and a miss must not be older.
+//
+// Bounded: at most hive_tokens.verify_cache_size rows (an arbitrary one goes when full), none
+// larger than kMaxCachedRow bytes, none with out-of-line (TOAST) values.
+constexpr uint32 kMaxCachedRow = 1024;
+
+struct UuidHash {
+    std::size_t operator()(const core::Uuid& u) const noexcept {
+        std::size_t h;
+        memcpy(&h, u.b + 8, sizeof h);  // the random half of a v4 uuid
+        return h;
+    }
+};
+std::unordered_map<core::Uuid, std::string, UuidHash>* g_rows = nullptr;
+uint64 g_cache_epoch = 0;  // bumped by every invalidation that empties the cache
+uint64 g_cache_hits = 0, g_cache_misses = 0;
+
+void empty_cache() noexcept {
+    ++g_cache_epoch;
+    if (g_rows != nullptr) g_rows->clear();
+}
+
 void relcache_callback(Datum, Oid relid) {
+    if (relid == InvalidOid || relid == g_catalog.tokens.relid || relid == g_catalog.revoked.relid) empty_cache();
     if (relid == InvalidOid || relid == g_catalog.tokens.relid || relid == g_catalog.revoked.relid)
         g_catalog.valid = false;
     for (int i = 0; i < g_nshapes; ++i)
@@ -124,6 +175,17 @@ void describe_table(const char* relname, TableInfo* info) {
     Oid stored_scopes = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("stored_scopes"),
                                         ObjectIdGetDatum(get_namespace_oid(kSchema, false)));
     info->layout_0_1 = tokens && TupleDescAttr(desc, info->scopes)->atttypid != stored_scopes;
+    // the cache is safe only while every change sends an invalidation (a database still at 0.1,
+    // or a trigger disabled by hand: no cache)
+    info->cacheable = false;
+    if (tokens && rel->trigdesc != nullptr)
+        for (int i = 0; i < rel->trigdesc->numtriggers; ++i) {
+            const Trigger& t = rel->trigdesc->triggers[i];
+            if (strcmp(t.tgname, "access_tokens_changed") == 0 && t.tgenabled == TRIGGER_FIRES_ALWAYS &&
+                TRIGGER_FOR_INSERT(t.tgtype) && TRIGGER_FOR_UPDATE(t.tgtype) && TRIGGER_FOR_DELETE(t.tgtype) &&
+                TRIGGER_FOR_TRUNCATE(t.tgtype))
+                info->cacheable = true;
+        }
     table_close(rel, NoLock);
 }
 
@@ -225,6 +287,57 @@ bool probe(const TableInfo& info, const core::Uuid& id, Snapshot snap, Visit&& v
     return found;
 }
 
+// probe() of access_tokens through the cache: visit(desc, values, nulls) for the token's row, from
+// the cache or (a miss) from the table with a fresh snapshot, then kept.
+template <typename Visit>
+bool cached_probe(const TableInfo& info, const core::Uuid& id, Visit&& visit) {
+    if (hive_tokens::pg::verify_cache_size <= 0 || !info.cacheable || IsInParallelMode())
+        return probe(info, id, verification_snapshot(), visit);
+    Relation rel = table_open(info.relid, AccessShareLock);
+    AcceptInvalidationMessages();  // a change committed anywhere empties the cache now
+    HeapTupleData cached;
+    cached.t_data = nullptr;
+    if (g_rows != nullptr) {
+        auto it = g_rows->find(id);
+        if (it != g_rows->end()) {
+            cached.t_len = static_cast<uint32>(it->second.size());
+            cached.t_data = static_cast<HeapTupleHeader>(palloc(cached.t_len));
+            memcpy(cached.t_data, it->second.data(), cached.t_len);
+            ItemPointerSetInvalid(&cached.t_self);
+            cached.t_tableOid = info.relid;
+        }
+    }
+    if (cached.t_data != nullptr) {
+        ++g_cache_hits;
+        TupleDesc desc = RelationGetDescr(rel);
+        Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
+        bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
+        heap_deform_tuple(&cached, desc, values, nulls);
+        visit(desc, values, nulls);
+        table_close(rel, NoLock);
+        return true;
+    }
+    table_close(rel, NoLock);
+    ++g_cache_misses;
+    const uint64 epoch = g_cache_epoch;
+    HeapTuple copy = nullptr;
+    bool found = probe(info, id, GetLatestSnapshot(), [&](TupleDesc desc, const Datum* values, const bool* nulls) {
+        visit(desc, values, nulls);
+        HeapTuple t = heap_form_tuple(desc, const_cast<Datum*>(values), const_cast<bool*>(nulls));
+        if (!HeapTupleHasExternal(t) && t->t_len <= kMaxCachedRow) copy = t;
+    });
+    if (found && copy != nullptr && epoch == g_cache_epoch) {
+        try {
+            if (g_rows == nullptr) g_rows = new std::unordered_map<core::Uuid, std::string, UuidHash>();
+            if (static_cast<int>(g_rows->size()) >= hive_tokens::pg::verify_cache_size && !g_rows->empty()) g_rows->erase(g_rows->begin());
+            (*g_rows)[id].assign(reinterpret_cast<const char*>(copy->t_data), copy->t_len);
+        } catch (const std::bad_alloc&) {
+            empty_cache();  // a cache is optional: never an error
+        }
+    }
+    return found;
+}
+
 // Looks the token up and decides (core::decide). For a live token, *record (verify) receives the
 // result row built from the stored row and *row (authenticate) what makes a principal. A bit the
 // permission catalog does not define (a restore that has not loaded that permission yet) grants
@@ -240,10 +353,9 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
     const core::PermissionCatalog& permissions = hive_tokens::pg::current_catalog();
     const core::Scopes defined = permissions.active() | permissions.retired();
     const Catalog& cat = catalog();
-    Snapshot snap = verification_snapshot();
     const TimestampTz now = GetCurrentTimestamp();
     const TableInfo& info = cat.tokens;
-    bool live = probe(info, id, snap, [&](TupleDesc desc, const Datum* values, const bool* nulls) {
+    bool live = cached_probe(info, id, [&](TupleDesc desc, const Datum* values, const bool* nulls) {
         core::StoredCredential c = credential(info, values, nulls);
         // the organization's expiry policy, as it stands now, whenever the token was issued
         core::ExpiryRule rule;
@@ -292,7 +404,8 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
     // A revoked token leaves a tombstone (id, hash): only the holder of the real secret learns
     // that it was revoked; anyone else gets "unknown".
     reason = core::Reason::Unknown;
-    probe(cat.revoked, id, snap, [&](TupleDesc, const Datum* values, const bool* nulls) {
+    probe(cat.revoked, id, hive_tokens::pg::verify_cache_size > 0 && info.cacheable && !IsInParallelMode() ? GetLatestSnapshot() : verification_snapshot(),
+          [&](TupleDesc, const Datum* values, const bool* nulls) {
         core::StoredCredential c = credential(cat.revoked, values, nulls);
         reason = core::decide(token, ring, nullptr, &c, now);
     });
@@ -300,6 +413,19 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
 }
 
 }  // namespace
+
+void hive_tokens::pg::verify_cache_resized(int, void*) { empty_cache(); }
+
+// verify_cache() -> (entries, hits, misses, emptied): this backend's verified-token cache.
+HT_FUNCTION(verify_cache) {
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "verify_cache: not a composite result");
+    desc = BlessTupleDesc(desc);
+    Datum values[4] = {Int64GetDatum(g_rows ? static_cast<int64>(g_rows->size()) : 0), Int64GetDatum(static_cast<int64>(g_cache_hits)),
+                       Int64GetDatum(static_cast<int64>(g_cache_misses)), Int64GetDatum(static_cast<int64>(g_cache_epoch))};
+    bool nulls[4] = {false, false, false, false};
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
 
 core::Reason hive_tokens::pg::lookup_token(const char* s, std::size_t len, TokenRow* row) {
     return check_token(s, len, nullptr, nullptr, row);

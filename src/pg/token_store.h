@@ -29,4 +29,8 @@ struct TokenRow {
 // Looks a token up with verify()'s rules: Ok and *row filled for a live token, else why not.
 core::Reason lookup_token(const char* s, std::size_t len, TokenRow* row);
 
+// hive_tokens.verify_cache_size: how many access_tokens rows each backend keeps (0: none).
+extern int verify_cache_size;
+void verify_cache_resized(int newval, void* extra);
+
 }  // namespace hive_tokens::pg

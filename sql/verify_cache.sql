@@ -1,0 +1,79 @@
+-- The verified-token cache: hits skip the table probe; any committed change to the tokens
+-- empties it before the next verification; this transaction's own changes show at once.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hive_tokens;
+RESET client_min_messages;
+\set o '00000000-0000-4000-8000-0000000000b1'
+SET hive_tokens.verify_cache_size = 100;
+SELECT token AS t1, token_id AS t1_id FROM hive_tokens.issue(:'o', 'cached one', '{usage:report}') \gset
+SELECT token AS t2, token_id AS t2_id FROM hive_tokens.issue(:'o', 'cached two', '{usage:report}') \gset
+-- a miss, then hits
+SELECT hits AS h0, misses AS m0 FROM hive_tokens.verify_cache() \gset
+SELECT hive_tokens.verify_reason(:'t1') AS first;
+SELECT hive_tokens.verify_reason(:'t1') AS second, hive_tokens.verify_reason(:'t1') AS third;
+SELECT entries, hits - :h0 AS hits, misses - :m0 AS misses FROM hive_tokens.verify_cache();
+-- a hit still checks the secret: a forged token for a cached id is unknown, a typo a checksum error
+SELECT hive_tokens.verify_reason(overlay(:'t1' placing CASE WHEN substr(:'t1', 30, 1) = 'x' THEN 'y' ELSE 'x' END from 30 for 1)) AS typo;
+-- verify(), authenticate() and authorize() answer from it the same
+SELECT title FROM hive_tokens.verify(:'t1');
+BEGIN;
+SELECT hive_tokens.authenticate(:'t1') = :'t1_id' AS authenticated;
+COMMIT;
+SELECT hive_tokens.authorize(:'t1', 'usage:report', :'o', :'o', :'o') AS authorized;
+-- this transaction's own revoke shows at once; rolled back, the token works again
+BEGIN;
+SELECT hive_tokens.revoke(:'t1_id') AS revoked;
+SELECT hive_tokens.verify_reason(:'t1') AS inside;
+ROLLBACK;
+SELECT hive_tokens.verify_reason(:'t1') AS after_rollback;
+-- a savepoint rolled back: the same
+BEGIN;
+SAVEPOINT s;
+SELECT hive_tokens.revoke(:'t1_id') AS revoked;
+SELECT hive_tokens.verify_reason(:'t1') AS inside_savepoint;
+ROLLBACK TO SAVEPOINT s;
+SELECT hive_tokens.verify_reason(:'t1') AS after_savepoint;
+COMMIT;
+-- an expiry that moves earlier (rotation with no grace) shows at the next statement
+SELECT hive_tokens.verify_reason(:'t2') AS before_rotation;
+SELECT count(*) AS rotated FROM hive_tokens.rotate(:'t2_id');
+SELECT hive_tokens.verify_reason(:'t2') AS after_rotation;
+-- an organization policy shows too (applied at every hit)
+SELECT hive_tokens.verify_reason(:'t1') AS before_policy;
+SELECT pg_sleep(1.1);
+SELECT hive_tokens.set_expiry_policy(:'o', '1 second') AS ended_now;
+SELECT hive_tokens.verify_reason(:'t1') AS after_policy;
+SELECT hive_tokens.set_expiry_policy(:'o', NULL, true);
+-- a transaction issuing a token and rolling back leaves nothing cached behind
+BEGIN;
+SELECT token AS ghost FROM hive_tokens.issue(:'o', 'ghost', '{usage:report}') \gset
+SELECT hive_tokens.verify_reason(:'ghost') AS inside, hive_tokens.verify_reason(:'ghost') AS hit_inside;
+ROLLBACK;
+SELECT hive_tokens.verify_reason(:'ghost') AS after_rollback;
+-- TRUNCATE empties it too
+SELECT token AS t3 FROM hive_tokens.issue(:'o', 'truncated', '{usage:report}') \gset
+SELECT hive_tokens.verify_reason(:'t3') AS before, hive_tokens.verify_reason(:'t3') AS cached;
+BEGIN;
+TRUNCATE hive_tokens.access_tokens;
+SELECT hive_tokens.verify_reason(:'t3') AS after_truncate;
+ROLLBACK;
+SELECT hive_tokens.verify_reason(:'t3') AS truncate_rolled_back;
+-- bounded: 300 distinct tokens through a cache of 100
+CREATE TEMP TABLE many AS SELECT t.token FROM generate_series(1, 300) AS g, hive_tokens.issue(:'o', 'many ' || g, '{usage:report}') AS t;
+SELECT count(*) FILTER (WHERE hive_tokens.verify_reason(token) = 'ok') AS verified FROM many;
+SELECT count(*) FILTER (WHERE hive_tokens.verify_reason(token) = 'ok') AS verified_again FROM many;
+SELECT entries <= 100 AS bounded FROM hive_tokens.verify_cache();
+-- shrinking the setting empties it; 0 turns it off
+SET hive_tokens.verify_cache_size = 0;
+SELECT entries FROM hive_tokens.verify_cache();
+SELECT hits AS h1 FROM hive_tokens.verify_cache() \gset
+SELECT hive_tokens.verify_reason(:'t3') AS uncached, hive_tokens.verify_reason(:'t3') AS still_uncached;
+SELECT hits - :h1 AS hits_while_off FROM hive_tokens.verify_cache();
+RESET hive_tokens.verify_cache_size;
+-- without its trigger (a database still at 0.1, or disabled by hand) nothing is cached
+SELECT hive_tokens.verify_reason(:'t3') AS warm;
+ALTER TABLE hive_tokens.access_tokens DISABLE TRIGGER access_tokens_changed;
+SELECT hive_tokens.verify_reason(:'t3') AS a, hive_tokens.verify_reason(:'t3') AS b;
+SELECT entries AS entries_without_trigger FROM hive_tokens.verify_cache();
+ALTER TABLE hive_tokens.access_tokens ENABLE ALWAYS TRIGGER access_tokens_changed;
+DELETE FROM hive_tokens.access_tokens WHERE organization_id = :'o';
