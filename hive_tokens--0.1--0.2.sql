@@ -1629,11 +1629,15 @@ COMMENT ON FUNCTION hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, time
 CREATE FUNCTION hive_tokens_internal.tokens_changed() RETURNS trigger
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION hive_tokens_internal.tokens_changed() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.tokens_changed() IS 'internal trigger: every backend empties its verified-token cache once a change to the tokens commits';
+COMMENT ON FUNCTION hive_tokens_internal.tokens_changed() IS 'internal trigger (statement AFTER and row BEFORE): every backend empties its verified-token cache once a change to the tokens commits';
 CREATE TRIGGER access_tokens_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hive_tokens.access_tokens
     FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens_internal.tokens_changed();
 ALTER TABLE hive_tokens.access_tokens ENABLE ALWAYS TRIGGER access_tokens_changed;
-COMMENT ON TRIGGER access_tokens_changed ON hive_tokens.access_tokens IS 'sends the invalidation that empties every backend''s verified-token cache (fires ALWAYS, replicas and restores included; without it, or disabled, no backend caches)';
+COMMENT ON TRIGGER access_tokens_changed ON hive_tokens.access_tokens IS 'sends the invalidation that empties every backend''s verified-token cache after each statement (TRUNCATE included; fires ALWAYS; without it and access_tokens_row_changed, or with either disabled, no backend caches)';
+CREATE TRIGGER access_tokens_row_changed BEFORE INSERT OR UPDATE OR DELETE ON hive_tokens.access_tokens
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.tokens_changed();
+ALTER TABLE hive_tokens.access_tokens ENABLE ALWAYS TRIGGER access_tokens_row_changed;
+COMMENT ON TRIGGER access_tokens_row_changed ON hive_tokens.access_tokens IS 'sends the same invalidation for each row, at once: logical replication''s apply fires row triggers only, and a statement that aborts after changing a row still empties this backend''s cache';
 CREATE TRIGGER access_tokens_immutable BEFORE UPDATE ON hive_tokens.access_tokens
     FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.immutable_token();
 COMMENT ON TRIGGER access_tokens_immutable ON hive_tokens.access_tokens IS 'refuses changing a token''s grants, owner, hash, key or history; an expiry may only move earlier';

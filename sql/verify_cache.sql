@@ -77,3 +77,35 @@ SELECT hive_tokens.verify_reason(:'t3') AS a, hive_tokens.verify_reason(:'t3') A
 SELECT entries AS entries_without_trigger FROM hive_tokens.verify_cache();
 ALTER TABLE hive_tokens.access_tokens ENABLE ALWAYS TRIGGER access_tokens_changed;
 DELETE FROM hive_tokens.access_tokens WHERE organization_id = :'o';
+-- a forged token for a cached id is refused and neither fills nor evicts
+SELECT token AS t4, token_id AS t4_id FROM hive_tokens.issue(:'o', 'forged against', '{usage:report}') \gset
+SELECT hive_tokens.verify_reason(:'t4') AS real_one;
+SELECT entries AS e0 FROM hive_tokens.verify_cache() \gset
+-- (a legacy-shaped token carries its id in the clear and has no checksum)
+SELECT hive_tokens.verify_reason('hvo1/' || translate(encode(convert_to(:'t4_id' || ':' || repeat('a', 64), 'UTF8'), 'base64'), E'\n', '')) AS forged_for_cached_id,
+       hive_tokens.verify_reason('hvo1/' || translate(encode(convert_to(gen_random_uuid()::text || ':' || repeat('a', 64), 'UTF8'), 'base64'), E'\n', '')) AS forged_for_random_id;
+SELECT entries - :e0 AS entries_added FROM hive_tokens.verify_cache();
+SELECT hive_tokens.verify_reason(:'t4') AS real_one_still;
+-- a row this transaction wrote is never kept: an aborted statement leaves nothing behind
+CREATE TEMP TABLE scratch (i int);
+CREATE FUNCTION pg_temp.peek(t text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO scratch VALUES (1);
+    RETURN hive_tokens.verify_reason(t);
+END $$;
+BEGIN;
+SELECT token AS t5 FROM hive_tokens.issue(:'o', 'written here', '{usage:report}') \gset
+SELECT pg_temp.peek(:'t5') AS inside, pg_temp.peek(:'t5') AS again;
+ROLLBACK;
+SELECT hive_tokens.verify_reason(:'t5') AS after_rollback;
+-- the triggers must be exactly the extension's: one with a condition does not count
+SELECT hive_tokens.verify_reason(:'t4') AS warm;
+BEGIN;
+DROP TRIGGER access_tokens_changed ON hive_tokens.access_tokens;
+CREATE TRIGGER access_tokens_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hive_tokens.access_tokens
+    FOR EACH STATEMENT WHEN (false) EXECUTE FUNCTION hive_tokens_internal.tokens_changed();
+ALTER TABLE hive_tokens.access_tokens ENABLE ALWAYS TRIGGER access_tokens_changed;
+SELECT hive_tokens.verify_reason(:'t4') AS a, hive_tokens.verify_reason(:'t4') AS b;
+SELECT entries AS entries_with_a_conditional_trigger FROM hive_tokens.verify_cache();
+ROLLBACK;
+DELETE FROM hive_tokens.access_tokens WHERE organization_id = :'o';

@@ -194,13 +194,17 @@ HT_FUNCTION(expiry_policies_changed) {
     return PointerGetDatum(nullptr);
 }
 
-// Statement-level AFTER trigger on hive_tokens.access_tokens (ENABLE ALWAYS): every backend
-// empties its verified-token cache before its next verification once the change commits (this
-// one at its next command; hot standbys when they replay the commit).
+// Statement-level AFTER and row-level BEFORE triggers on hive_tokens.access_tokens (ENABLE
+// ALWAYS): every backend empties its verified-token cache before its next verification once the
+// change commits (this one at its next command, and again if it aborts; hot standbys when they
+// replay the commit; logical replication's apply fires the row trigger).
 HT_FUNCTION(tokens_changed) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
-    CacheInvalidateRelcache(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_relation);
+    TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
+    CacheInvalidateRelcache(td->tg_relation);
+    if (TRIGGER_FIRED_FOR_ROW(td->tg_event))  // BEFORE ROW: the row goes on as it is
+        return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
     return PointerGetDatum(nullptr);
 }
 

@@ -38,7 +38,7 @@ void _PG_init(void) {
         "How many verified access_tokens rows each backend keeps in memory (0: none).",
         "A hit skips the table probe; any committed change to the tokens empties every backend's cache "
         "before its next verification. Rows are at most 1 kB each.",
-        &hive_tokens::pg::verify_cache_size, 10000, 0, 1000000, PGC_USERSET, 0, nullptr,
+        &hive_tokens::pg::verify_cache_size, 10000, 0, 1000000, PGC_SUSET, 0, nullptr,
         hive_tokens::pg::verify_cache_resized, nullptr);
 
     MarkGUCPrefixReserved("hive_tokens");

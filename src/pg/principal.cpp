@@ -423,7 +423,12 @@ HT_TOKEN_FUNCTION(authorize) {
     const bool follows_member = row.personal_token && !row.layout_0_1;
     if (follows_member) {
         if (!row.has_user) PG_RETURN_NULL();
+        const bool had_principal = g_current != nullptr;
         pg_call([&]() noexcept { member_grant(row.organization, row.user, &member); });
+        // the member function is code of its own: it must not set a principal through authorize()
+        if (!had_principal && g_current != nullptr)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+                            errmsg("the member function set a principal"), errhidestmt(true)));
         if (member.status == 3)
             ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
                             errmsg("the member function returned more than one row for a user"), errhidestmt(true)));

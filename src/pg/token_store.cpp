@@ -37,6 +37,7 @@ extern "C" {
 #include "commands/trigger.h"
 #include "utils/reltrigger.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -178,14 +179,38 @@ void describe_table(const char* relname, TableInfo* info) {
     // the cache is safe only while every change sends an invalidation (a database still at 0.1,
     // or a trigger disabled by hand: no cache)
     info->cacheable = false;
-    if (tokens && rel->trigdesc != nullptr)
+    if (tokens && rel->trigdesc != nullptr) {
+        // both triggers, as the install script makes them: access_tokens_changed (statement:
+        // TRUNCATE, and every other statement) and access_tokens_row_changed (BEFORE each row:
+        // logical replication's apply fires row triggers only; and at once, so an aborting
+        // statement's invalidation is replayed). Calling tokens_changed, unconditionally, firing
+        // ALWAYS.
+        Oid fn = InvalidOid;
+        {
+            Oid internal = get_namespace_oid("hive_tokens_internal", true);
+            oidvector* noargs = buildoidvector(nullptr, 0);
+            HeapTuple pt = OidIsValid(internal) ? SearchSysCache3(PROCNAMEARGSNSP, CStringGetDatum("tokens_changed"),
+                                                                  PointerGetDatum(noargs), ObjectIdGetDatum(internal))
+                                                : nullptr;
+            if (HeapTupleIsValid(pt)) {
+                fn = reinterpret_cast<Form_pg_proc>(GETSTRUCT(pt))->oid;
+                ReleaseSysCache(pt);
+            }
+        }
+        bool statement = false, row = false;
         for (int i = 0; i < rel->trigdesc->numtriggers; ++i) {
             const Trigger& t = rel->trigdesc->triggers[i];
-            if (strcmp(t.tgname, "access_tokens_changed") == 0 && t.tgenabled == TRIGGER_FIRES_ALWAYS &&
-                TRIGGER_FOR_INSERT(t.tgtype) && TRIGGER_FOR_UPDATE(t.tgtype) && TRIGGER_FOR_DELETE(t.tgtype) &&
-                TRIGGER_FOR_TRUNCATE(t.tgtype))
-                info->cacheable = true;
+            if (t.tgfoid != fn || !OidIsValid(fn) || t.tgenabled != TRIGGER_FIRES_ALWAYS || t.tgqual != nullptr || t.tgnattr != 0)
+                continue;
+            if (strcmp(t.tgname, "access_tokens_changed") == 0 && !TRIGGER_FOR_ROW(t.tgtype) && TRIGGER_FOR_INSERT(t.tgtype) &&
+                TRIGGER_FOR_UPDATE(t.tgtype) && TRIGGER_FOR_DELETE(t.tgtype) && TRIGGER_FOR_TRUNCATE(t.tgtype))
+                statement = true;
+            if (strcmp(t.tgname, "access_tokens_row_changed") == 0 && TRIGGER_FOR_ROW(t.tgtype) && TRIGGER_FOR_BEFORE(t.tgtype) &&
+                TRIGGER_FOR_INSERT(t.tgtype) && TRIGGER_FOR_UPDATE(t.tgtype) && TRIGGER_FOR_DELETE(t.tgtype))
+                row = true;
         }
+        info->cacheable = statement && row;
+    }
     table_close(rel, NoLock);
 }
 
@@ -230,18 +255,17 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
     return g_shapes[g_nshapes++];
 }
 
-// The snapshot verification reads with. READ COMMITTED: the statement's own snapshot, which
-// already sees every revoke committed before the statement began. REPEATABLE READ and
-// SERIALIZABLE: a fresh snapshot, so an old transaction snapshot cannot resurrect a revoked
-// token. The functions are PARALLEL UNSAFE, so no parallel plan calls them; should one ever
+// The snapshot verification reads with: a fresh one, in every isolation level, so neither an old
+// transaction snapshot nor a cursor's statement snapshot can resurrect a revoked token (and the
+// cache, which answers as of the latest invalidation, agrees with a miss). The functions are PARALLEL UNSAFE, so no parallel plan calls them; should one ever
 // (a changed declaration), refuse rather than read a transaction snapshot that may predate a
 // revoke.
 Snapshot verification_snapshot() {
+    if (!IsInParallelMode()) return GetLatestSnapshot();
     if (!IsolationUsesXactSnapshot() && ActiveSnapshotSet()) return GetActiveSnapshot();
-    if (IsInParallelMode())
-        ereport(ERROR, (errcode(ERRCODE_INVALID_TRANSACTION_STATE),
-                        errmsg("hive_tokens cannot verify tokens in parallel mode under REPEATABLE READ or SERIALIZABLE")));
-    return GetLatestSnapshot();
+    ereport(ERROR, (errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+                    errmsg("hive_tokens cannot verify tokens in parallel mode under REPEATABLE READ or SERIALIZABLE")));
+    return nullptr;
 }
 
 // What a row holds for the decision (core::decide), pointing into the row's datums.
@@ -264,7 +288,7 @@ core::StoredCredential credential(const TableInfo& info, const Datum* values, co
 constexpr int kStackColumns = 32;
 
 template <typename Visit>
-bool probe(const TableInfo& info, const core::Uuid& id, Snapshot snap, Visit&& visit) {
+bool probe(const TableInfo& info, const core::Uuid& id, Snapshot snap, Visit&& visit, bool* own_row = nullptr) {
     Relation rel = table_open(info.relid, AccessShareLock);
     TupleDesc desc = RelationGetDescr(rel);
     Datum stack_values[kStackColumns];
@@ -279,6 +303,7 @@ bool probe(const TableInfo& info, const core::Uuid& id, Snapshot snap, Visit&& v
     HeapTuple tup = systable_getnext(scan);
     bool found = HeapTupleIsValid(tup);
     if (found) {
+        if (own_row != nullptr) *own_row = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetRawXmin(tup->t_data));
         heap_deform_tuple(tup, desc, values, nulls);
         visit(desc, values, nulls);
     }
@@ -288,9 +313,13 @@ bool probe(const TableInfo& info, const core::Uuid& id, Snapshot snap, Visit&& v
 }
 
 // probe() of access_tokens through the cache: visit(desc, values, nulls) for the token's row, from
-// the cache or (a miss) from the table with a fresh snapshot, then kept.
+// the cache or (a miss) from the table with a fresh snapshot. visit sets *matched when the
+// presented token's hash matched the row (core::decide said Ok or Expired): only such rows are
+// kept, so a forged token for a real id neither fills nor evicts, and a hit whose hash does not
+// match is answered by a full probe, as a miss would be (no timing difference tells a forger
+// that the id was verified here before). Rows this transaction wrote are never kept.
 template <typename Visit>
-bool cached_probe(const TableInfo& info, const core::Uuid& id, Visit&& visit) {
+bool cached_probe(const TableInfo& info, const core::Uuid& id, bool* matched, Visit&& visit) {
     if (hive_tokens::pg::verify_cache_size <= 0 || !info.cacheable || IsInParallelMode())
         return probe(info, id, verification_snapshot(), visit);
     Relation rel = table_open(info.relid, AccessShareLock);
@@ -308,28 +337,35 @@ bool cached_probe(const TableInfo& info, const core::Uuid& id, Visit&& visit) {
         }
     }
     if (cached.t_data != nullptr) {
-        ++g_cache_hits;
         TupleDesc desc = RelationGetDescr(rel);
         Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
         bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
         heap_deform_tuple(&cached, desc, values, nulls);
+        *matched = false;
         visit(desc, values, nulls);
-        table_close(rel, NoLock);
-        return true;
+        if (*matched) {
+            ++g_cache_hits;
+            table_close(rel, NoLock);
+            return true;
+        }
     }
     table_close(rel, NoLock);
     ++g_cache_misses;
     const uint64 epoch = g_cache_epoch;
     HeapTuple copy = nullptr;
+    bool own = false;
+    *matched = false;
     bool found = probe(info, id, GetLatestSnapshot(), [&](TupleDesc desc, const Datum* values, const bool* nulls) {
         visit(desc, values, nulls);
+        if (!*matched) return;
         HeapTuple t = heap_form_tuple(desc, const_cast<Datum*>(values), const_cast<bool*>(nulls));
         if (!HeapTupleHasExternal(t) && t->t_len <= kMaxCachedRow) copy = t;
-    });
-    if (found && copy != nullptr && epoch == g_cache_epoch) {
+    }, &own);
+    if (found && copy != nullptr && !own && epoch == g_cache_epoch) {
         try {
             if (g_rows == nullptr) g_rows = new std::unordered_map<core::Uuid, std::string, UuidHash>();
-            if (static_cast<int>(g_rows->size()) >= hive_tokens::pg::verify_cache_size && !g_rows->empty()) g_rows->erase(g_rows->begin());
+            if (static_cast<int>(g_rows->size()) >= hive_tokens::pg::verify_cache_size && !g_rows->empty())
+                g_rows->erase(g_rows->begin());
             (*g_rows)[id].assign(reinterpret_cast<const char*>(copy->t_data), copy->t_len);
         } catch (const std::bad_alloc&) {
             empty_cache();  // a cache is optional: never an error
@@ -355,7 +391,8 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
     const Catalog& cat = catalog();
     const TimestampTz now = GetCurrentTimestamp();
     const TableInfo& info = cat.tokens;
-    bool live = cached_probe(info, id, [&](TupleDesc desc, const Datum* values, const bool* nulls) {
+    bool matched = false;
+    bool live = cached_probe(info, id, &matched, [&](TupleDesc desc, const Datum* values, const bool* nulls) {
         core::StoredCredential c = credential(info, values, nulls);
         // the organization's expiry policy, as it stands now, whenever the token was issued
         core::ExpiryRule rule;
@@ -364,6 +401,7 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
                                          DatumGetTimestampTz(values[info.created_at]), &rule))
             core::apply_expiry_rule(&c, rule);
         reason = core::decide(token, ring, &c, nullptr, now);
+        matched = reason == core::Reason::Ok || reason == core::Reason::Expired;
         if (reason != core::Reason::Ok) return;
         if (record != nullptr) {
             const ResultShape& shape = result_shape(fcinfo, desc);
@@ -404,8 +442,7 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
     // A revoked token leaves a tombstone (id, hash): only the holder of the real secret learns
     // that it was revoked; anyone else gets "unknown".
     reason = core::Reason::Unknown;
-    probe(cat.revoked, id, hive_tokens::pg::verify_cache_size > 0 && info.cacheable && !IsInParallelMode() ? GetLatestSnapshot() : verification_snapshot(),
-          [&](TupleDesc, const Datum* values, const bool* nulls) {
+    probe(cat.revoked, id, verification_snapshot(), [&](TupleDesc, const Datum* values, const bool* nulls) {
         core::StoredCredential c = credential(cat.revoked, values, nulls);
         reason = core::decide(token, ring, nullptr, &c, now);
     });
