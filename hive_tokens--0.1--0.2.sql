@@ -621,7 +621,8 @@ COMMENT ON FUNCTION hive_tokens.act_as_member(uuid, hive_tokens.scopes, jsonb, u
 
 CREATE FUNCTION hive_tokens.verify_cache(OUT entries bigint, OUT hits bigint, OUT misses bigint, OUT emptied bigint)
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION hive_tokens.verify_cache() IS 'this backend''s verified-token cache: rows kept, hits, misses, and how many times an invalidation emptied it (setting hive_tokens.verify_cache_size bounds it)';
+REVOKE ALL ON FUNCTION hive_tokens.verify_cache() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.verify_cache() IS 'this backend''s verified-token cache: rows kept, hits, misses, and how many times an invalidation emptied it (setting hive_tokens.verify_cache_size bounds it); owner-only (through a pooler it would show other clients'' activity)';
 
 CREATE FUNCTION hive_tokens.authorize(token text, action text, organization uuid, project uuid DEFAULT NULL,
     target uuid DEFAULT NULL, service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS boolean
@@ -1191,7 +1192,12 @@ REVOKE ALL ON FUNCTION hive_tokens_internal.expiry_policies_changed() FROM PUBLI
 COMMENT ON FUNCTION hive_tokens_internal.expiry_policies_changed() IS 'internal trigger: every backend rereads the expiry policies once a change commits';
 CREATE TRIGGER expiry_policies_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hive_tokens.expiry_policies
     FOR EACH STATEMENT EXECUTE FUNCTION hive_tokens_internal.expiry_policies_changed();
-COMMENT ON TRIGGER expiry_policies_changed ON hive_tokens.expiry_policies IS 'makes every backend reread the policies after a change commits';
+ALTER TABLE hive_tokens.expiry_policies ENABLE ALWAYS TRIGGER expiry_policies_changed;
+COMMENT ON TRIGGER expiry_policies_changed ON hive_tokens.expiry_policies IS 'makes every backend reread the policies after a change commits (fires ALWAYS)';
+CREATE TRIGGER expiry_policies_row_changed BEFORE INSERT OR UPDATE OR DELETE ON hive_tokens.expiry_policies
+    FOR EACH ROW EXECUTE FUNCTION hive_tokens_internal.expiry_policies_changed();
+ALTER TABLE hive_tokens.expiry_policies ENABLE ALWAYS TRIGGER expiry_policies_row_changed;
+COMMENT ON TRIGGER expiry_policies_row_changed ON hive_tokens.expiry_policies IS 'the same for each row (logical replication''s apply fires row triggers only; fires ALWAYS)';
 
 CREATE FUNCTION hive_tokens_internal.lock_organization(organization uuid) RETURNS void
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;

@@ -168,6 +168,10 @@ UPDATE hive_tokens.access_tokens SET title = 'renamed' WHERE id = :'fixed_id';
 UPDATE hive_tokens.access_tokens SET expires_at = expires_at + interval '1 day' WHERE id = :'fixed_id';
 UPDATE hive_tokens.access_tokens SET expires_at = NULL WHERE id = :'fixed_id';
 UPDATE hive_tokens.access_tokens SET expires_at = expires_at - interval '1 day', last_used_at = now() WHERE id = :'fixed_id';
+-- a token that never expires: usage fields still change, its expiry stays "never"
+SELECT token_id AS never_fixed_id FROM hive_tokens.issue(:'o', 'never fixed', '{usage:report}') \gset
+UPDATE hive_tokens.access_tokens SET last_used_at = now() WHERE id = :'never_fixed_id';
+SELECT expires_at IS NULL AS still_never, last_used_at IS NOT NULL AS used FROM hive_tokens.access_tokens WHERE id = :'never_fixed_id';
 -- rotated_to: set once
 UPDATE hive_tokens.access_tokens SET rotated_to = :'u1' WHERE id = :'fixed_id';
 UPDATE hive_tokens.access_tokens SET rotated_to = :'u2' WHERE id = :'fixed_id';

@@ -85,6 +85,17 @@ SELECT entries AS e0 FROM hive_tokens.verify_cache() \gset
 SELECT hive_tokens.verify_reason('hvo1/' || translate(encode(convert_to(:'t4_id' || ':' || repeat('a', 64), 'UTF8'), 'base64'), E'\n', '')) AS forged_for_cached_id,
        hive_tokens.verify_reason('hvo1/' || translate(encode(convert_to(gen_random_uuid()::text || ':' || repeat('a', 64), 'UTF8'), 'base64'), E'\n', '')) AS forged_for_random_id;
 SELECT entries - :e0 AS entries_added FROM hive_tokens.verify_cache();
+-- and counts as a miss, as one for an id never seen here would
+SELECT hits AS h3, misses AS m3 FROM hive_tokens.verify_cache() \gset
+SELECT hive_tokens.verify_reason('hvo1/' || translate(encode(convert_to(:'t4_id' || ':' || repeat('b', 64), 'UTF8'), 'base64'), E'\n', '')) AS forged_again;
+SELECT hits - :h3 AS hits, misses - :m3 AS misses FROM hive_tokens.verify_cache();
+-- a policy written in replica mode (as logical replication applies it) still reaches the cache
+SELECT pg_sleep(1.1);
+SET session_replication_role = replica;
+INSERT INTO hive_tokens.expiry_policies (organization_id, max_lifetime, allow_never) VALUES (:'o', '1 second', false);
+RESET session_replication_role;
+SELECT hive_tokens.verify_reason(:'t4') AS under_replicated_policy;
+DELETE FROM hive_tokens.expiry_policies WHERE organization_id = :'o';
 SELECT hive_tokens.verify_reason(:'t4') AS real_one_still;
 -- a row this transaction wrote is never kept: an aborted statement leaves nothing behind
 CREATE TEMP TABLE scratch (i int);

@@ -185,12 +185,15 @@ bool hive_tokens::pg::expiry_rule(const core::Uuid& organization, TimestampTz cr
     return true;
 }
 
-// Statement-level AFTER trigger on hive_tokens.expiry_policies: every backend (at commit) and
-// this one (at its next command) reloads the policies.
+// Statement-level AFTER and row-level BEFORE triggers on hive_tokens.expiry_policies (ENABLE
+// ALWAYS): every backend (at commit) and this one (at its next command) reloads the policies.
 HT_FUNCTION(expiry_policies_changed) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
-    CacheInvalidateRelcache(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_relation);
+    TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
+    CacheInvalidateRelcache(td->tg_relation);
+    if (TRIGGER_FIRED_FOR_ROW(td->tg_event))  // BEFORE ROW (logical replication's apply): the row goes on
+        return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
     return PointerGetDatum(nullptr);
 }
 
@@ -281,7 +284,8 @@ HT_FUNCTION(immutable_token) {
         Datum new_value = heap_getattr(new_row, i + 1, desc, &new_null);
         bool allowed;
         if (strcmp(name, "expires_at") == 0)
-            allowed = !new_null && (old_null || DatumGetTimestampTz(new_value) <= DatumGetTimestampTz(old_value));
+            allowed = (old_null && new_null) ||
+                      (!new_null && (old_null || DatumGetTimestampTz(new_value) <= DatumGetTimestampTz(old_value)));
         else if (strcmp(name, "rotated_to") == 0)
             allowed = old_null || same_value(att, old_value, old_null, new_value, new_null);
         else
