@@ -34,8 +34,6 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
-#include "storage/lock.h"
 #include "miscadmin.h"
 #include "utils/multirangetypes.h"
 #include "utils/rangetypes.h"
@@ -262,24 +260,7 @@ HT_FUNCTION(held_bits) {
     // caller's subtransaction: hold both to the end of the transaction, even if that subtransaction
     // rolls back, or a value made from the rolled-back registration (a bit defined only inside it)
     // could be stored with nothing holding its bit against the next registration.
-    {
-        LOCKTAG tag;
-        SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(hive_tokens::pg::kHeldBitsLockClass),
-                             static_cast<uint32>(hive_tokens::pg::kHeldBitsLockObject), 2);
-        Oid catalog = get_relname_relid("permissions", nsp);
-        ResourceOwner saved = CurrentResourceOwner;
-        CurrentResourceOwner = TopTransactionResourceOwner;
-        PG_TRY();
-        {
-            (void)LockAcquire(&tag, ExclusiveLock, false, false);
-            if (OidIsValid(catalog)) LockRelationOid(catalog, ShareRowExclusiveLock);
-        }
-        PG_FINALLY();
-        {
-            CurrentResourceOwner = saved;
-        }
-        PG_END_TRY();
-    }
+    hive_tokens::pg::lock_held_bits(true);
     // Lock every candidate table, then take the snapshot, then look again: a table that appeared
     // in between (a value may have moved into it before the snapshot) is locked and the round
     // repeats. Every table existing when the snapshot is taken is then locked, and none of them

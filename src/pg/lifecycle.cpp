@@ -185,31 +185,29 @@ bool hive_tokens::pg::expiry_rule(const core::Uuid& organization, TimestampTz cr
     return true;
 }
 
-// Statement-level AFTER and row-level BEFORE triggers on hive_tokens.expiry_policies (ENABLE
-// ALWAYS): every backend (at commit) and this one (at its next command) reloads the policies.
-HT_FUNCTION(expiry_policies_changed) {
+namespace {
+
+// The body of the invalidation triggers: a relcache invalidation of the table (every backend
+// processes it once the change commits; this one at its next command, and again if it aborts;
+// hot standbys when they replay the commit). Statement AFTER and row BEFORE (logical
+// replication's apply fires row triggers only), both ENABLE ALWAYS; a row goes on unchanged.
+Datum invalidate_table(FunctionCallInfo fcinfo) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
     CacheInvalidateRelcache(td->tg_relation);
-    if (TRIGGER_FIRED_FOR_ROW(td->tg_event))  // BEFORE ROW (logical replication's apply): the row goes on
+    if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
         return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
     return PointerGetDatum(nullptr);
 }
 
-// Statement-level AFTER and row-level BEFORE triggers on hive_tokens.access_tokens (ENABLE
-// ALWAYS): every backend empties its verified-token cache before its next verification once the
-// change commits (this one at its next command, and again if it aborts; hot standbys when they
-// replay the commit; logical replication's apply fires the row trigger).
-HT_FUNCTION(tokens_changed) {
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
-    TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
-    CacheInvalidateRelcache(td->tg_relation);
-    if (TRIGGER_FIRED_FOR_ROW(td->tg_event))  // BEFORE ROW: the row goes on as it is
-        return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
-    return PointerGetDatum(nullptr);
-}
+}  // namespace
+
+// Triggers on hive_tokens.expiry_policies: every backend rereads the policies.
+HT_FUNCTION(expiry_policies_changed) { return invalidate_table(fcinfo); }
+
+// Triggers on hive_tokens.access_tokens: every backend empties its verified-token cache.
+HT_FUNCTION(tokens_changed) { return invalidate_table(fcinfo); }
 
 // lock_organization(organization uuid) -> void: the policy lock in exclusive mode, until the
 // transaction ends (set_expiry_policy).

@@ -135,24 +135,30 @@ const core::PermissionCatalog& current_catalog() {
     return *g_catalog;
 }
 
+void lock_held_bits(bool registering) {
+    LOCKTAG tag;
+    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kHeldBitsLockClass),
+                         static_cast<uint32>(kHeldBitsLockObject), 2);
+    const Oid catalog = registering ? get_relname_relid("permissions", get_namespace_oid("hive_tokens", false)) : InvalidOid;
+    ResourceOwner saved = CurrentResourceOwner;
+    CurrentResourceOwner = TopTransactionResourceOwner;
+    PG_TRY();
+    {
+        (void)LockAcquire(&tag, registering ? ExclusiveLock : ShareLock, false, false);
+        if (OidIsValid(catalog)) LockRelationOid(catalog, ShareRowExclusiveLock);
+    }
+    PG_FINALLY();
+    {
+        CurrentResourceOwner = saved;
+    }
+    PG_END_TRY();
+}
+
 const core::PermissionCatalog& hold_undefined_bits() {
     pg_call([]() noexcept {
-        LOCKTAG tag;
-        SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kHeldBitsLockClass),
-                             static_cast<uint32>(kHeldBitsLockObject), 2);
         // held until the transaction ends, even when the subtransaction that read the value
         // rolls back (the value may live on in a variable)
-        ResourceOwner saved = CurrentResourceOwner;
-        CurrentResourceOwner = TopTransactionResourceOwner;
-        PG_TRY();
-        {
-            (void)LockAcquire(&tag, ShareLock, false, false);
-        }
-        PG_FINALLY();
-        {
-            CurrentResourceOwner = saved;
-        }
-        PG_END_TRY();
+        lock_held_bits(false);
         AcceptInvalidationMessages();  // a registration we waited for is in the catalog now
     });
     return current_catalog();

@@ -26,6 +26,12 @@ constexpr int kHeldBitsLockClass = 1751742053;  // pg_locks: locktype advisory, 
 constexpr int kHeldBitsLockObject = 1651078259;  // objid 'bits', objsubid 2
 const core::PermissionCatalog& hold_undefined_bits();
 
+// Takes the held-bits advisory lock in share mode (false: a value keeping an undefined bit) or
+// exclusive mode with the permission catalog too (true: a registration), until the transaction
+// ends: under the top transaction's resource owner, so a subtransaction that rolls back does not
+// release them. A PostgreSQL error on failure (call it where one may be raised).
+void lock_held_bits(bool registering);
+
 // Increases every time the catalog is reloaded: callers caching parse results compare it.
 extern unsigned long g_catalog_generation;
 inline unsigned long catalog_generation() noexcept { return g_catalog_generation; }

@@ -241,16 +241,22 @@ CheckArgs check_args(FunctionCallInfo fcinfo) {
     return a;
 }
 
+// policy.can() for a request as SQL passes it (NULL service or app: none). Names are compared as
+// Hive compares them, whatever they hold: a row-level-security policy, can() and authorize()
+// must agree on every row, including rows with odd names.
+bool policy_allows(const core::PrincipalPolicy& policy, const core::Permission& action, const core::Uuid& org,
+                   const core::Uuid* project, const core::Uuid* target, text* service_t, text* app_t) {
+    std::string service, app;
+    if (service_t) service.assign(VARDATA_ANY(service_t), VARSIZE_ANY_EXHDR(service_t));
+    if (app_t) app.assign(VARDATA_ANY(app_t), VARSIZE_ANY_EXHDR(app_t));
+    return policy.can(action, org, project, target, service_t ? &service : nullptr, app_t ? &app : nullptr);
+}
+
 bool check(FunctionCallInfo fcinfo, const CheckArgs& a) {
     const core::Permission& action = cached_action(can_cache(fcinfo), a.action);
     if (!g_current || !a.has_org) return false;
-    // Names are compared as Hive compares them, whatever they hold: a row-level-security policy
-    // and can() must agree on every row, including rows with odd names.
-    std::string service, app;
-    if (a.service) service.assign(VARDATA_ANY(a.service), VARSIZE_ANY_EXHDR(a.service));
-    if (a.app) app.assign(VARDATA_ANY(a.app), VARSIZE_ANY_EXHDR(a.app));
-    return g_current->policy.can(action, a.org, a.has_project ? &a.project : nullptr, a.has_target ? &a.target : nullptr,
-                                 a.service ? &service : nullptr, a.app ? &app : nullptr);
+    return policy_allows(g_current->policy, action, a.org, a.has_project ? &a.project : nullptr,
+                         a.has_target ? &a.target : nullptr, a.service, a.app);
 }
 
 }  // namespace
@@ -437,13 +443,8 @@ HT_TOKEN_FUNCTION(authorize) {
     bool allowed = false;
     {
         const core::PrincipalPolicy policy = token_policy(row, follows_member, member);
-        if (has_org) {
-            std::string service, app;
-            if (service_t) service.assign(VARDATA_ANY(service_t), VARSIZE_ANY_EXHDR(service_t));
-            if (app_t) app.assign(VARDATA_ANY(app_t), VARSIZE_ANY_EXHDR(app_t));
-            allowed = policy.can(action, org, has_project ? &project : nullptr, has_target ? &target : nullptr,
-                                 service_t ? &service : nullptr, app_t ? &app : nullptr);
-        }
+        allowed = has_org && policy_allows(policy, action, org, has_project ? &project : nullptr,
+                                           has_target ? &target : nullptr, service_t, app_t);
     }
     PG_RETURN_BOOL(allowed);
 }

@@ -354,7 +354,7 @@ bool cached_probe(const TableInfo& info, const core::Uuid& id, bool* matched, Vi
         // forger that this id was verified here before.
         table_close(rel, NoLock);
         ++g_cache_misses;
-        probe(info, id, GetLatestSnapshot(), [](TupleDesc, const Datum*, const bool*) {});
+        probe(info, id, verification_snapshot(), [](TupleDesc, const Datum*, const bool*) {});
         return true;
     }
     table_close(rel, NoLock);
@@ -363,7 +363,7 @@ bool cached_probe(const TableInfo& info, const core::Uuid& id, bool* matched, Vi
     HeapTuple copy = nullptr;
     bool own = false;
     *matched = false;
-    bool found = probe(info, id, GetLatestSnapshot(), [&](TupleDesc desc, const Datum* values, const bool* nulls) {
+    bool found = probe(info, id, verification_snapshot(), [&](TupleDesc desc, const Datum* values, const bool* nulls) {
         visit(desc, values, nulls);
         if (!*matched) return;
         HeapTuple t = heap_form_tuple(desc, const_cast<Datum*>(values), const_cast<bool*>(nulls));
