@@ -644,9 +644,17 @@ ALTER TABLE hive_tokens.access_tokens ADD COLUMN rotated_to uuid, ADD COLUMN cre
 COMMENT ON COLUMN hive_tokens.access_tokens.rotated_to IS 'the token that replaced this one (rotate()); set once';
 COMMENT ON COLUMN hive_tokens.access_tokens.created_by_token IS 'the token that was the principal when this one was issued or rotated in';
 COMMENT ON COLUMN hive_tokens.access_tokens.created_by_user IS 'the principal''s user when this one was issued (a member''s, or a personal token''s)';
+-- use_count: added without a default, filled, then given its default and NOT NULL, so that the
+-- table is stored as a fresh install stores it (no "missing value" in the catalog)
+ALTER TABLE hive_tokens.access_tokens ADD COLUMN use_count bigint;
+UPDATE hive_tokens.access_tokens SET use_count = 0;
+ALTER TABLE hive_tokens.access_tokens ALTER COLUMN use_count SET DEFAULT 0, ALTER COLUMN use_count SET NOT NULL;
+COMMENT ON COLUMN hive_tokens.access_tokens.last_used_at IS 'when a verification last found this token live, as the usage worker last wrote it (needs hive_tokens in shared_preload_libraries; uses on hot standbys are not counted)';
+COMMENT ON COLUMN hive_tokens.access_tokens.use_count IS 'how many verifications found this token live, as the usage worker last wrote it (uses dropped when shared memory was full, or lost in a crash, are missing)';
 CREATE OR REPLACE VIEW hive_tokens.tokens AS
     SELECT id, organization_id, kind, project_id, user_id, title, description, scopes::hive_tokens.scopes AS scopes, resources,
-           first_characters, created_at, created_by, expires_at, last_used_at, rotated_to, created_by_token, created_by_user
+           first_characters, created_at, created_by, expires_at, last_used_at, rotated_to, created_by_token, created_by_user,
+           use_count
       FROM hive_tokens.access_tokens;
 
 ------------------------------------------------------------------------------------------
@@ -1305,7 +1313,7 @@ COMMENT ON FUNCTION hive_tokens.set_expiry_policy(uuid, interval, boolean) IS 's
 CREATE FUNCTION hive_tokens_internal.immutable_token() RETURNS trigger
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION hive_tokens_internal.immutable_token() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.immutable_token() IS 'internal trigger: a token''s grants, owner, hash, key and history never change (23000); only last_used_at, an earlier expires_at and a first rotated_to';
+COMMENT ON FUNCTION hive_tokens_internal.immutable_token() IS 'internal trigger: a token''s grants, owner, hash, key and history never change (23000); only last_used_at, use_count, an earlier expires_at and a first rotated_to';
 
 -- Personal tokens follow their member.
 CREATE TABLE hive_tokens.member_function (
@@ -1565,14 +1573,15 @@ REVOKE ALL ON FUNCTION hive_tokens.link_organizations(regclass, name) FROM PUBLI
 COMMENT ON FUNCTION hive_tokens.link_organizations(regclass, name) IS 'links the application''s organizations table: deleting a row deletes (and audits) that organization''s tokens and expiry policy in the same transaction (trigger hive_tokens_delete_tokens; TRUNCATE refused by hive_tokens_no_truncate); superusers and hive_tokens_admin only, for a table the caller owns; audited';
 
 -- Listing.
-CREATE FUNCTION hive_tokens_internal.list_tokens_body(ticket uuid, organization uuid, scopes hive_tokens.scopes,
+-- The tokens of an organization the caller (or the transaction's principal) may manage: the
+-- rules of list_tokens(), shared by unused_tokens(); called from the SECURITY DEFINER bodies.
+CREATE FUNCTION hive_tokens_internal.manageable_tokens(caller oid, organization uuid, scopes hive_tokens.scopes,
     created_by_user uuid, before_created_at timestamptz, before_id uuid, page_size integer)
     RETURNS SETOF hive_tokens.tokens
-    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.list_tokens(uuid,hive_tokens.scopes,uuid,timestamptz,uuid,integer)');
     principal text := hive_tokens.current_principal_kind();
     org_tokens boolean := true;
     personal boolean := true;
@@ -1605,8 +1614,8 @@ BEGIN
         SELECT t.* FROM hive_tokens.tokens AS t
          WHERE t.organization_id = organization
            AND (before_id IS NULL OR (t.created_at, t.id) < (before_created_at, before_id))
-           AND (list_tokens_body.scopes IS NULL OR t.scopes OPERATOR(hive_tokens.@>) list_tokens_body.scopes)
-           AND (list_tokens_body.created_by_user IS NULL OR t.created_by_user = list_tokens_body.created_by_user)
+           AND (manageable_tokens.scopes IS NULL OR t.scopes OPERATOR(hive_tokens.@>) manageable_tokens.scopes)
+           AND (manageable_tokens.created_by_user IS NULL OR t.created_by_user = manageable_tokens.created_by_user)
            AND (principal IS NULL
                 OR CASE t.kind
                        WHEN 'organization' THEN org_tokens
@@ -1618,6 +1627,15 @@ BEGIN
          LIMIT page_size;
 END;
 $$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.manageable_tokens(oid, uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.manageable_tokens(oid, uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) IS 'internal: a page of an organization''s tokens the caller or the principal may manage (list_tokens() and unused_tokens()); owner-only';
+
+CREATE FUNCTION hive_tokens_internal.list_tokens_body(ticket uuid, organization uuid, scopes hive_tokens.scopes,
+    created_by_user uuid, before_created_at timestamptz, before_id uuid, page_size integer)
+    RETURNS SETOF hive_tokens.tokens
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT * FROM hive_tokens_internal.manageable_tokens(hive_tokens_internal.redeem($1, ''hive_tokens.list_tokens(uuid,hive_tokens.scopes,uuid,timestamptz,uuid,integer)''), $2, $3, $4, $5, $6, $7)';
 REVOKE ALL ON FUNCTION hive_tokens_internal.list_tokens_body(uuid, uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hive_tokens_internal.list_tokens_body(uuid, uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) TO PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.list_tokens_body(uuid, uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) IS 'internal: the body of list_tokens(), for the caller its ticket names (PUBLIC: without a ticket it refuses)';
@@ -1631,6 +1649,76 @@ CREATE FUNCTION hive_tokens.list_tokens(organization uuid, scopes hive_tokens.sc
     AS 'SELECT * FROM hive_tokens_internal.list_tokens_body(hive_tokens_internal.caller_ticket(), $1, $2, $3, $4, $5, $6)';
 REVOKE ALL ON FUNCTION hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer) IS 'an organization''s tokens (never hashes) the principal may manage, newest first, page_size at a time (pass the last row''s created_at and id for the next page), filtered by held permissions and creator; without a principal hive_tokens_admin; EXECUTE must be granted';
+
+------------------------------------------------------------------------------------------
+-- Usage tracking (with hive_tokens in shared_preload_libraries): each verification that finds a
+-- token live counts, and a background worker writes last_used_at and use_count.
+------------------------------------------------------------------------------------------
+CREATE FUNCTION hive_tokens.usage_tracking(OUT active boolean, OUT since timestamptz, OUT pending_tokens bigint,
+    OUT capacity integer, OUT dropped_uses bigint, OUT flushed_uses bigint, OUT last_flush timestamptz)
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hive_tokens.usage_tracking() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.usage_tracking() IS 'the state of usage tracking on this server: whether uses are counted here (false without shared_preload_libraries and on a hot standby), counted since when, tokens with uses not yet written, the capacity (hive_tokens.usage_max_tokens), uses dropped and written since the server started, the last flush; owner and pg_monitor';
+
+CREATE FUNCTION hive_tokens_internal.unused_cutoff(unused_for interval) RETURNS timestamptz
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION hive_tokens_internal.unused_cutoff(interval) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.unused_cutoff(interval) IS 'internal: the time before which a token''s last use (or its creation) makes it unused for unused_for; 55000 when uses are not counted on this server or not for that long, 22023 for an interval that is not positive; owner-only';
+
+CREATE FUNCTION hive_tokens_internal.usage_pending() RETURNS uuid[]
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION hive_tokens_internal.usage_pending() FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.usage_pending() IS 'internal: this database''s tokens with uses in shared memory that no flush has written yet; owner-only';
+
+CREATE FUNCTION hive_tokens_internal.unused_tokens_body(ticket uuid, organization uuid, unused_for interval)
+    RETURNS SETOF hive_tokens.tokens
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.unused_tokens(uuid,interval)');
+    cutoff timestamptz;
+    pending uuid[];
+    t hive_tokens.tokens;
+    before_at timestamptz;
+    before_id uuid;
+    n integer;
+BEGIN
+    -- may the caller manage this organization's tokens at all (42501), before anything else
+    PERFORM FROM hive_tokens_internal.manageable_tokens(caller, organization, NULL, NULL, NULL, NULL, 1);
+    cutoff := hive_tokens_internal.unused_cutoff(unused_for);
+    pending := hive_tokens_internal.usage_pending();
+    LOOP
+        n := 0;
+        FOR t IN SELECT * FROM hive_tokens_internal.manageable_tokens(caller, organization, NULL, NULL, before_at, before_id, 1000) LOOP
+            n := n + 1;
+            before_at := t.created_at;
+            before_id := t.id;
+            IF greatest(t.created_at, t.last_used_at) < cutoff AND NOT t.id = ANY (pending) THEN
+                RETURN NEXT t;
+            END IF;
+        END LOOP;
+        EXIT WHEN n < 1000;
+    END LOOP;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.unused_tokens_body(uuid, uuid, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hive_tokens_internal.unused_tokens_body(uuid, uuid, interval) TO PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.unused_tokens_body(uuid, uuid, interval) IS 'internal: the body of unused_tokens(), for the caller its ticket names (PUBLIC: without a ticket it refuses)';
+
+CREATE FUNCTION hive_tokens.unused_tokens(organization uuid, unused_for interval) RETURNS SETOF hive_tokens.tokens
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT * FROM hive_tokens_internal.unused_tokens_body(hive_tokens_internal.caller_ticket(), $1, $2)';
+REVOKE ALL ON FUNCTION hive_tokens.unused_tokens(uuid, interval) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.unused_tokens(uuid, interval) IS 'an organization''s tokens the principal may manage (list_tokens()'' rules) that no verification found live for unused_for (never used: created that long ago), newest first; 55000 unless uses have been counted on this server that long (shared_preload_libraries); EXECUTE must be granted';
+
+CREATE FUNCTION hive_tokens.revoke_unused_tokens(organization uuid, unused_for interval) RETURNS SETOF uuid
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT u.id FROM hive_tokens.unused_tokens($1, $2) AS u WHERE hive_tokens.revoke(u.id)';
+REVOKE ALL ON FUNCTION hive_tokens.revoke_unused_tokens(uuid, interval) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.revoke_unused_tokens(uuid, interval) IS 'revokes (and audits, as revoke() does) the tokens unused_tokens() lists, returning their ids; EXECUTE on it, unused_tokens() and revoke() must be granted';
 
 CREATE FUNCTION hive_tokens_internal.tokens_changed() RETURNS trigger
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -1711,7 +1799,14 @@ BEGIN
                          'hive_tokens_internal.rotate_body(uuid, uuid, interval)'::regprocedure,
                          'hive_tokens.rotate(uuid, interval)'::regprocedure,
                          'hive_tokens.delete_organization_tokens()'::regprocedure,
-                         'hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer)'::regprocedure)
+                         'hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer)'::regprocedure,
+                         'hive_tokens_internal.manageable_tokens(oid, uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer)'::regprocedure,
+                         'hive_tokens.usage_tracking()'::regprocedure,
+                         'hive_tokens_internal.unused_cutoff(interval)'::regprocedure,
+                         'hive_tokens_internal.usage_pending()'::regprocedure,
+                         'hive_tokens_internal.unused_tokens_body(uuid, uuid, interval)'::regprocedure,
+                         'hive_tokens.unused_tokens(uuid, interval)'::regprocedure,
+                         'hive_tokens.revoke_unused_tokens(uuid, interval)'::regprocedure)
         UNION ALL
         SELECT pg_catalog.format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass), c.relacl, c.relowner
           FROM pg_catalog.pg_class AS c
@@ -1738,3 +1833,5 @@ REVOKE ALL ON hive_tokens.audit_log, hive_tokens.expiry_policies, hive_tokens.me
     hive_tokens.organization_tables FROM PUBLIC;
 REVOKE ALL ON SEQUENCE hive_tokens.audit_log_id_seq FROM PUBLIC;
 GRANT SELECT ON hive_tokens.member_function TO PUBLIC;
+-- monitoring roles read the state of usage tracking (numbers only)
+GRANT EXECUTE ON FUNCTION hive_tokens.usage_tracking() TO pg_monitor;

@@ -13,7 +13,10 @@ DIR=$(mktemp -d /tmp/hive_tokens_bench.XXXXXX)
 chmod 0755 "$DIR"
 PORT=$(ht_free_port 56432)
 trap 'ht_stop_cluster "$DIR/pg"; rm -rf "$DIR"' EXIT
-ht_start_cluster "$DIR/pg" "$PORT" "shared_buffers = '512MB'" "max_connections = 50"
+# preloaded, as a deployment that tracks usage runs it (every measure below counts uses unless
+# it says otherwise)
+ht_start_cluster "$DIR/pg" "$PORT" "shared_buffers = '512MB'" "max_connections = 50" \
+    "shared_preload_libraries = 'hive_tokens'"
 export PGHOST="$DIR/pg" PGPORT="$PORT"
 as_pg() { runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" "$@"; }
 as_pg "$PG_BIN/createdb" bench
@@ -24,8 +27,8 @@ ht_log "round trip: verify(\$1) against SELECT 1, pgbench -M prepared, ${SECONDS
 as_pg "$PG_BIN/psql" -X -q -d bench -c "CREATE EXTENSION hive_tokens"
 read -r TOKEN_ID TOKEN < <(as_pg "$PG_BIN/psql" -X -A -t -q -F ' ' -d bench -c \
     "SELECT token_id, token FROM hive_tokens.issue('99999999-9999-4999-8999-999999999999', 'pgbench', '{usage:report}')")
-tps() { # script clients
-    as_pg "$PG_BIN/pgbench" -n -M prepared -T "$SECONDS_PER_RUN" -c "$2" -j "$2" -D token="$TOKEN" -D id="$TOKEN_ID" -D action=usage:report \
+tps() { # script clients (PGOPTIONS from $OPTS)
+    as_pg env PGOPTIONS="${OPTS:-}" "$PG_BIN/pgbench" -n -M prepared -T "$SECONDS_PER_RUN" -c "$2" -j "$2" -D token="$TOKEN" -D id="$TOKEN_ID" -D action=usage:report \
         -f "$DIR/$1" bench 2>/dev/null | sed -nE 's/^tps = ([0-9.]+).*/\1/p'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
@@ -42,6 +45,17 @@ for c in 1 8; do
 done
 echo "(tps; ratio = tps / SELECT 1 tps. Target for verify and authorize: >= 0.95. 'pk lookup' is the"
 echo " plainest possible table access, SELECT first_characters ... WHERE id = \$1, as a reference.)"
+
+ht_log "usage tracking: verify(\$1) of one hot token, 8 clients, hive_tokens.track_usage off and on (twice each)"
+off1=$(OPTS="-c hive_tokens.track_usage=off" tps verify.sql 8)
+on1=$(tps verify.sql 8)
+off2=$(OPTS="-c hive_tokens.track_usage=off" tps verify.sql 8)
+on2=$(tps verify.sql 8)
+off=$(awk -v a="$off1" -v b="$off2" 'BEGIN { print (a + b) / 2 }')
+on=$(awk -v a="$on1" -v b="$on2" 'BEGIN { print (a + b) / 2 }')
+printf '%-22s %12.0f\n%-22s %12.0f\n%-22s %12s\n' "tracking off (tps)" "$off" "tracking on (tps)" "$on" "ratio on / off" "$(ratio "$on" "$off")"
+echo "(target: >= 0.95)"
+as_pg "$PG_BIN/psql" -X -A -t -q -d bench -c "SELECT 'uses written so far: ' || flushed_uses || ', dropped: ' || dropped_uses FROM hive_tokens.usage_tracking()"
 
 ht_log "in-backend verification of $TOKENS tokens"
 as_pg "$PG_BIN/psql" -X -q -d bench -v n="$TOKENS" -f "$DIR/in_backend.sql"

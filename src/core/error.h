@@ -20,6 +20,7 @@ enum class ErrorKind {
     LimitExceeded,              // input larger than a documented limit (54000)
     InvalidTransactionState,    // e.g. a second principal in one transaction (25000)
     InsufficientPrivilege,      // the principal or role may not do this (42501)
+    ObjectNotInPrerequisiteState,  // the server is not set up for this (55000)
     Internal,                   // a bug: should never happen (XX000)
 };
 

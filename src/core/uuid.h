@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,15 @@ struct Uuid {
     bool operator!=(const Uuid& o) const noexcept { return !(*this == o); }
     bool operator<(const Uuid& o) const noexcept;
     std::string text() const;  // canonical lower-case form
+};
+
+// A hash for unordered containers keyed by token id: the random half of a v4 uuid.
+struct UuidHash {
+    std::size_t operator()(const Uuid& u) const noexcept {
+        std::size_t h;
+        std::memcpy(&h, u.b + 8, sizeof h);
+        return h;
+    }
 };
 
 // Only the 36-character hyphenated form, in either case.

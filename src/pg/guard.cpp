@@ -16,6 +16,7 @@ int sqlstate_for(core::ErrorKind kind) noexcept {
         case core::ErrorKind::OutOfMemory: return ERRCODE_OUT_OF_MEMORY;
         case core::ErrorKind::LimitExceeded: return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
         case core::ErrorKind::InvalidTransactionState: return ERRCODE_INVALID_TRANSACTION_STATE;
+        case core::ErrorKind::ObjectNotInPrerequisiteState: return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
         case core::ErrorKind::InsufficientPrivilege: return ERRCODE_INSUFFICIENT_PRIVILEGE;
         case core::ErrorKind::Internal: return ERRCODE_INTERNAL_ERROR;
     }

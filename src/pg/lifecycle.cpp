@@ -12,6 +12,7 @@
 #include "../core/error.h"
 #include "columns.h"
 #include "guard.h"
+#include "usage.h"
 #include "uuid_datum.h"
 
 extern "C" {
@@ -195,7 +196,10 @@ Datum invalidate_table(FunctionCallInfo fcinfo) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
-    CacheInvalidateRelcache(td->tg_relation);
+    // the usage worker's UPDATE of last_used_at and use_count alone (it checked that the table's
+    // triggers are the install script's): nothing a verification decides on changes
+    if (!(hive_tokens::pg::g_usage_flushing && TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
+        CacheInvalidateRelcache(td->tg_relation);
     if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
         return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
     return PointerGetDatum(nullptr);
@@ -261,7 +265,7 @@ bool same_value(Form_pg_attribute att, Datum a, bool a_null, Datum b, bool b_nul
 }  // namespace
 
 // BEFORE UPDATE row trigger on hive_tokens.access_tokens: a token's grants, owner, hash, key and
-// history are fixed when it is issued. Only last_used_at changes freely; expires_at may move
+// history are fixed when it is issued. Only last_used_at and use_count change freely; expires_at may move
 // earlier (rotate() ends the old token) but never later nor to "never"; rotated_to is set once.
 // Every other column, including any added later, must keep its value.
 HT_FUNCTION(immutable_token) {
@@ -276,7 +280,7 @@ HT_FUNCTION(immutable_token) {
         Form_pg_attribute att = TupleDescAttr(desc, i);
         if (att->attisdropped) continue;
         const char* name = NameStr(att->attname);
-        if (strcmp(name, "last_used_at") == 0) continue;
+        if (strcmp(name, "last_used_at") == 0 || strcmp(name, "use_count") == 0) continue;
         bool old_null, new_null;
         Datum old_value = heap_getattr(old_row, i + 1, desc, &old_null);
         Datum new_value = heap_getattr(new_row, i + 1, desc, &new_null);
@@ -293,7 +297,7 @@ HT_FUNCTION(immutable_token) {
                     (errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
                      errmsg("column \"%s\" of an access token cannot be changed", name),
                      errdetail("A token's grants, owner, hash, key and history are fixed when it is issued: only "
-                               "last_used_at changes, expires_at may move earlier, and rotated_to is set once."),
+                               "last_used_at and use_count change, expires_at may move earlier, and rotated_to is set once."),
                      errhint("Rotate the token with hive_tokens.rotate(), or revoke it and issue another.")));
     }
     return PointerGetDatum(new_row);

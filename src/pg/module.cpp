@@ -7,6 +7,7 @@
 #include "log_guard.h"
 #include "principal.h"
 #include "token_store.h"
+#include "usage.h"
 #include "pg_includes.h"
 
 extern "C" {
@@ -41,8 +42,21 @@ void _PG_init(void) {
         &hive_tokens::pg::verify_cache_size, 10000, 0, 1000000, PGC_SUSET, 0, nullptr,
         hive_tokens::pg::verify_cache_resized, nullptr);
 
+    DefineCustomBoolVariable(
+        "hive_tokens.track_usage", "Whether verifications count towards the token's last_used_at and use_count.",
+        "Needs hive_tokens in shared_preload_libraries; a hot standby never counts.", &hive_tokens::pg::track_usage, true,
+        PGC_SUSET, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "hive_tokens.usage_flush_interval", "How often the usage worker writes tokens' last_used_at and use_count.",
+        "At most one UPDATE per token per interval; uses not yet written are in hive_tokens.usage_tracking().",
+        &hive_tokens::pg::usage_flush_interval, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
+
+    if (process_shared_preload_libraries_in_progress) hive_tokens::pg::usage_preload();
+
     MarkGUCPrefixReserved("hive_tokens");
     hive_tokens::pg::register_principal_callbacks();
+    hive_tokens::pg::register_usage_callbacks();
     hive_tokens::core::set_interrupt_check(hive_tokens::pg::service_interrupts);
     hive_tokens::pg::install_log_guard();
 }

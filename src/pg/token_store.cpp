@@ -24,6 +24,7 @@
 #include "lifecycle.h"
 #include "permission_cache.h"
 #include "token_store.h"
+#include "usage.h"
 #include "uuid_datum.h"
 
 extern "C" {
@@ -120,14 +121,7 @@ void forget_shapes() {
 // larger than kMaxCachedRow bytes, none with out-of-line (TOAST) values.
 constexpr uint32 kMaxCachedRow = 1024;
 
-struct UuidHash {
-    std::size_t operator()(const core::Uuid& u) const noexcept {
-        std::size_t h;
-        memcpy(&h, u.b + 8, sizeof h);  // the random half of a v4 uuid
-        return h;
-    }
-};
-std::unordered_map<core::Uuid, std::string, UuidHash>* g_rows = nullptr;
+std::unordered_map<core::Uuid, std::string, core::UuidHash>* g_rows = nullptr;
 uint64 g_cache_epoch = 0;  // bumped by every invalidation that empties the cache
 uint64 g_cache_hits = 0, g_cache_misses = 0;
 
@@ -371,7 +365,7 @@ bool cached_probe(const TableInfo& info, const core::Uuid& id, bool* matched, Vi
     }, &own);
     if (found && copy != nullptr && !own && epoch == g_cache_epoch) {
         try {
-            if (g_rows == nullptr) g_rows = new std::unordered_map<core::Uuid, std::string, UuidHash>();
+            if (g_rows == nullptr) g_rows = new std::unordered_map<core::Uuid, std::string, core::UuidHash>();
             if (static_cast<int>(g_rows->size()) >= hive_tokens::pg::verify_cache_size && !g_rows->empty())
                 g_rows->erase(g_rows->begin());
             (*g_rows)[id].assign(reinterpret_cast<const char*>(copy->t_data), copy->t_len);
@@ -443,6 +437,7 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
         }
     });
     if (live) {
+        if (reason == core::Reason::Ok) hive_tokens::pg::note_use(id, now);
         if (reason == core::Reason::KeyUnavailable)
             reason = core::visible_reason(reason, pg_class_aclcheck(info.relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK);
         return reason;

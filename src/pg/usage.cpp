@@ -1,0 +1,637 @@
+// Usage tracking: each token's last_used_at and use_count, without a write per verification.
+//
+//   verification ──note_use()──> this backend's pending uses (bounded, local memory)
+//        transaction end ──(conditional lock: never waits)──> shared memory (bounded hash table)
+//        every hive_tokens.usage_flush_interval ──launcher──> one flush worker per database:
+//            UPDATE access_tokens SET last_used_at, use_count, one row per token, as its owner
+//        clean shutdown: the postmaster writes what is still in shared memory to
+//            pg_stat/hive_tokens_usage.stat; the next start loads it and the worker flushes it.
+//
+// Needs shared_preload_libraries (shared memory and the launcher exist only then). Without it,
+// or on a hot standby, or with hive_tokens.track_usage off, nothing is counted and nothing is
+// written. Uses are dropped, never waited for, when shared memory is full until the next flush
+// (counted in usage_tracking().dropped_uses); a crash loses the uses not yet flushed. Counts only
+// grow: a flush that fails puts its uses back.
+#include "usage.h"
+
+#include <cstring>
+#include <new>
+#include <unordered_map>
+
+#include "guard.h"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "common/controldata_utils.h"
+#include "executor/spi.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/uuid.h"
+#include "utils/wait_event.h"
+}
+
+namespace core = hive_tokens::core;
+
+bool hive_tokens::pg::track_usage = true;
+int hive_tokens::pg::usage_flush_interval = 10;
+int hive_tokens::pg::usage_max_tokens = 50000;
+bool hive_tokens::pg::g_usage_flushing = false;
+
+namespace {
+
+using hive_tokens::pg::usage_max_tokens;
+
+constexpr const char* kDumpFile = "pg_stat/hive_tokens_usage.stat";
+constexpr uint32 kDumpMagic = 0x48545553;  // "HTUS"
+constexpr uint32 kDumpVersion = 1;
+constexpr std::size_t kLocalMax = 4096;  // distinct tokens a backend holds between hand-overs
+constexpr int kFlushChunk = 1000;        // tokens per UPDATE (and per transaction)
+
+struct UsageKey {
+    Oid database;
+    uint8 id[16];
+};
+struct UsageEntry {
+    UsageKey key;
+    TimestampTz last_used;
+    int64 uses;
+};
+struct UsageShared {
+    LWLock* lock;
+    TimestampTz since;       // uses counted since (the first start with preload, kept across clean restarts)
+    TimestampTz last_flush;  // when a flush worker last committed (0: never)
+    Latch* launcher;         // the launcher's latch while it runs (under lock)
+    pg_atomic_uint64 dropped;
+    pg_atomic_uint64 flushed;
+};
+struct DumpHeader {
+    uint32 magic, version;
+    TimestampTz since, written_at;
+    int64 entries;
+};
+
+UsageShared* g_shared = nullptr;
+HTAB* g_hash = nullptr;
+shmem_request_hook_type g_prev_request = nullptr;
+shmem_startup_hook_type g_prev_startup = nullptr;
+
+int64 saturating_add(int64 a, int64 b) { return a > PG_INT64_MAX - b ? PG_INT64_MAX : a + b; }
+
+// Adds uses to the shared table (the caller holds the lock exclusively): false when it is full.
+bool add_shared(const UsageKey& key, TimestampTz at, int64 uses, long* entries) {
+    auto* e = static_cast<UsageEntry*>(hash_search(g_hash, &key, HASH_FIND, nullptr));
+    if (e == nullptr) {
+        if (*entries >= usage_max_tokens) return false;
+        bool found;
+        e = static_cast<UsageEntry*>(hash_search(g_hash, &key, HASH_ENTER_NULL, &found));
+        if (e == nullptr) return false;
+        e->last_used = at;
+        e->uses = 0;
+        ++*entries;
+    }
+    e->uses = saturating_add(e->uses, uses);
+    if (at > e->last_used) e->last_used = at;
+    return true;
+}
+
+// ---- this backend's pending uses ----------------------------------------------------------
+
+struct Pending {
+    TimestampTz at;
+    int64 uses;
+};
+std::unordered_map<hive_tokens::core::Uuid, Pending, core::UuidHash>* g_local = nullptr;
+uint64 g_local_dropped = 0;
+bool g_exit_hook = false;
+
+// Hands this backend's pending uses to shared memory. wait=false: only if the lock is free now
+// (transaction end; the uses stay here for the next try otherwise). Never raises.
+void hand_over(bool wait) noexcept {
+    if (g_shared == nullptr || g_local == nullptr || (g_local->empty() && g_local_dropped == 0)) return;
+    if (wait)
+        LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+    else if (!LWLockConditionalAcquire(g_shared->lock, LW_EXCLUSIVE))
+        return;
+    long entries = hash_get_num_entries(g_hash);
+    uint64 dropped = g_local_dropped;
+    UsageKey key;
+    memset(&key, 0, sizeof key);
+    key.database = MyDatabaseId;
+    for (const auto& [id, p] : *g_local) {
+        memcpy(key.id, id.b, 16);
+        if (!add_shared(key, p.at, p.uses, &entries)) dropped += static_cast<uint64>(p.uses);
+    }
+    const bool nearly_full = entries >= usage_max_tokens - usage_max_tokens / 4;
+    Latch* launcher = g_shared->launcher;
+    LWLockRelease(g_shared->lock);
+    g_local->clear();
+    g_local_dropped = 0;
+    if (dropped > 0) pg_atomic_fetch_add_u64(&g_shared->dropped, dropped);
+    if (nearly_full && launcher != nullptr) SetLatch(launcher);
+}
+
+void usage_xact_callback(XactEvent event, void*) {
+    switch (event) {
+        case XACT_EVENT_COMMIT:
+        case XACT_EVENT_PARALLEL_COMMIT:
+        case XACT_EVENT_ABORT:
+        case XACT_EVENT_PARALLEL_ABORT:
+        case XACT_EVENT_PREPARE:
+            hand_over(false);
+            break;
+        default:
+            break;
+    }
+}
+
+void usage_backend_exit(int, Datum) { hand_over(true); }
+
+// ---- shared memory, and its dump across a clean restart --------------------------------------
+
+Size shared_size() {
+    return add_size(MAXALIGN(sizeof(UsageShared)), hash_estimate_size(usage_max_tokens, sizeof(UsageEntry)));
+}
+
+void usage_shmem_request() {
+    if (g_prev_request != nullptr) g_prev_request();
+    RequestAddinShmemSpace(shared_size());
+    RequestNamedLWLockTranche("hive_tokens usage", 1);
+}
+
+// At the postmaster's exit after a clean shutdown (code 0; not after a crash): what no flush has
+// written yet goes to the dump file. Every other process has exited.
+void dump_usage(int code, Datum) {
+    if (code != 0 || g_shared == nullptr || g_hash == nullptr) return;
+    const char* tmp = "pg_stat/hive_tokens_usage.stat.tmp";
+    FILE* f = AllocateFile(tmp, PG_BINARY_W);
+    if (f == nullptr) {
+        ereport(LOG, (errcode_for_file_access(), errmsg("hive_tokens: could not write \"%s\": %m", tmp)));
+        return;
+    }
+    DumpHeader h;
+    memset(&h, 0, sizeof h);
+    h.magic = kDumpMagic;
+    h.version = kDumpVersion;
+    h.since = g_shared->since;
+    h.written_at = GetCurrentTimestamp();
+    h.entries = hash_get_num_entries(g_hash);
+    bool ok = fwrite(&h, sizeof h, 1, f) == 1;
+    HASH_SEQ_STATUS seq;
+    hash_seq_init(&seq, g_hash);
+    while (auto* e = static_cast<UsageEntry*>(hash_seq_search(&seq)))
+        if (ok && fwrite(e, sizeof *e, 1, f) != 1) ok = false;
+    if (FreeFile(f) != 0) ok = false;
+    if (!ok) {
+        ereport(LOG, (errcode_for_file_access(), errmsg("hive_tokens: could not write \"%s\": %m", tmp)));
+        unlink(tmp);
+        return;
+    }
+    (void)durable_rename(tmp, kDumpFile, LOG);
+}
+
+// At start (postmaster): the dump of the last clean shutdown, if any, back into shared memory.
+// Its "since" is kept only if no server ran after it was written (pg_control's last update is not
+// later); otherwise uses may have gone uncounted meanwhile and tracking counts from now.
+void load_usage() {
+    FILE* f = AllocateFile(kDumpFile, PG_BINARY_R);
+    if (f == nullptr) {
+        if (errno != ENOENT)
+            ereport(LOG, (errcode_for_file_access(), errmsg("hive_tokens: could not read \"%s\": %m", kDumpFile)));
+        return;
+    }
+    DumpHeader h;
+    if (fread(&h, sizeof h, 1, f) == 1 && h.magic == kDumpMagic && h.version == kDumpVersion && h.entries >= 0) {
+        bool crc_ok = false;
+        ControlFileData* control = get_controlfile(DataDir, &crc_ok);
+        if (crc_ok && control != nullptr && static_cast<pg_time_t>(control->time) <= timestamptz_to_time_t(h.written_at))
+            g_shared->since = h.since;
+        long entries = hash_get_num_entries(g_hash);
+        uint64 dropped = 0;
+        UsageEntry e;
+        for (int64 i = 0; i < h.entries && fread(&e, sizeof e, 1, f) == 1; ++i)
+            if (e.uses > 0 && !add_shared(e.key, e.last_used, e.uses, &entries)) dropped += static_cast<uint64>(e.uses);
+        pg_atomic_fetch_add_u64(&g_shared->dropped, dropped);
+    }
+    FreeFile(f);
+    unlink(kDumpFile);
+}
+
+void usage_shmem_startup() {
+    if (g_prev_startup != nullptr) g_prev_startup();
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    bool found;
+    g_shared = static_cast<UsageShared*>(ShmemInitStruct("hive_tokens usage", sizeof(UsageShared), &found));
+    if (!found) {
+        g_shared->lock = &(GetNamedLWLockTranche("hive_tokens usage"))->lock;
+        g_shared->since = GetCurrentTimestamp();
+        g_shared->last_flush = 0;
+        g_shared->launcher = nullptr;
+        pg_atomic_init_u64(&g_shared->dropped, 0);
+        pg_atomic_init_u64(&g_shared->flushed, 0);
+    }
+    HASHCTL info;
+    memset(&info, 0, sizeof info);
+    info.keysize = sizeof(UsageKey);
+    info.entrysize = sizeof(UsageEntry);
+    g_hash = ShmemInitHash("hive_tokens usage by token", usage_max_tokens, usage_max_tokens, &info, HASH_ELEM | HASH_BLOBS);
+    LWLockRelease(AddinShmemInitLock);
+    if (!IsUnderPostmaster) {
+        on_shmem_exit(dump_usage, 0);
+        if (!found) load_usage();
+    }
+}
+
+// ---- the flush worker (one per database with uses, started by the launcher) --------------------
+
+UsageEntry* g_batch = nullptr;  // this worker's uses, taken out of shared memory
+int g_batch_size = 0;
+int g_batch_written = 0;  // the first g_batch_written are committed
+
+void take_batch(Oid database) {
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+    long n = hash_get_num_entries(g_hash);
+    g_batch = static_cast<UsageEntry*>(MemoryContextAlloc(TopMemoryContext, sizeof(UsageEntry) * (n > 0 ? n : 1)));
+    HASH_SEQ_STATUS seq;
+    hash_seq_init(&seq, g_hash);
+    while (auto* e = static_cast<UsageEntry*>(hash_seq_search(&seq))) {
+        if (e->key.database != database) continue;
+        g_batch[g_batch_size++] = *e;
+        hash_search(g_hash, &e->key, HASH_REMOVE, nullptr);
+    }
+    LWLockRelease(g_shared->lock);
+}
+
+// At the worker's exit, however it exits: the uses no committed UPDATE wrote go back.
+void give_back(int, Datum) {
+    if (g_batch_written >= g_batch_size) return;
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+    long entries = hash_get_num_entries(g_hash);
+    uint64 dropped = 0;
+    for (int i = g_batch_written; i < g_batch_size; ++i)
+        if (!add_shared(g_batch[i].key, g_batch[i].last_used, g_batch[i].uses, &entries))
+            dropped += static_cast<uint64>(g_batch[i].uses);
+    LWLockRelease(g_shared->lock);
+    pg_atomic_fetch_add_u64(&g_shared->dropped, dropped);
+    g_batch_written = g_batch_size;
+}
+
+// access_tokens of this database's hive_tokens (a member of the extension, with use_count), or
+// InvalidOid. *exempt: its triggers are exactly the install script's, so the flush's UPDATE can
+// leave the verified-token caches alone (it changes nothing verification decides on).
+Oid usage_table(Oid* owner, bool* exempt) {
+    Oid ext = get_extension_oid("hive_tokens", true);
+    Oid nsp = get_namespace_oid("hive_tokens", true);
+    if (!OidIsValid(ext) || !OidIsValid(nsp)) return InvalidOid;
+    Oid rel = get_relname_relid("access_tokens", nsp);
+    if (!OidIsValid(rel) || getExtensionOfObject(RelationRelationId, rel) != ext ||
+        get_attnum(rel, "use_count") == InvalidAttrNumber || get_attnum(rel, "last_used_at") == InvalidAttrNumber ||
+        get_rel_relkind(rel) != RELKIND_RELATION)
+        return InvalidOid;
+    HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+    if (!HeapTupleIsValid(tup)) return InvalidOid;
+    *owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
+    ReleaseSysCache(tup);
+
+    static const char* const expected[][2] = {{"access_tokens_changed", "tokens_changed"},
+                                              {"access_tokens_row_changed", "tokens_changed"},
+                                              {"access_tokens_immutable", "immutable_token"},
+                                              {"access_tokens_normalize", "normalize_token_row"}};
+    Oid internal = get_namespace_oid("hive_tokens_internal", true);
+    Relation r = table_open(rel, AccessShareLock);
+    *exempt = r->trigdesc != nullptr;
+    for (int i = 0; *exempt && i < r->trigdesc->numtriggers; ++i) {
+        const Trigger& t = r->trigdesc->triggers[i];
+        if (t.tgisinternal) continue;
+        bool known = false;
+        for (const auto& x : expected)
+            if (strcmp(t.tgname, x[0]) == 0) {
+                const char* fn = get_func_name(t.tgfoid);
+                known = fn != nullptr && strcmp(fn, x[1]) == 0 && get_func_namespace(t.tgfoid) == internal &&
+                        getExtensionOfObject(ProcedureRelationId, t.tgfoid) == ext;
+            }
+        if (!known) *exempt = false;
+    }
+    table_close(r, NoLock);
+    return rel;
+}
+
+}  // namespace
+
+extern "C" {
+PGDLLEXPORT void hive_tokens_usage_launcher(Datum arg);
+PGDLLEXPORT void hive_tokens_usage_flusher(Datum arg);
+}
+
+// One database's uses in UPDATEs of kFlushChunk tokens, each in a transaction of its own, as the
+// table's owner inside a security-restricted operation, with a lock timeout (a row locked by a
+// long transaction delays the flush, never a verification). Tokens revoked meanwhile match no row.
+void hive_tokens_usage_flusher(Datum arg) {
+    const Oid database = DatumGetObjectId(arg);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    if (g_shared == nullptr) proc_exit(0);
+    take_batch(database);
+    if (g_batch_size == 0) proc_exit(0);
+    // a database dropped meanwhile (or refusing connections) ends the worker here, its uses with it
+    BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
+    before_shmem_exit(give_back, 0);
+    pgstat_report_appname("hive_tokens usage flush");
+
+    Oid types[3] = {UUIDARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID};
+    for (int off = 0; off < g_batch_size; off += kFlushChunk) {
+        const int n = g_batch_size - off < kFlushChunk ? g_batch_size - off : kFlushChunk;
+        SetCurrentStatementStartTimestamp();
+        StartTransactionCommand();
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens usage flush: SPI_connect failed");
+        PushActiveSnapshot(GetTransactionSnapshot());
+        pgstat_report_activity(STATE_RUNNING, "hive_tokens: writing token usage");
+        Oid owner = InvalidOid;
+        bool exempt = false;
+        const Oid rel = usage_table(&owner, &exempt);
+        if (OidIsValid(rel)) {
+            set_config_option("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+            set_config_option("lock_timeout", "1s", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+            set_config_option("statement_timeout", "60s", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+            Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+            Datum* ats = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+            Datum* uses = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+            for (int i = 0; i < n; ++i) {
+                auto* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+                memcpy(u->data, g_batch[off + i].key.id, 16);
+                ids[i] = UUIDPGetDatum(u);
+                ats[i] = TimestampTzGetDatum(g_batch[off + i].last_used);
+                uses[i] = Int64GetDatum(g_batch[off + i].uses);
+            }
+            Datum args[3] = {PointerGetDatum(construct_array(ids, n, UUIDOID, 16, false, TYPALIGN_CHAR)),
+                             PointerGetDatum(construct_array(ats, n, TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL,
+                                                             TYPALIGN_DOUBLE)),
+                             PointerGetDatum(construct_array(uses, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE))};
+            Oid save_user;
+            int save_sec;
+            GetUserIdAndSecContext(&save_user, &save_sec);
+            SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+            hive_tokens::pg::g_usage_flushing = exempt;
+            int rc = SPI_execute_with_args(
+                "UPDATE hive_tokens.access_tokens AS t"
+                "   SET last_used_at = CASE WHEN t.last_used_at IS NULL OR t.last_used_at < u.at THEN u.at ELSE t.last_used_at END,"
+                "       use_count = CASE WHEN t.use_count > 9223372036854775807 - u.n THEN 9223372036854775807"
+                "                        ELSE t.use_count + u.n END"
+                "  FROM unnest($1, $2, $3) AS u(id, at, n)"
+                " WHERE t.id = u.id",
+                3, types, args, nullptr, false, 0);
+            hive_tokens::pg::g_usage_flushing = false;
+            SetUserIdAndSecContext(save_user, save_sec);
+            if (rc != SPI_OK_UPDATE) elog(ERROR, "hive_tokens usage flush: UPDATE failed (%d)", rc);
+        }
+        SPI_finish();
+        PopActiveSnapshot();
+        CommitTransactionCommand();
+        g_batch_written = off + n;  // no interrupt is serviced between the commit and here
+        uint64 written = 0;
+        for (int i = off; i < off + n; ++i) written += static_cast<uint64>(g_batch[i].uses);
+        pg_atomic_fetch_add_u64(&g_shared->flushed, written);
+        LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+        g_shared->last_flush = GetCurrentTimestamp();
+        LWLockRelease(g_shared->lock);
+    }
+    pgstat_report_activity(STATE_IDLE, nullptr);
+    proc_exit(0);
+}
+
+namespace {
+
+void clear_launcher(int, Datum) {
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+    g_shared->launcher = nullptr;
+    LWLockRelease(g_shared->lock);
+}
+
+// One round: a flush worker for each database with uses, one after the other.
+void flush_round() {
+    constexpr int kMaxDatabases = 256;
+    Oid databases[kMaxDatabases];
+    int ndb = 0;
+    LWLockAcquire(g_shared->lock, LW_SHARED);
+    HASH_SEQ_STATUS seq;
+    hash_seq_init(&seq, g_hash);
+    while (auto* e = static_cast<UsageEntry*>(hash_seq_search(&seq))) {
+        bool seen = false;
+        for (int i = 0; i < ndb && !seen; ++i) seen = databases[i] == e->key.database;
+        if (!seen && ndb < kMaxDatabases) databases[ndb++] = e->key.database;  // the rest: next round
+    }
+    LWLockRelease(g_shared->lock);
+    for (int i = 0; i < ndb; ++i) {
+        BackgroundWorker w;
+        memset(&w, 0, sizeof w);
+        w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+        w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+        w.bgw_restart_time = BGW_NEVER_RESTART;
+        snprintf(w.bgw_library_name, BGW_MAXLEN, "hive_tokens");
+        snprintf(w.bgw_function_name, BGW_MAXLEN, "hive_tokens_usage_flusher");
+        snprintf(w.bgw_name, BGW_MAXLEN, "hive_tokens usage flush");
+        snprintf(w.bgw_type, BGW_MAXLEN, "hive_tokens usage flush");
+        w.bgw_main_arg = ObjectIdGetDatum(databases[i]);
+        w.bgw_notify_pid = MyProcPid;
+        BackgroundWorkerHandle* handle = nullptr;
+        if (!RegisterDynamicBackgroundWorker(&w, &handle)) return;  // no free worker slot: next round
+        // Until it has exited (the postmaster signals this process; polled as well, so a lost
+        // signal costs a tenth of a second, and a worker that never starts is given up after a minute).
+        const TimestampTz registered = GetCurrentTimestamp();
+        for (;;) {
+            pid_t pid;
+            const BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
+            if (status == BGWH_STOPPED) break;
+            if (status == BGWH_POSTMASTER_DIED) proc_exit(1);
+            if (status == BGWH_NOT_YET_STARTED && TimestampDifferenceExceeds(registered, GetCurrentTimestamp(), 60000)) {
+                TerminateBackgroundWorker(handle);
+                break;
+            }
+            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100L, PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+            CHECK_FOR_INTERRUPTS();
+        }
+        pfree(handle);
+    }
+}
+
+}  // namespace
+
+// The launcher: wakes every hive_tokens.usage_flush_interval seconds (or when shared memory is
+// three quarters full, at most once a second) and flushes. Runs on a primary only.
+void hive_tokens_usage_launcher(Datum) {
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    if (g_shared == nullptr) proc_exit(0);
+    pgstat_report_appname("hive_tokens usage launcher");
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+    g_shared->launcher = MyLatch;
+    LWLockRelease(g_shared->lock);
+    before_shmem_exit(clear_launcher, 0);
+    TimestampTz last = GetCurrentTimestamp();
+    for (;;) {
+        const long timeout = static_cast<long>(hive_tokens::pg::usage_flush_interval) * 1000L;
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+        }
+        const TimestampTz now = GetCurrentTimestamp();
+        if (!TimestampDifferenceExceeds(last, now, 1000)) {
+            pg_usleep(1000L * 1000L - (now - last));  // woken early: at most one round a second
+            CHECK_FOR_INTERRUPTS();
+        }
+        last = GetCurrentTimestamp();
+        flush_round();
+    }
+}
+
+void hive_tokens::pg::usage_preload() {
+    DefineCustomIntVariable(
+        "hive_tokens.usage_max_tokens", "Distinct tokens whose uses shared memory holds between two flushes.",
+        "Uses of further tokens are dropped until the next flush (usage_tracking().dropped_uses counts them); "
+        "a flush starts early when three quarters are taken. About 100 bytes each.",
+        &usage_max_tokens, 50000, 100, 10000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    g_prev_request = shmem_request_hook;
+    shmem_request_hook = usage_shmem_request;
+    g_prev_startup = shmem_startup_hook;
+    shmem_startup_hook = usage_shmem_startup;
+
+    BackgroundWorker w;
+    memset(&w, 0, sizeof w);
+    w.bgw_flags = BGWORKER_SHMEM_ACCESS;
+    w.bgw_start_time = BgWorkerStart_RecoveryFinished;  // a hot standby never flushes
+    w.bgw_restart_time = 10;
+    snprintf(w.bgw_library_name, BGW_MAXLEN, "hive_tokens");
+    snprintf(w.bgw_function_name, BGW_MAXLEN, "hive_tokens_usage_launcher");
+    snprintf(w.bgw_name, BGW_MAXLEN, "hive_tokens usage launcher");
+    snprintf(w.bgw_type, BGW_MAXLEN, "hive_tokens usage launcher");
+    RegisterBackgroundWorker(&w);
+}
+
+void hive_tokens::pg::register_usage_callbacks() { RegisterXactCallback(usage_xact_callback, nullptr); }
+
+void hive_tokens::pg::note_use(const core::Uuid& id, TimestampTz at) noexcept {
+    if (g_shared == nullptr || !track_usage || RecoveryInProgress()) return;
+    try {
+        if (g_local == nullptr) g_local = new std::unordered_map<core::Uuid, Pending, core::UuidHash>();
+        auto it = g_local->find(id);
+        if (it != g_local->end()) {
+            it->second.uses = saturating_add(it->second.uses, 1);
+            if (at > it->second.at) it->second.at = at;
+        } else if (g_local->size() < kLocalMax) {
+            g_local->emplace(id, Pending{at, 1});
+        } else {
+            ++g_local_dropped;
+        }
+    } catch (...) {
+        ++g_local_dropped;  // counting is best effort: never an error
+    }
+    if (!g_exit_hook) {
+        g_exit_hook = true;
+        before_shmem_exit(usage_backend_exit, 0);
+    }
+}
+
+// usage_tracking() -> (active, since, pending_tokens, capacity, dropped_uses, flushed_uses,
+// last_flush): the state of usage tracking in this server.
+HT_FUNCTION(usage_tracking) {
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "usage_tracking: not a composite result");
+    desc = BlessTupleDesc(desc);
+    Datum values[7] = {BoolGetDatum(false), 0, 0, 0, 0, 0, 0};
+    bool nulls[7] = {false, true, true, true, true, true, true};
+    if (g_shared != nullptr) {
+        values[0] = BoolGetDatum(!RecoveryInProgress());
+        LWLockAcquire(g_shared->lock, LW_SHARED);
+        values[1] = TimestampTzGetDatum(g_shared->since);
+        values[2] = Int64GetDatum(hash_get_num_entries(g_hash));
+        TimestampTz last_flush = g_shared->last_flush;
+        LWLockRelease(g_shared->lock);
+        values[3] = Int32GetDatum(usage_max_tokens);
+        values[4] = Int64GetDatum(static_cast<int64>(pg_atomic_read_u64(&g_shared->dropped)));
+        values[5] = Int64GetDatum(static_cast<int64>(pg_atomic_read_u64(&g_shared->flushed)));
+        values[6] = TimestampTzGetDatum(last_flush);
+        for (int i = 1; i < 7; ++i) nulls[i] = false;
+        nulls[6] = last_flush == 0;
+    }
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+// unused_cutoff(unused_for interval) -> timestamptz: the time before which a token's last use
+// (or, never used, its creation) makes it "unused for unused_for", provided uses have been
+// counted that long on this server; 55000 when they have not been or are not counted at all.
+HT_FUNCTION(unused_cutoff) {
+    if (PG_ARGISNULL(0)) throw core::Error(core::ErrorKind::NullValue, "unused_for must not be null");
+    Datum unused_for = PG_GETARG_DATUM(0);
+    Interval zero;
+    memset(&zero, 0, sizeof zero);
+    if (DatumGetInt32(DirectFunctionCall2(interval_cmp, unused_for, IntervalPGetDatum(&zero))) <= 0)
+        throw core::Error(core::ErrorKind::InvalidParameterValue, "unused_for must be a positive interval");
+    if (g_shared == nullptr || RecoveryInProgress())
+        throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState, "token usage is not being tracked on this server",
+                          RecoveryInProgress() ? "A hot standby does not count uses; ask the primary." : "",
+                          RecoveryInProgress() ? ""
+                                               : "Add hive_tokens to shared_preload_libraries and restart the server; "
+                                                 "uses are counted from then on.");
+    const TimestampTz cutoff = DatumGetTimestampTz(
+        DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), unused_for));
+    LWLockAcquire(g_shared->lock, LW_SHARED);
+    const TimestampTz since = g_shared->since;
+    LWLockRelease(g_shared->lock);
+    if (cutoff < since)
+        throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                          std::string("token usage has been tracked only since ") + timestamptz_to_str(since),
+                          "A token unused for that long cannot be told from one used before tracking began.",
+                          "Pass a shorter interval, or ask again later.");
+    PG_RETURN_TIMESTAMPTZ(cutoff);
+}
+
+// usage_pending() -> uuid[]: this database's tokens with uses shared memory holds and no flush has
+// written yet (so unused_tokens() does not call a token unused that was just used).
+HT_FUNCTION(usage_pending) {
+    if (g_shared == nullptr) PG_RETURN_ARRAYTYPE_P(construct_empty_array(UUIDOID));
+    LWLockAcquire(g_shared->lock, LW_SHARED);
+    long n = hash_get_num_entries(g_hash);
+    Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+    int count = 0;
+    HASH_SEQ_STATUS seq;
+    hash_seq_init(&seq, g_hash);
+    while (auto* e = static_cast<UsageEntry*>(hash_seq_search(&seq))) {
+        if (e->key.database != MyDatabaseId || count >= n) continue;
+        auto* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+        memcpy(u->data, e->key.id, 16);
+        ids[count++] = UUIDPGetDatum(u);
+    }
+    LWLockRelease(g_shared->lock);
+    PG_RETURN_ARRAYTYPE_P(construct_array(ids, count, UUIDOID, 16, false, TYPALIGN_CHAR));
+}
