@@ -4,8 +4,6 @@
 
 namespace hive_tokens::core {
 
-bool Uuid::operator==(const Uuid& o) const noexcept { return std::memcmp(b, o.b, 16) == 0; }
-bool Uuid::operator<(const Uuid& o) const noexcept { return std::memcmp(b, o.b, 16) < 0; }
 
 std::string Uuid::text() const {
     char buf[36];

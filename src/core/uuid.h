@@ -13,9 +13,9 @@ namespace hive_tokens::core {
 
 struct Uuid {
     std::uint8_t b[16];
-    bool operator==(const Uuid& o) const noexcept;
+    bool operator==(const Uuid& o) const noexcept { return std::memcmp(b, o.b, 16) == 0; }
     bool operator!=(const Uuid& o) const noexcept { return !(*this == o); }
-    bool operator<(const Uuid& o) const noexcept;
+    bool operator<(const Uuid& o) const noexcept { return std::memcmp(b, o.b, 16) < 0; }
     std::string text() const;  // canonical lower-case form
 };
 
