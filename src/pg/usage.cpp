@@ -271,13 +271,14 @@ void usage_shmem_startup() {
 // ---- the flush worker (one per database with uses, started by the launcher) --------------------
 
 UsageEntry* g_batch = nullptr;  // this worker's uses, taken out of shared memory
+bool* g_batch_done = nullptr;   // written by a committed UPDATE, or the token is gone
 int g_batch_size = 0;
-int g_batch_written = 0;  // the first g_batch_written are committed
 
 void take_batch(Oid database) {
     LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     long n = hash_get_num_entries(g_hash);
     g_batch = static_cast<UsageEntry*>(MemoryContextAlloc(TopMemoryContext, sizeof(UsageEntry) * (n > 0 ? n : 1)));
+    g_batch_done = static_cast<bool*>(MemoryContextAllocZero(TopMemoryContext, sizeof(bool) * (n > 0 ? n : 1)));
     HASH_SEQ_STATUS seq;
     hash_seq_init(&seq, g_hash);
     while (auto* e = static_cast<UsageEntry*>(hash_seq_search(&seq))) {
@@ -288,18 +289,20 @@ void take_batch(Oid database) {
     LWLockRelease(g_shared->lock);
 }
 
-// At the worker's exit, however it exits: the uses no committed UPDATE wrote go back.
+// At the worker's exit, however it exits: the uses no committed UPDATE wrote (a failed chunk, a
+// row another transaction held locked, a worker stopped midway) go back for the next flush.
 void give_back(int, Datum) {
-    if (g_batch_written >= g_batch_size) return;
     LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     long entries = hash_get_num_entries(g_hash);
     uint64 dropped = 0;
-    for (int i = g_batch_written; i < g_batch_size; ++i)
+    for (int i = 0; i < g_batch_size; ++i) {
+        if (g_batch_done[i]) continue;
         if (!add_shared(g_batch[i].key, g_batch[i].last_used, g_batch[i].uses, &entries))
             dropped += static_cast<uint64>(g_batch[i].uses);
+        g_batch_done[i] = true;
+    }
     LWLockRelease(g_shared->lock);
     pg_atomic_fetch_add_u64(&g_shared->dropped, dropped);
-    g_batch_written = g_batch_size;
 }
 
 // access_tokens of this database's hive_tokens (a member of the extension, with use_count), or
@@ -350,11 +353,13 @@ PGDLLEXPORT void hive_tokens_usage_flusher(Datum arg);
 }
 
 // One database's uses in UPDATEs of kFlushChunk tokens, each in a transaction of its own, as the
-// table's owner inside a security-restricted operation, with a lock timeout (a row locked by a
-// long transaction delays the flush, never a verification). Tokens revoked meanwhile match no row.
+// table's owner inside a security-restricted operation. It never waits for a row: rows another
+// transaction holds keep their uses for the next flush (so a flush cannot deadlock with, or
+// delay, a revoke or rotate); table locks wait at most lock_timeout (1 s). Uses of tokens revoked
+// meanwhile are dropped. Whatever is not written when the worker exits goes back (give_back).
 void hive_tokens_usage_flusher(Datum arg) {
     const Oid database = DatumGetObjectId(arg);
-    pqsignal(SIGTERM, die);
+    pqsignal(SIGTERM, die);  // serviced at CHECK_FOR_INTERRUPTS, so give_back runs
     BackgroundWorkerUnblockSignals();
     if (g_shared == nullptr) proc_exit(0);
     take_batch(database);
@@ -364,9 +369,11 @@ void hive_tokens_usage_flusher(Datum arg) {
     before_shmem_exit(give_back, 0);
     pgstat_report_appname("hive_tokens usage flush");
 
-    Oid types[3] = {UUIDARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID};
+    bool* done = static_cast<bool*>(MemoryContextAllocZero(TopMemoryContext, sizeof(bool) * kFlushChunk));
     for (int off = 0; off < g_batch_size; off += kFlushChunk) {
         const int n = g_batch_size - off < kFlushChunk ? g_batch_size - off : kFlushChunk;
+        memset(done, 0, sizeof(bool) * kFlushChunk);
+        uint64 written = 0;
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens usage flush: SPI_connect failed");
@@ -375,47 +382,98 @@ void hive_tokens_usage_flusher(Datum arg) {
         Oid owner = InvalidOid;
         bool exempt = false;
         const Oid rel = usage_table(&owner, &exempt);
-        if (OidIsValid(rel)) {
+        if (!OidIsValid(rel)) {
+            for (int i = 0; i < n; ++i) done[i] = true;  // no table to write to here: dropped
+        } else {
             set_config_option("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
             set_config_option("lock_timeout", "1s", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
             set_config_option("statement_timeout", "60s", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-            Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * n));
-            Datum* ats = static_cast<Datum*>(palloc(sizeof(Datum) * n));
-            Datum* uses = static_cast<Datum*>(palloc(sizeof(Datum) * n));
-            for (int i = 0; i < n; ++i) {
-                auto* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
-                memcpy(u->data, g_batch[off + i].key.id, 16);
-                ids[i] = UUIDPGetDatum(u);
-                ats[i] = TimestampTzGetDatum(g_batch[off + i].last_used);
-                uses[i] = Int64GetDatum(g_batch[off + i].uses);
-            }
-            Datum args[3] = {PointerGetDatum(construct_array(ids, n, UUIDOID, 16, false, TYPALIGN_CHAR)),
-                             PointerGetDatum(construct_array(ats, n, TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL,
-                                                             TYPALIGN_DOUBLE)),
-                             PointerGetDatum(construct_array(uses, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE))};
             Oid save_user;
             int save_sec;
             GetUserIdAndSecContext(&save_user, &save_sec);
             SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-            hive_tokens::pg::g_usage_flushing = exempt;
-            int rc = SPI_execute_with_args(
-                "UPDATE hive_tokens.access_tokens AS t"
-                "   SET last_used_at = CASE WHEN t.last_used_at IS NULL OR t.last_used_at < u.at THEN u.at ELSE t.last_used_at END,"
-                "       use_count = CASE WHEN t.use_count > 9223372036854775807 - u.n THEN 9223372036854775807"
-                "                        ELSE t.use_count + u.n END"
-                "  FROM unnest($1, $2, $3) AS u(id, at, n)"
-                " WHERE t.id = u.id",
-                3, types, args, nullptr, false, 0);
-            hive_tokens::pg::g_usage_flushing = false;
+            Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+            for (int i = 0; i < n; ++i) {
+                auto* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+                memcpy(u->data, g_batch[off + i].key.id, 16);
+                ids[i] = UUIDPGetDatum(u);
+            }
+            // 1. The rows no other transaction holds: locked now, never waited for (a revoke or
+            // rotate holding a row is not delayed by more than this transaction, and cannot
+            // deadlock with it). 2. Of the others, those that still exist: kept for the next
+            // flush; the rest were revoked meanwhile and their uses go with them.
+            Oid id_array[1] = {UUIDARRAYOID};
+            Datum all[1] = {PointerGetDatum(construct_array(ids, n, UUIDOID, 16, false, TYPALIGN_CHAR))};
+            if (SPI_execute_with_args("SELECT t.id FROM hive_tokens.access_tokens AS t WHERE t.id = ANY ($1) FOR UPDATE SKIP LOCKED",
+                                      1, id_array, all, nullptr, false, 0) != SPI_OK_SELECT)
+                elog(ERROR, "hive_tokens usage flush: locking rows failed");
+            bool* locked = static_cast<bool*>(palloc0(sizeof(bool) * n));
+            auto mark = [&](bool* flags) {
+                for (uint64 r = 0; r < SPI_processed; ++r) {
+                    bool isnull;
+                    Datum d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+                    if (isnull) continue;
+                    const pg_uuid_t* u = DatumGetUUIDP(d);
+                    for (int i = 0; i < n; ++i)
+                        if (memcmp(u->data, g_batch[off + i].key.id, 16) == 0) flags[i] = true;
+                }
+            };
+            mark(locked);
+            Datum* lids = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+            Datum* ats = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+            Datum* uses = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+            Datum* others = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+            int nl = 0, no = 0;
+            for (int i = 0; i < n; ++i) {
+                if (!locked[i]) {
+                    others[no++] = ids[i];
+                    continue;
+                }
+                lids[nl] = ids[i];
+                ats[nl] = TimestampTzGetDatum(g_batch[off + i].last_used);
+                uses[nl] = Int64GetDatum(g_batch[off + i].uses);
+                ++nl;
+            }
+            if (nl > 0) {
+                Oid types[3] = {UUIDARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID};
+                Datum args[3] = {PointerGetDatum(construct_array(lids, nl, UUIDOID, 16, false, TYPALIGN_CHAR)),
+                                 PointerGetDatum(construct_array(ats, nl, TIMESTAMPTZOID, sizeof(TimestampTz),
+                                                                 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
+                                 PointerGetDatum(construct_array(uses, nl, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
+                                                                 TYPALIGN_DOUBLE))};
+                hive_tokens::pg::g_usage_flushing = exempt;
+                int rc = SPI_execute_with_args(
+                    "UPDATE hive_tokens.access_tokens AS t"
+                    "   SET last_used_at = CASE WHEN t.last_used_at IS NULL OR t.last_used_at < u.at THEN u.at"
+                    "                           ELSE t.last_used_at END,"
+                    "       use_count = CASE WHEN t.use_count > 9223372036854775807 - u.n THEN 9223372036854775807"
+                    "                        ELSE t.use_count + u.n END"
+                    "  FROM unnest($1, $2, $3) AS u(id, at, n)"
+                    " WHERE t.id = u.id",
+                    3, types, args, nullptr, false, 0);
+                hive_tokens::pg::g_usage_flushing = false;
+                if (rc != SPI_OK_UPDATE) elog(ERROR, "hive_tokens usage flush: UPDATE failed (%d)", rc);
+            }
+            bool* exists = static_cast<bool*>(palloc0(sizeof(bool) * n));
+            if (no > 0) {
+                Datum rest[1] = {PointerGetDatum(construct_array(others, no, UUIDOID, 16, false, TYPALIGN_CHAR))};
+                if (SPI_execute_with_args("SELECT t.id FROM hive_tokens.access_tokens AS t WHERE t.id = ANY ($1)", 1,
+                                          id_array, rest, nullptr, true, 0) != SPI_OK_SELECT)
+                    elog(ERROR, "hive_tokens usage flush: reading rows failed");
+                mark(exists);
+            }
             SetUserIdAndSecContext(save_user, save_sec);
-            if (rc != SPI_OK_UPDATE) elog(ERROR, "hive_tokens usage flush: UPDATE failed (%d)", rc);
+            for (int i = 0; i < n; ++i) {
+                done[i] = locked[i] || !exists[i];  // written, or revoked meanwhile
+                if (locked[i]) written += static_cast<uint64>(g_batch[off + i].uses);
+            }
         }
         SPI_finish();
         PopActiveSnapshot();
         CommitTransactionCommand();
-        g_batch_written = off + n;  // no interrupt is serviced between the commit and here
-        uint64 written = 0;
-        for (int i = off; i < off + n; ++i) written += static_cast<uint64>(g_batch[i].uses);
+        // no interrupt is serviced between the commit and here
+        for (int i = 0; i < n; ++i)
+            if (done[i]) g_batch_done[off + i] = true;
         pg_atomic_fetch_add_u64(&g_shared->flushed, written);
         LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
         g_shared->last_flush = GetCurrentTimestamp();

@@ -4,6 +4,7 @@
 # revocation of unused tokens; a hot standby verifies without counting or writing anything.
 use strict;
 use warnings;
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -70,6 +71,28 @@ SELECT 'cache:' || (emptied = :e0) || ',' || (hits = :h0 + 1) FROM hive_tokens.v
 like($out, qr/count:5/, 'the session\'s uses were written while it waited');
 like($out, qr/cache:true,true/, 'and its cache was neither emptied by the flush nor missed afterwards');
 
+# A flush never waits for a row another transaction holds: bb's use stays in shared memory while
+# a session keeps bb's row locked, and is written once the lock is gone.
+my ($lout, $lerr) = ('', '');
+my $locker = IPC::Run::start(
+	[ 'psql', '-X', '-A', '-t', '-d', $node->connstr('postgres') ],
+	'<', \"BEGIN;\nSELECT 'locked:' || title FROM hive_tokens.access_tokens WHERE id = '$tok{bb}{id}' FOR UPDATE;\nSELECT pg_sleep(4);\nCOMMIT;\n",
+	'>', \$lout, '2>', \$lerr);
+my $ldeadline = time + 30;
+while ($lout !~ /locked:bb/ && time < $ldeadline)
+{
+	IPC::Run::pump_nb($locker);
+	select(undef, undef, undef, 0.05);
+}
+$node->safe_psql('postgres', "SELECT hive_tokens.verify_reason('$tok{bb}{token}')");
+sleep 2;
+is(uses($node, 'bb'), '1,true', 'a locked row is not written (nor waited for)');
+is($node->safe_psql('postgres', 'SELECT pending_tokens FROM hive_tokens.usage_tracking()'), '1', 'its use waits in shared memory');
+IPC::Run::finish($locker);
+is($lerr, '', 'the session holding the row saw no error (no deadlock, no wait)');
+ok($node->poll_query_until('postgres', "SELECT use_count = 2 FROM hive_tokens.tokens WHERE id = '$tok{bb}{id}'"),
+	'and is written once the lock is gone');
+
 # Unused tokens: b (last used more than 2 s ago) and c (never used, created more than 2 s ago);
 # not a, used just now.
 sleep 3;
@@ -98,6 +121,8 @@ is($node->safe_psql('postgres',
 	'ok,revoked,revoked', 'a still works; b and c are revoked');
 ok($node->poll_query_until('postgres', "SELECT use_count = 8 FROM hive_tokens.tokens WHERE id = '$tok{aa}{id}'"),
 	'a\'s count keeps going');
+ok($node->poll_query_until('postgres', 'SELECT pending_tokens = 0 FROM hive_tokens.usage_tracking()'),
+	'nothing is left over in shared memory');
 
 # Uses not yet written survive a clean restart (the postmaster writes them out at shutdown and
 # the next start reads them back): with an hour between flushes, two uses wait in shared memory.
