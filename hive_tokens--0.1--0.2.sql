@@ -1655,20 +1655,21 @@ COMMENT ON FUNCTION hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, time
 -- token live counts, and a background worker writes last_used_at and use_count.
 ------------------------------------------------------------------------------------------
 CREATE FUNCTION hive_tokens.usage_tracking(OUT active boolean, OUT since timestamptz, OUT pending_tokens bigint,
-    OUT capacity integer, OUT dropped_uses bigint, OUT flushed_uses bigint, OUT last_flush timestamptz)
+    OUT capacity integer, OUT dropped_uses bigint, OUT flushed_uses bigint, OUT last_flush timestamptz,
+    OUT uncounted_at timestamptz)
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
 REVOKE ALL ON FUNCTION hive_tokens.usage_tracking() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens.usage_tracking() IS 'the state of usage tracking on this server: whether uses are counted here (false without shared_preload_libraries and on a hot standby), counted since when, tokens with uses not yet written, the capacity (hive_tokens.usage_max_tokens), uses dropped and written since the server started, the last flush; owner and pg_monitor';
+COMMENT ON FUNCTION hive_tokens.usage_tracking() IS 'the state of usage tracking on this server: whether uses are counted here (false without shared_preload_libraries and on a hot standby), counted since when, tokens with uses not yet written, the capacity (hive_tokens.usage_max_tokens), uses dropped and written since the server started, the last flush, and the latest time a use went uncounted (memory full, track_usage off, a database that could not be written); owner and pg_monitor';
 
 CREATE FUNCTION hive_tokens_internal.unused_cutoff(unused_for interval) RETURNS timestamptz
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION hive_tokens_internal.unused_cutoff(interval) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.unused_cutoff(interval) IS 'internal: the time before which a token''s last use (or its creation) makes it unused for unused_for; 55000 when uses are not counted on this server or not for that long, 22023 for an interval that is not positive; owner-only';
+COMMENT ON FUNCTION hive_tokens_internal.unused_cutoff(interval) IS 'internal: the time before which a token''s last use (or its creation) makes it unused for unused_for; 55000 when uses are not counted on this server, not for that long, or one went uncounted since then; 22004, 22023 for the interval; owner-only';
 
-CREATE FUNCTION hive_tokens_internal.usage_pending() RETURNS uuid[]
-    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-REVOKE ALL ON FUNCTION hive_tokens_internal.usage_pending() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.usage_pending() IS 'internal: this database''s tokens with uses in shared memory that no flush has written yet; owner-only';
+CREATE FUNCTION hive_tokens_internal.usage_pending(token_id uuid) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION hive_tokens_internal.usage_pending(uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.usage_pending(uuid) IS 'internal: whether shared memory holds uses of this database''s token that no flush has committed yet; owner-only';
 
 CREATE FUNCTION hive_tokens_internal.unused_tokens_body(ticket uuid, organization uuid, unused_for interval)
     RETURNS SETOF hive_tokens.tokens
@@ -1678,7 +1679,6 @@ AS $$
 DECLARE
     caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.unused_tokens(uuid,interval)');
     cutoff timestamptz;
-    pending uuid[];
     t hive_tokens.tokens;
     before_at timestamptz;
     before_id uuid;
@@ -1687,14 +1687,13 @@ BEGIN
     -- may the caller manage this organization's tokens at all (42501), before anything else
     PERFORM FROM hive_tokens_internal.manageable_tokens(caller, organization, NULL, NULL, NULL, NULL, 1);
     cutoff := hive_tokens_internal.unused_cutoff(unused_for);
-    pending := hive_tokens_internal.usage_pending();
     LOOP
         n := 0;
         FOR t IN SELECT * FROM hive_tokens_internal.manageable_tokens(caller, organization, NULL, NULL, before_at, before_id, 1000) LOOP
             n := n + 1;
             before_at := t.created_at;
             before_id := t.id;
-            IF greatest(t.created_at, t.last_used_at) < cutoff AND NOT t.id = ANY (pending) THEN
+            IF greatest(t.created_at, t.last_used_at) < cutoff AND NOT hive_tokens_internal.usage_pending(t.id) THEN
                 RETURN NEXT t;
             END IF;
         END LOOP;
@@ -1803,7 +1802,7 @@ BEGIN
                          'hive_tokens_internal.manageable_tokens(oid, uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer)'::regprocedure,
                          'hive_tokens.usage_tracking()'::regprocedure,
                          'hive_tokens_internal.unused_cutoff(interval)'::regprocedure,
-                         'hive_tokens_internal.usage_pending()'::regprocedure,
+                         'hive_tokens_internal.usage_pending(uuid)'::regprocedure,
                          'hive_tokens_internal.unused_tokens_body(uuid, uuid, interval)'::regprocedure,
                          'hive_tokens.unused_tokens(uuid, interval)'::regprocedure,
                          'hive_tokens.revoke_unused_tokens(uuid, interval)'::regprocedure)

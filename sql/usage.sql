@@ -29,7 +29,7 @@ SET ROLE ht_usage_nobody;
 SELECT * FROM hive_tokens.unused_tokens(:'o', '1 day');
 SELECT * FROM hive_tokens.revoke_unused_tokens(:'o', '1 day');
 SELECT * FROM hive_tokens.usage_tracking();
-SELECT hive_tokens_internal.usage_pending();
+SELECT hive_tokens_internal.usage_pending(:'t1_id');
 SELECT hive_tokens_internal.unused_cutoff('1 day');
 RESET ROLE;
 -- pg_monitor reads the numbers (no token, no id)

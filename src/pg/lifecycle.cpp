@@ -188,18 +188,40 @@ bool hive_tokens::pg::expiry_rule(const core::Uuid& organization, TimestampTz cr
 
 namespace {
 
+// Whether this firing is the usage worker's UPDATE changing nothing but last_used_at and
+// use_count, which no verification decides on (the worker checked that the table's triggers are
+// the install script's, so no trigger changes the row after this one). The statement trigger
+// leaves it to the row trigger, which compares each row: any other change, however it comes
+// about during the flush (a rule, a function in the table's definition), still invalidates.
+// The columns usage tracking writes; any role that may UPDATE the table may change them.
+bool is_usage_column(const char* name) { return strcmp(name, "last_used_at") == 0 || strcmp(name, "use_count") == 0; }
+
+bool usage_only(TriggerData* td) {
+    if (!hive_tokens::pg::g_usage_flushing || !TRIGGER_FIRED_BY_UPDATE(td->tg_event)) return false;
+    if (!TRIGGER_FIRED_FOR_ROW(td->tg_event)) return true;
+    TupleDesc desc = RelationGetDescr(td->tg_relation);
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        if (att->attisdropped) continue;
+        if (is_usage_column(NameStr(att->attname))) continue;
+        bool old_null, new_null;
+        Datum old_value = heap_getattr(td->tg_trigtuple, i + 1, desc, &old_null);
+        Datum new_value = heap_getattr(td->tg_newtuple, i + 1, desc, &new_null);
+        if (old_null != new_null || (!old_null && !datumIsEqual(old_value, new_value, att->attbyval, att->attlen)))
+            return false;
+    }
+    return true;
+}
+
 // The body of the invalidation triggers: a relcache invalidation of the table (every backend
 // processes it once the change commits; this one at its next command, and again if it aborts;
 // hot standbys when they replay the commit). Statement AFTER and row BEFORE (logical
 // replication's apply fires row triggers only), both ENABLE ALWAYS; a row goes on unchanged.
-Datum invalidate_table(FunctionCallInfo fcinfo) {
+Datum invalidate_table(FunctionCallInfo fcinfo, bool tokens) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
-    // the usage worker's UPDATE of last_used_at and use_count alone (it checked that the table's
-    // triggers are the install script's): nothing a verification decides on changes
-    if (!(hive_tokens::pg::g_usage_flushing && TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
-        CacheInvalidateRelcache(td->tg_relation);
+    if (!(tokens && usage_only(td))) CacheInvalidateRelcache(td->tg_relation);
     if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
         return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
     return PointerGetDatum(nullptr);
@@ -208,10 +230,10 @@ Datum invalidate_table(FunctionCallInfo fcinfo) {
 }  // namespace
 
 // Triggers on hive_tokens.expiry_policies: every backend rereads the policies.
-HT_FUNCTION(expiry_policies_changed) { return invalidate_table(fcinfo); }
+HT_FUNCTION(expiry_policies_changed) { return invalidate_table(fcinfo, false); }
 
 // Triggers on hive_tokens.access_tokens: every backend empties its verified-token cache.
-HT_FUNCTION(tokens_changed) { return invalidate_table(fcinfo); }
+HT_FUNCTION(tokens_changed) { return invalidate_table(fcinfo, true); }
 
 // lock_organization(organization uuid) -> void: the policy lock in exclusive mode, until the
 // transaction ends (set_expiry_policy).
@@ -280,7 +302,7 @@ HT_FUNCTION(immutable_token) {
         Form_pg_attribute att = TupleDescAttr(desc, i);
         if (att->attisdropped) continue;
         const char* name = NameStr(att->attname);
-        if (strcmp(name, "last_used_at") == 0 || strcmp(name, "use_count") == 0) continue;
+        if (is_usage_column(name)) continue;
         bool old_null, new_null;
         Datum old_value = heap_getattr(old_row, i + 1, desc, &old_null);
         Datum new_value = heap_getattr(new_row, i + 1, desc, &new_null);

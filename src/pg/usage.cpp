@@ -1,20 +1,26 @@
 // Usage tracking: each token's last_used_at and use_count, without a write per verification.
 //
 //   verification ──note_use()──> this backend's pending uses (bounded, local memory)
-//        transaction end ──(conditional lock: never waits)──> shared memory (bounded hash table)
+//        transaction end ──> shared memory (bounded hash table under one LWLock, held for
+//            microseconds; never a row or table lock, never inside a verification)
 //        every hive_tokens.usage_flush_interval ──launcher──> one flush worker per database:
-//            UPDATE access_tokens SET last_used_at, use_count, one row per token, as its owner
+//            UPDATE access_tokens SET last_used_at, use_count, one row per token, as its owner;
+//            the entries stay in shared memory until the UPDATE commits, then the written uses
+//            are subtracted (so unused_tokens() sees uses in flight, and a failed or stopped
+//            flush leaves them for the next one)
 //        clean shutdown: the postmaster writes what is still in shared memory to
 //            pg_stat/hive_tokens_usage.stat; the next start loads it and the worker flushes it.
 //
 // Needs shared_preload_libraries (shared memory and the launcher exist only then). Without it,
-// or on a hot standby, or with hive_tokens.track_usage off, nothing is counted and nothing is
-// written. Uses are dropped, never waited for, when shared memory is full until the next flush
-// (counted in usage_tracking().dropped_uses); a crash loses the uses not yet flushed. Counts only
-// grow: a flush that fails puts its uses back.
+// or on a hot standby, nothing is counted and nothing is written. A use that goes uncounted on a
+// primary that tracks (shared or backend memory full, a session with hive_tokens.track_usage off,
+// a database the worker cannot write) moves `uncounted_at` forward: unused_tokens() refuses an
+// interval reaching back before it, since it could not tell an unused token from a token whose
+// use was lost. A crash loses the uses not yet flushed and restarts `since`.
 #include "usage.h"
 
 #include <cstring>
+#include <unistd.h>
 #include <new>
 #include <unordered_map>
 
@@ -70,7 +76,7 @@ using hive_tokens::pg::usage_max_tokens;
 
 constexpr const char* kDumpFile = "pg_stat/hive_tokens_usage.stat";
 constexpr uint32 kDumpMagic = 0x48545553;  // "HTUS"
-constexpr uint32 kDumpVersion = 1;
+constexpr uint32 kDumpVersion = 2;
 constexpr std::size_t kLocalMax = 4096;  // distinct tokens a backend holds between hand-overs
 constexpr int kFlushChunk = 1000;        // tokens per UPDATE (and per transaction)
 
@@ -90,10 +96,11 @@ struct UsageShared {
     Latch* launcher;         // the launcher's latch while it runs (under lock)
     pg_atomic_uint64 dropped;
     pg_atomic_uint64 flushed;
+    pg_atomic_uint64 uncounted_at;  // latest time a use on this server went uncounted (0: never)
 };
 struct DumpHeader {
     uint32 magic, version;
-    TimestampTz since, written_at;
+    TimestampTz since, written_at, uncounted_at;
     int64 entries;
 };
 
@@ -103,6 +110,20 @@ shmem_request_hook_type g_prev_request = nullptr;
 shmem_startup_hook_type g_prev_startup = nullptr;
 
 int64 saturating_add(int64 a, int64 b) { return a > PG_INT64_MAX - b ? PG_INT64_MAX : a + b; }
+
+// A use went uncounted at `at` (or earlier): uncounted_at moves forward to it.
+void mark_uncounted(TimestampTz at) {
+    uint64 seen = pg_atomic_read_u64(&g_shared->uncounted_at);
+    const uint64 want = static_cast<uint64>(at);
+    while (static_cast<int64>(seen) < at && !pg_atomic_compare_exchange_u64(&g_shared->uncounted_at, &seen, want)) {
+    }
+}
+
+void count_dropped(uint64 uses) {
+    if (uses == 0) return;
+    pg_atomic_fetch_add_u64(&g_shared->dropped, uses);
+    mark_uncounted(GetCurrentTimestamp());
+}
 
 // Adds uses to the shared table (the caller holds the lock exclusively): false when it is full.
 bool add_shared(const UsageKey& key, TimestampTz at, int64 uses, long* entries) {
@@ -129,16 +150,20 @@ struct Pending {
 };
 std::unordered_map<hive_tokens::core::Uuid, Pending, core::UuidHash>* g_local = nullptr;
 uint64 g_local_dropped = 0;
+TimestampTz g_local_uncounted = 0;  // a use this backend did not count (track_usage off)
 bool g_exit_hook = false;
 
-// Hands this backend's pending uses to shared memory. wait=false: only if the lock is free now
-// (transaction end; the uses stay here for the next try otherwise). Never raises.
-void hand_over(bool wait) noexcept {
-    if (g_shared == nullptr || g_local == nullptr || (g_local->empty() && g_local_dropped == 0)) return;
-    if (wait)
-        LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
-    else if (!LWLockConditionalAcquire(g_shared->lock, LW_EXCLUSIVE))
-        return;
+// Hands this backend's pending uses to shared memory, at every transaction end (so no use stays
+// behind in an idle session). The lock is held for microseconds by anyone; the free case is
+// tried first. Never raises.
+void hand_over() noexcept {
+    if (g_shared == nullptr) return;
+    if (g_local_uncounted != 0) {
+        mark_uncounted(g_local_uncounted);
+        g_local_uncounted = 0;
+    }
+    if (g_local == nullptr || (g_local->empty() && g_local_dropped == 0)) return;
+    if (!LWLockConditionalAcquire(g_shared->lock, LW_EXCLUSIVE)) LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     long entries = hash_get_num_entries(g_hash);
     uint64 dropped = g_local_dropped;
     UsageKey key;
@@ -153,7 +178,7 @@ void hand_over(bool wait) noexcept {
     LWLockRelease(g_shared->lock);
     g_local->clear();
     g_local_dropped = 0;
-    if (dropped > 0) pg_atomic_fetch_add_u64(&g_shared->dropped, dropped);
+    count_dropped(dropped);
     if (nearly_full && launcher != nullptr) SetLatch(launcher);
 }
 
@@ -164,14 +189,14 @@ void usage_xact_callback(XactEvent event, void*) {
         case XACT_EVENT_ABORT:
         case XACT_EVENT_PARALLEL_ABORT:
         case XACT_EVENT_PREPARE:
-            hand_over(false);
+            hand_over();
             break;
         default:
             break;
     }
 }
 
-void usage_backend_exit(int, Datum) { hand_over(true); }
+void usage_backend_exit(int, Datum) { hand_over(); }
 
 // ---- shared memory, and its dump across a clean restart --------------------------------------
 
@@ -200,6 +225,7 @@ void dump_usage(int code, Datum) {
     h.magic = kDumpMagic;
     h.version = kDumpVersion;
     h.since = g_shared->since;
+    h.uncounted_at = static_cast<TimestampTz>(pg_atomic_read_u64(&g_shared->uncounted_at));
     h.written_at = GetCurrentTimestamp();
     h.entries = hash_get_num_entries(g_hash);
     bool ok = fwrite(&h, sizeof h, 1, f) == 1;
@@ -220,6 +246,12 @@ void dump_usage(int code, Datum) {
 // Its "since" is kept only if no server ran after it was written (pg_control's last update is not
 // later); otherwise uses may have gone uncounted meanwhile and tracking counts from now.
 void load_usage() {
+    // A server starting as a standby (or for recovery) holds a copy of another server's dump
+    // (a cold copy of the data directory): its uses are that server's to write, not this one's.
+    if (access("standby.signal", F_OK) == 0 || access("recovery.signal", F_OK) == 0) {
+        unlink(kDumpFile);
+        return;
+    }
     FILE* f = AllocateFile(kDumpFile, PG_BINARY_R);
     if (f == nullptr) {
         if (errno != ENOENT)
@@ -230,14 +262,16 @@ void load_usage() {
     if (fread(&h, sizeof h, 1, f) == 1 && h.magic == kDumpMagic && h.version == kDumpVersion && h.entries >= 0) {
         bool crc_ok = false;
         ControlFileData* control = get_controlfile(DataDir, &crc_ok);
-        if (crc_ok && control != nullptr && static_cast<pg_time_t>(control->time) <= timestamptz_to_time_t(h.written_at))
+        if (crc_ok && control != nullptr && static_cast<pg_time_t>(control->time) <= timestamptz_to_time_t(h.written_at)) {
             g_shared->since = h.since;
+            if (h.uncounted_at > 0) mark_uncounted(h.uncounted_at);
+        }
         long entries = hash_get_num_entries(g_hash);
         uint64 dropped = 0;
         UsageEntry e;
         for (int64 i = 0; i < h.entries && fread(&e, sizeof e, 1, f) == 1; ++i)
             if (e.uses > 0 && !add_shared(e.key, e.last_used, e.uses, &entries)) dropped += static_cast<uint64>(e.uses);
-        pg_atomic_fetch_add_u64(&g_shared->dropped, dropped);
+        count_dropped(dropped);
     }
     FreeFile(f);
     unlink(kDumpFile);
@@ -255,6 +289,7 @@ void usage_shmem_startup() {
         g_shared->launcher = nullptr;
         pg_atomic_init_u64(&g_shared->dropped, 0);
         pg_atomic_init_u64(&g_shared->flushed, 0);
+        pg_atomic_init_u64(&g_shared->uncounted_at, 0);
     }
     HASHCTL info;
     memset(&info, 0, sizeof info);
@@ -270,39 +305,55 @@ void usage_shmem_startup() {
 
 // ---- the flush worker (one per database with uses, started by the launcher) --------------------
 
-UsageEntry* g_batch = nullptr;  // this worker's uses, taken out of shared memory
-bool* g_batch_done = nullptr;   // written by a committed UPDATE, or the token is gone
+UsageEntry* g_batch = nullptr;  // a copy of this database's entries (they stay in shared memory)
 int g_batch_size = 0;
+Oid g_flush_database = InvalidOid;
+bool g_connected = false;
 
-void take_batch(Oid database) {
-    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+void copy_batch(Oid database) {
+    LWLockAcquire(g_shared->lock, LW_SHARED);
     long n = hash_get_num_entries(g_hash);
     g_batch = static_cast<UsageEntry*>(MemoryContextAlloc(TopMemoryContext, sizeof(UsageEntry) * (n > 0 ? n : 1)));
-    g_batch_done = static_cast<bool*>(MemoryContextAllocZero(TopMemoryContext, sizeof(bool) * (n > 0 ? n : 1)));
     HASH_SEQ_STATUS seq;
     hash_seq_init(&seq, g_hash);
-    while (auto* e = static_cast<UsageEntry*>(hash_seq_search(&seq))) {
-        if (e->key.database != database) continue;
-        g_batch[g_batch_size++] = *e;
-        hash_search(g_hash, &e->key, HASH_REMOVE, nullptr);
-    }
+    while (auto* e = static_cast<UsageEntry*>(hash_seq_search(&seq)))
+        if (e->key.database == database && g_batch_size < n) g_batch[g_batch_size++] = *e;
     LWLockRelease(g_shared->lock);
 }
 
-// At the worker's exit, however it exits: the uses no committed UPDATE wrote (a failed chunk, a
-// row another transaction held locked, a worker stopped midway) go back for the next flush.
-void give_back(int, Datum) {
-    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
-    long entries = hash_get_num_entries(g_hash);
+// After a chunk committed: the uses it wrote (or that belonged to tokens revoked meanwhile, or,
+// with lost=true, that could not be written) leave shared memory; uses added since stay.
+void settle(int off, int n, const bool* done, bool lost) {
     uint64 dropped = 0;
-    for (int i = 0; i < g_batch_size; ++i) {
-        if (g_batch_done[i]) continue;
-        if (!add_shared(g_batch[i].key, g_batch[i].last_used, g_batch[i].uses, &entries))
-            dropped += static_cast<uint64>(g_batch[i].uses);
-        g_batch_done[i] = true;
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+    for (int i = off; i < off + n; ++i) {
+        if (!done[i - off]) continue;
+        auto* e = static_cast<UsageEntry*>(hash_search(g_hash, &g_batch[i].key, HASH_FIND, nullptr));
+        if (e == nullptr) continue;
+        e->uses -= g_batch[i].uses;
+        if (lost) dropped += static_cast<uint64>(g_batch[i].uses);
+        if (e->uses <= 0) hash_search(g_hash, &g_batch[i].key, HASH_REMOVE, nullptr);
     }
     LWLockRelease(g_shared->lock);
-    pg_atomic_fetch_add_u64(&g_shared->dropped, dropped);
+    count_dropped(dropped);
+}
+
+// A worker that exits before it could connect (the database was dropped, or refuses
+// connections): that database's uses are dropped, and counted as uncounted; otherwise they would
+// come back every round. A connected worker leaves what it did not write in shared memory.
+void flusher_exit(int, Datum) {
+    if (g_connected) return;
+    uint64 dropped = 0;
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+    HASH_SEQ_STATUS seq;
+    hash_seq_init(&seq, g_hash);
+    while (auto* e = static_cast<UsageEntry*>(hash_seq_search(&seq))) {
+        if (e->key.database != g_flush_database) continue;
+        dropped += static_cast<uint64>(e->uses);
+        hash_search(g_hash, &e->key, HASH_REMOVE, nullptr);
+    }
+    LWLockRelease(g_shared->lock);
+    count_dropped(dropped);
 }
 
 // access_tokens of this database's hive_tokens (a member of the extension, with use_count), or
@@ -356,18 +407,29 @@ PGDLLEXPORT void hive_tokens_usage_flusher(Datum arg);
 // table's owner inside a security-restricted operation. It never waits for a row: rows another
 // transaction holds keep their uses for the next flush (so a flush cannot deadlock with, or
 // delay, a revoke or rotate); table locks wait at most lock_timeout (1 s). Uses of tokens revoked
-// meanwhile are dropped. Whatever is not written when the worker exits goes back (give_back).
+// meanwhile are dropped. What it does not write stays in shared memory for the next flush; the
+// launcher stops a worker that has not finished within a minute.
 void hive_tokens_usage_flusher(Datum arg) {
-    const Oid database = DatumGetObjectId(arg);
-    pqsignal(SIGTERM, die);  // serviced at CHECK_FOR_INTERRUPTS, so give_back runs
+    g_flush_database = DatumGetObjectId(arg);
+    pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
     if (g_shared == nullptr) proc_exit(0);
-    take_batch(database);
-    if (g_batch_size == 0) proc_exit(0);
-    // a database dropped meanwhile (or refusing connections) ends the worker here, its uses with it
-    BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
-    before_shmem_exit(give_back, 0);
+    before_shmem_exit(flusher_exit, 0);
+    BackgroundWorkerInitializeConnectionByOid(g_flush_database, InvalidOid, 0);
+    g_connected = true;
     pgstat_report_appname("hive_tokens usage flush");
+    // the database's and its owner's settings do not decide how the flush runs
+    const struct {
+        const char* name;
+        const char* value;
+    } settings[] = {{"default_transaction_read_only", "off"}, {"default_transaction_isolation", "read committed"},
+                    {"default_transaction_deferrable", "off"},
+                    {"statement_timeout", "0"}, {"lock_timeout", "1s"}, {"idle_in_transaction_session_timeout", "0"},
+                    {"search_path", "pg_catalog, pg_temp"}, {"session_replication_role", "origin"},
+                    {"row_security", "on"}, {"synchronous_commit", "local"}};
+    for (const auto& g : settings)
+        (void)set_config_option(g.name, g.value, PGC_SUSET, PGC_S_OVERRIDE, GUC_ACTION_SET, true, 0, false);
+    copy_batch(g_flush_database);
 
     bool* done = static_cast<bool*>(MemoryContextAllocZero(TopMemoryContext, sizeof(bool) * kFlushChunk));
     for (int off = 0; off < g_batch_size; off += kFlushChunk) {
@@ -382,12 +444,10 @@ void hive_tokens_usage_flusher(Datum arg) {
         Oid owner = InvalidOid;
         bool exempt = false;
         const Oid rel = usage_table(&owner, &exempt);
-        if (!OidIsValid(rel)) {
-            for (int i = 0; i < n; ++i) done[i] = true;  // no table to write to here: dropped
+        const bool lost = !OidIsValid(rel);  // no table to write to here (no extension, or still 0.1)
+        if (lost) {
+            for (int i = 0; i < n; ++i) done[i] = true;
         } else {
-            set_config_option("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-            set_config_option("lock_timeout", "1s", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-            set_config_option("statement_timeout", "60s", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
             Oid save_user;
             int save_sec;
             GetUserIdAndSecContext(&save_user, &save_sec);
@@ -472,8 +532,7 @@ void hive_tokens_usage_flusher(Datum arg) {
         PopActiveSnapshot();
         CommitTransactionCommand();
         // no interrupt is serviced between the commit and here
-        for (int i = 0; i < n; ++i)
-            if (done[i]) g_batch_done[off + i] = true;
+        settle(off, n, done, lost);
         pg_atomic_fetch_add_u64(&g_shared->flushed, written);
         LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
         g_shared->last_flush = GetCurrentTimestamp();
@@ -519,17 +578,19 @@ void flush_round() {
         w.bgw_notify_pid = MyProcPid;
         BackgroundWorkerHandle* handle = nullptr;
         if (!RegisterDynamicBackgroundWorker(&w, &handle)) return;  // no free worker slot: next round
-        // Until it has exited (the postmaster signals this process; polled as well, so a lost
-        // signal costs a tenth of a second, and a worker that never starts is given up after a minute).
+        // Until it has exited (polled every tenth of a second). A worker still running after a
+        // minute (waiting to connect to a database being renamed, say) is stopped, so that one
+        // database cannot hold up the others; what it did not write stays for the next round.
         const TimestampTz registered = GetCurrentTimestamp();
+        bool stopping = false;
         for (;;) {
             pid_t pid;
             const BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
             if (status == BGWH_STOPPED) break;
             if (status == BGWH_POSTMASTER_DIED) proc_exit(1);
-            if (status == BGWH_NOT_YET_STARTED && TimestampDifferenceExceeds(registered, GetCurrentTimestamp(), 60000)) {
+            if (!stopping && TimestampDifferenceExceeds(registered, GetCurrentTimestamp(), 60000)) {
                 TerminateBackgroundWorker(handle);
-                break;
+                stopping = true;
             }
             (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100L, PG_WAIT_EXTENSION);
             ResetLatch(MyLatch);
@@ -599,7 +660,11 @@ void hive_tokens::pg::usage_preload() {
 void hive_tokens::pg::register_usage_callbacks() { RegisterXactCallback(usage_xact_callback, nullptr); }
 
 void hive_tokens::pg::note_use(const core::Uuid& id, TimestampTz at) noexcept {
-    if (g_shared == nullptr || !track_usage || RecoveryInProgress()) return;
+    if (g_shared == nullptr || RecoveryInProgress()) return;
+    if (!track_usage) {
+        g_local_uncounted = at;  // published at transaction end: unused_tokens() must know
+        return;
+    }
     try {
         if (g_local == nullptr) g_local = new std::unordered_map<core::Uuid, Pending, core::UuidHash>();
         auto it = g_local->find(id);
@@ -610,9 +675,11 @@ void hive_tokens::pg::note_use(const core::Uuid& id, TimestampTz at) noexcept {
             g_local->emplace(id, Pending{at, 1});
         } else {
             ++g_local_dropped;
+            g_local_uncounted = at;
         }
     } catch (...) {
         ++g_local_dropped;  // counting is best effort: never an error
+        g_local_uncounted = at;
     }
     if (!g_exit_hook) {
         g_exit_hook = true;
@@ -621,13 +688,13 @@ void hive_tokens::pg::note_use(const core::Uuid& id, TimestampTz at) noexcept {
 }
 
 // usage_tracking() -> (active, since, pending_tokens, capacity, dropped_uses, flushed_uses,
-// last_flush): the state of usage tracking in this server.
+// last_flush, uncounted_at): the state of usage tracking in this server.
 HT_FUNCTION(usage_tracking) {
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "usage_tracking: not a composite result");
     desc = BlessTupleDesc(desc);
-    Datum values[7] = {BoolGetDatum(false), 0, 0, 0, 0, 0, 0};
-    bool nulls[7] = {false, true, true, true, true, true, true};
+    Datum values[8] = {BoolGetDatum(false), 0, 0, 0, 0, 0, 0, 0};
+    bool nulls[8] = {false, true, true, true, true, true, true, true};
     if (g_shared != nullptr) {
         values[0] = BoolGetDatum(!RecoveryInProgress());
         LWLockAcquire(g_shared->lock, LW_SHARED);
@@ -639,8 +706,11 @@ HT_FUNCTION(usage_tracking) {
         values[4] = Int64GetDatum(static_cast<int64>(pg_atomic_read_u64(&g_shared->dropped)));
         values[5] = Int64GetDatum(static_cast<int64>(pg_atomic_read_u64(&g_shared->flushed)));
         values[6] = TimestampTzGetDatum(last_flush);
-        for (int i = 1; i < 7; ++i) nulls[i] = false;
+        const auto uncounted = static_cast<TimestampTz>(pg_atomic_read_u64(&g_shared->uncounted_at));
+        values[7] = TimestampTzGetDatum(uncounted);
+        for (int i = 1; i < 8; ++i) nulls[i] = false;
         nulls[6] = last_flush == 0;
+        nulls[7] = uncounted == 0;
     }
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
@@ -671,25 +741,30 @@ HT_FUNCTION(unused_cutoff) {
                           std::string("token usage has been tracked only since ") + timestamptz_to_str(since),
                           "A token unused for that long cannot be told from one used before tracking began.",
                           "Pass a shorter interval, or ask again later.");
+    const auto uncounted = static_cast<TimestampTz>(pg_atomic_read_u64(&g_shared->uncounted_at));
+    if (uncounted != 0 && cutoff <= uncounted)
+        throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                          std::string("a use of a token went uncounted at ") + timestamptz_to_str(uncounted),
+                          "Shared or backend memory was full (usage_tracking().dropped_uses), a session had "
+                          "hive_tokens.track_usage off, or a database could not be written; a token unused since "
+                          "before then cannot be told from one whose use was lost.",
+                          "Pass an interval shorter than the time since then; raise hive_tokens.usage_max_tokens if uses "
+                          "are dropped.");
     PG_RETURN_TIMESTAMPTZ(cutoff);
 }
 
-// usage_pending() -> uuid[]: this database's tokens with uses shared memory holds and no flush has
-// written yet (so unused_tokens() does not call a token unused that was just used).
+// usage_pending(token_id uuid) -> boolean: whether shared memory holds uses of this database's
+// token that no flush has committed yet (in flight included), so that unused_tokens() does not call
+// a token unused that was just used.
 HT_FUNCTION(usage_pending) {
-    if (g_shared == nullptr) PG_RETURN_ARRAYTYPE_P(construct_empty_array(UUIDOID));
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    if (g_shared == nullptr) PG_RETURN_BOOL(false);
+    UsageKey key;
+    memset(&key, 0, sizeof key);
+    key.database = MyDatabaseId;
+    memcpy(key.id, DatumGetUUIDP(PG_GETARG_DATUM(0))->data, 16);
     LWLockAcquire(g_shared->lock, LW_SHARED);
-    long n = hash_get_num_entries(g_hash);
-    Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
-    int count = 0;
-    HASH_SEQ_STATUS seq;
-    hash_seq_init(&seq, g_hash);
-    while (auto* e = static_cast<UsageEntry*>(hash_seq_search(&seq))) {
-        if (e->key.database != MyDatabaseId || count >= n) continue;
-        auto* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
-        memcpy(u->data, e->key.id, 16);
-        ids[count++] = UUIDPGetDatum(u);
-    }
+    const bool found = hash_search(g_hash, &key, HASH_FIND, nullptr) != nullptr;
     LWLockRelease(g_shared->lock);
-    PG_RETURN_ARRAYTYPE_P(construct_array(ids, count, UUIDOID, 16, false, TYPALIGN_CHAR));
+    PG_RETURN_BOOL(found);
 }

@@ -124,6 +124,24 @@ ok($node->poll_query_until('postgres', "SELECT use_count = 8 FROM hive_tokens.to
 ok($node->poll_query_until('postgres', 'SELECT pending_tokens = 0 FROM hive_tokens.usage_tracking()'),
 	'nothing is left over in shared memory');
 
+# A use that is not counted (a superuser's session with track_usage off) makes unused_tokens()
+# refuse any interval reaching back before it: it could not tell that token from an unused one.
+$node->safe_psql('postgres', "SET hive_tokens.track_usage = off; SELECT hive_tokens.verify_reason('$tok{aa}{token}')");
+is($node->safe_psql('postgres', 'SELECT uncounted_at IS NOT NULL FROM hive_tokens.usage_tracking()'), 't',
+	'the uncounted use is on record');
+($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT * FROM hive_tokens.unused_tokens('$org', '2 seconds')");
+like($stderr, qr/a use of a token went uncounted at/, 'unused_tokens() refuses an interval that reaches back before it');
+
+# A database whose default is read-only (its owner's setting) is still written by the flush.
+$node->safe_psql('postgres', 'CREATE DATABASE ro');
+$node->safe_psql('ro', 'CREATE EXTENSION hive_tokens');
+my ($ro_id, $ro_token) = split /\|/, $node->safe_psql('ro',
+	"SELECT token_id, token FROM hive_tokens.issue('$org', 'read-only db', '{usage:report}')");
+$node->safe_psql('postgres', 'ALTER DATABASE ro SET default_transaction_read_only = on');
+is($node->safe_psql('ro', "SELECT hive_tokens.verify_reason('$ro_token')"), 'ok', 'a read-only session verifies');
+ok($node->poll_query_until('ro', "SELECT use_count = 1 FROM hive_tokens.tokens WHERE id = '$ro_id'"),
+	'and the flush writes its use whatever the database\'s defaults');
+
 # Uses not yet written survive a clean restart (the postmaster writes them out at shutdown and
 # the next start reads them back): with an hour between flushes, two uses wait in shared memory.
 $node->safe_psql('postgres', 'ALTER SYSTEM SET hive_tokens.usage_flush_interval = 3600; SELECT pg_reload_conf()');
@@ -139,6 +157,8 @@ ok($node->poll_query_until('postgres', "SELECT use_count = 10 FROM hive_tokens.t
 is($node->safe_psql('postgres', 'SELECT since FROM hive_tokens.usage_tracking()'), $since,
 	'and uses still count as tracked since the first start');
 ok(!-e $node->data_dir . '/pg_stat/hive_tokens_usage.stat', 'the file that carried them is gone');
+is($node->safe_psql('postgres', 'SELECT uncounted_at IS NOT NULL FROM hive_tokens.usage_tracking()'), 't',
+	'the uncounted use is still on record after the restart');
 
 # A hot standby verifies, counts nothing and writes nothing.
 $node->backup('base');
