@@ -578,19 +578,26 @@ ALTER TABLE hive_tokens.access_tokens
     ADD CONSTRAINT access_tokens_grant CHECK (hive_tokens_internal.grant_row_ok(kind, title, description, project_id, user_id, scopes));
 
 -- revoke() needs the same right as issuing the token (under a principal), or hive_tokens_admin.
-CREATE FUNCTION hive_tokens_internal.revoke_body(ticket uuid, token_id uuid) RETURNS boolean
-    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+-- Revoking one token for a caller (revoke() and revoke_unused_tokens()); with unused_before, only
+-- if, under the row lock, the token is still unused since then: its latest written use is in the
+-- locked row (a flush cannot write it while it is locked) and its unwritten uses in shared memory.
+CREATE FUNCTION hive_tokens_internal.revoke_token(caller oid, token_id uuid, unused_before timestamptz)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.revoke(uuid)');
     t record;
     gone record;
 BEGIN
-    SELECT a.kind, a.organization_id, a.project_id, a.user_id, a.title INTO t
+    SELECT a.kind, a.organization_id, a.project_id, a.user_id, a.title, a.created_at, a.last_used_at INTO t
       FROM hive_tokens.access_tokens AS a WHERE a.id = token_id FOR UPDATE;
     -- a principal sees no token of another organization
     IF NOT FOUND OR t.organization_id IS DISTINCT FROM coalesce(hive_tokens.current_organization_id(), t.organization_id) THEN
+        RETURN false;
+    END IF;
+    IF unused_before IS NOT NULL
+       AND (greatest(t.created_at, t.last_used_at) >= unused_before OR hive_tokens_internal.usage_pending(token_id)) THEN
         RETURN false;
     END IF;
     PERFORM hive_tokens_internal.authorize_management(caller, 'revoke', t.kind, t.organization_id, t.project_id, t.user_id, NULL, NULL);
@@ -599,10 +606,18 @@ BEGIN
     INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id)
     VALUES (gone.id, gone.organization_id, gone.hash, gone.key_id);
     PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'revoked', gone.organization_id, gone.id,
-        jsonb_build_object('kind', t.kind, 'title', t.title));
+        jsonb_build_object('kind', t.kind, 'title', t.title)
+        || CASE WHEN unused_before IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('unused_since', unused_before) END);
     RETURN true;
 END;
 $$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.revoke_token(oid, uuid, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.revoke_token(oid, uuid, timestamptz) IS 'internal: revokes a token for the caller (rights, tombstone, audit); with unused_before, only a token still unused since then under its row lock; owner-only';
+
+CREATE FUNCTION hive_tokens_internal.revoke_body(ticket uuid, token_id uuid) RETURNS boolean
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT hive_tokens_internal.revoke_token(hive_tokens_internal.redeem($1, ''hive_tokens.revoke(uuid)''), $2, NULL)';
 REVOKE ALL ON FUNCTION hive_tokens_internal.revoke_body(uuid, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hive_tokens_internal.revoke_body(uuid, uuid) TO PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.revoke_body(uuid, uuid) IS 'internal: the body of revoke(), for the caller its ticket names (PUBLIC: without a ticket from revoke() it refuses)';
@@ -1671,14 +1686,18 @@ CREATE FUNCTION hive_tokens_internal.usage_pending(token_id uuid) RETURNS boolea
 REVOKE ALL ON FUNCTION hive_tokens_internal.usage_pending(uuid) FROM PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.usage_pending(uuid) IS 'internal: whether shared memory holds uses of this database''s token that no flush has committed yet; owner-only';
 
-CREATE FUNCTION hive_tokens_internal.unused_tokens_body(ticket uuid, organization uuid, unused_for interval)
+-- The rows of unused_tokens(): list_tokens()' rules, then each candidate checked again with a
+-- snapshot taken after asking shared memory, so that a flush committed since the page was read
+-- is seen (it leaves shared memory only after its commit). READ COMMITTED only: a transaction
+-- snapshot would not see such a flush.
+CREATE FUNCTION hive_tokens_internal.unused_token_rows(caller oid, organization uuid, unused_for interval)
     RETURNS SETOF hive_tokens.tokens
-    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.unused_tokens(uuid,interval)');
     cutoff timestamptz;
+    fresh timestamptz;
     t hive_tokens.tokens;
     before_at timestamptz;
     before_id uuid;
@@ -1687,6 +1706,11 @@ BEGIN
     -- may the caller manage this organization's tokens at all (42501), before anything else
     PERFORM FROM hive_tokens_internal.manageable_tokens(caller, organization, NULL, NULL, NULL, NULL, 1);
     cutoff := hive_tokens_internal.unused_cutoff(unused_for);
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'unused tokens are listed only in READ COMMITTED transactions'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A transaction snapshot would not see uses written after it was taken.';
+    END IF;
     LOOP
         n := 0;
         FOR t IN SELECT * FROM hive_tokens_internal.manageable_tokens(caller, organization, NULL, NULL, before_at, before_id, 1000) LOOP
@@ -1694,13 +1718,25 @@ BEGIN
             before_at := t.created_at;
             before_id := t.id;
             IF greatest(t.created_at, t.last_used_at) < cutoff AND NOT hive_tokens_internal.usage_pending(t.id) THEN
-                RETURN NEXT t;
+                SELECT a.last_used_at INTO fresh FROM hive_tokens.access_tokens AS a WHERE a.id = t.id;
+                IF FOUND AND greatest(t.created_at, fresh) < cutoff THEN
+                    t.last_used_at := fresh;
+                    RETURN NEXT t;
+                END IF;
             END IF;
         END LOOP;
         EXIT WHEN n < 1000;
     END LOOP;
 END;
 $$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.unused_token_rows(oid, uuid, interval) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.unused_token_rows(oid, uuid, interval) IS 'internal: the tokens of an organization the caller may manage that no verification found live for unused_for, each checked again after asking shared memory (READ COMMITTED only, 55000); owner-only';
+
+CREATE FUNCTION hive_tokens_internal.unused_tokens_body(ticket uuid, organization uuid, unused_for interval)
+    RETURNS SETOF hive_tokens.tokens
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT * FROM hive_tokens_internal.unused_token_rows(hive_tokens_internal.redeem($1, ''hive_tokens.unused_tokens(uuid,interval)''), $2, $3)';
 REVOKE ALL ON FUNCTION hive_tokens_internal.unused_tokens_body(uuid, uuid, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hive_tokens_internal.unused_tokens_body(uuid, uuid, interval) TO PUBLIC;
 COMMENT ON FUNCTION hive_tokens_internal.unused_tokens_body(uuid, uuid, interval) IS 'internal: the body of unused_tokens(), for the caller its ticket names (PUBLIC: without a ticket it refuses)';
@@ -1710,14 +1746,37 @@ CREATE FUNCTION hive_tokens.unused_tokens(organization uuid, unused_for interval
     SET search_path = pg_catalog, pg_temp
     AS 'SELECT * FROM hive_tokens_internal.unused_tokens_body(hive_tokens_internal.caller_ticket(), $1, $2)';
 REVOKE ALL ON FUNCTION hive_tokens.unused_tokens(uuid, interval) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens.unused_tokens(uuid, interval) IS 'an organization''s tokens the principal may manage (list_tokens()'' rules) that no verification found live for unused_for (never used: created that long ago), newest first; 55000 unless uses have been counted on this server that long (shared_preload_libraries); EXECUTE must be granted';
+COMMENT ON FUNCTION hive_tokens.unused_tokens(uuid, interval) IS 'an organization''s tokens the principal may manage (list_tokens()'' rules) that no verification found live for unused_for (never used: created that long ago), newest first; 55000 unless every use on this server has been counted that long (shared_preload_libraries), or outside READ COMMITTED; EXECUTE must be granted';
+
+CREATE FUNCTION hive_tokens_internal.revoke_unused_tokens_body(ticket uuid, organization uuid, unused_for interval)
+    RETURNS SETOF uuid
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller oid := hive_tokens_internal.redeem(ticket, 'hive_tokens.revoke_unused_tokens(uuid,interval)');
+    cutoff timestamptz;
+    t record;
+BEGIN
+    FOR t IN SELECT u.id FROM hive_tokens_internal.unused_token_rows(caller, organization, unused_for) AS u LOOP
+        cutoff := coalesce(cutoff, hive_tokens_internal.unused_cutoff(unused_for));
+        -- checked once more under the row lock: a token used since it was listed stays
+        IF hive_tokens_internal.revoke_token(caller, t.id, cutoff) THEN
+            RETURN NEXT t.id;
+        END IF;
+    END LOOP;
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.revoke_unused_tokens_body(uuid, uuid, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hive_tokens_internal.revoke_unused_tokens_body(uuid, uuid, interval) TO PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.revoke_unused_tokens_body(uuid, uuid, interval) IS 'internal: the body of revoke_unused_tokens(), for the caller its ticket names (PUBLIC: without a ticket it refuses)';
 
 CREATE FUNCTION hive_tokens.revoke_unused_tokens(organization uuid, unused_for interval) RETURNS SETOF uuid
     LANGUAGE sql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-    AS 'SELECT u.id FROM hive_tokens.unused_tokens($1, $2) AS u WHERE hive_tokens.revoke(u.id)';
+    AS 'SELECT * FROM hive_tokens_internal.revoke_unused_tokens_body(hive_tokens_internal.caller_ticket(), $1, $2)';
 REVOKE ALL ON FUNCTION hive_tokens.revoke_unused_tokens(uuid, interval) FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens.revoke_unused_tokens(uuid, interval) IS 'revokes (and audits, as revoke() does) the tokens unused_tokens() lists, returning their ids; EXECUTE on it, unused_tokens() and revoke() must be granted';
+COMMENT ON FUNCTION hive_tokens.revoke_unused_tokens(uuid, interval) IS 'revokes the tokens unused_tokens() lists, each only if still unused under its row lock (rights, tombstone and audit event as revoke()), returning their ids; EXECUTE must be granted';
 
 CREATE FUNCTION hive_tokens_internal.tokens_changed() RETURNS trigger
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -1805,7 +1864,10 @@ BEGIN
                          'hive_tokens_internal.usage_pending(uuid)'::regprocedure,
                          'hive_tokens_internal.unused_tokens_body(uuid, uuid, interval)'::regprocedure,
                          'hive_tokens.unused_tokens(uuid, interval)'::regprocedure,
-                         'hive_tokens.revoke_unused_tokens(uuid, interval)'::regprocedure)
+                         'hive_tokens.revoke_unused_tokens(uuid, interval)'::regprocedure,
+                         'hive_tokens_internal.revoke_token(oid, uuid, timestamptz)'::regprocedure,
+                         'hive_tokens_internal.unused_token_rows(oid, uuid, interval)'::regprocedure,
+                         'hive_tokens_internal.revoke_unused_tokens_body(uuid, uuid, interval)'::regprocedure)
         UNION ALL
         SELECT pg_catalog.format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass), c.relacl, c.relowner
           FROM pg_catalog.pg_class AS c

@@ -12,12 +12,20 @@ SHLIB_LINK = -lsodium -lstdc++
 # functions, so the bitcode step is switched off.
 override with_llvm = no
 
-# Rebuild objects when a header they include changes (.deps/*.Po). PGXS names the dependency
-# file after the source's base name, so source file names are unique across src/core and src/pg.
+# Rebuild objects when a header they include changes (dependency files under .deps/).
 override autodepend = yes
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS names each dependency file after the source's base name only, so src/core/principal.cpp
+# and src/pg/principal.cpp would share .deps/principal.Po and one of them would lose its header
+# dependencies (an object left stale after a header change, a library that does not load): one
+# dependency file per source path instead.
+%.o : %.cpp
+	@mkdir -p $(DEPDIR)/$(dir $*)
+	$(COMPILE.cc) -o $@ $< -MMD -MP -MF $(DEPDIR)/$*.Po
+-include $(shell find $(DEPDIR) -mindepth 2 -name '*.Po' 2>/dev/null)
 
 # PGXS's CXXFLAGS carry C-only warnings for C++ (-Wmissing-prototypes and friends come from
 # CFLAGS); keep the C++ compile clean of them.

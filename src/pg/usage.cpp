@@ -14,7 +14,7 @@
 // Needs shared_preload_libraries (shared memory and the launcher exist only then). Without it,
 // or on a hot standby, nothing is counted and nothing is written. A use that goes uncounted on a
 // primary that tracks (shared or backend memory full, a session with hive_tokens.track_usage off,
-// a database the worker cannot write) moves `uncounted_at` forward: unused_tokens() refuses an
+// a database the worker cannot write) moves that database's `uncounted_at` forward: unused_tokens() refuses an
 // interval reaching back before it, since it could not tell an unused token from a token whose
 // use was lost. A crash loses the uses not yet flushed and restarts `since`.
 #include "usage.h"
@@ -76,7 +76,7 @@ using hive_tokens::pg::usage_max_tokens;
 
 constexpr const char* kDumpFile = "pg_stat/hive_tokens_usage.stat";
 constexpr uint32 kDumpMagic = 0x48545553;  // "HTUS"
-constexpr uint32 kDumpVersion = 2;
+constexpr uint32 kDumpVersion = 3;
 constexpr std::size_t kLocalMax = 4096;  // distinct tokens a backend holds between hand-overs
 constexpr int kFlushChunk = 1000;        // tokens per UPDATE (and per transaction)
 
@@ -89,6 +89,14 @@ struct UsageEntry {
     TimestampTz last_used;
     int64 uses;
 };
+// The latest time a use went uncounted, per database (a database's trouble does not hold up
+// unused_tokens() in the others); databases beyond the slots share `overflow`.
+constexpr int kUncountedSlots = 64;
+struct Uncounted {
+    Oid database[kUncountedSlots];
+    TimestampTz at[kUncountedSlots];
+    TimestampTz overflow;
+};
 struct UsageShared {
     LWLock* lock;
     TimestampTz since;       // uses counted since (the first start with preload, kept across clean restarts)
@@ -96,11 +104,13 @@ struct UsageShared {
     Latch* launcher;         // the launcher's latch while it runs (under lock)
     pg_atomic_uint64 dropped;
     pg_atomic_uint64 flushed;
-    pg_atomic_uint64 uncounted_at;  // latest time a use on this server went uncounted (0: never)
+    Uncounted uncounted;  // under lock
+    bool recovery_start;  // started as a standby: tracking starts over at promotion
 };
 struct DumpHeader {
     uint32 magic, version;
-    TimestampTz since, written_at, uncounted_at;
+    TimestampTz since, written_at;
+    Uncounted uncounted;
     int64 entries;
 };
 
@@ -111,18 +121,42 @@ shmem_startup_hook_type g_prev_startup = nullptr;
 
 int64 saturating_add(int64 a, int64 b) { return a > PG_INT64_MAX - b ? PG_INT64_MAX : a + b; }
 
-// A use went uncounted at `at` (or earlier): uncounted_at moves forward to it.
-void mark_uncounted(TimestampTz at) {
-    uint64 seen = pg_atomic_read_u64(&g_shared->uncounted_at);
-    const uint64 want = static_cast<uint64>(at);
-    while (static_cast<int64>(seen) < at && !pg_atomic_compare_exchange_u64(&g_shared->uncounted_at, &seen, want)) {
+// A use in `database` went uncounted at `at`: that database's time moves forward to it. The
+// caller holds the lock exclusively (or is the postmaster, alone with shared memory).
+void mark_uncounted_locked(Oid database, TimestampTz at) {
+    Uncounted& u = g_shared->uncounted;
+    int free_slot = -1;
+    for (int i = 0; i < kUncountedSlots; ++i) {
+        if (u.database[i] == database) {
+            if (at > u.at[i]) u.at[i] = at;
+            return;
+        }
+        if (free_slot < 0 && u.database[i] == InvalidOid) free_slot = i;
+    }
+    if (free_slot >= 0) {
+        u.database[free_slot] = database;
+        u.at[free_slot] = at;
+    } else if (at > u.overflow) {
+        u.overflow = at;
     }
 }
 
-void count_dropped(uint64 uses) {
+// The latest time a use in `database` went uncounted, 0 if none (the lock held, either mode).
+TimestampTz uncounted_for(Oid database) {
+    const Uncounted& u = g_shared->uncounted;
+    TimestampTz at = u.overflow;
+    for (int i = 0; i < kUncountedSlots; ++i)
+        if (u.database[i] == database && u.at[i] > at) at = u.at[i];
+    return at;
+}
+
+// Uses of `database` dropped (not written, never will be): counted, and marked uncounted now.
+void count_dropped(Oid database, uint64 uses) {
     if (uses == 0) return;
     pg_atomic_fetch_add_u64(&g_shared->dropped, uses);
-    mark_uncounted(GetCurrentTimestamp());
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+    mark_uncounted_locked(database, GetCurrentTimestamp());
+    LWLockRelease(g_shared->lock);
 }
 
 // Adds uses to the shared table (the caller holds the lock exclusively): false when it is full.
@@ -154,16 +188,18 @@ TimestampTz g_local_uncounted = 0;  // a use this backend did not count (track_u
 bool g_exit_hook = false;
 
 // Hands this backend's pending uses to shared memory, at every transaction end (so no use stays
-// behind in an idle session). The lock is held for microseconds by anyone; the free case is
-// tried first. Never raises.
+// behind in an idle session). The lock is held briefly by anyone (at most a scan of the shared
+// table); the free case is tried first. Never raises.
 void hand_over() noexcept {
     if (g_shared == nullptr) return;
-    if (g_local_uncounted != 0) {
-        mark_uncounted(g_local_uncounted);
-        g_local_uncounted = 0;
-    }
-    if (g_local == nullptr || (g_local->empty() && g_local_dropped == 0)) return;
+    if (g_local_uncounted == 0 && (g_local == nullptr || (g_local->empty() && g_local_dropped == 0))) return;
     if (!LWLockConditionalAcquire(g_shared->lock, LW_EXCLUSIVE)) LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+    if (g_local_uncounted != 0) mark_uncounted_locked(MyDatabaseId, g_local_uncounted);
+    g_local_uncounted = 0;
+    if (g_local == nullptr) {
+        LWLockRelease(g_shared->lock);
+        return;
+    }
     long entries = hash_get_num_entries(g_hash);
     uint64 dropped = g_local_dropped;
     UsageKey key;
@@ -173,12 +209,13 @@ void hand_over() noexcept {
         memcpy(key.id, id.b, 16);
         if (!add_shared(key, p.at, p.uses, &entries)) dropped += static_cast<uint64>(p.uses);
     }
+    if (dropped > 0) mark_uncounted_locked(MyDatabaseId, GetCurrentTimestamp());
     const bool nearly_full = entries >= usage_max_tokens - usage_max_tokens / 4;
     Latch* launcher = g_shared->launcher;
     LWLockRelease(g_shared->lock);
     g_local->clear();
     g_local_dropped = 0;
-    count_dropped(dropped);
+    if (dropped > 0) pg_atomic_fetch_add_u64(&g_shared->dropped, dropped);
     if (nearly_full && launcher != nullptr) SetLatch(launcher);
 }
 
@@ -214,6 +251,11 @@ void usage_shmem_request() {
 // written yet goes to the dump file. Every other process has exited.
 void dump_usage(int code, Datum) {
     if (code != 0 || g_shared == nullptr || g_hash == nullptr) return;
+    // only after a shutdown checkpoint (smart or fast): after an immediate shutdown a flush may
+    // have committed uses it had no time to take out of shared memory
+    bool crc_ok = false;
+    ControlFileData* control = get_controlfile(DataDir, &crc_ok);
+    if (!crc_ok || control == nullptr || control->state != DB_SHUTDOWNED) return;
     const char* tmp = "pg_stat/hive_tokens_usage.stat.tmp";
     FILE* f = AllocateFile(tmp, PG_BINARY_W);
     if (f == nullptr) {
@@ -225,7 +267,7 @@ void dump_usage(int code, Datum) {
     h.magic = kDumpMagic;
     h.version = kDumpVersion;
     h.since = g_shared->since;
-    h.uncounted_at = static_cast<TimestampTz>(pg_atomic_read_u64(&g_shared->uncounted_at));
+    h.uncounted = g_shared->uncounted;
     h.written_at = GetCurrentTimestamp();
     h.entries = hash_get_num_entries(g_hash);
     bool ok = fwrite(&h, sizeof h, 1, f) == 1;
@@ -249,6 +291,7 @@ void load_usage() {
     // A server starting as a standby (or for recovery) holds a copy of another server's dump
     // (a cold copy of the data directory): its uses are that server's to write, not this one's.
     if (access("standby.signal", F_OK) == 0 || access("recovery.signal", F_OK) == 0) {
+        g_shared->recovery_start = true;  // uses are counted from the end of recovery on
         unlink(kDumpFile);
         return;
     }
@@ -264,14 +307,18 @@ void load_usage() {
         ControlFileData* control = get_controlfile(DataDir, &crc_ok);
         if (crc_ok && control != nullptr && static_cast<pg_time_t>(control->time) <= timestamptz_to_time_t(h.written_at)) {
             g_shared->since = h.since;
-            if (h.uncounted_at > 0) mark_uncounted(h.uncounted_at);
+            g_shared->uncounted = h.uncounted;
         }
         long entries = hash_get_num_entries(g_hash);
         uint64 dropped = 0;
         UsageEntry e;
+        const TimestampTz now = GetCurrentTimestamp();
         for (int64 i = 0; i < h.entries && fread(&e, sizeof e, 1, f) == 1; ++i)
-            if (e.uses > 0 && !add_shared(e.key, e.last_used, e.uses, &entries)) dropped += static_cast<uint64>(e.uses);
-        count_dropped(dropped);
+            if (e.uses > 0 && !add_shared(e.key, e.last_used, e.uses, &entries)) {
+                dropped += static_cast<uint64>(e.uses);
+                mark_uncounted_locked(e.key.database, now);  // the postmaster, alone: no lock
+            }
+        pg_atomic_fetch_add_u64(&g_shared->dropped, dropped);
     }
     FreeFile(f);
     unlink(kDumpFile);
@@ -289,7 +336,8 @@ void usage_shmem_startup() {
         g_shared->launcher = nullptr;
         pg_atomic_init_u64(&g_shared->dropped, 0);
         pg_atomic_init_u64(&g_shared->flushed, 0);
-        pg_atomic_init_u64(&g_shared->uncounted_at, 0);
+        memset(&g_shared->uncounted, 0, sizeof g_shared->uncounted);
+        g_shared->recovery_start = false;
     }
     HASHCTL info;
     memset(&info, 0, sizeof info);
@@ -335,7 +383,7 @@ void settle(int off, int n, const bool* done, bool lost) {
         if (e->uses <= 0) hash_search(g_hash, &g_batch[i].key, HASH_REMOVE, nullptr);
     }
     LWLockRelease(g_shared->lock);
-    count_dropped(dropped);
+    count_dropped(g_flush_database, dropped);
 }
 
 // A worker that exits before it could connect (the database was dropped, or refuses
@@ -353,7 +401,7 @@ void flusher_exit(int, Datum) {
         hash_search(g_hash, &e->key, HASH_REMOVE, nullptr);
     }
     LWLockRelease(g_shared->lock);
-    count_dropped(dropped);
+    count_dropped(g_flush_database, dropped);
 }
 
 // access_tokens of this database's hive_tokens (a member of the extension, with use_count), or
@@ -612,6 +660,12 @@ void hive_tokens_usage_launcher(Datum) {
     pgstat_report_appname("hive_tokens usage launcher");
     LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     g_shared->launcher = MyLatch;
+    if (g_shared->recovery_start) {
+        // a promoted standby: nothing was counted while it was one, and the old primary's
+        // unwritten uses are gone, so uses are counted completely from now on
+        g_shared->since = GetCurrentTimestamp();
+        g_shared->recovery_start = false;
+    }
     LWLockRelease(g_shared->lock);
     before_shmem_exit(clear_launcher, 0);
     TimestampTz last = GetCurrentTimestamp();
@@ -706,7 +760,9 @@ HT_FUNCTION(usage_tracking) {
         values[4] = Int64GetDatum(static_cast<int64>(pg_atomic_read_u64(&g_shared->dropped)));
         values[5] = Int64GetDatum(static_cast<int64>(pg_atomic_read_u64(&g_shared->flushed)));
         values[6] = TimestampTzGetDatum(last_flush);
-        const auto uncounted = static_cast<TimestampTz>(pg_atomic_read_u64(&g_shared->uncounted_at));
+        LWLockAcquire(g_shared->lock, LW_SHARED);
+        const TimestampTz uncounted = uncounted_for(MyDatabaseId);
+        LWLockRelease(g_shared->lock);
         values[7] = TimestampTzGetDatum(uncounted);
         for (int i = 1; i < 8; ++i) nulls[i] = false;
         nulls[6] = last_flush == 0;
@@ -734,14 +790,15 @@ HT_FUNCTION(unused_cutoff) {
     const TimestampTz cutoff = DatumGetTimestampTz(
         DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), unused_for));
     LWLockAcquire(g_shared->lock, LW_SHARED);
-    const TimestampTz since = g_shared->since;
+    // promoted, and the launcher has not started counting yet: nothing is known
+    const TimestampTz since = g_shared->recovery_start ? GetCurrentTimestamp() : g_shared->since;
+    const TimestampTz uncounted = uncounted_for(MyDatabaseId);
     LWLockRelease(g_shared->lock);
     if (cutoff < since)
         throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
                           std::string("token usage has been tracked only since ") + timestamptz_to_str(since),
                           "A token unused for that long cannot be told from one used before tracking began.",
                           "Pass a shorter interval, or ask again later.");
-    const auto uncounted = static_cast<TimestampTz>(pg_atomic_read_u64(&g_shared->uncounted_at));
     if (uncounted != 0 && cutoff <= uncounted)
         throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
                           std::string("a use of a token went uncounted at ") + timestamptz_to_str(uncounted),

@@ -114,8 +114,11 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM hive_tokens.revoke_unused_
 		extra_params => [ '-U', 'ops' ]),
 	'2', 'ops revokes the two unused tokens');
 is($node->safe_psql('postgres',
-		"SELECT count(*) FROM hive_tokens.audit_log WHERE event = 'revoked' AND actor_role = 'ops' AND organization_id = '$org'"),
-	'2', 'both revocations are in the audit log, by ops');
+		"SELECT count(*) FROM hive_tokens.audit_log WHERE event = 'revoked' AND actor_role = 'ops' AND organization_id = '$org' AND details ? 'unused_since'"),
+	'2', 'both revocations are in the audit log, by ops, as revocations of unused tokens');
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	"BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT * FROM hive_tokens.unused_tokens('$org', '2 seconds'); COMMIT;");
+like($stderr, qr/only in READ COMMITTED/, 'a transaction snapshot could miss a flush: refused');
 is($node->safe_psql('postgres',
 		"SELECT hive_tokens.verify_reason('$tok{aa}{token}') || ',' || hive_tokens.verify_reason('$tok{bb}{token}') || ',' || hive_tokens.verify_reason('$tok{cc}{token}')"),
 	'ok,revoked,revoked', 'a still works; b and c are revoked');
@@ -141,6 +144,8 @@ $node->safe_psql('postgres', 'ALTER DATABASE ro SET default_transaction_read_onl
 is($node->safe_psql('ro', "SELECT hive_tokens.verify_reason('$ro_token')"), 'ok', 'a read-only session verifies');
 ok($node->poll_query_until('ro', "SELECT use_count = 1 FROM hive_tokens.tokens WHERE id = '$ro_id'"),
 	'and the flush writes its use whatever the database\'s defaults');
+is($node->safe_psql('ro', 'SELECT uncounted_at IS NULL FROM hive_tokens.usage_tracking()'), 't',
+	'the other database\'s uncounted use does not hold up this one');
 
 # Uses not yet written survive a clean restart (the postmaster writes them out at shutdown and
 # the next start reads them back): with an hour between flushes, two uses wait in shared memory.
@@ -178,6 +183,14 @@ is(uses($node, 'aa'), '10,true', 'uses on the standby were not counted on the pr
 is($standby->safe_psql('postgres', "SELECT use_count FROM hive_tokens.tokens WHERE id = '$tok{aa}{id}'"), '10',
 	'the standby shows the primary\'s count');
 unlike(slurp_file($standby->logfile), qr/read-only transaction|hive_tokens usage/, 'nothing on the standby tried to write');
+
+# Promoted, the standby counts from the promotion on: nothing before it was counted here (and the
+# old primary's unwritten uses are not here), so no interval reaching back before it is answered.
+$standby->promote;
+$standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()');
+is($standby->safe_psql('postgres', 'SELECT active FROM hive_tokens.usage_tracking()'), 't', 'promoted, it counts');
+($ret, $stdout, $stderr) = $standby->psql('postgres', "SELECT * FROM hive_tokens.unused_tokens('$org', '5 seconds')");
+like($stderr, qr/tracked only since/, 'but not for uses before the promotion');
 
 $standby->stop;
 $node->stop;
