@@ -20,6 +20,8 @@ SELECT * FROM hive_tokens.revoke_unused_tokens(:'o', '90 days');
 SELECT * FROM hive_tokens.unused_tokens(:'o', NULL);
 SELECT * FROM hive_tokens.unused_tokens(:'o', '0 seconds');
 SELECT * FROM hive_tokens.unused_tokens(:'o', '-1 day');
+-- compared as a span it is one day; subtracted from now it reaches days into the future (22023)
+SELECT * FROM hive_tokens.unused_tokens(:'o', '-1 year 361 days');
 \set VERBOSITY terse
 -- the token is still there and works (nothing was revoked)
 SELECT hive_tokens.verify_reason(:'t1') AS still_ok;

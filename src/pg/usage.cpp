@@ -781,19 +781,27 @@ HT_FUNCTION(unused_cutoff) {
     memset(&zero, 0, sizeof zero);
     if (DatumGetInt32(DirectFunctionCall2(interval_cmp, unused_for, IntervalPGetDatum(&zero))) <= 0)
         throw core::Error(core::ErrorKind::InvalidParameterValue, "unused_for must be a positive interval");
+    // Compared as a span, '-1 year 361 days' is one day; subtracted from a date, it is four days
+    // into the future. What counts is the time it reaches back to.
+    const TimestampTz start = GetCurrentTransactionStartTimestamp();
+    const TimestampTz cutoff =
+        DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(start), unused_for));
+    if (cutoff >= start)
+        throw core::Error(core::ErrorKind::InvalidParameterValue, "unused_for must reach back in time",
+                          "Its parts, subtracted from now in this time zone, do not go back.",
+                          "Pass a plain interval such as '90 days'.");
     if (g_shared == nullptr || RecoveryInProgress())
         throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState, "token usage is not being tracked on this server",
                           RecoveryInProgress() ? "A hot standby does not count uses; ask the primary." : "",
                           RecoveryInProgress() ? ""
                                                : "Add hive_tokens to shared_preload_libraries and restart the server; "
                                                  "uses are counted from then on.");
-    const TimestampTz cutoff = DatumGetTimestampTz(
-        DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), unused_for));
     LWLockAcquire(g_shared->lock, LW_SHARED);
     // promoted, and the launcher has not started counting yet: nothing is known
     const TimestampTz since = g_shared->recovery_start ? GetCurrentTimestamp() : g_shared->since;
-    const TimestampTz uncounted = uncounted_for(MyDatabaseId);
+    TimestampTz uncounted = uncounted_for(MyDatabaseId);
     LWLockRelease(g_shared->lock);
+    if (g_local_uncounted > uncounted) uncounted = g_local_uncounted;  // this transaction's own
     if (cutoff < since)
         throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
                           std::string("token usage has been tracked only since ") + timestamptz_to_str(since),
@@ -810,12 +818,16 @@ HT_FUNCTION(unused_cutoff) {
     PG_RETURN_TIMESTAMPTZ(cutoff);
 }
 
-// usage_pending(token_id uuid) -> boolean: whether shared memory holds uses of this database's
-// token that no flush has committed yet (in flight included), so that unused_tokens() does not call
-// a token unused that was just used.
+// usage_pending(token_id uuid) -> boolean: whether this backend (its transaction's own uses, not
+// yet handed over) or shared memory holds uses of this database's token that no flush has
+// committed yet (in flight included), so that unused_tokens() does not call a token unused that
+// was just used.
 HT_FUNCTION(usage_pending) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     if (g_shared == nullptr) PG_RETURN_BOOL(false);
+    core::Uuid id;
+    memcpy(id.b, DatumGetUUIDP(PG_GETARG_DATUM(0))->data, 16);
+    if (g_local != nullptr && g_local->find(id) != g_local->end()) PG_RETURN_BOOL(true);
     UsageKey key;
     memset(&key, 0, sizeof key);
     key.database = MyDatabaseId;

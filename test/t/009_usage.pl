@@ -18,7 +18,7 @@ $node->start;
 my $org = '00000000-0000-4000-8000-0000000000d1';
 $node->safe_psql('postgres', 'CREATE EXTENSION hive_tokens');
 my %tok;
-for my $name (qw(aa bb cc))
+for my $name (qw(aa bb cc dd))
 {
 	my ($id, $token) = split /\|/, $node->safe_psql('postgres',
 		"SELECT token_id, token FROM hive_tokens.issue('$org', '$name', '{usage:report}')");
@@ -99,10 +99,16 @@ sleep 3;
 $node->safe_psql('postgres', "SELECT hive_tokens.verify_reason('$tok{aa}{token}')");
 ok($node->poll_query_until('postgres', "SELECT use_count = 7 FROM hive_tokens.tokens WHERE id = '$tok{aa}{id}'"),
 	'a was used again');
-is($node->safe_psql('postgres',
-		"SELECT string_agg(title, ',' ORDER BY title) FROM hive_tokens.unused_tokens('$org', '2 seconds')"),
-	'bb,cc', 'unused for 2 seconds: bb and cc');
-my ($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT * FROM hive_tokens.unused_tokens('$org', '1 hour')");
+# dd, never used, is used inside the listing's own transaction: not unused
+is($node->safe_psql('postgres', join "\n",
+		"BEGIN;",
+		"SELECT 'dd:' || hive_tokens.verify_reason('$tok{dd}{token}');",
+		"SELECT string_agg(title, ',' ORDER BY title) FROM hive_tokens.unused_tokens('$org', '2 seconds');",
+		"COMMIT;"),
+	"dd:ok\nbb,cc", 'unused for 2 seconds: bb and cc (not dd, just used in this very transaction)');
+my ($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT * FROM hive_tokens.unused_tokens('$org', '-1 year 361 days')");
+like($stderr, qr/unused_for must reach back in time/, 'an interval that compares as a day but reaches into the future: 22023');
+($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT * FROM hive_tokens.unused_tokens('$org', '1 hour')");
 like($stderr, qr/token usage has been tracked only since/, 'longer than uses have been counted: refused');
 
 $node->safe_psql('postgres', qq{
