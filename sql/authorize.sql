@@ -91,3 +91,23 @@ SELECT hive_tokens.authorize(:'personal', 'usage:report', :'o', :'p1', :'t1') AS
 SELECT hive_tokens.set_member_function(NULL);
 DROP FUNCTION regress_member(uuid, uuid);
 DROP ROLE regress_ht_ingest;
+-- authorize() keeps a token's compiled policy only while what it was compiled from is unchanged:
+-- a row changed by hand (the owner switching the immutability trigger off) is compiled again
+SELECT token AS kept, token_id AS kept_id FROM hive_tokens.issue(:'o', 'kept', '{usage:report}') \gset
+SELECT hive_tokens.authorize(:'kept', 'usage:report', :'o', :'p1', :'t1') AS first,
+       hive_tokens.authorize(:'kept', 'usage:report', :'o', :'p1', :'t1') AS again;
+ALTER TABLE hive_tokens.access_tokens DISABLE TRIGGER access_tokens_immutable;
+UPDATE hive_tokens.access_tokens SET scopes = '{project:describe}' WHERE id = :'kept_id';
+SELECT hive_tokens.authorize(:'kept', 'usage:report', :'o', :'p1', :'t1') AS after_scopes_change,
+       hive_tokens.authorize(:'kept', 'project:describe', :'o', :'p1') AS new_scope;
+UPDATE hive_tokens.access_tokens SET resources = '{"mode": "granular", "projects": []}' WHERE id = :'kept_id';
+SELECT hive_tokens.authorize(:'kept', 'project:describe', :'o', :'p1') AS after_resources_change;
+ALTER TABLE hive_tokens.access_tokens ENABLE TRIGGER access_tokens_immutable;
+-- a catalog change (retiring a permission) compiles the policy again; stored grants keep a
+-- retired permission, so the answer stays true
+SELECT hive_tokens.register_permission('regress:cached', 'organization', 'Regress', 'Cached') IS NOT NULL AS registered;
+SELECT token AS ret FROM hive_tokens.issue(:'o', 'retiring', '{regress:cached}') \gset
+SELECT hive_tokens.authorize(:'ret', 'regress:cached', :'o') AS before_retire,
+       hive_tokens.authorize(:'ret', 'regress:cached', :'o') AS cached;
+SELECT hive_tokens.retire_permission('regress:cached');
+SELECT hive_tokens.authorize(:'ret', 'regress:cached', :'o') AS after_retire;

@@ -15,6 +15,8 @@
 // denied_targets.
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "../core/assignment.h"
@@ -356,6 +358,55 @@ core::PrincipalPolicy token_policy(const hive_tokens::pg::TokenRow& row, bool fo
     return core::PrincipalPolicy(row.organization, scopes, std::move(assignment), cat);
 }
 
+// authorize()'s compiled policies, by token: compiling a token's grants (reading its resource
+// assignment from jsonb, resolving Hive's statements) costs more than verifying it. An entry is
+// reused only while everything it was compiled from is byte for byte the same (the row's
+// organization, kind, project, scopes and resources as verification just read them, and the
+// permission catalog's generation), so no invalidation can be missed; a revoked or expired token
+// never gets here. Not for personal tokens following their member (the member's grants change
+// without the row). Bounded by hive_tokens.verify_cache_size (0: none kept), an arbitrary entry
+// going when full, and none for resources over kMaxCachedResources bytes.
+struct CachedPolicy {
+    unsigned long generation;
+    core::Uuid organization;
+    core::Scopes scopes;
+    bool project_token, has_project, layout_0_1;
+    core::Uuid project;
+    std::string resources;  // the jsonb value's bytes
+    std::shared_ptr<const core::PrincipalPolicy> policy;
+};
+std::unordered_map<core::Uuid, CachedPolicy, core::UuidHash>* g_policies = nullptr;
+
+constexpr std::size_t kMaxCachedResources = 2048;  // larger assignments are compiled every time
+
+std::shared_ptr<const core::PrincipalPolicy> cached_token_policy(const hive_tokens::pg::TokenRow& row) {
+    if (VARSIZE(row.resources) > kMaxCachedResources)
+        return std::make_shared<const core::PrincipalPolicy>(token_policy(row, false, MemberGrant{}));
+    (void)current_catalog();  // reloaded first if it changed, so the generation below is current
+    const unsigned long generation = hive_tokens::pg::catalog_generation();
+    const std::string_view resources(reinterpret_cast<const char*>(row.resources), VARSIZE(row.resources));
+    if (g_policies == nullptr) g_policies = new std::unordered_map<core::Uuid, CachedPolicy, core::UuidHash>();
+    auto it = g_policies->find(row.id);
+    if (it != g_policies->end()) {
+        const CachedPolicy& c = it->second;
+        if (c.generation == generation && c.organization == row.organization && c.scopes == row.scopes &&
+            c.project_token == row.project_token && c.has_project == row.has_project &&
+            (!row.has_project || c.project == row.project) &&
+            c.layout_0_1 == row.layout_0_1 && c.resources == resources)
+            return c.policy;
+    }
+    auto policy = std::make_shared<const core::PrincipalPolicy>(token_policy(row, false, MemberGrant{}));
+    const std::size_t bound = static_cast<std::size_t>(hive_tokens::pg::verify_cache_size > 0 ? hive_tokens::pg::verify_cache_size : 0);
+    if (bound == 0) {
+        g_policies->clear();
+        return policy;
+    }
+    if (it == g_policies->end() && g_policies->size() >= bound) g_policies->erase(g_policies->begin());
+    (*g_policies)[row.id] = CachedPolicy{generation, row.organization, row.scopes, row.project_token, row.has_project,
+                                         row.layout_0_1, row.project, std::string(resources), policy};
+    return policy;
+}
+
 }  // namespace
 
 // authenticate(token text) -> uuid: verifies and makes the token the principal of this
@@ -441,9 +492,13 @@ HT_TOKEN_FUNCTION(authorize) {
         if (member.status != 0) PG_RETURN_NULL();
     }
     bool allowed = false;
-    {
+    if (follows_member) {
         const core::PrincipalPolicy policy = token_policy(row, follows_member, member);
         allowed = has_org && policy_allows(policy, action, org, has_project ? &project : nullptr,
+                                           has_target ? &target : nullptr, service_t, app_t);
+    } else {
+        const std::shared_ptr<const core::PrincipalPolicy> policy = cached_token_policy(row);
+        allowed = has_org && policy_allows(*policy, action, org, has_project ? &project : nullptr,
                                            has_target ? &target : nullptr, service_t, app_t);
     }
     PG_RETURN_BOOL(allowed);
