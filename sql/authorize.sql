@@ -96,6 +96,14 @@ DROP ROLE regress_ht_ingest;
 SELECT token AS kept, token_id AS kept_id FROM hive_tokens.issue(:'o', 'kept', '{usage:report}') \gset
 SELECT hive_tokens.authorize(:'kept', 'usage:report', :'o', :'p1', :'t1') AS first,
        hive_tokens.authorize(:'kept', 'usage:report', :'o', :'p1', :'t1') AS again;
+SELECT policies > 0 AS policy_kept FROM hive_tokens.verify_cache();
+-- a cache size of 0 keeps none (and empties what there was)
+SET hive_tokens.verify_cache_size = 0;
+SELECT policies AS none_kept FROM hive_tokens.verify_cache();
+SELECT hive_tokens.authorize(:'kept', 'usage:report', :'o', :'p1', :'t1') AS uncached;
+SELECT policies AS still_none FROM hive_tokens.verify_cache();
+RESET hive_tokens.verify_cache_size;
+SELECT hive_tokens.authorize(:'kept', 'usage:report', :'o', :'p1', :'t1') AS cached_again;
 ALTER TABLE hive_tokens.access_tokens DISABLE TRIGGER access_tokens_immutable;
 UPDATE hive_tokens.access_tokens SET scopes = '{project:describe}' WHERE id = :'kept_id';
 SELECT hive_tokens.authorize(:'kept', 'usage:report', :'o', :'p1', :'t1') AS after_scopes_change,

@@ -364,8 +364,11 @@ core::PrincipalPolicy token_policy(const hive_tokens::pg::TokenRow& row, bool fo
 // organization, kind, project, scopes and resources as verification just read them, and the
 // permission catalog's generation), so no invalidation can be missed; a revoked or expired token
 // never gets here. Not for personal tokens following their member (the member's grants change
-// without the row). Bounded by hive_tokens.verify_cache_size (0: none kept), an arbitrary entry
-// going when full, and none for resources over kMaxCachedResources bytes.
+// without the row). Emptied with the verified-token cache (any committed change to the tokens, a
+// new hive_tokens.verify_cache_size). Bounded: at most verify_cache_size entries and about
+// verify_cache_size kilobytes (an entry costs about kEntryBase + kPerResourceByte bytes per byte
+// of its resources: the compiled form of a granular assignment is several times its jsonb), none
+// for resources over kMaxCachedResources bytes; arbitrary entries go when full.
 struct CachedPolicy {
     unsigned long generation;
     core::Uuid organization;
@@ -376,12 +379,22 @@ struct CachedPolicy {
     std::shared_ptr<const core::PrincipalPolicy> policy;
 };
 std::unordered_map<core::Uuid, CachedPolicy, core::UuidHash>* g_policies = nullptr;
+std::size_t g_policy_bytes = 0;  // estimated memory of g_policies' entries
+constexpr std::size_t kEntryBase = 512, kPerResourceByte = 8;
+
+std::size_t entry_cost(const CachedPolicy& c) { return kEntryBase + kPerResourceByte * c.resources.size(); }
 
 constexpr std::size_t kMaxCachedResources = 2048;  // larger assignments are compiled every time
 
 std::shared_ptr<const core::PrincipalPolicy> cached_token_policy(const hive_tokens::pg::TokenRow& row) {
     if (VARSIZE(row.resources) > kMaxCachedResources)
         return std::make_shared<const core::PrincipalPolicy>(token_policy(row, false, MemberGrant{}));
+    const std::size_t max_entries =
+        static_cast<std::size_t>(hive_tokens::pg::verify_cache_size > 0 ? hive_tokens::pg::verify_cache_size : 0);
+    if (max_entries == 0) {
+        hive_tokens::pg::forget_token_policies();
+        return std::make_shared<const core::PrincipalPolicy>(token_policy(row, false, MemberGrant{}));
+    }
     (void)current_catalog();  // reloaded first if it changed, so the generation below is current
     const unsigned long generation = hive_tokens::pg::catalog_generation();
     const std::string_view resources(reinterpret_cast<const char*>(row.resources), VARSIZE(row.resources));
@@ -396,18 +409,34 @@ std::shared_ptr<const core::PrincipalPolicy> cached_token_policy(const hive_toke
             return c.policy;
     }
     auto policy = std::make_shared<const core::PrincipalPolicy>(token_policy(row, false, MemberGrant{}));
-    const std::size_t bound = static_cast<std::size_t>(hive_tokens::pg::verify_cache_size > 0 ? hive_tokens::pg::verify_cache_size : 0);
-    if (bound == 0) {
-        g_policies->clear();
-        return policy;
+    // compiling may have processed invalidations (a catalog reload) and emptied the map: look again
+    if (auto stale = g_policies->find(row.id); stale != g_policies->end()) {
+        g_policy_bytes -= entry_cost(stale->second);
+        g_policies->erase(stale);
     }
-    if (it == g_policies->end() && g_policies->size() >= bound) g_policies->erase(g_policies->begin());
-    (*g_policies)[row.id] = CachedPolicy{generation, row.organization, row.scopes, row.project_token, row.has_project,
-                                         row.layout_0_1, row.project, std::string(resources), policy};
+    CachedPolicy entry{generation, row.organization, row.scopes, row.project_token, row.has_project,
+                       row.layout_0_1, row.project, std::string(resources), policy};
+    const std::size_t cost = entry_cost(entry);
+    const std::size_t max_bytes = max_entries * 1024;
+    while (!g_policies->empty() && (g_policies->size() >= max_entries || g_policy_bytes + cost > max_bytes)) {
+        g_policy_bytes -= entry_cost(g_policies->begin()->second);
+        g_policies->erase(g_policies->begin());
+    }
+    if (cost <= max_bytes) {
+        g_policy_bytes += cost;
+        g_policies->emplace(row.id, std::move(entry));
+    }
     return policy;
 }
 
 }  // namespace
+
+long hive_tokens::pg::token_policies_kept() noexcept { return g_policies != nullptr ? static_cast<long>(g_policies->size()) : 0; }
+
+void hive_tokens::pg::forget_token_policies() noexcept {
+    if (g_policies != nullptr) g_policies->clear();
+    g_policy_bytes = 0;
+}
 
 // authenticate(token text) -> uuid: verifies and makes the token the principal of this
 // transaction. 28000 for anything that is not a live token; the token never appears in it.

@@ -23,6 +23,7 @@
 #include "keyring_loader.h"
 #include "lifecycle.h"
 #include "permission_cache.h"
+#include "principal.h"
 #include "token_store.h"
 #include "usage.h"
 #include "uuid_datum.h"
@@ -128,6 +129,7 @@ uint64 g_cache_hits = 0, g_cache_misses = 0;
 void empty_cache() noexcept {
     ++g_cache_epoch;
     if (g_rows != nullptr) g_rows->clear();
+    hive_tokens::pg::forget_token_policies();
 }
 
 void relcache_callback(Datum, Oid relid) {
@@ -456,14 +458,16 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
 
 void hive_tokens::pg::verify_cache_resized(int, void*) { empty_cache(); }
 
-// verify_cache() -> (entries, hits, misses, emptied): this backend's verified-token cache.
+// verify_cache() -> (entries, hits, misses, emptied, policies): this backend's verified-token
+// cache, and how many compiled policies authorize() keeps with it.
 HT_FUNCTION(verify_cache) {
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "verify_cache: not a composite result");
     desc = BlessTupleDesc(desc);
-    Datum values[4] = {Int64GetDatum(g_rows ? static_cast<int64>(g_rows->size()) : 0), Int64GetDatum(static_cast<int64>(g_cache_hits)),
-                       Int64GetDatum(static_cast<int64>(g_cache_misses)), Int64GetDatum(static_cast<int64>(g_cache_epoch))};
-    bool nulls[4] = {false, false, false, false};
+    Datum values[5] = {Int64GetDatum(g_rows ? static_cast<int64>(g_rows->size()) : 0), Int64GetDatum(static_cast<int64>(g_cache_hits)),
+                       Int64GetDatum(static_cast<int64>(g_cache_misses)), Int64GetDatum(static_cast<int64>(g_cache_epoch)),
+                       Int64GetDatum(hive_tokens::pg::token_policies_kept())};
+    bool nulls[5] = {false, false, false, false, false};
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
