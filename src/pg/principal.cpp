@@ -384,17 +384,19 @@ constexpr std::size_t kEntryBase = 512, kPerResourceByte = 8;
 
 std::size_t entry_cost(const CachedPolicy& c) { return kEntryBase + kPerResourceByte * c.resources.size(); }
 
+void erase_policy(std::unordered_map<core::Uuid, CachedPolicy, core::UuidHash>::iterator it) {
+    g_policy_bytes -= entry_cost(it->second);
+    g_policies->erase(it);
+}
+
 constexpr std::size_t kMaxCachedResources = 2048;  // larger assignments are compiled every time
 
 std::shared_ptr<const core::PrincipalPolicy> cached_token_policy(const hive_tokens::pg::TokenRow& row) {
-    if (VARSIZE(row.resources) > kMaxCachedResources)
-        return std::make_shared<const core::PrincipalPolicy>(token_policy(row, false, MemberGrant{}));
+    const auto compile = [&] { return std::make_shared<const core::PrincipalPolicy>(token_policy(row, false, MemberGrant{})); };
     const std::size_t max_entries =
         static_cast<std::size_t>(hive_tokens::pg::verify_cache_size > 0 ? hive_tokens::pg::verify_cache_size : 0);
-    if (max_entries == 0) {
-        hive_tokens::pg::forget_token_policies();
-        return std::make_shared<const core::PrincipalPolicy>(token_policy(row, false, MemberGrant{}));
-    }
+    if (max_entries == 0) hive_tokens::pg::forget_token_policies();
+    if (max_entries == 0 || VARSIZE(row.resources) > kMaxCachedResources) return compile();
     (void)current_catalog();  // reloaded first if it changed, so the generation below is current
     const unsigned long generation = hive_tokens::pg::catalog_generation();
     const std::string_view resources(reinterpret_cast<const char*>(row.resources), VARSIZE(row.resources));
@@ -408,20 +410,15 @@ std::shared_ptr<const core::PrincipalPolicy> cached_token_policy(const hive_toke
             c.layout_0_1 == row.layout_0_1 && c.resources == resources)
             return c.policy;
     }
-    auto policy = std::make_shared<const core::PrincipalPolicy>(token_policy(row, false, MemberGrant{}));
+    auto policy = compile();
     // compiling may have processed invalidations (a catalog reload) and emptied the map: look again
-    if (auto stale = g_policies->find(row.id); stale != g_policies->end()) {
-        g_policy_bytes -= entry_cost(stale->second);
-        g_policies->erase(stale);
-    }
+    if (auto stale = g_policies->find(row.id); stale != g_policies->end()) erase_policy(stale);
     CachedPolicy entry{generation, row.organization, row.scopes, row.project_token, row.has_project,
                        row.layout_0_1, row.project, std::string(resources), policy};
     const std::size_t cost = entry_cost(entry);
     const std::size_t max_bytes = max_entries * 1024;
-    while (!g_policies->empty() && (g_policies->size() >= max_entries || g_policy_bytes + cost > max_bytes)) {
-        g_policy_bytes -= entry_cost(g_policies->begin()->second);
-        g_policies->erase(g_policies->begin());
-    }
+    while (!g_policies->empty() && (g_policies->size() >= max_entries || g_policy_bytes + cost > max_bytes))
+        erase_policy(g_policies->begin());
     if (cost <= max_bytes) {
         g_policy_bytes += cost;
         g_policies->emplace(row.id, std::move(entry));

@@ -14,6 +14,7 @@
 
 #include "caller.h"
 #include "guard.h"
+#include "worker.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -111,15 +112,10 @@ void hive_tokens::pg::record_refusal(const RefusalActor& actor, const std::strin
                                                                                  : GetOuterUserId();
                 r.also_refused = g_pending;
                 r.at = GetCurrentTimestamp();
-                BackgroundWorker w;
-                memset(&w, 0, sizeof w);
-                w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-                w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-                w.bgw_restart_time = BGW_NEVER_RESTART;
-                snprintf(w.bgw_library_name, BGW_MAXLEN, "hive_tokens");
-                snprintf(w.bgw_function_name, BGW_MAXLEN, "hive_tokens_refusal_worker");
-                snprintf(w.bgw_name, BGW_MAXLEN, "hive_tokens refusal recorder");
-                snprintf(w.bgw_type, BGW_MAXLEN, "hive_tokens refusal recorder");
+                BackgroundWorker w = hive_tokens::pg::library_worker(
+                    "hive_tokens_refusal_worker", "hive_tokens refusal recorder",
+                    BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION, BgWorkerStart_RecoveryFinished,
+                    BGW_NEVER_RESTART);
                 memcpy(w.bgw_extra, &r, sizeof r);
                 w.bgw_notify_pid = 0;
                 MemoryContext top = MemoryContextSwitchTo(TopMemoryContext);

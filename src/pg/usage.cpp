@@ -1,8 +1,8 @@
 // Usage tracking: each token's last_used_at and use_count, without a write per verification.
 //
 //   verification ──note_use()──> this backend's pending uses (bounded, local memory)
-//        transaction end ──> shared memory (bounded hash table under one LWLock, held for
-//            microseconds; never a row or table lock, never inside a verification)
+//        transaction end ──> shared memory (bounded hash table under one LWLock, held briefly:
+//            at most a scan of the table; never a row or table lock, never inside a verification)
 //        every hive_tokens.usage_flush_interval ──launcher──> one flush worker per database:
 //            UPDATE access_tokens SET last_used_at, use_count, one row per token, as its owner;
 //            the entries stay in shared memory until the UPDATE commits, then the written uses
@@ -25,6 +25,7 @@
 #include <unordered_map>
 
 #include "guard.h"
+#include "worker.h"
 
 extern "C" {
 #include "access/genam.h"
@@ -613,15 +614,9 @@ void flush_round() {
     }
     LWLockRelease(g_shared->lock);
     for (int i = 0; i < ndb; ++i) {
-        BackgroundWorker w;
-        memset(&w, 0, sizeof w);
-        w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-        w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-        w.bgw_restart_time = BGW_NEVER_RESTART;
-        snprintf(w.bgw_library_name, BGW_MAXLEN, "hive_tokens");
-        snprintf(w.bgw_function_name, BGW_MAXLEN, "hive_tokens_usage_flusher");
-        snprintf(w.bgw_name, BGW_MAXLEN, "hive_tokens usage flush");
-        snprintf(w.bgw_type, BGW_MAXLEN, "hive_tokens usage flush");
+        BackgroundWorker w = hive_tokens::pg::library_worker(
+            "hive_tokens_usage_flusher", "hive_tokens usage flush", BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION,
+            BgWorkerStart_RecoveryFinished, BGW_NEVER_RESTART);
         w.bgw_main_arg = ObjectIdGetDatum(databases[i]);
         w.bgw_notify_pid = MyProcPid;
         BackgroundWorkerHandle* handle = nullptr;
@@ -699,15 +694,9 @@ void hive_tokens::pg::usage_preload() {
     g_prev_startup = shmem_startup_hook;
     shmem_startup_hook = usage_shmem_startup;
 
-    BackgroundWorker w;
-    memset(&w, 0, sizeof w);
-    w.bgw_flags = BGWORKER_SHMEM_ACCESS;
-    w.bgw_start_time = BgWorkerStart_RecoveryFinished;  // a hot standby never flushes
-    w.bgw_restart_time = 10;
-    snprintf(w.bgw_library_name, BGW_MAXLEN, "hive_tokens");
-    snprintf(w.bgw_function_name, BGW_MAXLEN, "hive_tokens_usage_launcher");
-    snprintf(w.bgw_name, BGW_MAXLEN, "hive_tokens usage launcher");
-    snprintf(w.bgw_type, BGW_MAXLEN, "hive_tokens usage launcher");
+    // started once recovery has finished: a hot standby never flushes
+    BackgroundWorker w = library_worker("hive_tokens_usage_launcher", "hive_tokens usage launcher", BGWORKER_SHMEM_ACCESS,
+                                        BgWorkerStart_RecoveryFinished, 10);
     RegisterBackgroundWorker(&w);
 }
 
