@@ -602,9 +602,9 @@ BEGIN
     END IF;
     PERFORM hive_tokens_internal.authorize_management(caller, 'revoke', t.kind, t.organization_id, t.project_id, t.user_id, NULL, NULL);
     DELETE FROM hive_tokens.access_tokens AS a WHERE a.id = token_id
-        RETURNING a.id, a.organization_id, a.hash, a.key_id INTO gone;
-    INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id)
-    VALUES (gone.id, gone.organization_id, gone.hash, gone.key_id);
+        RETURNING a.id, a.organization_id, a.hash, a.key_id, a.legacy_hash INTO gone;
+    INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id, legacy_hash)
+    VALUES (gone.id, gone.organization_id, gone.hash, gone.key_id, gone.legacy_hash);
     PERFORM hive_tokens_internal.audit(pg_get_userbyid(caller), 'revoked', gone.organization_id, gone.id,
         jsonb_build_object('kind', t.kind, 'title', t.title)
         || CASE WHEN unused_before IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('unused_since', unused_before) END);
@@ -667,6 +667,22 @@ UPDATE hive_tokens.access_tokens SET use_count = 0;
 ALTER TABLE hive_tokens.access_tokens ALTER COLUMN use_count SET DEFAULT 0, ALTER COLUMN use_count SET NOT NULL;
 COMMENT ON COLUMN hive_tokens.access_tokens.last_used_at IS 'when a verification last found this token live, as the usage worker last wrote it (needs hive_tokens in shared_preload_libraries; uses on hot standbys are not counted)';
 COMMENT ON COLUMN hive_tokens.access_tokens.use_count IS 'how many verifications found this token live, as the usage worker last wrote it (uses dropped when shared memory was full, or lost in a crash, are missing)';
+
+-- Tokens imported from Hive (import_hive_tokens()) keep Hive's bcrypt until their first use.
+ALTER TABLE hive_tokens.access_tokens ALTER COLUMN hash DROP NOT NULL, ALTER COLUMN key_id DROP NOT NULL,
+    ADD COLUMN legacy_hash text CHECK (legacy_hash ~ '^\$2[aby]\$(0[4-9]|1[0-4])\$[./A-Za-z0-9]{53}$'),
+    ADD CONSTRAINT access_tokens_credential CHECK ((hash IS NOT NULL AND key_id IS NOT NULL AND legacy_hash IS NULL)
+                                                   OR (hash IS NULL AND key_id IS NULL AND legacy_hash IS NOT NULL));
+COMMENT ON COLUMN hive_tokens.access_tokens.hash IS 'keyed BLAKE2b-256 of the whole token under server key key_id; NULL only for a token imported from Hive that has not been used yet (legacy_hash)';
+COMMENT ON COLUMN hive_tokens.access_tokens.key_id IS 'id of the keyring entry that produced hash (NULL with hash)';
+COMMENT ON COLUMN hive_tokens.access_tokens.legacy_hash IS 'Hive''s bcrypt of a legacy token''s secret (import_hive_tokens()), until its first use replaces it with the keyed hash; NULL otherwise';
+ALTER TABLE hive_tokens.revoked_tokens ALTER COLUMN hash DROP NOT NULL, ALTER COLUMN key_id DROP NOT NULL,
+    ADD COLUMN legacy_hash text CHECK (legacy_hash ~ '^\$2[aby]\$(0[4-9]|1[0-4])\$[./A-Za-z0-9]{53}$'),
+    ADD CONSTRAINT revoked_tokens_credential CHECK ((hash IS NOT NULL AND key_id IS NOT NULL AND legacy_hash IS NULL)
+                                                    OR (hash IS NULL AND key_id IS NULL AND legacy_hash IS NOT NULL));
+COMMENT ON COLUMN hive_tokens.revoked_tokens.hash IS 'the revoked token''s keyed hash (NULL for a token imported from Hive and revoked before its first use)';
+COMMENT ON COLUMN hive_tokens.revoked_tokens.key_id IS 'id of the keyring entry that produced hash (NULL with hash)';
+COMMENT ON COLUMN hive_tokens.revoked_tokens.legacy_hash IS 'Hive''s bcrypt of the secret, for a token imported from Hive and revoked before its first use; NULL otherwise';
 CREATE OR REPLACE VIEW hive_tokens.tokens AS
     SELECT id, organization_id, kind, project_id, user_id, title, description, scopes::hive_tokens.scopes AS scopes, resources,
            first_characters, created_at, created_by, expires_at, last_used_at, rotated_to, created_by_token, created_by_user,
@@ -1329,7 +1345,7 @@ COMMENT ON FUNCTION hive_tokens.set_expiry_policy(uuid, interval, boolean) IS 's
 CREATE FUNCTION hive_tokens_internal.immutable_token() RETURNS trigger
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION hive_tokens_internal.immutable_token() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens_internal.immutable_token() IS 'internal trigger: a token''s grants, owner, hash, key and history never change (23000); only last_used_at, use_count, an earlier expires_at and a first rotated_to';
+COMMENT ON FUNCTION hive_tokens_internal.immutable_token() IS 'internal trigger: a token''s grants, owner, hash, key and history never change (23000); only last_used_at, use_count, an earlier expires_at, a first rotated_to, and an imported token''s Hive bcrypt replaced by its keyed hash (by the usage worker only)';
 
 -- Personal tokens follow their member.
 CREATE TABLE hive_tokens.member_function (
@@ -1496,10 +1512,10 @@ BEGIN
     END IF;
     WITH gone AS (
         DELETE FROM hive_tokens.access_tokens AS a WHERE a.organization_id = org
-        RETURNING a.id, a.organization_id, a.hash, a.key_id
+        RETURNING a.id, a.organization_id, a.hash, a.key_id, a.legacy_hash
     ), tombstones AS (
-        INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id)
-        SELECT g.id, g.organization_id, g.hash, g.key_id FROM gone AS g
+        INSERT INTO hive_tokens.revoked_tokens (id, organization_id, hash, key_id, legacy_hash)
+        SELECT g.id, g.organization_id, g.hash, g.key_id, g.legacy_hash FROM gone AS g
         ON CONFLICT (id) DO NOTHING
     )
     SELECT count(*) INTO n FROM gone;
@@ -1796,6 +1812,229 @@ CREATE TRIGGER access_tokens_immutable BEFORE UPDATE ON hive_tokens.access_token
 COMMENT ON TRIGGER access_tokens_immutable ON hive_tokens.access_tokens IS 'refuses changing a token''s grants, owner, hash, key or history; an expiry may only move earlier';
 
 ------------------------------------------------------------------------------------------
+-- Migrating from Hive: importing its tokens (docs/migrating-from-hive.md). Imported tokens keep
+-- Hive's bcrypt (legacy_hash) until their first use, when the usage worker replaces it with the
+-- keyed hash.
+------------------------------------------------------------------------------------------
+-- One row of Hive's organization_access_tokens (as jsonb, whatever the source's column types):
+-- 'imported', 'already_present', or the reason it was skipped. Raises only what the caller
+-- reports as a skipped row (a value of the wrong type, a rule of issue()).
+CREATE FUNCTION hive_tokens_internal.import_hive_row(r jsonb, source text, OUT outcome text, OUT detail text,
+    OUT unknown text[], OUT retired text[])
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    token_id uuid;
+    org uuid;
+    project uuid;
+    member uuid;
+    kind text;
+    letter text;
+    perms text[];
+    scopes hive_tokens.scopes;
+    shown text;
+    expires timestamptz;
+    created timestamptz;
+    g record;
+BEGIN
+    BEGIN
+        token_id := (r->>'id')::uuid;
+        org := (r->>'organization_id')::uuid;
+        project := (r->>'project_id')::uuid;
+        member := (r->>'user_id')::uuid;
+        expires := (r->>'expires_at')::timestamptz;
+        created := coalesce((r->>'created_at')::timestamptz, now());
+    EXCEPTION WHEN data_exception THEN
+        outcome := 'invalid_value';
+        detail := 'a uuid or timestamp column holds something else';
+        RETURN;
+    END;
+    IF token_id IS NULL THEN
+        outcome := 'invalid_value'; detail := 'id is NULL'; RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM hive_tokens.access_tokens AS a WHERE a.id = token_id) THEN
+        outcome := 'already_present'; RETURN;
+    END IF;
+    -- a token revoked here stays revoked, whatever Hive's table still holds
+    IF EXISTS (SELECT 1 FROM hive_tokens.revoked_tokens AS v WHERE v.id = token_id) THEN
+        outcome := 'revoked'; detail := 'revoked here since an earlier import'; RETURN;
+    END IF;
+    IF org IS NULL THEN
+        outcome := 'invalid_value'; detail := 'organization_id is NULL'; RETURN;
+    END IF;
+    IF jsonb_typeof(r->'hash') IS DISTINCT FROM 'string'
+       OR NOT (r->>'hash') ~ '^\$2[aby]\$(0[4-9]|1[0-4])\$[./A-Za-z0-9]{53}$' THEN
+        outcome := 'invalid_hash';
+        detail := 'hash is not a bcrypt hash ($2a$, $2b$ or $2y$, cost 04 to 14)';
+        RETURN;
+    END IF;
+    IF project IS NOT NULL AND member IS NOT NULL THEN
+        outcome := 'invalid_kind'; detail := 'both project_id and user_id are set'; RETURN;
+    END IF;
+    kind := CASE WHEN project IS NOT NULL THEN 'project' WHEN member IS NOT NULL THEN 'personal' ELSE 'organization' END;
+    letter := CASE kind WHEN 'project' THEN 'p' WHEN 'personal' THEN 'u' ELSE 'o' END;
+    -- Hive shows a token's first 10 characters: "hv<c>1/" and the start of base64("<id>:"),
+    -- which the id alone determines. Any other value belongs to another token or another kind.
+    shown := 'hv' || letter || '1/' || left(encode(convert_to(token_id::text || ':', 'UTF8'), 'base64'), 5);
+    IF r->>'first_characters' IS NOT NULL AND r->>'first_characters' <> shown THEN
+        outcome := 'first_characters_mismatch';
+        detail := format('first_characters is not %s, how this id''s token of kind %s starts', shown, kind);
+        RETURN;
+    END IF;
+    IF jsonb_typeof(r->'permissions') = 'array' THEN
+        IF EXISTS (SELECT 1 FROM jsonb_array_elements(r->'permissions') AS e WHERE jsonb_typeof(e) <> 'string') THEN
+            outcome := 'invalid_value'; detail := 'permissions holds something other than names'; RETURN;
+        END IF;
+        perms := ARRAY(SELECT DISTINCT e FROM jsonb_array_elements_text(r->'permissions') AS e ORDER BY e);
+        unknown := ARRAY(SELECT p FROM unnest(perms) AS p
+                          WHERE NOT EXISTS (SELECT 1 FROM hive_tokens.permissions AS c WHERE c.name = p) ORDER BY p);
+        retired := ARRAY(SELECT p FROM unnest(perms) AS p
+                          WHERE EXISTS (SELECT 1 FROM hive_tokens.permissions AS c WHERE c.name = p AND c.retired) ORDER BY p);
+        IF cardinality(unknown) > 0 THEN
+            outcome := 'unknown_permission';
+            detail := format('unknown permissions %s (register them with hive_tokens.register_permission() and import again)',
+                             array_to_string(unknown, ', '));
+            RETURN;
+        END IF;
+        -- Hive no longer grants a retired permission: the token is imported without it (reported)
+        scopes := hive_tokens.scopes(ARRAY(SELECT p FROM unnest(perms) AS p WHERE p <> ALL (retired)));
+    ELSIF r->'permissions' IS NULL OR jsonb_typeof(r->'permissions') = 'null' THEN
+        IF kind <> 'personal' THEN
+            outcome := 'invalid_value'; detail := 'permissions is NULL on a token that is not personal'; RETURN;
+        END IF;
+        -- Hive: a personal token without permissions has whatever its member's role has (its grants
+        -- are intersected with the member's at every use): every assignable permission whose
+        -- dependencies are assignable too
+        perms := ARRAY(SELECT c.name FROM hive_tokens.permissions AS c WHERE c.assignable AND NOT c.retired);
+        LOOP
+            unknown := ARRAY(SELECT c.name FROM hive_tokens.permissions AS c WHERE c.name = ANY (perms) AND c.depends_on <@ perms);
+            EXIT WHEN cardinality(unknown) = cardinality(perms);
+            perms := unknown;
+        END LOOP;
+        unknown := NULL;
+        scopes := hive_tokens.scopes(perms);
+    ELSE
+        outcome := 'invalid_value'; detail := 'permissions is not an array'; RETURN;
+    END IF;
+    IF expires IS NOT NULL AND expires <= now() THEN
+        outcome := 'expired'; detail := 'it expired in Hive'; RETURN;
+    END IF;
+    IF r->'assigned_resources' IS NOT NULL AND jsonb_typeof(r->'assigned_resources') <> 'null'
+       AND jsonb_typeof(r->'assigned_resources') <> 'object' THEN
+        outcome := 'invalid_value'; detail := 'assigned_resources is not an object'; RETURN;
+    END IF;
+    -- every rule issue() applies (22023 and 22004 are reported as invalid_grant by the caller)
+    g := hive_tokens_internal.validate_grant(org, r->>'title',
+        scopes, coalesce(nullif(r->'assigned_resources', 'null'::jsonb), '{"mode": "*"}'),
+        r->>'description', expires, kind, project, member);
+    INSERT INTO hive_tokens.access_tokens AS a
+        (id, organization_id, kind, project_id, user_id, title, description, scopes, resources,
+         hash, key_id, legacy_hash, first_characters, created_at, expires_at)
+    VALUES (token_id, org, kind, project, member, g.stored_title, g.stored_description, scopes, g.stored_resources,
+            NULL, NULL, r->>'hash', shown, created, expires)
+    ON CONFLICT (id) DO NOTHING;
+    IF NOT FOUND THEN
+        outcome := 'already_present'; RETURN;
+    END IF;
+    PERFORM hive_tokens_internal.audit(current_user, 'imported', org, token_id,
+        jsonb_build_object('kind', kind, 'title', g.stored_title, 'permissions', to_jsonb(hive_tokens.permission_names(scopes)),
+                           'resources', g.stored_resources, 'project', project, 'user', member, 'expires_at', expires,
+                           'source', source)
+        || CASE WHEN cardinality(retired) > 0 THEN jsonb_build_object('retired_permissions_dropped', to_jsonb(retired))
+                ELSE '{}'::jsonb END);
+    outcome := 'imported';
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens_internal.import_hive_row(jsonb, text) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.import_hive_row(jsonb, text) IS 'internal to import_hive_tokens(): imports one row of Hive''s organization_access_tokens, or says why not; owner-only';
+
+CREATE FUNCTION hive_tokens.import_hive_tokens(source regclass, progress_every integer DEFAULT 1000,
+    OUT imported bigint, OUT already_present bigint, OUT skipped bigint, OUT skipped_by_reason jsonb,
+    OUT unknown_permissions text[], OUT retired_permissions text[])
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    needed constant text[] := ARRAY['id', 'organization_id', 'created_at', 'title', 'description', 'permissions',
+                                    'assigned_resources', 'hash', 'first_characters', 'project_id', 'user_id', 'expires_at'];
+    missing text[];
+    total bigint;
+    n bigint := 0;
+    r jsonb;
+    outcome text;
+    detail text;
+    unknown text[];
+    retired text[];
+    reasons jsonb := '{}';
+    unknown_all text[] := '{}';
+    retired_all text[] := '{}';
+BEGIN
+    IF source IS NULL THEN
+        RAISE EXCEPTION 'source must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF progress_every IS NULL OR progress_every < 1 THEN
+        RAISE EXCEPTION 'progress_every must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF hive_tokens.current_principal_kind() IS NOT NULL THEN
+        RAISE EXCEPTION 'import_hive_tokens() runs without a principal' USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'Importing bypasses the rules of token management: it is a DBA''s step, not an application''s.';
+    END IF;
+    missing := ARRAY(SELECT c FROM unnest(needed) AS c
+                      WHERE NOT EXISTS (SELECT 1 FROM pg_attribute AS a
+                                         WHERE a.attrelid = source AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped));
+    IF cardinality(missing) > 0 THEN
+        RAISE EXCEPTION '% does not have the columns of Hive''s organization_access_tokens', source
+            USING ERRCODE = 'undefined_column', DETAIL = format('Missing: %s.', array_to_string(missing, ', '));
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %s', source) INTO total;
+    imported := 0;
+    already_present := 0;
+    skipped := 0;
+    FOR r IN EXECUTE format(
+        'SELECT jsonb_build_object(''id'', s.id, ''organization_id'', s.organization_id, ''created_at'', s.created_at,'
+        ' ''title'', s.title, ''description'', s.description, ''permissions'', s.permissions,'
+        ' ''assigned_resources'', s.assigned_resources, ''hash'', s.hash, ''first_characters'', s.first_characters,'
+        ' ''project_id'', s.project_id, ''user_id'', s.user_id, ''expires_at'', s.expires_at)'
+        ' FROM %s AS s ORDER BY s.created_at, s.id', source)
+    LOOP
+        n := n + 1;
+        BEGIN
+            SELECT x.outcome, x.detail, x.unknown, x.retired INTO outcome, detail, unknown, retired
+              FROM hive_tokens_internal.import_hive_row(r, source::text) AS x;
+        EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+            -- a rule of issue() (22023, 22004) or of the table (23xxx): the row is skipped
+            outcome := CASE WHEN SQLSTATE LIKE '23%' THEN 'invalid_row' ELSE 'invalid_grant' END;
+            detail := SQLERRM;
+            unknown := NULL;
+            retired := NULL;
+        END;
+        IF outcome = 'imported' THEN
+            imported := imported + 1;
+            retired_all := retired_all || coalesce(retired, '{}');
+        ELSIF outcome = 'already_present' THEN
+            already_present := already_present + 1;
+        ELSE
+            skipped := skipped + 1;
+            reasons := jsonb_set(reasons, ARRAY[outcome], to_jsonb(coalesce((reasons->>outcome)::bigint, 0) + 1));
+            RAISE NOTICE 'import_hive_tokens: row % (id %) skipped: %', n, coalesce(r->>'id', 'NULL'), outcome
+                USING DETAIL = coalesce(detail, '');
+        END IF;
+        unknown_all := unknown_all || coalesce(unknown, '{}');
+        IF n % progress_every = 0 THEN
+            RAISE NOTICE 'import_hive_tokens: % of % rows read (% imported, % already present, % skipped)',
+                n, total, imported, already_present, skipped;
+        END IF;
+    END LOOP;
+    skipped_by_reason := reasons;
+    unknown_permissions := ARRAY(SELECT DISTINCT p FROM unnest(unknown_all) AS p ORDER BY p);
+    retired_permissions := ARRAY(SELECT DISTINCT p FROM unnest(retired_all) AS p ORDER BY p);
+END;
+$$;
+REVOKE ALL ON FUNCTION hive_tokens.import_hive_tokens(regclass, integer) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens.import_hive_tokens(regclass, integer) IS 'imports the rows of a table or view shaped like Hive''s organization_access_tokens with their ids, kinds, grants and expiry, so the hvo1/, hvp1/ and hvu1/ tokens already handed out keep working; skips (and reports) invalid rows, rows with unknown permissions, expired and revoked ones; drops and reports retired permissions; idempotent; audited; owner-only';
+
+------------------------------------------------------------------------------------------
 -- The objects this update creates keep only the grants it makes (default privileges of the
 -- updating role are taken back from them, as a fresh install does). verify() was given its
 -- previous grants above; objects 0.1 created are left as they are.
@@ -1868,7 +2107,9 @@ BEGIN
                          'hive_tokens.revoke_unused_tokens(uuid, interval)'::regprocedure,
                          'hive_tokens_internal.revoke_token(oid, uuid, timestamptz)'::regprocedure,
                          'hive_tokens_internal.unused_token_rows(oid, uuid, interval)'::regprocedure,
-                         'hive_tokens_internal.revoke_unused_tokens_body(uuid, uuid, interval)'::regprocedure)
+                         'hive_tokens_internal.revoke_unused_tokens_body(uuid, uuid, interval)'::regprocedure,
+                         'hive_tokens_internal.import_hive_row(jsonb, text)'::regprocedure,
+                         'hive_tokens.import_hive_tokens(regclass, integer)'::regprocedure)
         UNION ALL
         SELECT pg_catalog.format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass), c.relacl, c.relowner
           FROM pg_catalog.pg_class AS c

@@ -5,7 +5,7 @@ PG_CONFIG ?= pg_config
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register
 # PostgreSQL's headers are not -Wextra clean in C++; treat them as system headers.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
-SHLIB_LINK = -lsodium -lstdc++
+SHLIB_LINK = -lsodium -lcrypt -lstdc++
 
 # PGXS would also compile LLVM bitcode with clang, which does not see PG_CXXFLAGS (so C++17 and
 # our warning flags would be lost). The extension gains nothing from JIT inlining of its

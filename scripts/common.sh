@@ -8,7 +8,7 @@ export PG_CONFIG=$PG_BIN/pg_config
 [ -x "$PG_CONFIG" ] || PG_CONFIG=$(command -v pg_config || true)
 
 HT_PACKAGES="postgresql-$PG_MAJOR postgresql-client-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
-  postgresql-contrib libsodium-dev cmake g++ make googletest libgtest-dev libipc-run-perl pgbouncer
+  postgresql-contrib libsodium-dev libcrypt-dev cmake g++ make googletest libgtest-dev libipc-run-perl pgbouncer
   clang-14 libclang-rt-14-dev libbenchmark-dev"
 
 ht_log() { printf '\n==> %s\n' "$*" >&2; }

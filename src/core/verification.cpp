@@ -17,11 +17,13 @@ const char* reason_name(Reason r) noexcept {
         case Reason::Revoked: return "revoked";
         case Reason::Expired: return "expired";
         case Reason::KeyUnavailable: return "key_unavailable";
+        case Reason::LegacyRefused: return "legacy_refused";
     }
     return "unknown";
 }
 
 const char* reason_detail(Reason r) noexcept {
+    if (r == Reason::LegacyRefused) return "a legacy Hive token (hv?1/), no longer accepted";
     return r == Reason::Checksum ? "mistyped (checksum)" : reason_name(r);
 }
 

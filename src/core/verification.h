@@ -18,10 +18,13 @@
 
 namespace hive_tokens::core {
 
-enum class Reason { Ok, Malformed, Checksum, Unknown, Revoked, Expired, KeyUnavailable };
+// LegacyRefused: a token in Hive's legacy form after hive_tokens.legacy_tokens_until (decided
+// by the glue before any lookup, the same answer for every such token).
+enum class Reason { Ok, Malformed, Checksum, Unknown, Revoked, Expired, KeyUnavailable, LegacyRefused };
 
 // verify_reason()'s word: "ok", "malformed", "checksum", "unknown", "revoked", "expired",
-// "key_unavailable".
+// "key_unavailable", "legacy_refused" (verify_reason() itself says "legacy" for a legacy token
+// that verifies).
 const char* reason_name(Reason r) noexcept;
 // authenticate()'s detail, completing "The token is ...": "malformed", "mistyped (checksum)", ...
 const char* reason_detail(Reason r) noexcept;

@@ -298,11 +298,25 @@ HT_FUNCTION(immutable_token) {
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
     TupleDesc desc = RelationGetDescr(td->tg_relation);
     HeapTuple old_row = td->tg_trigtuple, new_row = td->tg_newtuple;
+    // The one change of a credential: the usage worker storing the keyed hash of a legacy token
+    // imported from Hive in place of Hive's bcrypt (after a backend checked the bcrypt).
+    bool upgrade = false;
+    if (hive_tokens::pg::g_upgrading_legacy) {
+        auto is_null = [&](HeapTuple row, const char* column) {
+            const AttrNumber n = SPI_fnumber(desc, column);
+            bool isnull = true;
+            if (n > 0) (void)heap_getattr(row, n, desc, &isnull);
+            return isnull;
+        };
+        upgrade = !is_null(old_row, "legacy_hash") && is_null(old_row, "hash") && is_null(old_row, "key_id") &&
+                  is_null(new_row, "legacy_hash") && !is_null(new_row, "hash") && !is_null(new_row, "key_id");
+    }
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute att = TupleDescAttr(desc, i);
         if (att->attisdropped) continue;
         const char* name = NameStr(att->attname);
         if (is_usage_column(name)) continue;
+        if (upgrade && (strcmp(name, "hash") == 0 || strcmp(name, "key_id") == 0 || strcmp(name, "legacy_hash") == 0)) continue;
         bool old_null, new_null;
         Datum old_value = heap_getattr(old_row, i + 1, desc, &old_null);
         Datum new_value = heap_getattr(new_row, i + 1, desc, &new_null);

@@ -52,6 +52,14 @@ void _PG_init(void) {
         "At most one UPDATE per token per interval; uses not yet written are in hive_tokens.usage_tracking().",
         &hive_tokens::pg::usage_flush_interval, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
 
+    DefineCustomStringVariable(
+        "hive_tokens.legacy_tokens_until",
+        "After this time, tokens in Hive's legacy form (hvo1/, hvp1/, hvu1/) are refused.",
+        "Empty (the default) accepts them. A timestamp with time zone, such as '2027-03-01 00:00+00'; "
+        "verify_reason() then says legacy_refused.",
+        &hive_tokens::pg::legacy_tokens_until, "", PGC_SUSET, 0, hive_tokens::pg::legacy_until_check,
+        hive_tokens::pg::legacy_until_assign, nullptr);
+
     if (process_shared_preload_libraries_in_progress) hive_tokens::pg::usage_preload();
 
     MarkGUCPrefixReserved("hive_tokens");

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "../core/keyring.h"
+#include "../core/legacy_hash.h"
 #include "../core/token_codec.h"
 #include "../core/verification.h"
 #include "columns.h"
@@ -51,6 +52,8 @@ extern "C" {
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "catalog/pg_type.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 }
@@ -59,6 +62,7 @@ namespace core = hive_tokens::core;
 using hive_tokens::pg::current_keyring;
 
 int hive_tokens::pg::verify_cache_size = 10000;
+char* hive_tokens::pg::legacy_tokens_until = nullptr;
 
 namespace {
 
@@ -70,6 +74,7 @@ constexpr const char* kSchema = "hive_tokens";
 struct TableInfo {
     Oid relid;
     int id, hash, key_id, expires_at, created_at;
+    int legacy_hash;  // -1 in a database still at 0.1 (no imported tokens there)
     int organization_id, kind, project_id, user_id, scopes, resources;  // access_tokens only
     bool layout_0_1;  // access_tokens as 0.1 made it (scopes of type scopes): not yet updated
     bool cacheable;   // access_tokens' trigger access_tokens_changed is there and fires ALWAYS
@@ -160,6 +165,10 @@ void describe_table(const char* relname, TableInfo* info) {
     info->id = col("id");
     info->hash = col("hash");
     info->key_id = col("key_id");
+    info->legacy_hash = -1;
+    for (int i = 0; i < desc->natts; ++i)
+        if (!TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), "legacy_hash") == 0)
+            info->legacy_hash = i;
     bool tokens = strcmp(relname, "access_tokens") == 0;
     info->expires_at = tokens ? col("expires_at") : -1;
     info->created_at = tokens ? col("created_at") : -1;
@@ -378,6 +387,76 @@ bool cached_probe(const TableInfo& info, const core::Uuid& id, bool* matched, Vi
     return found;
 }
 
+// ---- legacy tokens imported from Hive ------------------------------------------------------------
+//
+// A token imported by import_hive_tokens() is stored as Hive stored it, a bcrypt hash of its
+// secret (legacy_hash), until its first use: a bcrypt check (the system's libcrypt) then vouches
+// for the presented token, the keyed hash of the whole token under the issuing key stands in for
+// the stored one in core::decide (expiry and the rest as for any token), and the usage worker is
+// asked to store that keyed hash (queue_hash_upgrade; never a write here: a read-only transaction
+// or a hot standby verifies the same way). Until the upgrade is written, this backend remembers
+// the tokens it checked (by id: the bcrypt it checked against and the keyed hash; no secret), so
+// later uses cost a keyed hash; a token that does not match the memo pays the bcrypt check anyway
+// (a forger cannot tell by timing that the id was used here).
+struct LegacyMemo {
+    char bcrypt[core::kBcryptHashChars];
+    int16 key_id;
+    std::uint8_t hash[core::kHashBytes];
+};
+constexpr std::size_t kLegacyMemoMax = 4096;
+std::unordered_map<core::Uuid, LegacyMemo, core::UuidHash>* g_legacy = nullptr;
+
+// Whether `token` is the one the bcrypt hash `stored` of a row of kind `row_kind` was made from;
+// if so, *hash and *key_id receive its keyed hash under a key of the ring.
+bool legacy_token_matches(std::string_view token, const core::Uuid& id, core::TokenKind row_kind, std::string_view stored,
+                          const core::Keyring& ring, std::uint8_t hash[core::kHashBytes], int16* key_id) {
+    if (stored.size() != core::kBcryptHashChars) return false;
+    if (g_legacy != nullptr) {
+        auto it = g_legacy->find(id);
+        if (it != g_legacy->end() && memcmp(it->second.bcrypt, stored.data(), core::kBcryptHashChars) == 0) {
+            const core::ServerKey* key = ring.find(it->second.key_id);
+            if (key != nullptr) {
+                core::keyed_hash(*key, token.data(), token.size(), hash);
+                if (core::hash_equal(hash, it->second.hash)) {
+                    *key_id = it->second.key_id;
+                    return true;
+                }
+            }
+        }
+    }
+    core::ParsedToken pt;
+    core::ParseResult pr = core::parse_token(token.data(), token.size(), &pt);
+    core::LegacyCheck check = pr.ok() ? core::check_legacy_secret(pt, row_kind, stored) : core::LegacyCheck::NoMatch;
+    sodium_memzero(&pt, sizeof pt);
+    if (check == core::LegacyCheck::Error)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory checking a legacy Hive token")));
+    if (check != core::LegacyCheck::Match) return false;
+    const core::ServerKey& issuing = ring.issuing();
+    core::keyed_hash(issuing, token.data(), token.size(), hash);
+    *key_id = issuing.id;
+    try {
+        if (g_legacy == nullptr) g_legacy = new std::unordered_map<core::Uuid, LegacyMemo, core::UuidHash>();
+        if (g_legacy->size() >= kLegacyMemoMax) g_legacy->erase(g_legacy->begin());
+        LegacyMemo& m = (*g_legacy)[id];
+        memcpy(m.bcrypt, stored.data(), core::kBcryptHashChars);
+        m.key_id = issuing.id;
+        memcpy(m.hash, hash, core::kHashBytes);
+    } catch (const std::bad_alloc&) {
+        // the memo is optional: the next use checks bcrypt again
+    }
+    return true;
+}
+
+core::TokenKind row_kind(Datum kind) {
+    text* t = DatumGetTextPP(kind);
+    core::TokenKind k = core::TokenKind::Organization;
+    (void)core::kind_from_name(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &k);
+    return k;
+}
+
+// hive_tokens.legacy_tokens_until: after this time, legacy tokens are refused (DT_NOEND: never).
+TimestampTz g_legacy_until = DT_NOEND;
+
 // Looks the token up and decides (core::decide). For a live token, *record (verify) receives the
 // result row built from the stored row and *row (authenticate) what makes a principal. A bit the
 // permission catalog does not define (a restore that has not loaded that permission yet) grants
@@ -388,16 +467,36 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
     core::Uuid id;
     core::Reason reason = core::token_id(token, &id);
     if (reason != core::Reason::Ok) return reason;
+    const TimestampTz now = GetCurrentTimestamp();
+    const bool legacy = core::is_legacy_token(token);
+    if (legacy && now >= g_legacy_until) return core::Reason::LegacyRefused;
 
     const core::Keyring& ring = current_keyring();
     const core::PermissionCatalog& permissions = hive_tokens::pg::current_catalog();
     const core::Scopes defined = permissions.active() | permissions.retired();
     const Catalog& cat = catalog();
-    const TimestampTz now = GetCurrentTimestamp();
     const TableInfo& info = cat.tokens;
     bool matched = false;
+    // a legacy token checked by bcrypt: what the usage worker is asked to store in its place
+    bool upgrade = false;
+    char upgrade_from[core::kBcryptHashChars];
+    std::uint8_t upgrade_hash[core::kHashBytes];
+    int16 upgrade_key = 0;
     bool live = cached_probe(info, id, &matched, [&](TupleDesc desc, const Datum* values, const bool* nulls) {
         core::StoredCredential c = credential(info, values, nulls);
+        upgrade = false;
+        if (legacy && c.hash == nullptr && info.legacy_hash >= 0 && !nulls[info.legacy_hash] && !nulls[info.kind]) {
+            text* stored = DatumGetTextPP(values[info.legacy_hash]);
+            const std::string_view bcrypt(VARDATA_ANY(stored), VARSIZE_ANY_EXHDR(stored));
+            if (legacy_token_matches(token, id, row_kind(values[info.kind]), bcrypt, ring, upgrade_hash, &upgrade_key)) {
+                c.hash = upgrade_hash;
+                c.hash_len = core::kHashBytes;
+                c.has_key_id = true;
+                c.key_id = upgrade_key;
+                memcpy(upgrade_from, bcrypt.data(), core::kBcryptHashChars);
+                upgrade = true;
+            }
+        }
         // the organization's expiry policy, as it stands now, whenever the token was issued
         core::ExpiryRule rule;
         if (!nulls[info.organization_id] && !nulls[info.created_at] &&
@@ -440,6 +539,7 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
     });
     if (live) {
         if (reason == core::Reason::Ok) hive_tokens::pg::note_use(id, now);
+        if (reason == core::Reason::Ok && upgrade) hive_tokens::pg::queue_hash_upgrade(id, upgrade_from, upgrade_key, upgrade_hash);
         if (reason == core::Reason::KeyUnavailable)
             reason = core::visible_reason(reason, pg_class_aclcheck(info.relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK);
         return reason;
@@ -449,6 +549,20 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
     reason = core::Reason::Unknown;
     probe(cat.revoked, id, verification_snapshot(), [&](TupleDesc, const Datum* values, const bool* nulls) {
         core::StoredCredential c = credential(cat.revoked, values, nulls);
+        const int lh = cat.revoked.legacy_hash;
+        if (legacy && c.hash == nullptr && lh >= 0 && !nulls[lh]) {
+            // a token imported from Hive and revoked before its first use: Hive's bcrypt
+            text* stored = DatumGetTextPP(values[lh]);
+            core::ParsedToken pt;
+            const bool parsed = core::parse_token(token.data(), token.size(), &pt).ok();
+            core::LegacyCheck check = parsed ? core::check_legacy_secret(pt, pt.kind, std::string_view(VARDATA_ANY(stored), VARSIZE_ANY_EXHDR(stored)))
+                                             : core::LegacyCheck::NoMatch;
+            sodium_memzero(&pt, sizeof pt);
+            if (check == core::LegacyCheck::Error)
+                ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory checking a legacy Hive token")));
+            reason = check == core::LegacyCheck::Match ? core::Reason::Revoked : core::Reason::Unknown;
+            return;
+        }
         reason = core::decide(token, ring, nullptr, &c, now);
     });
     return reason;
@@ -495,9 +609,51 @@ HT_TOKEN_FUNCTION(verify) {
     PG_RETURN_DATUM(HeapTupleGetDatum(record));
 }
 
+// verify_reason(token) -> text: core::reason_name's word, except "legacy" for a token in Hive's
+// legacy form that verifies (it works until hive_tokens.legacy_tokens_until: replace it).
 HT_TOKEN_FUNCTION(verify_reason) {
     text* t = PG_GETARG_TEXT_PP(0);
-    PG_RETURN_TEXT_P(cstring_to_text(core::reason_name(check_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), nullptr, nullptr))));
+    const std::string_view token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    const core::Reason r = check_token(token.data(), token.size(), nullptr, nullptr);
+    PG_RETURN_TEXT_P(cstring_to_text(r == core::Reason::Ok && core::is_legacy_token(token) ? "legacy" : core::reason_name(r)));
+}
+
+// hive_tokens.legacy_tokens_until: empty (legacy tokens always accepted) or a timestamp with time
+// zone; parsed here without raising (a check hook reports, never throws).
+bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource) {
+    TimestampTz until = DT_NOEND;
+    const char* v = *newval;
+    while (v != nullptr && (*v == ' ' || *v == '\t')) ++v;
+    // a moving time ('now', 'today', ...) would be read again by every backend that starts
+    for (const char* word : {"now", "today", "tomorrow", "yesterday"})
+        if (v != nullptr && strcasestr(v, word) != nullptr) {
+            GUC_check_errdetail("hive_tokens.legacy_tokens_until must be a fixed time, not \"%s\".", word);
+            return false;
+        }
+    if (v != nullptr && *v != '\0') {
+        char workbuf[MAXDATELEN + MAXDATEFIELDS];
+        char* field[MAXDATEFIELDS];
+        int ftype[MAXDATEFIELDS];
+        int nf = 0, dtype = 0, tz = 0;
+        struct pg_tm tt;
+        fsec_t fsec = 0;
+        int dterr = strlen(v) >= MAXDATELEN ? DTERR_BAD_FORMAT
+                                            : ParseDateTime(v, workbuf, sizeof workbuf, field, ftype, MAXDATEFIELDS, &nf);
+        if (dterr == 0) dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
+        if (dterr != 0 || dtype != DTK_DATE || tm2timestamp(&tt, fsec, &tz, &until) != 0) {
+            GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or a timestamp with time zone, such as '2027-03-01 00:00+00'.");
+            return false;
+        }
+    }
+    auto* out = static_cast<TimestampTz*>(malloc(sizeof(TimestampTz)));
+    if (out == nullptr) return false;
+    *out = until;
+    *extra = out;
+    return true;
+}
+
+void hive_tokens::pg::legacy_until_assign(const char*, void* extra) {
+    g_legacy_until = extra != nullptr ? *static_cast<TimestampTz*>(extra) : DT_NOEND;
 }
 
 HT_TOKEN_FUNCTION(hash) {

@@ -6,6 +6,7 @@
 #include "pg_includes.h"
 
 extern "C" {
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 }
 
@@ -32,5 +33,11 @@ core::Reason lookup_token(const char* s, std::size_t len, TokenRow* row);
 // hive_tokens.verify_cache_size: how many access_tokens rows each backend keeps (0: none).
 extern int verify_cache_size;
 void verify_cache_resized(int newval, void* extra);
+
+// hive_tokens.legacy_tokens_until (superuser): the cut-over after which tokens in Hive's legacy
+// form (hv<c>1/) are refused ("legacy_refused"); empty: accepted.
+extern char* legacy_tokens_until;
+bool legacy_until_check(char** newval, void** extra, GucSource source);
+void legacy_until_assign(const char* newval, void* extra);
 
 }  // namespace hive_tokens::pg

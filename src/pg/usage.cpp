@@ -70,6 +70,7 @@ bool hive_tokens::pg::track_usage = true;
 int hive_tokens::pg::usage_flush_interval = 10;
 int hive_tokens::pg::usage_max_tokens = 50000;
 bool hive_tokens::pg::g_usage_flushing = false;
+bool hive_tokens::pg::g_upgrading_legacy = false;
 
 namespace {
 
@@ -98,8 +99,20 @@ struct Uncounted {
     TimestampTz at[kUncountedSlots];
     TimestampTz overflow;
 };
+// A legacy token imported from Hive that a backend verified by bcrypt: the keyed hash the flush
+// worker stores in place of the bcrypt (only while the row still holds that bcrypt). Not dumped
+// at shutdown: the token's next use asks again.
+constexpr int kUpgradeSlots = 256;
+struct HashUpgrade {
+    Oid database;  // InvalidOid: a free slot
+    uint8 id[16];
+    int16 key_id;
+    uint8 hash[32];
+    char bcrypt[60];
+};
 struct UsageShared {
     LWLock* lock;
+    HashUpgrade upgrades[kUpgradeSlots];  // under lock
     TimestampTz since;       // uses counted since (the first start with preload, kept across clean restarts)
     TimestampTz last_flush;  // when a flush worker last committed (0: never)
     Latch* launcher;         // the launcher's latch while it runs (under lock)
@@ -339,6 +352,7 @@ void usage_shmem_startup() {
         pg_atomic_init_u64(&g_shared->flushed, 0);
         memset(&g_shared->uncounted, 0, sizeof g_shared->uncounted);
         g_shared->recovery_start = false;
+        memset(g_shared->upgrades, 0, sizeof g_shared->upgrades);
     }
     HASHCTL info;
     memset(&info, 0, sizeof info);
@@ -443,6 +457,81 @@ Oid usage_table(Oid* owner, bool* exempt) {
     }
     table_close(r, NoLock);
     return rel;
+}
+
+// The hash upgrades this database's backends asked for, in one transaction as the table's owner
+// inside a security-restricted operation: a row gets its keyed hash only while it still holds the
+// bcrypt the backend checked, and only if no other transaction holds it (SKIP LOCKED: never
+// waited for). Every slot taken is freed, written or not: a token not upgraded now is asked for
+// again at its next use.
+void upgrade_hashes() {
+    HashUpgrade* batch = static_cast<HashUpgrade*>(MemoryContextAlloc(TopMemoryContext, sizeof(HashUpgrade) * kUpgradeSlots));
+    int n = 0;
+    LWLockAcquire(g_shared->lock, LW_SHARED);
+    for (int i = 0; i < kUpgradeSlots; ++i)
+        if (g_shared->upgrades[i].database == g_flush_database) batch[n++] = g_shared->upgrades[i];
+    LWLockRelease(g_shared->lock);
+    if (n == 0) return;
+    pgstat_report_activity(STATE_RUNNING, "hive_tokens: storing keyed hashes of legacy tokens");
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens hash upgrade: SPI_connect failed");
+    PushActiveSnapshot(GetTransactionSnapshot());
+    Oid owner = InvalidOid;
+    bool exempt = false;
+    const Oid rel = usage_table(&owner, &exempt);
+    if (OidIsValid(rel) && get_attnum(rel, "legacy_hash") != InvalidAttrNumber) {
+        Oid save_user;
+        int save_sec;
+        GetUserIdAndSecContext(&save_user, &save_sec);
+        SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+        Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+        Datum* hashes = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+        Datum* keys = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+        Datum* bcrypts = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+        for (int i = 0; i < n; ++i) {
+            auto* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+            memcpy(u->data, batch[i].id, 16);
+            ids[i] = UUIDPGetDatum(u);
+            bytea* h = static_cast<bytea*>(palloc(VARHDRSZ + sizeof batch[i].hash));
+            SET_VARSIZE(h, VARHDRSZ + sizeof batch[i].hash);
+            memcpy(VARDATA(h), batch[i].hash, sizeof batch[i].hash);
+            hashes[i] = PointerGetDatum(h);
+            keys[i] = Int16GetDatum(batch[i].key_id);
+            bcrypts[i] = PointerGetDatum(cstring_to_text_with_len(batch[i].bcrypt, sizeof batch[i].bcrypt));
+        }
+        Oid types[4] = {UUIDARRAYOID, BYTEAARRAYOID, INT2ARRAYOID, TEXTARRAYOID};
+        Datum args[4] = {PointerGetDatum(construct_array(ids, n, UUIDOID, 16, false, TYPALIGN_CHAR)),
+                         PointerGetDatum(construct_array(hashes, n, BYTEAOID, -1, false, TYPALIGN_INT)),
+                         PointerGetDatum(construct_array(keys, n, INT2OID, sizeof(int16), true, TYPALIGN_SHORT)),
+                         PointerGetDatum(construct_array(bcrypts, n, TEXTOID, -1, false, TYPALIGN_INT))};
+        hive_tokens::pg::g_upgrading_legacy = true;
+        int rc = SPI_execute_with_args(
+            "UPDATE hive_tokens.access_tokens AS t"
+            "   SET hash = u.hash, key_id = u.key_id, legacy_hash = NULL"
+            "  FROM unnest($1, $2, $3, $4) AS u(id, hash, key_id, legacy)"
+            " WHERE t.id = u.id AND t.legacy_hash = u.legacy"
+            "   AND t.id IN (SELECT l.id FROM hive_tokens.access_tokens AS l"
+            "                 WHERE l.id = ANY ($1) AND l.legacy_hash IS NOT NULL FOR UPDATE SKIP LOCKED)",
+            4, types, args, nullptr, false, 0);
+        hive_tokens::pg::g_upgrading_legacy = false;
+        if (rc != SPI_OK_UPDATE) elog(ERROR, "hive_tokens hash upgrade: UPDATE failed (%d)", rc);
+        SetUserIdAndSecContext(save_user, save_sec);
+    }
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+    for (int i = 0; i < kUpgradeSlots; ++i) {
+        HashUpgrade& slot = g_shared->upgrades[i];
+        if (slot.database != g_flush_database) continue;
+        for (int j = 0; j < n; ++j)
+            if (memcmp(slot.id, batch[j].id, 16) == 0 && memcmp(slot.bcrypt, batch[j].bcrypt, sizeof slot.bcrypt) == 0) {
+                slot.database = InvalidOid;
+                break;
+            }
+    }
+    LWLockRelease(g_shared->lock);
 }
 
 }  // namespace
@@ -587,6 +676,7 @@ void hive_tokens_usage_flusher(Datum arg) {
         g_shared->last_flush = GetCurrentTimestamp();
         LWLockRelease(g_shared->lock);
     }
+    upgrade_hashes();
     pgstat_report_activity(STATE_IDLE, nullptr);
     proc_exit(0);
 }
@@ -611,6 +701,13 @@ void flush_round() {
         bool seen = false;
         for (int i = 0; i < ndb && !seen; ++i) seen = databases[i] == e->key.database;
         if (!seen && ndb < kMaxDatabases) databases[ndb++] = e->key.database;  // the rest: next round
+    }
+    for (int u = 0; u < kUpgradeSlots; ++u) {
+        const Oid db = g_shared->upgrades[u].database;
+        if (!OidIsValid(db)) continue;
+        bool seen = false;
+        for (int i = 0; i < ndb && !seen; ++i) seen = databases[i] == db;
+        if (!seen && ndb < kMaxDatabases) databases[ndb++] = db;
     }
     LWLockRelease(g_shared->lock);
     for (int i = 0; i < ndb; ++i) {
@@ -701,6 +798,30 @@ void hive_tokens::pg::usage_preload() {
 }
 
 void hive_tokens::pg::register_usage_callbacks() { RegisterXactCallback(usage_xact_callback, nullptr); }
+
+void hive_tokens::pg::queue_hash_upgrade(const core::Uuid& id, const char bcrypt[60], int16 key_id,
+                                         const std::uint8_t hash[32]) noexcept {
+    if (g_shared == nullptr || !OidIsValid(MyDatabaseId) || RecoveryInProgress()) return;
+    if (!LWLockConditionalAcquire(g_shared->lock, LW_EXCLUSIVE)) return;  // never waits: the next use asks again
+    int free_slot = -1;
+    for (int i = 0; i < kUpgradeSlots; ++i) {
+        HashUpgrade& slot = g_shared->upgrades[i];
+        if (slot.database == MyDatabaseId && memcmp(slot.id, id.b, 16) == 0) {
+            free_slot = i;  // asked for already: this request replaces it
+            break;
+        }
+        if (slot.database == InvalidOid && free_slot < 0) free_slot = i;
+    }
+    if (free_slot >= 0) {
+        HashUpgrade& slot = g_shared->upgrades[free_slot];
+        slot.database = MyDatabaseId;
+        memcpy(slot.id, id.b, 16);
+        slot.key_id = key_id;
+        memcpy(slot.hash, hash, sizeof slot.hash);
+        memcpy(slot.bcrypt, bcrypt, sizeof slot.bcrypt);
+    }
+    LWLockRelease(g_shared->lock);
+}
 
 void hive_tokens::pg::note_use(const core::Uuid& id, TimestampTz at) noexcept {
     if (g_shared == nullptr || RecoveryInProgress()) return;

@@ -1,6 +1,8 @@
 // Usage tracking: last_used_at and use_count of access_tokens without a write per verification
 // (docs/operations.md, "Usage tracking").
 #pragma once
+#include <cstdint>
+
 #include "../core/uuid.h"
 #include "pg_includes.h"
 
@@ -28,6 +30,16 @@ void register_usage_callbacks();
 // handed to shared memory at transaction end. Never raises, never waits. Does nothing without
 // preload, with track_usage off, or on a hot standby.
 void note_use(const core::Uuid& id, TimestampTz at) noexcept;
+
+// A legacy token imported from Hive was verified by bcrypt against `bcrypt` (60 characters): asks
+// the flush worker to store its keyed hash `hash` (32 bytes, under key key_id) in place of the
+// bcrypt. Never raises, never waits (a busy lock or full slots: the next use asks again). Does
+// nothing without preload or on a hot standby: verification never writes.
+void queue_hash_upgrade(const core::Uuid& id, const char bcrypt[60], int16 key_id, const std::uint8_t hash[32]) noexcept;
+
+// True while the flush worker stores the keyed hashes of legacy tokens (immutable_token lets
+// exactly that change through).
+extern bool g_upgrading_legacy;
 
 // True while the usage flush worker's own UPDATE runs (the cache triggers let it pass: it only
 // moves last_used_at and use_count, which verification does not decide on).

@@ -15,7 +15,7 @@ for target in hrn assignment; do
     bin="$out/fuzz_$target"
     if ! "$CXX" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -I"$root/src/core" -I"$root/test/support" "$root"/src/core/*.cpp "$root/test/support/json_text.cpp" \
-        "$here/fuzz_$target.cpp" -lsodium -o "$bin" 2>"$out/build_$target.log"; then
+        "$here/fuzz_$target.cpp" -lsodium -lcrypt -o "$bin" 2>"$out/build_$target.log"; then
         cat "$out/build_$target.log" >&2
         echo "fuzz $target: FAILED (build)"
         status=1

@@ -95,6 +95,8 @@ TEST_F(Verification, WordsAndVisibility) {
     EXPECT_STREQ(reason_name(Reason::Checksum), "checksum");
     EXPECT_STREQ(reason_detail(Reason::Checksum), "mistyped (checksum)");
     EXPECT_STREQ(reason_detail(Reason::Revoked), "revoked");
+    EXPECT_STREQ(reason_name(Reason::LegacyRefused), "legacy_refused");
+    EXPECT_STREQ(reason_detail(Reason::LegacyRefused), "a legacy Hive token (hv?1/), no longer accepted");
     EXPECT_EQ(visible_reason(Reason::KeyUnavailable, false), Reason::Unknown);
     EXPECT_EQ(visible_reason(Reason::KeyUnavailable, true), Reason::KeyUnavailable);
     EXPECT_EQ(visible_reason(Reason::Expired, false), Reason::Expired);
