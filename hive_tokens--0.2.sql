@@ -1004,10 +1004,10 @@ CREATE FUNCTION hive_tokens.authenticate(token text) RETURNS uuid
 COMMENT ON FUNCTION hive_tokens.authenticate(text) IS 'verifies a token and makes it the principal of this transaction until COMMIT or ROLLBACK (at most one principal per transaction, ever; inside a transaction block or a function); returns its id; 28000 if it is not a live token (NULL included)';
 
 CREATE FUNCTION hive_tokens.verify_cache(OUT entries bigint, OUT hits bigint, OUT misses bigint, OUT emptied bigint,
-    OUT policies bigint)
+    OUT policies bigint, OUT bcrypt_checks bigint)
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION hive_tokens.verify_cache() FROM PUBLIC;
-COMMENT ON FUNCTION hive_tokens.verify_cache() IS 'this backend''s verified-token cache: rows kept, hits, misses, how many times an invalidation emptied it, and the compiled token policies authorize() keeps with it (setting hive_tokens.verify_cache_size bounds both); owner-only (through a pooler it would show other clients'' activity)';
+COMMENT ON FUNCTION hive_tokens.verify_cache() IS 'this backend''s verified-token cache: rows kept, hits, misses, how many times an invalidation emptied it, the compiled token policies authorize() keeps with it (setting hive_tokens.verify_cache_size bounds both), and how many times it checked a token imported from Hive with bcrypt (a legacy token whose keyed hash is stored, or that this backend checked before, costs none); owner-only (through a pooler it would show other clients'' activity)';
 
 CREATE FUNCTION hive_tokens.authorize(token text, action text, organization uuid, project uuid DEFAULT NULL,
     target uuid DEFAULT NULL, service text DEFAULT NULL, app_deployment text DEFAULT NULL) RETURNS boolean

@@ -87,8 +87,13 @@ SELECT count(*) AS events_with_hashes FROM hive_tokens.audit_log AS a
 
 -- The tokens Hive handed out work unchanged: verify_reason says "legacy" (they verify, in the
 -- form the cut-over will end), verify() returns the record, authenticate() makes the principal
+SELECT bcrypt_checks AS checks_before FROM hive_tokens.verify_cache() \gset
 SELECT s.name, hive_tokens.verify_reason(s.token) FROM hive_secrets AS s ORDER BY s.id;
+-- each imported token was checked with bcrypt once (skipped ones have no row to check against)
+SELECT bcrypt_checks - :checks_before AS bcrypt_checks FROM hive_tokens.verify_cache();
 SELECT title, kind FROM hive_tokens.verify((SELECT token FROM hive_secrets WHERE name = 'ci'));
+-- this backend remembers them (no secret: the bcrypt it checked and the keyed hash): no bcrypt again
+SELECT bcrypt_checks - :checks_before AS still_four FROM hive_tokens.verify_cache();
 BEGIN;
 SELECT hive_tokens.authenticate((SELECT token FROM hive_secrets WHERE name = 'ci')) = (SELECT id FROM hive_secrets WHERE name = 'ci') AS authenticated;
 SELECT hive_tokens.can('organization:describe', :'o') AS describe_org,

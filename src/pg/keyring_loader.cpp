@@ -24,6 +24,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_authid_d.h"
 #include "utils/acl.h"
+#include "access/htup_details.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -62,7 +63,8 @@ bool same_file(const struct stat& a, const struct stat& b) {
 }
 
 // Whether this database already holds token hashes (live or revoked). Then a missing default
-// key file is a lost key, and creating a new one would only make matters worse.
+// key file is a lost key, and creating a new one would only make matters worse. Rows without a
+// key id (tokens imported from Hive, still checked by Hive's bcrypt) need no key.
 bool database_has_tokens() {
     bool found = false;
     pg_call([&]() noexcept {
@@ -73,7 +75,12 @@ bool database_has_tokens() {
             Relation rel = table_open(relid, AccessShareLock);
             SysScanDesc scan = systable_beginscan(rel, InvalidOid, false,
                                                   IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot(), 0, nullptr);
-            if (HeapTupleIsValid(systable_getnext(scan))) found = true;
+            const AttrNumber key_id = get_attnum(relid, "key_id");
+            for (HeapTuple tup; !found && HeapTupleIsValid(tup = systable_getnext(scan));) {
+                bool isnull = false;
+                if (key_id != InvalidAttrNumber) (void)heap_getattr(tup, key_id, RelationGetDescr(rel), &isnull);
+                found = !isnull;
+            }
             systable_endscan(scan);
             table_close(rel, AccessShareLock);
         }

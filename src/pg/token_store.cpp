@@ -130,6 +130,7 @@ constexpr uint32 kMaxCachedRow = 1024;
 std::unordered_map<core::Uuid, std::string, core::UuidHash>* g_rows = nullptr;
 uint64 g_cache_epoch = 0;  // bumped by every invalidation that empties the cache
 uint64 g_cache_hits = 0, g_cache_misses = 0;
+uint64 g_bcrypt_checks = 0;  // legacy tokens checked with bcrypt (verify_cache().bcrypt_checks)
 
 void empty_cache() noexcept {
     ++g_cache_epoch;
@@ -426,6 +427,7 @@ bool legacy_token_matches(std::string_view token, const core::Uuid& id, core::To
     }
     core::ParsedToken pt;
     core::ParseResult pr = core::parse_token(token.data(), token.size(), &pt);
+    ++g_bcrypt_checks;
     core::LegacyCheck check = pr.ok() ? core::check_legacy_secret(pt, row_kind, stored) : core::LegacyCheck::NoMatch;
     sodium_memzero(&pt, sizeof pt);
     if (check == core::LegacyCheck::Error)
@@ -555,6 +557,7 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
             text* stored = DatumGetTextPP(values[lh]);
             core::ParsedToken pt;
             const bool parsed = core::parse_token(token.data(), token.size(), &pt).ok();
+            ++g_bcrypt_checks;
             core::LegacyCheck check = parsed ? core::check_legacy_secret(pt, pt.kind, std::string_view(VARDATA_ANY(stored), VARSIZE_ANY_EXHDR(stored)))
                                              : core::LegacyCheck::NoMatch;
             sodium_memzero(&pt, sizeof pt);
@@ -572,16 +575,17 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
 
 void hive_tokens::pg::verify_cache_resized(int, void*) { empty_cache(); }
 
-// verify_cache() -> (entries, hits, misses, emptied, policies): this backend's verified-token
-// cache, and how many compiled policies authorize() keeps with it.
+// verify_cache() -> (entries, hits, misses, emptied, policies, bcrypt_checks): this backend's
+// verified-token cache, how many compiled policies authorize() keeps with it, and how many times
+// it checked a legacy token with bcrypt.
 HT_FUNCTION(verify_cache) {
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "verify_cache: not a composite result");
     desc = BlessTupleDesc(desc);
-    Datum values[5] = {Int64GetDatum(g_rows ? static_cast<int64>(g_rows->size()) : 0), Int64GetDatum(static_cast<int64>(g_cache_hits)),
+    Datum values[6] = {Int64GetDatum(g_rows ? static_cast<int64>(g_rows->size()) : 0), Int64GetDatum(static_cast<int64>(g_cache_hits)),
                        Int64GetDatum(static_cast<int64>(g_cache_misses)), Int64GetDatum(static_cast<int64>(g_cache_epoch)),
-                       Int64GetDatum(hive_tokens::pg::token_policies_kept())};
-    bool nulls[5] = {false, false, false, false, false};
+                       Int64GetDatum(hive_tokens::pg::token_policies_kept()), Int64GetDatum(static_cast<int64>(g_bcrypt_checks))};
+    bool nulls[6] = {false, false, false, false, false, false};
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
