@@ -60,6 +60,9 @@ as_pg "$PG_BIN/psql" -X -A -t -q -d bench -c "SELECT 'uses written so far: ' || 
 ht_log "in-backend verification of $TOKENS tokens"
 as_pg "$PG_BIN/psql" -X -q -d bench -v n="$TOKENS" -f "$DIR/in_backend.sql"
 
+ht_log "tokens imported from Hive: a legacy token's first use (bcrypt) against its later uses (keyed hash)"
+as_pg "$PG_BIN/psql" -X -q -d bench -f "$DIR/legacy.sql"
+
 ht_log "scopes operators: 10M evaluations against text[] and int8"
 as_pg "$PG_BIN/psql" -X -q -d bench -f "$DIR/scopes.sql"
 
