@@ -49,6 +49,24 @@ $tokens{expiring} = $src->safe_psql('postgres',
 	"SELECT token FROM hive_tokens.issue('$org', 'expiring', '{usage:report}', expires_at => now() + interval '1 year')");
 my $revoked = $src->safe_psql('postgres', "SELECT token FROM hive_tokens.issue('$org', 'revoked', '{usage:report}')");
 $src->safe_psql('postgres', "SELECT hive_tokens.revoke(id) FROM hive_tokens.verify('$revoked')");
+# tokens imported from Hive, still holding Hive's bcrypt (no preload here: nothing upgrades them)
+my %legacy;
+$src->safe_psql('postgres', qq{
+	CREATE EXTENSION pgcrypto;
+	CREATE TABLE app.hive_oat (id uuid PRIMARY KEY, organization_id uuid NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
+	    title text NOT NULL, description text, permissions text[], assigned_resources jsonb, hash text,
+	    first_characters text, project_id uuid, user_id uuid, expires_at timestamptz);
+	CREATE TEMP TABLE holders AS
+	    SELECT gen_random_uuid() AS id, encode(digest(gen_random_bytes(20), 'sha256'), 'hex') AS secret FROM generate_series(1, 2);
+	INSERT INTO app.hive_oat (id, organization_id, title, permissions, hash)
+	    SELECT id, '$org', 'from hive', '{project:describe}', crypt(secret, gen_salt('bf', 4)) FROM holders;
+	SELECT imported FROM hive_tokens.import_hive_tokens('app.hive_oat');
+	CREATE TABLE app.legacy_holders AS
+	    SELECT 'hvo1/' || translate(encode(convert_to(id::text || ':' || secret, 'UTF8'), 'base64'), E'\n', '') AS token FROM holders;
+});
+my @legacy = split /\n/, $src->safe_psql('postgres', 'SELECT token FROM app.legacy_holders ORDER BY token');
+is($src->safe_psql('postgres', "SELECT hive_tokens.verify_reason('$legacy[0]')"), 'legacy', 'an imported Hive token verifies');
+$src->safe_psql('postgres', "SELECT hive_tokens.revoke(id) FROM hive_tokens.verify('$legacy[1]')");
 # the lifecycle: a rotated token, an organization's expiry policy, the member function, the audit log
 my $rotated_old = $src->safe_psql('postgres', "SELECT token FROM hive_tokens.issue('$org', 'rotated', '{usage:report}')");
 $tokens{rotated} = $src->safe_psql('postgres',
@@ -126,6 +144,10 @@ for my $r (@restores)
 		is($dst->safe_psql($name, "SELECT hive_tokens.verify_reason('$tokens{$k}')"), 'ok', "$name: the $k token verifies");
 	}
 	is($dst->safe_psql($name, "SELECT hive_tokens.verify_reason('$revoked')"), 'revoked', "$name: the revoked token stays revoked");
+	is($dst->safe_psql($name, "SELECT hive_tokens.verify_reason('$legacy[0]')"), 'legacy',
+		"$name: a token imported from Hive verifies (Hive's bcrypt restored)");
+	is($dst->safe_psql($name, "SELECT hive_tokens.verify_reason('$legacy[1]')"), 'revoked',
+		"$name: one revoked before its first use stays revoked");
 	is($dst->safe_psql($name, $policies), $want{$policies}, "$name: the protected table and its partitions keep their policies");
 	is($dst->safe_psql($name, $rls), $want{$rls}, "$name: row-level security holds as before");
 	is($dst->safe_psql($name, $lifecycle), $want{$lifecycle},
