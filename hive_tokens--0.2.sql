@@ -733,7 +733,7 @@ CREATE TABLE hive_tokens.access_tokens (
     created_by_token uuid,
     created_by_user  uuid,
     use_count        bigint NOT NULL DEFAULT 0,
-    legacy_hash      text CHECK (legacy_hash ~ '^\$2[aby]\$(0[4-9]|1[0-4])\$[./A-Za-z0-9]{53}$'),
+    legacy_hash      text CHECK (legacy_hash ~ '^\$2[aby]\$(0[4-9]|1[0-2])\$[./A-Za-z0-9]{53}$'),
     -- a token is checked by its keyed hash, or (imported from Hive, not yet used) by Hive's bcrypt
     CONSTRAINT access_tokens_credential CHECK ((hash IS NOT NULL AND key_id IS NOT NULL AND legacy_hash IS NULL)
                                                OR (hash IS NULL AND key_id IS NULL AND legacy_hash IS NOT NULL)),
@@ -794,7 +794,7 @@ CREATE TABLE hive_tokens.revoked_tokens (
     key_id          int2,
     revoked_at      timestamptz NOT NULL DEFAULT now(),
     revoked_by      name NOT NULL DEFAULT session_user,
-    legacy_hash     text CHECK (legacy_hash ~ '^\$2[aby]\$(0[4-9]|1[0-4])\$[./A-Za-z0-9]{53}$'),
+    legacy_hash     text CHECK (legacy_hash ~ '^\$2[aby]\$(0[4-9]|1[0-2])\$[./A-Za-z0-9]{53}$'),
     CONSTRAINT revoked_tokens_credential CHECK ((hash IS NOT NULL AND key_id IS NOT NULL AND legacy_hash IS NULL)
                                                 OR (hash IS NULL AND key_id IS NULL AND legacy_hash IS NOT NULL))
 );
@@ -2128,6 +2128,12 @@ COMMENT ON TRIGGER access_tokens_immutable ON hive_tokens.access_tokens IS 'refu
 -- Hive's bcrypt (legacy_hash) until their first use, when the usage worker replaces it with the
 -- keyed hash.
 ------------------------------------------------------------------------------------------
+CREATE FUNCTION hive_tokens_internal.hive_token_rows(source regclass, OUT ordinal bigint, OUT total bigint, OUT r jsonb)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.hive_token_rows(regclass) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.hive_token_rows(regclass) IS 'internal to import_hive_tokens(): the source''s rows as jsonb objects of Hive''s columns, in created_at, id order, read as the source''s owner in a security-restricted operation (its code never runs with the importer''s rights); the caller needs SELECT on it; owner-only';
+
 -- One row of Hive's organization_access_tokens (as jsonb, whatever the source's column types):
 -- 'imported', 'already_present', or the reason it was skipped. Raises only what the caller
 -- reports as a skipped row (a value of the wrong type, a rule of issue()).
@@ -2157,6 +2163,12 @@ BEGIN
         member := (r->>'user_id')::uuid;
         expires := (r->>'expires_at')::timestamptz;
         created := coalesce((r->>'created_at')::timestamptz, now());
+        IF NOT isfinite(created) OR created > now() OR (expires IS NOT NULL AND NOT isfinite(expires)) THEN
+            -- an organization's expiry policy counts from created_at: it must be a real past time
+            outcome := 'invalid_value';
+            detail := 'created_at is in the future or not finite, or expires_at is not finite';
+            RETURN;
+        END IF;
     EXCEPTION WHEN data_exception THEN
         outcome := 'invalid_value';
         detail := 'a uuid or timestamp column holds something else';
@@ -2176,9 +2188,9 @@ BEGIN
         outcome := 'invalid_value'; detail := 'organization_id is NULL'; RETURN;
     END IF;
     IF jsonb_typeof(r->'hash') IS DISTINCT FROM 'string'
-       OR NOT (r->>'hash') ~ '^\$2[aby]\$(0[4-9]|1[0-4])\$[./A-Za-z0-9]{53}$' THEN
+       OR NOT (r->>'hash') ~ '^\$2[aby]\$(0[4-9]|1[0-2])\$[./A-Za-z0-9]{53}$' THEN
         outcome := 'invalid_hash';
-        detail := 'hash is not a bcrypt hash ($2a$, $2b$ or $2y$, cost 04 to 14)';
+        detail := 'hash is not a bcrypt hash ($2a$, $2b$ or $2y$, cost 04 to 12)';
         RETURN;
     END IF;
     IF project IS NOT NULL AND member IS NOT NULL THEN
@@ -2205,8 +2217,9 @@ BEGIN
                           WHERE EXISTS (SELECT 1 FROM hive_tokens.permissions AS c WHERE c.name = p AND c.retired) ORDER BY p);
         IF cardinality(unknown) > 0 THEN
             outcome := 'unknown_permission';
-            detail := format('unknown permissions %s (register them with hive_tokens.register_permission() and import again)',
-                             array_to_string(unknown, ', '));
+            detail := format('unknown permissions %s%s (register them with hive_tokens.register_permission() and import again)',
+                             array_to_string(ARRAY(SELECT hive_tokens_internal.shown(u) FROM unnest(unknown[1:10]) AS u), ', '),
+                             CASE WHEN cardinality(unknown) > 10 THEN format(' and %s more', cardinality(unknown) - 10) ELSE '' END);
             RETURN;
         END IF;
         -- Hive no longer grants a retired permission: the token is imported without it (reported)
@@ -2249,6 +2262,13 @@ BEGIN
     IF NOT FOUND THEN
         outcome := 'already_present'; RETURN;
     END IF;
+    -- revoked meanwhile (between the check above and the insert; READ COMMITTED: this statement
+    -- sees every revoke committed before the insert): it stays revoked
+    IF EXISTS (SELECT 1 FROM hive_tokens.revoked_tokens AS v WHERE v.id = token_id) THEN
+        DELETE FROM hive_tokens.access_tokens AS a WHERE a.id = token_id;
+        outcome := 'revoked'; detail := 'revoked here since an earlier import'; unknown := NULL; retired := NULL;
+        RETURN;
+    END IF;
     PERFORM hive_tokens_internal.audit(current_user, 'imported', org, token_id,
         jsonb_build_object('kind', kind, 'title', g.stored_title, 'permissions', to_jsonb(hive_tokens.permission_names(scopes)),
                            'resources', g.stored_resources, 'project', project, 'user', member, 'expires_at', expires,
@@ -2271,9 +2291,10 @@ DECLARE
     needed constant text[] := ARRAY['id', 'organization_id', 'created_at', 'title', 'description', 'permissions',
                                     'assigned_resources', 'hash', 'first_characters', 'project_id', 'user_id', 'expires_at'];
     missing text[];
-    total bigint;
+    total bigint := 0;
     n bigint := 0;
     r jsonb;
+    source_row record;
     outcome text;
     detail text;
     unknown text[];
@@ -2288,6 +2309,13 @@ BEGIN
     IF progress_every IS NULL OR progress_every < 1 THEN
         RAISE EXCEPTION 'progress_every must be at least 1' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- a token revoked while the import runs must stay revoked: each row checks for its tombstone
+    -- again after inserting, which sees a concurrent revoke only with a fresh snapshot
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'import_hive_tokens() runs at READ COMMITTED' USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = format('This transaction is %s: a token revoked during the import could be brought back.',
+                            upper(current_setting('transaction_isolation')));
+    END IF;
     IF hive_tokens.current_principal_kind() IS NOT NULL THEN
         RAISE EXCEPTION 'import_hive_tokens() runs without a principal' USING ERRCODE = 'insufficient_privilege',
             DETAIL = 'Importing bypasses the rules of token management: it is a DBA''s step, not an application''s.';
@@ -2299,18 +2327,14 @@ BEGIN
         RAISE EXCEPTION '% does not have the columns of Hive''s organization_access_tokens', source
             USING ERRCODE = 'undefined_column', DETAIL = format('Missing: %s.', array_to_string(missing, ', '));
     END IF;
-    EXECUTE format('SELECT count(*) FROM %s', source) INTO total;
     imported := 0;
     already_present := 0;
     skipped := 0;
-    FOR r IN EXECUTE format(
-        'SELECT jsonb_build_object(''id'', s.id, ''organization_id'', s.organization_id, ''created_at'', s.created_at,'
-        ' ''title'', s.title, ''description'', s.description, ''permissions'', s.permissions,'
-        ' ''assigned_resources'', s.assigned_resources, ''hash'', s.hash, ''first_characters'', s.first_characters,'
-        ' ''project_id'', s.project_id, ''user_id'', s.user_id, ''expires_at'', s.expires_at)'
-        ' FROM %s AS s ORDER BY s.created_at, s.id', source)
-    LOOP
-        n := n + 1;
+    -- read as the source's owner (its views, policies and types run with the owner's rights)
+    FOR source_row IN SELECT h.ordinal, h.total, h.r FROM hive_tokens_internal.hive_token_rows(source) AS h ORDER BY h.ordinal LOOP
+        n := source_row.ordinal;
+        total := source_row.total;
+        r := source_row.r;
         BEGIN
             SELECT x.outcome, x.detail, x.unknown, x.retired INTO outcome, detail, unknown, retired
               FROM hive_tokens_internal.import_hive_row(r, source::text) AS x;
@@ -2329,7 +2353,7 @@ BEGIN
         ELSE
             skipped := skipped + 1;
             reasons := jsonb_set(reasons, ARRAY[outcome], to_jsonb(coalesce((reasons->>outcome)::bigint, 0) + 1));
-            RAISE NOTICE 'import_hive_tokens: row % (id %) skipped: %', n, coalesce(r->>'id', 'NULL'), outcome
+            RAISE NOTICE 'import_hive_tokens: row % (id %) skipped: %', n, coalesce(hive_tokens_internal.shown(r->>'id'), 'NULL'), outcome
                 USING DETAIL = coalesce(detail, '');
         END IF;
         unknown_all := unknown_all || coalesce(unknown, '{}');

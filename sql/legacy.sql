@@ -50,6 +50,10 @@ SELECT hive_row('expired', 9, 'o', 4, '{organization:describe}', expires => now(
 SELECT hive_row('blank title', 10, 'o', 4, '{organization:describe}', title => '   ');
 -- a row whose first characters belong to a project token, though its ids make it an organization's
 SELECT hive_row('wrong prefix', 11, 'p', 4, '{organization:describe}');
+-- created in the future (an organization's expiry policy counts from created_at)
+SELECT hive_row('future', 12, 'o', 4, '{organization:describe}');
+UPDATE hive.organization_access_tokens SET created_at = now() + interval '1 year'
+ WHERE id = '00000000-0000-4000-8000-000000000012';
 -- a token this database already has (imported before, or issued here): already present
 SELECT token_id AS native_id, token AS native FROM hive_tokens.issue(:'o', 'native', '{organization:describe}') \gset
 INSERT INTO hive.organization_access_tokens (id, organization_id, title, permissions, hash)
@@ -66,6 +70,11 @@ RESET ROLE;
 SELECT * FROM hive_tokens.import_hive_tokens('hive_secrets');
 SELECT * FROM hive_tokens.import_hive_tokens(NULL);
 SELECT * FROM hive_tokens.import_hive_tokens('hive.organization_access_tokens', 0);
+
+-- Only at READ COMMITTED (55000): a token revoked during the import must stay revoked
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT * FROM hive_tokens.import_hive_tokens('hive.organization_access_tokens');
+ROLLBACK;
 
 -- The import: a NOTICE for each skipped row with its reason, progress every 5 rows, a summary
 SELECT * FROM hive_tokens.import_hive_tokens('hive.organization_access_tokens', 5);
@@ -112,6 +121,11 @@ SELECT hive_tokens.verify_reason('hvo1/' || translate(encode(convert_to(id::text
        hive_tokens.verify_reason(overlay(token placing 'p' from 3 for 1)) AS other_kind
   FROM hive_secrets WHERE name = 'ci';
 SELECT hive_tokens.verify_reason(token) AS skipped FROM hive_secrets WHERE name = 'unknown perm';
+-- one string per token: the same id and secret spelled otherwise (an upper-case secret,
+-- non-canonical base64 padding bits) is not a token (bcrypt covers only the secret)
+SELECT hive_tokens.verify_reason('hvo1/' || translate(encode(convert_to(id::text || ':' || upper(encode(digest('secret 1', 'sha256'), 'hex')), 'UTF8'), 'base64'), E'\n', '')) AS upper_secret,
+       hive_tokens.verify_reason(left(token, -2) || chr(ascii(substr(token, length(token) - 1, 1)) + 1) || '=') AS padding_bits
+  FROM hive_secrets WHERE name = 'ci';
 
 -- A second import changes nothing: everything is already present or skipped again
 SELECT count(*) AS events_before FROM hive_tokens.audit_log \gset
@@ -157,7 +171,15 @@ SELECT hive_tokens.authenticate((SELECT token FROM hive_secrets WHERE name = 'ci
 ROLLBACK;
 SET hive_tokens.legacy_tokens_until = '2999-01-01 00:00+00';
 SELECT hive_tokens.verify_reason(token) AS before_cut_over FROM hive_secrets WHERE name = 'ci';
--- a fixed time with a zone, or empty; nothing else (22023)
+-- without a zone: UTC, whatever the session's time zone
+SET timezone = 'Etc/GMT+12';
+SET hive_tokens.legacy_tokens_until = '2000-01-01 00:00';
+SELECT hive_tokens.verify_reason(token) AS zone_less_is_utc FROM hive_secrets WHERE name = 'ci';
+RESET timezone;
+-- a fixed time with a numeric offset (or Z, UTC), or empty; nothing else (22023): a zone name
+-- would be read under each session's timezone_abbreviations
+SET hive_tokens.legacy_tokens_until = '2999-01-01 00:00 EST';
+SET hive_tokens.legacy_tokens_until = '2999-01-01 00:00Z';
 SET hive_tokens.legacy_tokens_until = 'next tuesday';
 SET hive_tokens.legacy_tokens_until = 'now';
 SET hive_tokens.legacy_tokens_until = 'infinity';
@@ -166,6 +188,32 @@ RESET hive_tokens.legacy_tokens_until;
 SET ROLE regress_ht_importer;
 SET hive_tokens.legacy_tokens_until = '';
 RESET ROLE;
+
+-- A source owned by another role is read as that role, in a security-restricted operation: its
+-- code never runs with the importer's rights
+CREATE ROLE regress_ht_mallory;
+CREATE SCHEMA mal AUTHORIZATION regress_ht_mallory;
+CREATE TABLE mal.src (LIKE hive.organization_access_tokens);
+ALTER TABLE mal.src OWNER TO regress_ht_mallory;
+SET ROLE regress_ht_mallory;
+CREATE FUNCTION mal.spy(id uuid) RETURNS uuid LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'the source''s code runs as %', current_user;
+    BEGIN
+        EXECUTE 'SET ROLE postgres';
+        RAISE NOTICE 'and became postgres';
+    EXCEPTION WHEN insufficient_privilege THEN
+        RAISE NOTICE 'and cannot change its role';
+    END;
+    RETURN id;
+END $$;
+CREATE VIEW mal.export AS SELECT mal.spy(id) AS id, organization_id, created_at, title, description, permissions,
+    assigned_resources, hash, first_characters, project_id, user_id, expires_at FROM mal.src;
+RESET ROLE;
+INSERT INTO mal.src SELECT * FROM hive.organization_access_tokens WHERE title = 'ci';
+SELECT imported, already_present, skipped FROM hive_tokens.import_hive_tokens('mal.export');
+DROP SCHEMA mal CASCADE;
+DROP ROLE regress_ht_mallory;
 
 -- An import under a principal is refused (42501): it is a DBA's step
 BEGIN;

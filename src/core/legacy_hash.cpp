@@ -26,7 +26,8 @@ bool is_bcrypt_hash(std::string_view s) noexcept {
 }
 
 LegacyCheck check_legacy_secret(const ParsedToken& parsed, TokenKind row_kind, std::string_view stored) noexcept {
-    if (parsed.version != 1 || parsed.kind != row_kind || !is_bcrypt_hash(stored)) return LegacyCheck::NoMatch;
+    // another kind costs the same bcrypt: the time taken does not tell a row's kind
+    if (parsed.version != 1 || !is_bcrypt_hash(stored)) return LegacyCheck::NoMatch;
     // crypt_rn's work area is about 32 KiB: on the heap, wiped and freed after each use.
     auto* data = static_cast<crypt_data*>(std::calloc(1, sizeof(crypt_data)));
     if (data == nullptr) return LegacyCheck::Error;
@@ -39,7 +40,8 @@ LegacyCheck check_legacy_secret(const ParsedToken& parsed, TokenKind row_kind, s
     LegacyCheck result = LegacyCheck::Error;
     const char* out = crypt_rn(phrase, setting, data, static_cast<int>(sizeof *data));
     if (out != nullptr && out[0] != '*') {
-        result = std::strlen(out) == kBcryptHashChars && sodium_memcmp(out, stored.data(), kBcryptHashChars) == 0
+        result = std::strlen(out) == kBcryptHashChars && sodium_memcmp(out, stored.data(), kBcryptHashChars) == 0 &&
+                         parsed.kind == row_kind
                      ? LegacyCheck::Match
                      : LegacyCheck::NoMatch;
     }

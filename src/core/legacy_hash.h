@@ -15,7 +15,7 @@ constexpr std::size_t kBcryptHashChars = 60;  // "$2b$10$" + 22 salt + 31 hash c
 // The costs accepted: Hive uses 10. Each step doubles the work, so a cost far above it (31 takes
 // hours) in imported data would turn every verification of that token into a denial of service.
 constexpr int kBcryptMinCost = 4;
-constexpr int kBcryptMaxCost = 14;
+constexpr int kBcryptMaxCost = 12;
 
 // Whether text is a bcrypt hash this extension checks: $2a$, $2b$ or $2y$, a two-digit cost
 // within [kBcryptMinCost, kBcryptMaxCost], and 53 characters of bcrypt's base64 alphabet.

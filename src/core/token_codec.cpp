@@ -20,7 +20,8 @@ int base64_value(char c) noexcept {
     return -1;
 }
 
-// Strict standard base64 with '=' padding. Returns decoded length or -1.
+// Strict standard base64 with '=' padding, canonical only: the bits a padded group leaves over
+// must be zero (otherwise one value would have several spellings). Returns decoded length or -1.
 long base64_decode(const char* s, std::size_t len, std::uint8_t* out, std::size_t cap) noexcept {
     if (len == 0 || len % 4 != 0) return -1;
     std::size_t o = 0;
@@ -39,6 +40,7 @@ long base64_decode(const char* s, std::size_t len, std::uint8_t* out, std::size_
                 if (v[k] < 0) return -1;
             }
         }
+        if ((pad == 1 && (v[2] & 0x3) != 0) || (pad == 2 && (v[1] & 0xf) != 0)) return -1;
         std::uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
         std::uint8_t b[3] = {static_cast<std::uint8_t>(n >> 16), static_cast<std::uint8_t>(n >> 8),
                              static_cast<std::uint8_t>(n)};
@@ -55,18 +57,24 @@ ParseResult fail(ParsedToken* out, ParseStatus st, std::size_t pos = 0) noexcept
     return {st, pos};
 }
 
+// Hive's legacy form, canonical only: Hive writes the uuid and the secret in lower case, and a
+// legacy token is checked by bcrypt of its secret, which does not cover the rest of the string;
+// accepting other spellings of the same uuid and secret would let one token have many strings
+// (and the first one used would become the only one accepted once its keyed hash is stored).
 ParseResult parse_legacy(const char* s, std::size_t len, TokenKind kind, ParsedToken* out) noexcept {
     // "<uuid 36>:<secret 64 hex>" = 101 bytes -> 136 base64 characters -> 142 with the prefix.
     std::uint8_t buf[128];
     long n = base64_decode(s + 5, len - 5, buf, sizeof buf);
     ParseResult r{ParseStatus::Ok, 0};
+    char canonical[36];
     if (n != 36 + 1 + static_cast<long>(kLegacySecretChars) || buf[36] != ':' ||
-        !uuid_from_text(reinterpret_cast<const char*>(buf), 36, out->id)) {
+        !uuid_from_text(reinterpret_cast<const char*>(buf), 36, out->id) ||
+        (uuid_to_text(out->id, canonical), std::memcmp(canonical, buf, 36) != 0)) {
         r = fail(out, ParseStatus::LegacyMalformed);
     } else {
         for (std::size_t i = 0; i < kLegacySecretChars; ++i) {
             char c = static_cast<char>(buf[37 + i]);
-            if (hex_value(c) < 0) {
+            if (hex_value(c) < 0 || (c >= 'A' && c <= 'F')) {
                 r = fail(out, ParseStatus::LegacyMalformed);
                 break;
             }

@@ -628,12 +628,26 @@ bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource)
     TimestampTz until = DT_NOEND;
     const char* v = *newval;
     while (v != nullptr && (*v == ' ' || *v == '\t')) ++v;
-    // a moving time ('now', 'today', ...) would be read again by every backend that starts
-    for (const char* word : {"now", "today", "tomorrow", "yesterday"})
-        if (v != nullptr && strcasestr(v, word) != nullptr) {
-            GUC_check_errdetail("hive_tokens.legacy_tokens_until must be a fixed time, not \"%s\".", word);
-            return false;
+    // Digits and separators, a numeric offset or Z/UTC: every session reads the same moment. A
+    // zone name or abbreviation would be read under the session's timezone_abbreviations (and a
+    // word such as 'now' or 'tomorrow' again by every backend that starts); a value without a
+    // zone is UTC, whatever the session's TimeZone.
+    if (v != nullptr) {
+        std::size_t n = strlen(v);
+        while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) --n;
+        std::size_t letters_end = n;
+        if (n >= 3 && strncasecmp(v + n - 3, "utc", 3) == 0)
+            letters_end = n - 3;
+        else if (n >= 1 && (v[n - 1] == 'Z' || v[n - 1] == 'z'))
+            letters_end = n - 1;
+        for (std::size_t i = 0; i < letters_end; ++i) {
+            const char c = v[i];
+            if (!((c >= '0' && c <= '9') || c == ' ' || c == '-' || c == ':' || c == '+' || c == '.' || c == 'T' || c == 't')) {
+                GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or a fixed time with a numeric UTC offset, such as '2027-03-01 00:00+00'.");
+                return false;
+            }
         }
+    }
     if (v != nullptr && *v != '\0') {
         char workbuf[MAXDATELEN + MAXDATEFIELDS];
         char* field[MAXDATEFIELDS];
@@ -643,9 +657,14 @@ bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource)
         fsec_t fsec = 0;
         int dterr = strlen(v) >= MAXDATELEN ? DTERR_BAD_FORMAT
                                             : ParseDateTime(v, workbuf, sizeof workbuf, field, ftype, MAXDATEFIELDS, &nf);
+        pg_tz* session = session_timezone;
+        pg_tz* utc = pg_tzset("UTC");
+        if (utc == nullptr) return false;
+        session_timezone = utc;  // DecodeDateTime reads a zone-less value in the session's zone
         if (dterr == 0) dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
+        session_timezone = session;
         if (dterr != 0 || dtype != DTK_DATE || tm2timestamp(&tt, fsec, &tz, &until) != 0) {
-            GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or a timestamp with time zone, such as '2027-03-01 00:00+00'.");
+            GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or a fixed time with a numeric UTC offset, such as '2027-03-01 00:00+00'.");
             return false;
         }
     }

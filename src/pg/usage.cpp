@@ -402,8 +402,8 @@ void settle(int off, int n, const bool* done, bool lost) {
 }
 
 // A worker that exits before it could connect (the database was dropped, or refuses
-// connections): that database's uses are dropped, and counted as uncounted; otherwise they would
-// come back every round. A connected worker leaves what it did not write in shared memory.
+// connections): that database's uses are dropped, and counted as uncounted, and its hash
+// upgrades are forgotten; otherwise they would come back every round. A connected worker leaves what it did not write in shared memory.
 void flusher_exit(int, Datum) {
     if (g_connected) return;
     uint64 dropped = 0;
@@ -415,6 +415,9 @@ void flusher_exit(int, Datum) {
         dropped += static_cast<uint64>(e->uses);
         hash_search(g_hash, &e->key, HASH_REMOVE, nullptr);
     }
+    // and its hash upgrades: asked for again at the tokens' next use, wherever it is then
+    for (int i = 0; i < kUpgradeSlots; ++i)
+        if (g_shared->upgrades[i].database == g_flush_database) g_shared->upgrades[i].database = InvalidOid;
     LWLockRelease(g_shared->lock);
     count_dropped(g_flush_database, dropped);
 }
@@ -762,6 +765,11 @@ void hive_tokens_usage_launcher(Datum) {
     before_shmem_exit(clear_launcher, 0);
     TimestampTz last = GetCurrentTimestamp();
     for (;;) {
+        // a reload that arrived during the last round sets the interval of this wait
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+        }
         const long timeout = static_cast<long>(hive_tokens::pg::usage_flush_interval) * 1000L;
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout, PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);

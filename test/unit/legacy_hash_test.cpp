@@ -2,6 +2,7 @@
 // (src/core/legacy_hash.h).
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstring>
 #include <string>
 
@@ -72,16 +73,56 @@ TEST(LegacyHash, ShapeAndCostBounds) {
     bad_char[20] = '!';
     EXPECT_FALSE(is_bcrypt_hash(bad_char));
     // hostile costs: 31 would take hours per verification; 03 is below bcrypt's minimum
-    std::string c31 = s, c03 = s, c15 = s;
+    std::string c31 = s, c03 = s, c13 = s, c12 = s;
     c31.replace(4, 2, "31");
     c03.replace(4, 2, "03");
-    c15.replace(4, 2, "15");
+    c13.replace(4, 2, "13");
+    c12.replace(4, 2, "12");
     EXPECT_FALSE(is_bcrypt_hash(c31));
     EXPECT_FALSE(is_bcrypt_hash(c03));
-    EXPECT_FALSE(is_bcrypt_hash(c15));
+    EXPECT_FALSE(is_bcrypt_hash(c13));
+    EXPECT_TRUE(is_bcrypt_hash(c12));
     ParsedToken t = parsed(kLegacy);
     EXPECT_EQ(check_legacy_secret(t, TokenKind::Project, c31), LegacyCheck::NoMatch);  // never run
     EXPECT_EQ(check_legacy_secret(t, TokenKind::Project, std::string_view(kCost4, 30)), LegacyCheck::NoMatch);
+}
+
+// One uuid and secret, one string: bcrypt covers only the secret, so the parser accepts only the
+// spelling Hive writes (lower-case uuid and secret, canonical base64).
+TEST(LegacyHash, OnlyTheCanonicalSpelling) {
+    std::string t = kLegacy;
+    ASSERT_EQ(t.substr(t.size() - 2), "I=");  // the last group carries 2 padding bits, zero here
+    for (const char* last : {"J=", "K=", "L="}) {
+        std::string v = t.substr(0, t.size() - 2) + last;
+        ParsedToken p;
+        EXPECT_EQ(parse_token(v.data(), v.size(), &p).status, ParseStatus::LegacyMalformed) << v;
+    }
+    // the same uuid and secret with an upper-case uuid, or an upper-case secret
+    auto encode = [](const std::string& payload) {
+        static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        std::string out;
+        std::size_t i = 0;
+        for (; i + 3 <= payload.size(); i += 3) {
+            unsigned n = (unsigned char)payload[i] << 16 | (unsigned char)payload[i + 1] << 8 | (unsigned char)payload[i + 2];
+            out += a[n >> 18 & 63]; out += a[n >> 12 & 63]; out += a[n >> 6 & 63]; out += a[n & 63];
+        }
+        if (payload.size() - i == 2) {
+            unsigned n = (unsigned char)payload[i] << 16 | (unsigned char)payload[i + 1] << 8;
+            out += a[n >> 18 & 63]; out += a[n >> 12 & 63]; out += a[n >> 6 & 63]; out += '=';
+        }
+        return out;
+    };
+    std::string secret;
+    for (int i = 0; i < 32; ++i) secret += "ab";
+    const std::string id = "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0";
+    EXPECT_EQ("hvp1/" + encode(id + ":" + secret), t);  // the encoder agrees with the vector
+    std::string upper_id = id, upper_secret = secret;
+    for (auto& c : upper_id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (auto& c : upper_secret) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (const std::string& v : {"hvp1/" + encode(upper_id + ":" + secret), "hvp1/" + encode(id + ":" + upper_secret)}) {
+        ParsedToken p;
+        EXPECT_EQ(parse_token(v.data(), v.size(), &p).status, ParseStatus::LegacyMalformed) << v;
+    }
 }
 
 TEST(LegacyHash, RecognisesTheLegacyPrefix) {

@@ -1,0 +1,71 @@
+// Reading Hive's token table for import_hive_tokens() (hive_tokens--0.2.sql, "Migrating from Hive").
+//
+// Entry point (hive_tokens_internal): hive_token_rows.
+//
+// The source is any table or view the caller names, possibly owned by someone else: reading it
+// runs its owner's code (a view's functions, row-level-security policies, the output and sort
+// functions of its column types). So the rows are read as the source's owner, inside a
+// security-restricted operation with a safe search_path, the way PostgreSQL runs maintenance
+// commands on a table: whatever that code does, it does with its owner's rights, not with those
+// of the DBA who imports. The rows are materialized before the caller's identity comes back.
+#include "guard.h"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+}
+
+// hive_token_rows(source regclass) -> setof (ordinal bigint, total bigint, r jsonb): each row of
+// the source as a jsonb object of Hive's twelve columns, in created_at, id order. The caller needs
+// SELECT on the source (42501).
+HT_FUNCTION(hive_token_rows) {
+    const Oid relid = PG_GETARG_OID(0);
+    HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (!HeapTupleIsValid(tup))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+    const Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
+    ReleaseSysCache(tup);
+    if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for the source %s", get_rel_name(relid)),
+                        errdetail("import_hive_tokens() reads the source as its owner, and only for a caller who may read it.")));
+    const char* name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    char* query = psprintf(
+        "SELECT pg_catalog.jsonb_build_object('id', s.id, 'organization_id', s.organization_id, 'created_at', s.created_at,"
+        " 'title', s.title, 'description', s.description, 'permissions', s.permissions,"
+        " 'assigned_resources', s.assigned_resources, 'hash', s.hash, 'first_characters', s.first_characters,"
+        " 'project_id', s.project_id, 'user_id', s.user_id, 'expires_at', s.expires_at)"
+        " FROM %s AS s ORDER BY s.created_at, s.id",
+        name);
+
+    InitMaterializedSRF(fcinfo, 0);
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_token_rows: SPI_connect failed");
+    Oid save_user;
+    int save_sec;
+    GetUserIdAndSecContext(&save_user, &save_sec);
+    SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    const int nest = NewGUCNestLevel();
+    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    // (an error here aborts the transaction, which restores the user, the context and the GUCs)
+    if (SPI_execute(query, true, 0) != SPI_OK_SELECT) elog(ERROR, "hive_token_rows: reading the source failed");
+    AtEOXact_GUC(false, nest);
+    SetUserIdAndSecContext(save_user, save_sec);
+    const uint64 total = SPI_processed;
+    for (uint64 i = 0; i < total; ++i) {
+        bool isnull = false;
+        Datum r = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+        Datum values[3] = {Int64GetDatum(static_cast<int64>(i + 1)), Int64GetDatum(static_cast<int64>(total)), r};
+        bool nulls[3] = {false, false, isnull};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    SPI_finish();
+    return static_cast<Datum>(0);
+}
