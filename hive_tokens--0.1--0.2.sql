@@ -1510,6 +1510,9 @@ BEGIN
         RAISE EXCEPTION 'the principal cannot delete the tokens of another organization'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    -- waits for an import in progress (it holds SHARE on expiry_policies), whose tokens this
+    -- deletion must see, and keeps a new one from starting until this deletion commits
+    LOCK TABLE hive_tokens.expiry_policies IN ROW EXCLUSIVE MODE;
     WITH gone AS (
         DELETE FROM hive_tokens.access_tokens AS a WHERE a.organization_id = org
         RETURNING a.id, a.organization_id, a.hash, a.key_id, a.legacy_hash
@@ -1875,6 +1878,11 @@ BEGIN
     IF org IS NULL THEN
         outcome := 'invalid_value'; detail := 'organization_id is NULL'; RETURN;
     END IF;
+    -- an organization deleted here (a linked table's row deleted: its tokens went) stays without
+    -- tokens; import_hive_tokens() holds off deletions until it commits
+    IF EXISTS (SELECT 1 FROM hive_tokens.audit_log AS l WHERE l.organization_id = org AND l.event = 'organization_deleted') THEN
+        outcome := 'organization_deleted'; detail := 'the organization was deleted here'; RETURN;
+    END IF;
     IF jsonb_typeof(r->'hash') IS DISTINCT FROM 'string'
        OR NOT (r->>'hash') ~ '^\$2[aby]\$(0[4-9]|1[0-2])\$[./A-Za-z0-9]{53}$' THEN
         outcome := 'invalid_hash';
@@ -2008,6 +2016,9 @@ BEGIN
         RAISE EXCEPTION 'import_hive_tokens() runs without a principal' USING ERRCODE = 'insufficient_privilege',
             DETAIL = 'Importing bypasses the rules of token management: it is a DBA''s step, not an application''s.';
     END IF;
+    -- no organization is deleted while the import runs (a deletion would not see the tokens it
+    -- inserts before they commit): deletions wait, and the import waits for those in progress
+    LOCK TABLE hive_tokens.expiry_policies IN SHARE MODE;
     missing := ARRAY(SELECT c FROM unnest(needed) AS c
                       WHERE NOT EXISTS (SELECT 1 FROM pg_attribute AS a
                                          WHERE a.attrelid = source AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped));

@@ -180,6 +180,8 @@ RESET timezone;
 -- would be read under each session's timezone_abbreviations
 SET hive_tokens.legacy_tokens_until = '2999-01-01 00:00 EST';
 SET hive_tokens.legacy_tokens_until = '2999-01-01 00:00Z';
+-- ISO 8601's year first only: '12-01-2026' would be read by each session's DateStyle
+SET hive_tokens.legacy_tokens_until = '12-01-2026 00:00+00';
 SET hive_tokens.legacy_tokens_until = 'next tuesday';
 SET hive_tokens.legacy_tokens_until = 'now';
 SET hive_tokens.legacy_tokens_until = 'infinity';
@@ -212,6 +214,21 @@ CREATE VIEW mal.export AS SELECT mal.spy(id) AS id, organization_id, created_at,
 RESET ROLE;
 INSERT INTO mal.src SELECT * FROM hive.organization_access_tokens WHERE title = 'ci';
 SELECT imported, already_present, skipped FROM hive_tokens.import_hive_tokens('mal.export');
+-- and the source's code cannot choose the principal of the importer's transaction (42501)
+SET ROLE regress_ht_mallory;
+CREATE OR REPLACE FUNCTION mal.spy(id uuid) RETURNS uuid LANGUAGE sql AS 'SELECT hive_tokens.authenticate(NULL::text)';
+RESET ROLE;
+\set VERBOSITY terse
+SELECT imported FROM hive_tokens.import_hive_tokens('mal.export');
+\set VERBOSITY default
+-- a column of a type that is not built in is refused (42804): turning its values into text or
+-- jsonb would run that type's own code (a cast to json, an output function)
+SET ROLE regress_ht_mallory;
+CREATE TYPE mal.title AS ENUM ('ci');
+CREATE VIEW mal.typed AS SELECT id, organization_id, created_at, 'ci'::mal.title AS title, description, permissions,
+    assigned_resources, hash, first_characters, project_id, user_id, expires_at FROM mal.src;
+RESET ROLE;
+SELECT imported FROM hive_tokens.import_hive_tokens('mal.typed');
 DROP SCHEMA mal CASCADE;
 DROP ROLE regress_ht_mallory;
 
@@ -220,6 +237,19 @@ BEGIN;
 SELECT hive_tokens.authenticate(:'native') IS NOT NULL AS authenticated;
 SELECT * FROM hive_tokens.import_hive_tokens('hive.organization_access_tokens');
 ROLLBACK;
+
+-- An organization deleted here keeps no tokens: importing Hive's rows of it again skips them
+CREATE TABLE regress_orgs (id uuid PRIMARY KEY);
+INSERT INTO regress_orgs VALUES (:'o');
+SELECT hive_tokens.link_organizations('regress_orgs');
+DELETE FROM regress_orgs WHERE id = :'o';
+SELECT count(*) AS tokens_left FROM hive_tokens.access_tokens WHERE organization_id = :'o';
+SET client_min_messages = warning;
+SELECT imported, skipped_by_reason->'organization_deleted' AS organization_deleted
+  FROM hive_tokens.import_hive_tokens('hive.organization_access_tokens', 100);
+RESET client_min_messages;
+SELECT count(*) AS still_none FROM hive_tokens.access_tokens WHERE organization_id = :'o';
+SELECT hive_tokens.verify_reason(token) AS ci_after_deletion FROM hive_secrets WHERE name = 'ci';
 
 DROP OWNED BY regress_ht_importer;
 DROP ROLE regress_ht_importer;

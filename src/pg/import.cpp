@@ -13,6 +13,7 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -23,9 +24,53 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
+namespace {
+
+// The types each of Hive's columns may have in a source: built-in ones only (a domain over one
+// too), so that turning a value into jsonb runs no user-defined cast or output function: those
+// would run as the source's owner, who may be the DBA that made a view over another role's table.
+struct Column {
+    const char* name;
+    Oid types[4];
+};
+const Column kColumns[] = {
+    {"id", {UUIDOID, TEXTOID, VARCHAROID, InvalidOid}},
+    {"organization_id", {UUIDOID, TEXTOID, VARCHAROID, InvalidOid}},
+    {"created_at", {TIMESTAMPTZOID, TIMESTAMPOID, TEXTOID, VARCHAROID}},
+    {"title", {TEXTOID, VARCHAROID, InvalidOid, InvalidOid}},
+    {"description", {TEXTOID, VARCHAROID, InvalidOid, InvalidOid}},
+    {"permissions", {TEXTARRAYOID, VARCHARARRAYOID, JSONBOID, JSONOID}},
+    {"assigned_resources", {JSONBOID, JSONOID, InvalidOid, InvalidOid}},
+    {"hash", {TEXTOID, VARCHAROID, InvalidOid, InvalidOid}},
+    {"first_characters", {TEXTOID, VARCHAROID, InvalidOid, InvalidOid}},
+    {"project_id", {UUIDOID, TEXTOID, VARCHAROID, InvalidOid}},
+    {"user_id", {UUIDOID, TEXTOID, VARCHAROID, InvalidOid}},
+    {"expires_at", {TIMESTAMPTZOID, TIMESTAMPOID, TEXTOID, VARCHAROID}},
+};
+
+void check_column_types(Oid relid) {
+    for (const Column& c : kColumns) {
+        const AttrNumber n = get_attnum(relid, c.name);
+        if (n == InvalidAttrNumber)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("the source has no column \"%s\"", c.name)));
+        const Oid type = getBaseType(get_atttype(relid, n));
+        bool ok = false;
+        for (Oid t : c.types) ok = ok || (t != InvalidOid && t == type);
+        if (!ok)
+            ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                            errmsg("column \"%s\" of the source has type %s", c.name, format_type_be(get_atttype(relid, n))),
+                            errdetail("Hive's columns are read only from built-in types (uuid, timestamptz, text, text[], "
+                                      "jsonb and the like): another type's conversion would be code of its own."),
+                            errhint("Make a view that casts the column to the type Hive uses.")));
+    }
+}
+
+}  // namespace
+
 // hive_token_rows(source regclass) -> setof (ordinal bigint, total bigint, r jsonb): each row of
-// the source as a jsonb object of Hive's twelve columns, in created_at, id order. The caller needs
-// SELECT on the source (42501).
+// the source as a jsonb object of Hive's twelve columns, in created_at, id order, read through a
+// cursor (a tuplestore holds them, spilling to disk past work_mem). The caller needs SELECT on
+// the source (42501); every column must be of a built-in type (42804).
 HT_FUNCTION(hive_token_rows) {
     const Oid relid = PG_GETARG_OID(0);
     HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -36,7 +81,9 @@ HT_FUNCTION(hive_token_rows) {
     if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for the source %s", get_rel_name(relid)),
                         errdetail("import_hive_tokens() reads the source as its owner, and only for a caller who may read it.")));
+    check_column_types(relid);
     const char* name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    char* count_query = psprintf("SELECT pg_catalog.count(*) FROM %s AS s", name);
     char* query = psprintf(
         "SELECT pg_catalog.jsonb_build_object('id', s.id, 'organization_id', s.organization_id, 'created_at', s.created_at,"
         " 'title', s.title, 'description', s.description, 'permissions', s.permissions,"
@@ -55,17 +102,30 @@ HT_FUNCTION(hive_token_rows) {
     const int nest = NewGUCNestLevel();
     (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     // (an error here aborts the transaction, which restores the user, the context and the GUCs)
-    if (SPI_execute(query, true, 0) != SPI_OK_SELECT) elog(ERROR, "hive_token_rows: reading the source failed");
+    if (SPI_execute(count_query, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "hive_token_rows: counting the source's rows failed");
+    bool isnull = false;
+    const int64 total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    SPIPlanPtr plan = SPI_prepare(query, 0, nullptr);
+    if (plan == nullptr) elog(ERROR, "hive_token_rows: preparing the read failed");
+    Portal cursor = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
+    int64 ordinal = 0;
+    for (;;) {
+        SPI_cursor_fetch(cursor, true, 1000);
+        if (SPI_processed == 0) break;
+        for (uint64 i = 0; i < SPI_processed; ++i) {
+            Datum r = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+            ++ordinal;
+            Datum values[3] = {Int64GetDatum(ordinal), Int64GetDatum(total > ordinal ? total : ordinal), r};
+            bool nulls[3] = {false, false, isnull};
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+        }
+        SPI_freetuptable(SPI_tuptable);
+        CHECK_FOR_INTERRUPTS();
+    }
+    SPI_cursor_close(cursor);
     AtEOXact_GUC(false, nest);
     SetUserIdAndSecContext(save_user, save_sec);
-    const uint64 total = SPI_processed;
-    for (uint64 i = 0; i < total; ++i) {
-        bool isnull = false;
-        Datum r = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-        Datum values[3] = {Int64GetDatum(static_cast<int64>(i + 1)), Int64GetDatum(static_cast<int64>(total)), r};
-        bool nulls[3] = {false, false, isnull};
-        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-    }
     SPI_finish();
     return static_cast<Datum>(0);
 }

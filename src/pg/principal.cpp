@@ -138,6 +138,13 @@ void check_can_set_principal(const char* function) {
                           "with this statement.",
                           std::string("Run BEGIN, then ") + function +
                               "(), then the statements it governs, then COMMIT.");
+    // code run for another role on this session's behalf (a view read as its owner, a
+    // materialized view refreshed, an index expression) must not choose the transaction's principal
+    if (InSecurityRestrictedOperation())
+        throw core::Error(core::ErrorKind::InsufficientPrivilege,
+                          std::string("cannot call ") + function + "() in a security-restricted operation",
+                          "The principal belongs to the transaction's own statements, not to code run on its behalf "
+                          "as another role.");
     if (g_current)
         throw core::Error(core::ErrorKind::InvalidTransactionState, "this transaction already has a principal",
                           "A transaction has one principal; it ends with the transaction.",

@@ -628,7 +628,8 @@ bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource)
     TimestampTz until = DT_NOEND;
     const char* v = *newval;
     while (v != nullptr && (*v == ' ' || *v == '\t')) ++v;
-    // Digits and separators, a numeric offset or Z/UTC: every session reads the same moment. A
+    // ISO 8601 (year first), digits and separators, a numeric offset or Z/UTC: every session reads
+    // the same moment, whatever its DateStyle. A
     // zone name or abbreviation would be read under the session's timezone_abbreviations (and a
     // word such as 'now' or 'tomorrow' again by every backend that starts); a value without a
     // zone is UTC, whatever the session's TimeZone.
@@ -640,10 +641,18 @@ bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource)
             letters_end = n - 3;
         else if (n >= 1 && (v[n - 1] == 'Z' || v[n - 1] == 'z'))
             letters_end = n - 1;
+        // ISO 8601's year-month-day first: no DateStyle reads it another way
+        auto digit = [&](std::size_t i) { return i < n && v[i] >= '0' && v[i] <= '9'; };
+        const bool iso = n > 0 && digit(0) && digit(1) && digit(2) && digit(3) && v[4] == '-' && digit(5) && digit(6) &&
+                         v[7] == '-' && digit(8) && digit(9) && (n == 10 || v[10] == ' ' || v[10] == 'T' || v[10] == 't');
+        if (n > 0 && !iso) {
+            GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or an ISO 8601 time with a numeric UTC offset, such as '2027-03-01 00:00+00'.");
+            return false;
+        }
         for (std::size_t i = 0; i < letters_end; ++i) {
             const char c = v[i];
             if (!((c >= '0' && c <= '9') || c == ' ' || c == '-' || c == ':' || c == '+' || c == '.' || c == 'T' || c == 't')) {
-                GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or a fixed time with a numeric UTC offset, such as '2027-03-01 00:00+00'.");
+                GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or an ISO 8601 time with a numeric UTC offset, such as '2027-03-01 00:00+00'.");
                 return false;
             }
         }
@@ -664,7 +673,7 @@ bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource)
         if (dterr == 0) dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
         session_timezone = session;
         if (dterr != 0 || dtype != DTK_DATE || tm2timestamp(&tt, fsec, &tz, &until) != 0) {
-            GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or a fixed time with a numeric UTC offset, such as '2027-03-01 00:00+00'.");
+            GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or an ISO 8601 time with a numeric UTC offset, such as '2027-03-01 00:00+00'.");
             return false;
         }
     }
