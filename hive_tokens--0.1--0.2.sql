@@ -1239,6 +1239,11 @@ CREATE TRIGGER expiry_policies_row_changed BEFORE INSERT OR UPDATE OR DELETE ON 
 ALTER TABLE hive_tokens.expiry_policies ENABLE ALWAYS TRIGGER expiry_policies_row_changed;
 COMMENT ON TRIGGER expiry_policies_row_changed ON hive_tokens.expiry_policies IS 'the same for each row (logical replication''s apply fires row triggers only; fires ALWAYS)';
 
+CREATE FUNCTION hive_tokens_internal.organization_has_tokens(organization uuid) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hive_tokens_internal.organization_has_tokens(uuid) FROM PUBLIC;
+COMMENT ON FUNCTION hive_tokens_internal.organization_has_tokens(uuid) IS 'internal: whether access_tokens holds a token of the organization as committed now (latest snapshot, whatever the isolation level); organization deletion at REPEATABLE READ or SERIALIZABLE checks it; owner-only';
+
 CREATE FUNCTION hive_tokens_internal.lock_organization(organization uuid) RETURNS void
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION hive_tokens_internal.lock_organization(uuid) FROM PUBLIC;
@@ -1522,6 +1527,13 @@ BEGIN
         ON CONFLICT (id) DO NOTHING
     )
     SELECT count(*) INTO n FROM gone;
+    -- at REPEATABLE READ or SERIALIZABLE the DELETE saw this transaction's snapshot: a token
+    -- committed after it (an import this deletion waited for) would survive unseen
+    IF current_setting('transaction_isolation') <> 'read committed'
+       AND hive_tokens_internal.organization_has_tokens(org) THEN
+        RAISE EXCEPTION 'tokens of organization % were added after this transaction began', org
+            USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
+    END IF;
     DELETE FROM hive_tokens.expiry_policies AS p WHERE p.organization_id = org;
     PERFORM hive_tokens_internal.audit(hive_tokens_internal.outer_role(), 'organization_deleted', org, NULL,
         jsonb_build_object('tokens', n, 'table', TG_RELID::regclass::text));
@@ -1981,7 +1993,8 @@ CREATE FUNCTION hive_tokens.import_hive_tokens(source regclass, progress_every i
     OUT imported bigint, OUT already_present bigint, OUT skipped bigint, OUT skipped_by_reason jsonb,
     OUT unknown_permissions text[], OUT retired_permissions text[])
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-    SET search_path = pg_catalog, pg_temp
+    -- a timestamp without time zone is UTC, a date in text ISO's year-month-day, whatever the session
+    SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' 
 AS $$
 DECLARE
     needed constant text[] := ARRAY['id', 'organization_id', 'created_at', 'title', 'description', 'permissions',
@@ -2145,6 +2158,7 @@ BEGIN
                          'hive_tokens_internal.revoke_unused_tokens_body(uuid, uuid, interval)'::regprocedure,
                          'hive_tokens_internal.import_hive_row(jsonb, text)'::regprocedure,
                          'hive_tokens_internal.hive_token_rows(regclass)'::regprocedure,
+                         'hive_tokens_internal.organization_has_tokens(uuid)'::regprocedure,
                          'hive_tokens.import_hive_tokens(regclass, integer)'::regprocedure)
         UNION ALL
         SELECT pg_catalog.format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass), c.relacl, c.relowner

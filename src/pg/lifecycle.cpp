@@ -18,6 +18,7 @@
 extern "C" {
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -30,6 +31,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -242,6 +244,29 @@ HT_FUNCTION(lock_organization) {
         throw core::Error(core::ErrorKind::NullValue, "organization must not be null");
     lock_organization_policy(hive_tokens::pg::uuid_from_datum(PG_GETARG_DATUM(0)), ExclusiveLock);
     PG_RETURN_VOID();
+}
+
+// organization_has_tokens(organization uuid) -> boolean: whether access_tokens holds a row of the
+// organization as committed now (the latest snapshot, whatever the isolation level; this
+// transaction's own changes included). Organization deletion at REPEATABLE READ or SERIALIZABLE
+// asks it after deleting with its older snapshot: a token committed meanwhile (an import the
+// deletion waited for) must not survive unseen.
+HT_FUNCTION(organization_has_tokens) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    Oid nsp = get_namespace_oid("hive_tokens", false);
+    Oid relid = get_relname_relid("access_tokens", nsp);
+    Oid index = get_relname_relid("access_tokens_organization_idx", nsp);
+    if (!OidIsValid(relid) || !OidIsValid(index))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("hive_tokens.access_tokens or its organization index is missing")));
+    Relation rel = table_open(relid, AccessShareLock);
+    const AttrNumber column = get_attnum(relid, "organization_id");
+    ScanKeyData key;
+    ScanKeyInit(&key, column, BTEqualStrategyNumber, F_UUID_EQ, PG_GETARG_DATUM(0));
+    SysScanDesc scan = systable_beginscan(rel, index, true, GetLatestSnapshot(), 1, &key);
+    const bool any = HeapTupleIsValid(systable_getnext(scan));
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    PG_RETURN_BOOL(any);
 }
 
 // check_expiry(organization uuid, expires_at timestamptz, rotating boolean) -> timestamptz:

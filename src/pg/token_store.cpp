@@ -624,15 +624,34 @@ HT_TOKEN_FUNCTION(verify_reason) {
 
 // hive_tokens.legacy_tokens_until: empty (legacy tokens always accepted) or a timestamp with time
 // zone; parsed here without raising (a check hook reports, never throws).
-bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource) {
+constexpr const char* kInvalidUntil =
+    "hive_tokens.legacy_tokens_until is empty or an ISO 8601 time with a numeric UTC offset, such as '2027-03-01 00:00+00'.";
+
+bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource source) {
     TimestampTz until = DT_NOEND;
+    // A value that does not parse: SET (and ALTER DATABASE/ROLE, which test it first) gets an
+    // error; one read from the configuration or stored defaults (written by an earlier release,
+    // or mistyped) fails closed: every legacy token is refused, with a WARNING, rather than the
+    // cut-over silently vanishing.
+    auto invalid = [&](const char* why) {
+        if (source == PGC_S_TEST || source >= PGC_S_CLIENT) {
+            GUC_check_errdetail("%s", why);
+            return false;
+        }
+        ereport(WARNING, (errmsg("hive_tokens.legacy_tokens_until \"%s\" is not valid: every legacy token is refused", *newval),
+                          errdetail("%s", why)));
+        auto* out = static_cast<TimestampTz*>(malloc(sizeof(TimestampTz)));
+        if (out == nullptr) return false;
+        *out = DT_NOBEGIN;
+        *extra = out;
+        return true;
+    };
     const char* v = *newval;
     while (v != nullptr && (*v == ' ' || *v == '\t')) ++v;
     // ISO 8601 (year first), digits and separators, a numeric offset or Z/UTC: every session reads
-    // the same moment, whatever its DateStyle. A
-    // zone name or abbreviation would be read under the session's timezone_abbreviations (and a
-    // word such as 'now' or 'tomorrow' again by every backend that starts); a value without a
-    // zone is UTC, whatever the session's TimeZone.
+    // the same moment, whatever its DateStyle. A zone name or abbreviation would be read under the
+    // session's timezone_abbreviations (and a word such as 'now' or 'tomorrow' again by every
+    // backend that starts); a value without a zone is UTC, whatever the session's TimeZone.
     if (v != nullptr) {
         std::size_t n = strlen(v);
         while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) --n;
@@ -645,16 +664,11 @@ bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource)
         auto digit = [&](std::size_t i) { return i < n && v[i] >= '0' && v[i] <= '9'; };
         const bool iso = n > 0 && digit(0) && digit(1) && digit(2) && digit(3) && v[4] == '-' && digit(5) && digit(6) &&
                          v[7] == '-' && digit(8) && digit(9) && (n == 10 || v[10] == ' ' || v[10] == 'T' || v[10] == 't');
-        if (n > 0 && !iso) {
-            GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or an ISO 8601 time with a numeric UTC offset, such as '2027-03-01 00:00+00'.");
-            return false;
-        }
+        if (n > 0 && !iso) return invalid(kInvalidUntil);
         for (std::size_t i = 0; i < letters_end; ++i) {
             const char c = v[i];
-            if (!((c >= '0' && c <= '9') || c == ' ' || c == '-' || c == ':' || c == '+' || c == '.' || c == 'T' || c == 't')) {
-                GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or an ISO 8601 time with a numeric UTC offset, such as '2027-03-01 00:00+00'.");
-                return false;
-            }
+            if (!((c >= '0' && c <= '9') || c == ' ' || c == '-' || c == ':' || c == '+' || c == '.' || c == 'T' || c == 't'))
+                return invalid(kInvalidUntil);
         }
     }
     if (v != nullptr && *v != '\0') {
@@ -672,10 +686,7 @@ bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource)
         session_timezone = utc;  // DecodeDateTime reads a zone-less value in the session's zone
         if (dterr == 0) dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
         session_timezone = session;
-        if (dterr != 0 || dtype != DTK_DATE || tm2timestamp(&tt, fsec, &tz, &until) != 0) {
-            GUC_check_errdetail("hive_tokens.legacy_tokens_until is empty or an ISO 8601 time with a numeric UTC offset, such as '2027-03-01 00:00+00'.");
-            return false;
-        }
+        if (dterr != 0 || dtype != DTK_DATE || tm2timestamp(&tt, fsec, &tz, &until) != 0) return invalid(kInvalidUntil);
     }
     auto* out = static_cast<TimestampTz*>(malloc(sizeof(TimestampTz)));
     if (out == nullptr) return false;

@@ -9,6 +9,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('legacy');
 $node->init(allows_streaming => 1);
@@ -141,6 +142,50 @@ $node->safe_psql('postgres', "ALTER SYSTEM RESET hive_tokens.legacy_tokens_until
 ok($node->poll_query_until('postgres', "SELECT hive_tokens.verify_reason('$tok{ci}{token}') = 'legacy'"),
 	'the cut-over moved back: accepted again');
 
+# An organization deleted at REPEATABLE READ while an import committed tokens of it after the
+# deletion's snapshot: its DELETE would not see them, so the deletion fails (40001) rather than
+# leave them live; retried, it deletes them.
+my $gone_org = '00000000-0000-4000-8000-00000000e002';
+$node->safe_psql('postgres', qq{
+CREATE TABLE orgs (id uuid PRIMARY KEY);
+INSERT INTO orgs VALUES ('$gone_org');
+SELECT hive_tokens.link_organizations('orgs');
+CREATE TABLE late_tokens (LIKE organization_access_tokens INCLUDING DEFAULTS);
+});
+my ($dout, $derr) = ('', '');
+my $dscript = "BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT 'snapshot:' || count(*) FROM orgs;\nSELECT pg_sleep(3);\n"
+  . "DELETE FROM orgs WHERE id = '$gone_org';\nCOMMIT;\n";
+my $deleter = IPC::Run::start([ 'psql', '-X', '-A', '-t', '-d', $node->connstr('postgres') ],
+	'<', \$dscript, '>', \$dout, '2>', \$derr);
+my $ddeadline = time + 30;
+while ($dout !~ /snapshot:1/ && time < $ddeadline)
+{
+	IPC::Run::pump_nb($deleter);
+	select(undef, undef, undef, 0.05);
+}
+$node->safe_psql('postgres', qq{
+INSERT INTO late_tokens (id, organization_id, title, permissions, hash)
+SELECT gen_random_uuid(), '$gone_org', 'late', '{organization:describe}', crypt('x', gen_salt('bf', 4));
+SELECT imported FROM hive_tokens.import_hive_tokens('late_tokens');
+});
+IPC::Run::finish($deleter);
+like($derr, qr/tokens of organization $gone_org were added after this transaction began/,
+	'a REPEATABLE READ deletion that cannot see an import\'s tokens fails');
+is($node->safe_psql('postgres', "SELECT count(*) FROM orgs"), '1', 'and deletes nothing');
+$node->safe_psql('postgres', "DELETE FROM orgs WHERE id = '$gone_org'");
+is($node->safe_psql('postgres', "SELECT count(*) FROM hive_tokens.access_tokens WHERE organization_id = '$gone_org'"), '0',
+	'retried, the deletion takes the imported tokens too');
+
 unlike(slurp_file($node->logfile), qr/hvo1\/[A-Za-z0-9+\/]{16}|\$2[aby]\$10\$/, 'no token and no bcrypt hash in the server log');
+
+# A cut-over the configuration file holds in a form this release does not read (an earlier
+# release accepted '01-01-2020'): every legacy token is refused, with a WARNING, rather than the
+# cut-over silently vanishing
+$node->append_conf('postgresql.conf', "hive_tokens.legacy_tokens_until = '01-01-2020 00:00+00'\n");
+$node->reload;
+ok($node->poll_query_until('postgres', "SELECT hive_tokens.verify_reason('$tok{ci}{token}') = 'legacy_refused'"),
+	'an unreadable cut-over in postgresql.conf refuses legacy tokens');
+like(slurp_file($node->logfile), qr/hive_tokens.legacy_tokens_until "01-01-2020 00:00\+00" is not valid: every legacy token is refused/,
+	'and says so in the log');
 $node->stop;
 done_testing();
