@@ -1830,6 +1830,9 @@ BEGIN
     -- waits for an import in progress (it holds SHARE on expiry_policies), whose tokens this
     -- deletion must see, and keeps a new one from starting until this deletion commits
     LOCK TABLE hive_tokens.expiry_policies IN ROW EXCLUSIVE MODE;
+    -- and for a token being issued or rotated in the organization (they hold its policy lock
+    -- shared until they commit): this deletion sees it, and a later one sees the deletion
+    PERFORM hive_tokens_internal.lock_organization(org);
     WITH gone AS (
         DELETE FROM hive_tokens.access_tokens AS a WHERE a.organization_id = org
         RETURNING a.id, a.organization_id, a.hash, a.key_id, a.legacy_hash

@@ -22,6 +22,7 @@ extern "C" {
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
@@ -35,6 +36,7 @@ extern "C" {
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
@@ -256,13 +258,23 @@ HT_FUNCTION(organization_has_tokens) {
     Oid nsp = get_namespace_oid("hive_tokens", false);
     Oid relid = get_relname_relid("access_tokens", nsp);
     Oid index = get_relname_relid("access_tokens_organization_idx", nsp);
-    if (!OidIsValid(relid) || !OidIsValid(index))
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("hive_tokens.access_tokens or its organization index is missing")));
+    if (!OidIsValid(relid))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation hive_tokens.access_tokens does not exist")));
     Relation rel = table_open(relid, AccessShareLock);
     const AttrNumber column = get_attnum(relid, "organization_id");
+    // the index only if it is the install script's (on this table, valid, whole, organization_id
+    // first); otherwise a scan of the table: slower, never wrong
+    bool use_index = false;
+    if (OidIsValid(index)) {
+        Relation ir = index_open(index, AccessShareLock);
+        use_index = ir->rd_index->indrelid == relid && ir->rd_index->indisvalid && ir->rd_index->indnkeyatts >= 1 &&
+                    ir->rd_index->indkey.values[0] == column && RelationGetIndexPredicate(ir) == NIL &&
+                    ir->rd_rel->relam == BTREE_AM_OID;
+        index_close(ir, AccessShareLock);
+    }
     ScanKeyData key;
     ScanKeyInit(&key, column, BTEqualStrategyNumber, F_UUID_EQ, PG_GETARG_DATUM(0));
-    SysScanDesc scan = systable_beginscan(rel, index, true, GetLatestSnapshot(), 1, &key);
+    SysScanDesc scan = systable_beginscan(rel, use_index ? index : InvalidOid, use_index, GetLatestSnapshot(), 1, &key);
     const bool any = HeapTupleIsValid(systable_getnext(scan));
     systable_endscan(scan);
     table_close(rel, AccessShareLock);

@@ -52,6 +52,7 @@ extern "C" {
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "catalog/pg_type.h"
+#include "access/parallel.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -629,17 +630,25 @@ constexpr const char* kInvalidUntil =
 
 bool hive_tokens::pg::legacy_until_check(char** newval, void** extra, GucSource source) {
     TimestampTz until = DT_NOEND;
-    // A value that does not parse: SET (and ALTER DATABASE/ROLE, which test it first) gets an
-    // error; one read from the configuration or stored defaults (written by an earlier release,
-    // or mistyped) fails closed: every legacy token is refused, with a WARNING, rather than the
-    // cut-over silently vanishing.
+    // A value that does not parse: a person setting it gets an error; one the server takes as it
+    // stands (written by an earlier release, or mistyped in postgresql.conf) fails closed: every
+    // legacy token is refused, with a message in the log, rather than the cut-over vanishing.
     auto invalid = [&](const char* why) {
-        if (source == PGC_S_TEST || source >= PGC_S_CLIENT) {
+        // an error where a person is setting it (SET, ALTER DATABASE/ROLE, ALTER SYSTEM, which
+        // check with the configuration file's source in a backend; a backend rereading the file
+        // then keeps its value, as for any invalid setting); failing closed where the server
+        // takes it as it stands (the postmaster's start and reload, whose value new sessions
+        // inherit, and stored defaults applied at connection)
+        const bool person = source == PGC_S_TEST || source >= PGC_S_CLIENT || (source == PGC_S_FILE && IsUnderPostmaster);
+        if (person) {
             GUC_check_errdetail("%s", why);
             return false;
         }
-        ereport(WARNING, (errmsg("hive_tokens.legacy_tokens_until \"%s\" is not valid: every legacy token is refused", *newval),
-                          errdetail("%s", why)));
+        // in the postmaster (the log, once per start or reload); elsewhere only the log
+        if (!IsParallelWorker())
+            ereport(IsUnderPostmaster ? LOG : WARNING,
+                    (errmsg("hive_tokens.legacy_tokens_until \"%s\" is not valid: every legacy token is refused", *newval),
+                     errdetail("%s", why)));
         auto* out = static_cast<TimestampTz*>(malloc(sizeof(TimestampTz)));
         if (out == nullptr) return false;
         *out = DT_NOBEGIN;

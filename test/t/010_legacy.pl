@@ -181,6 +181,8 @@ unlike(slurp_file($node->logfile), qr/hvo1\/[A-Za-z0-9+\/]{16}|\$2[aby]\$10\$/, 
 # A cut-over the configuration file holds in a form this release does not read (an earlier
 # release accepted '01-01-2020'): every legacy token is refused, with a WARNING, rather than the
 # cut-over silently vanishing
+($ret, $stdout, $stderr) = $node->psql('postgres', "ALTER SYSTEM SET hive_tokens.legacy_tokens_until = '2027/03/01'");
+like($stderr, qr/invalid value for parameter "hive_tokens.legacy_tokens_until"/, 'ALTER SYSTEM of an unreadable cut-over is an error');
 $node->append_conf('postgresql.conf', "hive_tokens.legacy_tokens_until = '01-01-2020 00:00+00'\n");
 $node->reload;
 ok($node->poll_query_until('postgres', "SELECT hive_tokens.verify_reason('$tok{ci}{token}') = 'legacy_refused'"),
