@@ -20,23 +20,32 @@ finish() {
 
 ht_install_deps || { count 0 1; finish; }
 
-# 1. Unit tests of the pure C++ core.
-ht_log "unit tests (GoogleTest via ctest)"
-if cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >build.cmake.log 2>&1 && cmake --build build -j"$(nproc)" >>build.cmake.log 2>&1; then
-    out=$(cd build && ctest --output-on-failure 2>&1)
-    echo "$out" | tail -n 15
-    line=$(echo "$out" | grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' | tail -n 1)
-    if [ -n "$line" ]; then
-        total=$(echo "$line" | sed -E 's/.*out of ([0-9]+).*/\1/')
-        bad=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed.*/\1/')
-        count $((total - bad)) "$bad"
+# 1. Unit tests of the pure C++ core, built plainly and under AddressSanitizer and
+# UndefinedBehaviorSanitizer (a report aborts its test): run_unit_tests BUILD_DIR LABEL CMAKE_ARGS...
+run_unit_tests() {
+    local dir=$1 label=$2
+    shift 2
+    ht_log "unit tests ($label, GoogleTest via ctest)"
+    if cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir.cmake.log" 2>&1 &&
+        cmake --build "$dir" -j"$(nproc)" --target unit_tests >>"$dir.cmake.log" 2>&1; then
+        local out line total bad
+        out=$(cd "$dir" && ctest --output-on-failure 2>&1)
+        echo "$out" | tail -n 15
+        line=$(echo "$out" | grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' | tail -n 1)
+        if [ -n "$line" ]; then
+            total=$(echo "$line" | sed -E 's/.*out of ([0-9]+).*/\1/')
+            bad=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed.*/\1/')
+            count $((total - bad)) "$bad"
+        else
+            count 0 1
+        fi
     else
+        cat "$dir.cmake.log"
         count 0 1
     fi
-else
-    cat build.cmake.log
-    count 0 1
-fi
+}
+run_unit_tests build plain
+run_unit_tests build-sanitize "ASan + UBSan" -DHT_SANITIZE=ON
 
 # 1b. Fuzz targets of the core's parsers (libFuzzer, ASan, UBSan), HT_FUZZ_SECONDS each.
 ht_log "fuzz targets (libFuzzer)"
