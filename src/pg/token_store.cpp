@@ -408,6 +408,21 @@ struct LegacyMemo {
 constexpr std::size_t kLegacyMemoMax = 4096;
 std::unordered_map<core::Uuid, LegacyMemo, core::UuidHash>* g_legacy = nullptr;
 
+// Whether `token` (a legacy token) is the one Hive's bcrypt `stored` was made from, for a row of
+// kind *row_kind (nullptr: a tombstone, which keeps no kind). Counted in bcrypt_checks; an error
+// only when libcrypt could not run.
+bool bcrypt_matches(std::string_view token, const core::TokenKind* row_kind, std::string_view stored) {
+    core::ParsedToken pt;
+    const bool parsed = core::parse_token(token.data(), token.size(), &pt).ok();
+    ++g_bcrypt_checks;
+    const core::LegacyCheck check =
+        parsed ? core::check_legacy_secret(pt, row_kind != nullptr ? *row_kind : pt.kind, stored) : core::LegacyCheck::NoMatch;
+    sodium_memzero(&pt, sizeof pt);
+    if (check == core::LegacyCheck::Error)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory checking a legacy Hive token")));
+    return check == core::LegacyCheck::Match;
+}
+
 // Whether `token` is the one the bcrypt hash `stored` of a row of kind `row_kind` was made from;
 // if so, *hash and *key_id receive its keyed hash under a key of the ring.
 bool legacy_token_matches(std::string_view token, const core::Uuid& id, core::TokenKind row_kind, std::string_view stored,
@@ -426,14 +441,7 @@ bool legacy_token_matches(std::string_view token, const core::Uuid& id, core::To
             }
         }
     }
-    core::ParsedToken pt;
-    core::ParseResult pr = core::parse_token(token.data(), token.size(), &pt);
-    ++g_bcrypt_checks;
-    core::LegacyCheck check = pr.ok() ? core::check_legacy_secret(pt, row_kind, stored) : core::LegacyCheck::NoMatch;
-    sodium_memzero(&pt, sizeof pt);
-    if (check == core::LegacyCheck::Error)
-        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory checking a legacy Hive token")));
-    if (check != core::LegacyCheck::Match) return false;
+    if (!bcrypt_matches(token, &row_kind, stored)) return false;
     const core::ServerKey& issuing = ring.issuing();
     core::keyed_hash(issuing, token.data(), token.size(), hash);
     *key_id = issuing.id;
@@ -556,15 +564,9 @@ core::Reason check_token(const char* s, std::size_t len, FunctionCallInfo fcinfo
         if (legacy && c.hash == nullptr && lh >= 0 && !nulls[lh]) {
             // a token imported from Hive and revoked before its first use: Hive's bcrypt
             text* stored = DatumGetTextPP(values[lh]);
-            core::ParsedToken pt;
-            const bool parsed = core::parse_token(token.data(), token.size(), &pt).ok();
-            ++g_bcrypt_checks;
-            core::LegacyCheck check = parsed ? core::check_legacy_secret(pt, pt.kind, std::string_view(VARDATA_ANY(stored), VARSIZE_ANY_EXHDR(stored)))
-                                             : core::LegacyCheck::NoMatch;
-            sodium_memzero(&pt, sizeof pt);
-            if (check == core::LegacyCheck::Error)
-                ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory checking a legacy Hive token")));
-            reason = check == core::LegacyCheck::Match ? core::Reason::Revoked : core::Reason::Unknown;
+            reason = bcrypt_matches(token, nullptr, std::string_view(VARDATA_ANY(stored), VARSIZE_ANY_EXHDR(stored)))
+                         ? core::Reason::Revoked
+                         : core::Reason::Unknown;
             return;
         }
         reason = core::decide(token, ring, nullptr, &c, now);

@@ -462,6 +462,33 @@ Oid usage_table(Oid* owner, bool* exempt) {
     return rel;
 }
 
+// One transaction of the flush worker: body(rel, exempt) runs with SPI connected, as the owner of
+// this database's access_tokens (rel) inside a security-restricted operation, and what it wrote
+// commits. Without such a table (no extension here, or still 0.1) body does not run: false.
+template <typename Body>
+bool in_owner_transaction(const char* activity, Body&& body) {
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens usage worker: SPI_connect failed");
+    PushActiveSnapshot(GetTransactionSnapshot());
+    pgstat_report_activity(STATE_RUNNING, activity);
+    Oid owner = InvalidOid;
+    bool exempt = false;
+    const Oid rel = usage_table(&owner, &exempt);
+    if (OidIsValid(rel)) {
+        Oid save_user;
+        int save_sec;
+        GetUserIdAndSecContext(&save_user, &save_sec);
+        SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+        body(rel, exempt);
+        SetUserIdAndSecContext(save_user, save_sec);
+    }
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    return OidIsValid(rel);
+}
+
 // The hash upgrades this database's backends asked for, in one transaction as the table's owner
 // inside a security-restricted operation: a row gets its keyed hash only while it still holds the
 // bcrypt the backend checked, and only if no other transaction holds it (SKIP LOCKED: never
@@ -475,19 +502,8 @@ void upgrade_hashes() {
         if (g_shared->upgrades[i].database == g_flush_database) batch[n++] = g_shared->upgrades[i];
     LWLockRelease(g_shared->lock);
     if (n == 0) return;
-    pgstat_report_activity(STATE_RUNNING, "hive_tokens: storing keyed hashes of legacy tokens");
-    SetCurrentStatementStartTimestamp();
-    StartTransactionCommand();
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens hash upgrade: SPI_connect failed");
-    PushActiveSnapshot(GetTransactionSnapshot());
-    Oid owner = InvalidOid;
-    bool exempt = false;
-    const Oid rel = usage_table(&owner, &exempt);
-    if (OidIsValid(rel) && get_attnum(rel, "legacy_hash") != InvalidAttrNumber) {
-        Oid save_user;
-        int save_sec;
-        GetUserIdAndSecContext(&save_user, &save_sec);
-        SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    (void)in_owner_transaction("hive_tokens: storing keyed hashes of legacy tokens", [&](Oid rel, bool) {
+        if (get_attnum(rel, "legacy_hash") == InvalidAttrNumber) return;
         Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * n));
         Datum* hashes = static_cast<Datum*>(palloc(sizeof(Datum) * n));
         Datum* keys = static_cast<Datum*>(palloc(sizeof(Datum) * n));
@@ -519,11 +535,7 @@ void upgrade_hashes() {
             4, types, args, nullptr, false, 0);
         hive_tokens::pg::g_upgrading_legacy = false;
         if (rc != SPI_OK_UPDATE) elog(ERROR, "hive_tokens hash upgrade: UPDATE failed (%d)", rc);
-        SetUserIdAndSecContext(save_user, save_sec);
-    }
-    SPI_finish();
-    PopActiveSnapshot();
-    CommitTransactionCommand();
+    });
     LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     for (int i = 0; i < kUpgradeSlots; ++i) {
         HashUpgrade& slot = g_shared->upgrades[i];
@@ -577,22 +589,7 @@ void hive_tokens_usage_flusher(Datum arg) {
         const int n = g_batch_size - off < kFlushChunk ? g_batch_size - off : kFlushChunk;
         memset(done, 0, sizeof(bool) * kFlushChunk);
         uint64 written = 0;
-        SetCurrentStatementStartTimestamp();
-        StartTransactionCommand();
-        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens usage flush: SPI_connect failed");
-        PushActiveSnapshot(GetTransactionSnapshot());
-        pgstat_report_activity(STATE_RUNNING, "hive_tokens: writing token usage");
-        Oid owner = InvalidOid;
-        bool exempt = false;
-        const Oid rel = usage_table(&owner, &exempt);
-        const bool lost = !OidIsValid(rel);  // no table to write to here (no extension, or still 0.1)
-        if (lost) {
-            for (int i = 0; i < n; ++i) done[i] = true;
-        } else {
-            Oid save_user;
-            int save_sec;
-            GetUserIdAndSecContext(&save_user, &save_sec);
-            SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+        const bool found = in_owner_transaction("hive_tokens: writing token usage", [&](Oid, bool exempt) {
             Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * n));
             for (int i = 0; i < n; ++i) {
                 auto* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
@@ -663,16 +660,15 @@ void hive_tokens_usage_flusher(Datum arg) {
                     elog(ERROR, "hive_tokens usage flush: reading rows failed");
                 mark(exists);
             }
-            SetUserIdAndSecContext(save_user, save_sec);
             for (int i = 0; i < n; ++i) {
                 done[i] = locked[i] || !exists[i];  // written, or revoked meanwhile
                 if (locked[i]) written += static_cast<uint64>(g_batch[off + i].uses);
             }
-        }
-        SPI_finish();
-        PopActiveSnapshot();
-        CommitTransactionCommand();
+        });
         // no interrupt is serviced between the commit and here
+        const bool lost = !found;  // no table to write to here (no extension, or still 0.1)
+        if (lost)
+            for (int i = 0; i < n; ++i) done[i] = true;
         settle(off, n, done, lost);
         pg_atomic_fetch_add_u64(&g_shared->flushed, written);
         LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
