@@ -43,6 +43,7 @@ extern "C" {
 #include "common/controldata_utils.h"
 #include "executor/spi.h"
 #include "pgstat.h"
+#include "commands/trigger.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/fd.h"
@@ -444,10 +445,15 @@ Oid usage_table(Oid* owner, bool* exempt) {
                                               {"access_tokens_immutable", "immutable_token"},
                                               {"access_tokens_normalize", "normalize_token_row"}};
     Oid internal = get_namespace_oid("hive_tokens_internal", true);
+    // A copy of the triggers: the catalog lookups below may process invalidations, and a relcache
+    // rebuild frees the relation's trigdesc (the soak test's revokes and rotations made one
+    // between two iterations: a crash of this worker).
     Relation r = table_open(rel, AccessShareLock);
-    *exempt = r->trigdesc != nullptr;
-    for (int i = 0; *exempt && i < r->trigdesc->numtriggers; ++i) {
-        const Trigger& t = r->trigdesc->triggers[i];
+    TriggerDesc* triggers = CopyTriggerDesc(r->trigdesc);
+    table_close(r, NoLock);
+    *exempt = triggers != nullptr;
+    for (int i = 0; *exempt && i < triggers->numtriggers; ++i) {
+        const Trigger& t = triggers->triggers[i];
         if (t.tgisinternal) continue;
         bool known = false;
         for (const auto& x : expected)
@@ -458,7 +464,7 @@ Oid usage_table(Oid* owner, bool* exempt) {
             }
         if (!known) *exempt = false;
     }
-    table_close(r, NoLock);
+    if (triggers != nullptr) FreeTriggerDesc(triggers);
     return rel;
 }
 

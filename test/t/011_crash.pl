@@ -53,6 +53,14 @@ sub issue
 	return $token;
 }
 issue("committed $_") for 1 .. 10;
+# one committed rotation: its replacement is named by the rotation's event
+{
+	my $old = issue('rotated');
+	my ($id, $token) = split /\|/, $node->safe_psql('postgres', "SELECT token_id, token FROM hive_tokens.rotate('$id_of{$old}')");
+	$alive{$old} = 'expired';
+	$alive{$token} = 'ok';
+	$id_of{$token} = $id;
+}
 
 sub check_after
 {
@@ -69,8 +77,10 @@ sub check_after
 		'0', "$what: and every live one authorizes with its grants");
 	is($node->safe_psql('postgres', q{
 			SELECT count(*) FROM hive_tokens.access_tokens AS t
-			WHERE NOT EXISTS (SELECT 1 FROM hive_tokens.audit_log AS a WHERE a.token_id = t.id AND a.event IN ('issued', 'imported'))}),
-		'0', "$what: no token without its issued or imported event (no half-made token)");
+			WHERE NOT EXISTS (SELECT 1 FROM hive_tokens.audit_log AS a
+			                  WHERE (a.token_id = t.id AND a.event IN ('issued', 'imported'))
+			                     OR (a.event = 'rotated' AND a.details->>'replacement' = t.id::text))}),
+		'0', "$what: no token without the event that made it (issued, imported, or a rotation naming it)");
 	is($node->safe_psql('postgres', q{
 			SELECT count(*) FROM hive_tokens.audit_log AS a
 			WHERE a.event IN ('issued', 'imported', 'revoked', 'rotated')
@@ -149,13 +159,13 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM hive_tokens.access_tokens 
 check_after('issue');
 
 # 2. rotate(): the replacement is issued, the old token marked; the audit waits.
-my ($victim_token) = sort keys %alive;
+my ($victim_token) = sort grep { $alive{$_} eq 'ok' } keys %alive;
 kill_while_waiting('rotate', 'hive_tokens.audit_log',
 	"SELECT 'crash-rotate', count(*) FROM hive_tokens.rotate('$id_of{$victim_token}');", 'crash-rotate');
 is($node->safe_psql('postgres',
 		"SELECT rotated_to IS NULL AND expires_at IS NULL FROM hive_tokens.access_tokens WHERE id = '$id_of{$victim_token}'"),
 	't', 'rotate: the token the killed rotation replaced is unchanged');
-is($node->safe_psql('postgres', "SELECT count(*) FROM hive_tokens.access_tokens WHERE title LIKE 'committed%'"), '10',
+is($node->safe_psql('postgres', "SELECT count(*) FROM hive_tokens.access_tokens WHERE title LIKE 'committed%' OR title = 'rotated'"), '12',
 	'rotate: and no replacement remains');
 check_after('rotate');
 
