@@ -12,6 +12,7 @@ namespace hive_tokens::core {
 enum class ErrorKind {
     InvalidTextRepresentation,  // malformed literal (22P02)
     InvalidParameterValue,      // a well-formed but unacceptable argument (22023)
+    InvalidBinaryRepresentation,  // malformed binary input (22P03)
     NullValue,                  // a required argument is NULL (22004)
     ConfigFile,                 // key file malformed or with unsafe permissions (F0000)
     UndefinedFile,              // key file missing (58P01)

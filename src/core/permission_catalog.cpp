@@ -1,6 +1,8 @@
 #include "permission_catalog.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 #include <cctype>
 
 #include "error.h"
@@ -378,6 +380,66 @@ Scopes PermissionCatalog::closure(const Scopes& s) const noexcept {
         if (next == cur) return cur;
         cur = next;
     }
+}
+
+namespace {
+void put_be32(std::string& out, std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+}
+// The next big-endian int32 of `in` from *at, or an error naming what was being read.
+std::int32_t get_be32(std::string_view in, std::size_t* at, const char* what) {
+    if (in.size() - *at < 4)
+        throw Error(ErrorKind::InvalidBinaryRepresentation,
+                    std::string("binary scopes end before the ") + what + " (" + std::to_string(in.size()) + " bytes)");
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(in[*at + static_cast<std::size_t>(i)]);
+    *at += 4;
+    return static_cast<std::int32_t>(v);
+}
+}  // namespace
+
+std::string PermissionCatalog::encode_binary(const Scopes& s) const {
+    std::vector<std::string> list = names(s);
+    std::string out;
+    put_be32(out, static_cast<std::uint32_t>(list.size()));
+    for (const std::string& n : list) {
+        put_be32(out, static_cast<std::uint32_t>(n.size()));
+        out += n;
+    }
+    return out;
+}
+
+Scopes PermissionCatalog::decode_binary(std::string_view in) const {
+    std::size_t at = 0;
+    const std::int32_t count = get_be32(in, &at, "count");
+    if (count < 0 || count > kScopeBits)
+        throw Error(ErrorKind::InvalidBinaryRepresentation, "invalid scopes count " + std::to_string(count));
+    Scopes s = Scopes::none();
+    for (std::int32_t i = 0; i < count; ++i) {
+        const std::int32_t len = get_be32(in, &at, "length of a permission name");
+        if (len <= 0 || static_cast<std::size_t>(len) > kMaxBinaryName)
+            throw Error(ErrorKind::InvalidBinaryRepresentation, "invalid permission name length " + std::to_string(len));
+        if (in.size() - at < static_cast<std::size_t>(len))
+            throw Error(ErrorKind::InvalidBinaryRepresentation,
+                        "binary scopes end inside element " + std::to_string(i + 1) + " (" + std::to_string(in.size()) +
+                            " bytes)");
+        const std::string_view name = in.substr(at, static_cast<std::size_t>(len));
+        at += static_cast<std::size_t>(len);
+        if (!valid_name(name))
+            throw Error(ErrorKind::InvalidBinaryRepresentation,
+                        "invalid permission name in binary scopes (element " + std::to_string(i + 1) + ", " +
+                            std::to_string(len) + " bytes)",
+                        "", "A permission is \"<resource>:<action>\" of letters, digits and \"_\".");
+        const Permission* p = find(name);
+        if (p == nullptr)
+            throw Error(ErrorKind::InvalidTextRepresentation, "unknown permission \"" + shown(name) + "\" in binary scopes",
+                        "", "Register it in this database first (hive_tokens.register_permission).");
+        s.set(p->bit);
+    }
+    if (at != in.size())
+        throw Error(ErrorKind::InvalidBinaryRepresentation,
+                    "binary scopes have " + std::to_string(in.size() - at) + " bytes after their last element");
+    return s;
 }
 
 }  // namespace hive_tokens::core

@@ -98,6 +98,18 @@ public:
     Scopes parse_stored(std::string_view text, bool* kept_undefined = nullptr) const;
     std::vector<std::string> names(const Scopes& s) const;
 
+    // The binary form of type scopes (COPY BINARY, binary parameters): a big-endian int32 count,
+    // then per permission a big-endian int32 length and the name's bytes. Names, not bits: bits
+    // are local to a database, so binary data moved between databases maps every name to the
+    // target's own bit, and a name the target does not know is an error.
+    std::string encode_binary(const Scopes& s) const;
+    // Reads all of `bytes`. Throws Error(InvalidBinaryRepresentation) for a count outside
+    // 0..kScopeBits, a length outside 1..kMaxBinaryName, missing or trailing bytes, or a name
+    // that is not a well-formed permission name (never echoed: it may be any bytes), and
+    // Error(InvalidTextRepresentation) naming a well-formed permission this catalog lacks.
+    static constexpr std::size_t kMaxBinaryName = 200;
+    Scopes decode_binary(std::string_view bytes) const;
+
     Scopes active() const noexcept { return active_; }
     Scopes retired() const noexcept { return retired_; }
     Scopes assignable() const noexcept { return assignable_; }

@@ -9,6 +9,7 @@ int sqlstate_for(core::ErrorKind kind) noexcept {
     switch (kind) {
         case core::ErrorKind::InvalidTextRepresentation: return ERRCODE_INVALID_TEXT_REPRESENTATION;
         case core::ErrorKind::InvalidParameterValue: return ERRCODE_INVALID_PARAMETER_VALUE;
+        case core::ErrorKind::InvalidBinaryRepresentation: return ERRCODE_INVALID_BINARY_REPRESENTATION;
         case core::ErrorKind::NullValue: return ERRCODE_NULL_VALUE_NOT_ALLOWED;
         case core::ErrorKind::ConfigFile: return ERRCODE_CONFIG_FILE_ERROR;
         case core::ErrorKind::UndefinedFile: return ERRCODE_UNDEFINED_FILE;

@@ -48,8 +48,6 @@ using hive_tokens::pg::scopes_datum;
 
 namespace {
 
-constexpr std::size_t kMaxBinaryName = 200;
-
 // The permissions one text argument of ?, ?| or ?& denotes, cached per call site: the same
 // query text is parsed once, not once per row (re-parsed when the catalog changes).
 struct EntryCache {
@@ -105,21 +103,14 @@ HT_FUNCTION(scopes_in) {
 
 HT_FUNCTION(scopes_out) { PG_RETURN_CSTRING(hive_tokens::pg::palloc_cstring(current_catalog().format(*scopes_arg(fcinfo, 0)))); }
 
-// Binary form: int32 count, then count x (int32 length, name bytes). Names, not bit positions:
-// bits are local to a database (user permissions are numbered in registration order), so
-// COPY BINARY between two databases maps every name to that database's own bit, and a name the
-// target does not know is an error, never a silently different permission.
+// Binary form: core::PermissionCatalog::encode_binary / decode_binary (names, not bits).
 HT_FUNCTION(scopes_send) {
-    std::vector<std::string> names = current_catalog().names(*scopes_arg(fcinfo, 0));
+    std::string bytes = current_catalog().encode_binary(*scopes_arg(fcinfo, 0));
     bytea* result = nullptr;
     hive_tokens::pg::pg_call([&]() noexcept {
         StringInfoData buf;
         pq_begintypsend(&buf);
-        pq_sendint32(&buf, static_cast<uint32>(names.size()));
-        for (const std::string& n : names) {
-            pq_sendint32(&buf, static_cast<uint32>(n.size()));
-            pq_sendbytes(&buf, n.data(), static_cast<int>(n.size()));
-        }
+        pq_sendbytes(&buf, bytes.data(), static_cast<int>(bytes.size()));
         result = pq_endtypsend(&buf);
     });
     PG_RETURN_BYTEA_P(result);
@@ -127,30 +118,9 @@ HT_FUNCTION(scopes_send) {
 
 HT_FUNCTION(scopes_recv) {
     StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
-    const core::PermissionCatalog& cat = current_catalog();
-    int count = pq_getmsgint(buf, 4);
-    if (count < 0 || count > core::kScopeBits)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), errmsg("invalid scopes count %d", count)));
-    core::Scopes s = core::Scopes::none();
-    for (int i = 0; i < count; ++i) {
-        int len = pq_getmsgint(buf, 4);
-        if (len <= 0 || static_cast<std::size_t>(len) > kMaxBinaryName)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), errmsg("invalid permission name length %d", len)));
-        const char* name = pq_getmsgbytes(buf, len);
-        std::string_view sv(name, static_cast<std::size_t>(len));
-        // Raw bytes from the client: a name that is not a well-formed permission name is never
-        // echoed (it may be anything, invalid UTF-8 and line breaks included).
-        if (!core::PermissionCatalog::valid_name(sv))
-            ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-                            errmsg("invalid permission name in binary scopes (element %d, %d bytes)", i + 1, len),
-                            errhint("A permission is \"<resource>:<action>\" of letters, digits and \"_\".")));
-        const core::Permission* p = cat.find(sv);
-        if (p == nullptr)
-            throw core::Error(core::ErrorKind::InvalidTextRepresentation,
-                              "unknown permission \"" + core::shown(sv) + "\" in binary scopes",
-                              "", "Register it in this database first (hive_tokens.register_permission).");
-        s.set(p->bit);
-    }
+    std::string_view bytes(buf->data + buf->cursor, static_cast<std::size_t>(buf->len - buf->cursor));
+    core::Scopes s = current_catalog().decode_binary(bytes);
+    buf->cursor = buf->len;  // all of it was read
     PG_RETURN_DATUM(scopes_datum(s));
 }
 

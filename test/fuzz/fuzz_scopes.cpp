@@ -1,8 +1,10 @@
-// libFuzzer target: the scopes text form ("{a:b, c:*, *:describe, *}") and the stored form
-// ("{name@bit, ...}") on arbitrary bytes, against Hive's built-in permission catalog.
+// libFuzzer target: the scopes text form ("{a:b, c:*, *:describe, *}"), the stored form
+// ("{name@bit, ...}") and the binary form (int32 count, int32 length + name per permission) on
+// arbitrary bytes, against Hive's built-in permission catalog.
 // Invariants: parsing either succeeds or throws core::Error (never crashes or hangs); a parsed
 // set prints to canonical text that parses back to the same set, in both forms; the stored form of
-// a stored value reads back to the same bits.
+// a stored value reads back to the same bits; a decoded binary value encodes to bytes that decode
+// to the same set, and its text form agrees.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -27,6 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const Scopes s = catalog.parse_stored(in, &kept);
         if (!(catalog.parse_stored(catalog.format_stored(s)) == s)) std::abort();
         if (!kept && !(catalog.parse(catalog.format(s)) == s)) std::abort();
+    } catch (const Error&) {
+    }
+    try {
+        const Scopes s = catalog.decode_binary(in);
+        const std::string bytes = catalog.encode_binary(s);
+        if (!(catalog.decode_binary(bytes) == s) || catalog.encode_binary(catalog.decode_binary(bytes)) != bytes) std::abort();
+        if (!(catalog.parse(catalog.format(s)) == s)) std::abort();
     } catch (const Error&) {
     }
     return 0;
