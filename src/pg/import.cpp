@@ -17,6 +17,7 @@ extern "C" {
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -73,6 +74,9 @@ void check_column_types(Oid relid) {
 // the source (42501); every column must be of a built-in type (42804).
 HT_FUNCTION(hive_token_rows) {
     const Oid relid = PG_GETARG_OID(0);
+    // Locked first, so that it cannot be dropped or renamed between the checks and the reads (the
+    // lock is held until the transaction ends), then looked up.
+    LockRelationOid(relid, AccessShareLock);
     HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
     if (!HeapTupleIsValid(tup))
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
@@ -82,7 +86,11 @@ HT_FUNCTION(hive_token_rows) {
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for the source %s", get_rel_name(relid)),
                         errdetail("import_hive_tokens() reads the source as its owner, and only for a caller who may read it.")));
     check_column_types(relid);
-    const char* name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    const char* nsp_name = get_namespace_name(get_rel_namespace(relid));
+    const char* rel_name = get_rel_name(relid);
+    if (nsp_name == nullptr || rel_name == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+    const char* name = quote_qualified_identifier(nsp_name, rel_name);
     char* count_query = psprintf("SELECT pg_catalog.count(*) FROM %s AS s", name);
     char* query = psprintf(
         "SELECT pg_catalog.jsonb_build_object('id', s.id, 'organization_id', s.organization_id, 'created_at', s.created_at,"

@@ -299,14 +299,17 @@ HT_FUNCTION(check_expiry) {
         has_expiry = false;  // an old row's infinity: never
     }
     lock_organization_policy(org, ShareLock);
-    const PolicyRow* p = find_policy(org);
-    if (p != nullptr) {
+    // A copy: expiry_rule() may reload the policies (an invalidation processed by its catalog
+    // access), which frees the vector a pointer from find_policy() points into.
+    const PolicyRow* found = find_policy(org);
+    if (found != nullptr) {
+        const PolicyRow p = *found;
         core::ExpiryRule rule;
         hive_tokens::pg::expiry_rule(org, GetCurrentTransactionStartTimestamp(), &rule);
         if (rotating)
             core::rotated_expiry(&has_expiry, &expires_at, rule);
         else
-            core::check_new_expiry(has_expiry, expires_at, rule, p->has_max ? interval_text(p->max) : std::string());
+            core::check_new_expiry(has_expiry, expires_at, rule, p.has_max ? interval_text(p.max) : std::string());
     }
     if (!has_expiry) PG_RETURN_NULL();
     PG_RETURN_TIMESTAMPTZ(expires_at);

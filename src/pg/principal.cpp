@@ -498,7 +498,9 @@ HT_TOKEN_FUNCTION(authenticate) {
 // checked first: an unknown one is an error (22023) whatever the token.
 HT_TOKEN_FUNCTION(authorize) {
     if (PG_ARGISNULL(1)) throw core::Error(core::ErrorKind::NullValue, "action must not be null");
-    const core::Permission& action = cached_action(can_cache(fcinfo), PG_GETARG_TEXT_PP(1));
+    // The bit only: the lookups below may reload the permission catalog (twice frees the one the
+    // action's entry lives in); it is found again just before the check.
+    const int action_bit = cached_action(can_cache(fcinfo), PG_GETARG_TEXT_PP(1)).bit;
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const bool has_org = !PG_ARGISNULL(2), has_project = !PG_ARGISNULL(3), has_target = !PG_ARGISNULL(4);
     const core::Uuid org = has_org ? uuid_from_datum(PG_GETARG_DATUM(2)) : core::Uuid{};
@@ -525,13 +527,20 @@ HT_TOKEN_FUNCTION(authorize) {
         if (member.status != 0) PG_RETURN_NULL();
     }
     bool allowed = false;
+    auto action = [action_bit]() -> const core::Permission& {
+        const core::Permission* p = hive_tokens::pg::current_catalog().at(action_bit);
+        if (p == nullptr)
+            throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                              "the permission catalog changed during authorize()", "", "Try again.");
+        return *p;
+    };
     if (follows_member) {
         const core::PrincipalPolicy policy = token_policy(row, follows_member, member);
-        allowed = has_org && policy_allows(policy, action, org, has_project ? &project : nullptr,
+        allowed = has_org && policy_allows(policy, action(), org, has_project ? &project : nullptr,
                                            has_target ? &target : nullptr, service_t, app_t);
     } else {
         const std::shared_ptr<const core::PrincipalPolicy> policy = cached_token_policy(row);
-        allowed = has_org && policy_allows(*policy, action, org, has_project ? &project : nullptr,
+        allowed = has_org && policy_allows(*policy, action(), org, has_project ? &project : nullptr,
                                            has_target ? &target : nullptr, service_t, app_t);
     }
     PG_RETURN_BOOL(allowed);
@@ -695,9 +704,12 @@ HT_FUNCTION(authorize_organization) {
     if (PG_ARGISNULL(0)) throw core::Error(core::ErrorKind::NullValue, "authorize_organization: caller must not be null");
     const Oid caller = PG_GETARG_OID(0);
     hive_tokens::pg::g_management_caller = caller;
-    std::string what = PG_ARGISNULL(1) ? std::string("do this") : std::string(VARDATA_ANY(PG_GETARG_TEXT_PP(1)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1)));
+    // both text arguments detoasted (which may raise) before any C++ object exists
+    text* what_t = PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1);
     const bool has_action = !PG_ARGISNULL(2);
-    std::string action = has_action ? std::string(VARDATA_ANY(PG_GETARG_TEXT_PP(2)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(2))) : std::string();
+    text* action_t = has_action ? PG_GETARG_TEXT_PP(2) : nullptr;
+    std::string what = what_t == nullptr ? std::string("do this") : std::string(VARDATA_ANY(what_t), VARSIZE_ANY_EXHDR(what_t));
+    std::string action = has_action ? std::string(VARDATA_ANY(action_t), VARSIZE_ANY_EXHDR(action_t)) : std::string();
     const bool has_org = !PG_ARGISNULL(3);
     core::Uuid org = has_org ? uuid_from_datum(PG_GETARG_DATUM(3)) : core::Uuid{};
     const bool members_only = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);

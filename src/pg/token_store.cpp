@@ -10,6 +10,7 @@
 // access_token), hash, keyring; hive_tokens_internal: mint.
 #include <sodium.h>
 
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <string>
@@ -139,10 +140,14 @@ void empty_cache() noexcept {
     hive_tokens::pg::forget_token_policies();
 }
 
+std::uint64_t g_catalog_invalidations = 0;  // of access_tokens and revoked_tokens, as processed
+
 void relcache_callback(Datum, Oid relid) {
     if (relid == InvalidOid || relid == g_catalog.tokens.relid || relid == g_catalog.revoked.relid) empty_cache();
-    if (relid == InvalidOid || relid == g_catalog.tokens.relid || relid == g_catalog.revoked.relid)
+    if (relid == InvalidOid || relid == g_catalog.tokens.relid || relid == g_catalog.revoked.relid) {
         g_catalog.valid = false;
+        ++g_catalog_invalidations;
+    }
     for (int i = 0; i < g_nshapes; ++i)
         if (relid == InvalidOid || relid == g_shapes[i].typrelid || relid == g_catalog.tokens.relid) {
             forget_shapes();
@@ -227,10 +232,14 @@ const Catalog& catalog() {
         CacheRegisterRelcacheCallback(relcache_callback, 0);
         registered = true;
     }
-    if (!g_catalog.valid) {
+    while (!g_catalog.valid) {
+        // Valid only if no invalidation of the two tables was processed while they were described
+        // (a lookup or a table_open in describe_table processes them): otherwise a change that
+        // committed meanwhile (a trigger disabled, say) would be kept as described before it.
+        const std::uint64_t before = g_catalog_invalidations;
         describe_table("access_tokens", &g_catalog.tokens);
         describe_table("revoked_tokens", &g_catalog.revoked);
-        g_catalog.valid = true;
+        g_catalog.valid = g_catalog_invalidations == before;
     }
     return g_catalog;
 }
