@@ -83,14 +83,16 @@ run_suites() {
     mkdir -p "$dir"
     cp -r "$@" "$dir/"
     chown -R postgres:postgres "$dir"
-    local out ok bad
+    local out rc ok bad
     out=$(cd "$dir" && runuser -u postgres -- "$tool" --inputdir=. --outputdir=. \
         --bindir="$PG_BIN" --host="$PGHOST" --port="$PORT" --dbname="${label//[^a-z]/_}" \
         --schedule=schedule 2>&1)
+    rc=$?
     echo "$out"
     ok=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. ok' || true)
     bad=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. FAILED' || true)
-    if [ $((ok + bad)) -eq 0 ]; then bad=1; fi
+    # a runner that stopped early (no database, a crash) fails even if no test line says so
+    if [ $((ok + bad)) -eq 0 ] || { [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; }; then bad=$((bad + 1)); fi
     count "$ok" "$bad"
     [ -f "$dir/regression.diffs" ] && head -c 20000 "$dir/regression.diffs"
     return 0

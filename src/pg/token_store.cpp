@@ -191,7 +191,10 @@ void describe_table(const char* relname, TableInfo* info) {
     // the cache is safe only while every change sends an invalidation (a database still at 0.1,
     // or a trigger disabled by hand: no cache)
     info->cacheable = false;
-    if (tokens && rel->trigdesc != nullptr) {
+    // A copy of the triggers, taken before the lookup below, which may process invalidations
+    // (a relcache rebuild frees the relation's trigger list)
+    TriggerDesc* triggers = tokens ? CopyTriggerDesc(rel->trigdesc) : nullptr;
+    if (triggers != nullptr) {
         // both triggers, as the install script makes them: access_tokens_changed (statement:
         // TRUNCATE, and every other statement) and access_tokens_row_changed (BEFORE each row:
         // logical replication's apply fires row triggers only; and at once, so an aborting
@@ -210,8 +213,8 @@ void describe_table(const char* relname, TableInfo* info) {
             }
         }
         bool statement = false, row = false;
-        for (int i = 0; i < rel->trigdesc->numtriggers; ++i) {
-            const Trigger& t = rel->trigdesc->triggers[i];
+        for (int i = 0; i < triggers->numtriggers; ++i) {
+            const Trigger& t = triggers->triggers[i];
             if (t.tgfoid != fn || !OidIsValid(fn) || t.tgenabled != TRIGGER_FIRES_ALWAYS || t.tgqual != nullptr || t.tgnattr != 0)
                 continue;
             if (strcmp(t.tgname, "access_tokens_changed") == 0 && !TRIGGER_FOR_ROW(t.tgtype) && TRIGGER_FOR_INSERT(t.tgtype) &&
@@ -222,6 +225,7 @@ void describe_table(const char* relname, TableInfo* info) {
                 row = true;
         }
         info->cacheable = statement && row;
+        FreeTriggerDesc(triggers);
     }
     table_close(rel, NoLock);
 }

@@ -73,7 +73,7 @@ sub check_after
 	is($got, join(',', map { $alive{$_} } @tokens), "$what: every committed token has its state (" . scalar(@tokens) . ' tokens)');
 	is($node->safe_psql('postgres',
 			"$quiet SELECT count(*) FROM unnest(ARRAY[$list]) AS t WHERE hive_tokens.verify_reason(t) = 'ok' "
-			  . "AND NOT hive_tokens.authorize(t, 'usage:report', '$org', '$org', '$org')"),
+			  . "AND hive_tokens.authorize(t, 'usage:report', '$org', '$org', '$org') IS NOT TRUE"),
 		'0', "$what: and every live one authorizes with its grants");
 	is($node->safe_psql('postgres', q{
 			SELECT count(*) FROM hive_tokens.access_tokens AS t
@@ -143,6 +143,11 @@ sub kill_while_waiting
 		$pid = $node->safe_psql('postgres', $waiting);
 	}
 	isnt($pid, '', "$what: the session waits in the middle of its work");
+	# it has written into access_tokens (its row lock on the table is held) before it waits
+	is($node->safe_psql('postgres', "SELECT count(*) FROM pg_locks WHERE pid = '$pid' AND granted "
+			  . "AND relation = 'hive_tokens.access_tokens'::regclass AND mode = 'RowExclusiveLock'"),
+		'1', "$what: after writing its token row")
+	  if $table eq 'hive_tokens.audit_log';
 	my $log_at = -s $node->logfile;
 	is(kill(9, $pid), 1, "$what: kill -9 of its backend");
 	wait_recovered($what);
