@@ -126,14 +126,21 @@ $node->safe_psql('postgres', q{
 # The clients, over TCP on loopback.
 my @sessions;
 my $t0 = time;
+# (statements as arguments, not on stdin: IPC::Run feeds a harness's stdin only while pumping
+# that harness, which would run the clients one after the other)
 for my $c (1 .. $clients)
 {
 	my ($out, $err) = ('', '');
-	my $script = "CALL soak.client($c, $ops);\nSELECT 'done', hive_tokens.current_principal_kind() IS NULL;\n";
 	push @sessions, [ IPC::Run::start(
-		[ 'psql', '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', $node->port, '-U', 'soak', '-d', 'postgres' ],
-		'<', \$script, '>', \$out, '2>', \$err, IPC::Run::timeout(3600)), \$out, \$err ];
+		[ 'psql', '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', $node->port, '-U', 'soak', '-d', 'postgres',
+		  '-c', "CALL soak.client($c, $ops)", '-c', "SELECT 'done', hive_tokens.current_principal_kind() IS NULL" ],
+		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(3600)), \$out, \$err ];
 }
+# all of them at once: each is running its procedure before the first one ends
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = $clients FROM pg_stat_activity WHERE usename = 'soak' AND query LIKE 'CALL soak.client%' AND state = 'active'"),
+	"the $clients clients run concurrently")
+  or diag($node->safe_psql('postgres', "SELECT client, count(*) FROM soak.tokens GROUP BY 1 ORDER BY 1"));
 $_->[0]->finish for @sessions;
 note(sprintf('%d clients x %d transactions in %d s', $clients, $ops, time - $t0));
 
