@@ -122,6 +122,7 @@ bash test/fixtures/make_key_files.sh "$WORK/pg/data/keys"
 # 4. The suites.
 PASSED=0
 FAILED=0
+count() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); }
 run() {
     local label=$1 tool=$2 dir="$WORK/$1"
     shift 2
@@ -129,17 +130,12 @@ run() {
     cp -r "$@" "$dir/"
     chown -R postgres:postgres "$dir"
     ht_log "$label (AddressSanitizer)"
-    local out rc ok bad
+    local out rc
     out=$(cd "$dir" && runuser -u postgres -- env ASAN_OPTIONS="$ASAN_OPTIONS" "$tool" --inputdir=. --outputdir=. \
         --bindir="$PG/bin" --host="$WORK/pg" --port="$PORT" --dbname="asan_$label" --schedule=schedule 2>&1)
     rc=$?
     echo "$out"
-    ok=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. ok' || true)
-    bad=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. FAILED' || true)
-    # a runner that stopped early (no database, a crash) fails even if no test line says so
-    if [ $((ok + bad)) -eq 0 ] || { [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; }; then bad=$((bad + 1)); fi
-    PASSED=$((PASSED + ok))
-    FAILED=$((FAILED + bad))
+    count $(ht_regress_counts "$out" "$rc")
     [ -f "$dir/regression.diffs" ] && head -c 20000 "$dir/regression.diffs"
 }
 run regress "$pgsrc/src/test/regress/pg_regress" sql expected test/schedule
@@ -154,27 +150,19 @@ chown -R postgres:postgres "$WORK/tap"
 out=$(cd "$WORK/tap" && runuser -u postgres -- env PATH="$PG/bin:$PATH" PG_REGRESS="$pgsrc/src/test/regress/pg_regress" \
     ASAN_OPTIONS="$ASAN_OPTIONS" LD_PRELOAD="$SERVER_PRELOAD" prove -I "$pgsrc/src/test/perl" t/*.pl 2>&1)
 echo "$out" | tail -n 30
-tests=$(echo "$out" | grep -E '^Files=[0-9]+, Tests=[0-9]+' | sed -E 's/.*Tests=([0-9]+).*/\1/')
-if echo "$out" | grep -q '^Result: PASS'; then
-    PASSED=$((PASSED + ${tests:-0}))
-else
-    nfail=$(echo "$out" | grep -oE 'Failed [0-9]+/[0-9]+ subtests' | awk '{s+=$2} END {print s+0}')
-    [ "${nfail:-0}" -gt 0 ] || nfail=1
-    PASSED=$((PASSED + ${tests:-0} - nfail))
-    FAILED=$((FAILED + nfail))
-fi
+count $(ht_prove_counts "$out")
 
 reports=$(ls "$PREFIX/reports" 2>/dev/null | wc -l)
 if [ "$reports" -gt 0 ]; then
     ht_log "AddressSanitizer reports ($reports), in $PREFIX/reports:"
     head -n 80 "$PREFIX"/reports/*
-    FAILED=$((FAILED + reports))
+    count 0 "$reports"
 else
     ht_log "no AddressSanitizer report"
 fi
 # crashes: the suites' server, and every TAP node's
 grep -E 'terminated by signal|PANIC' "$WORK/pg/server.log" "$WORK"/tap/tmp_check/log/*.log 2>/dev/null |
-    grep -v '011_crash' && FAILED=$((FAILED + 1))
+    grep -v '011_crash' && count 0 1
 echo
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

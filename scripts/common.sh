@@ -60,6 +60,30 @@ ht_start_cluster() {
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
 }
 
+# ht_regress_counts OUTPUT STATUS: "passed failed" of a pg_regress or pg_isolation_regress run,
+# from its output and exit status (a runner that stopped early, no test line saying so, fails once).
+ht_regress_counts() {
+    local ok bad
+    ok=$(grep -cE '^(test| ) .* \.\.\. ok' <<<"$1" || true)
+    bad=$(grep -cE '^(test| ) .* \.\.\. FAILED' <<<"$1" || true)
+    if [ $((ok + bad)) -eq 0 ] || { [ "$2" -ne 0 ] && [ "$bad" -eq 0 ]; }; then bad=$((bad + 1)); fi
+    echo "$ok $bad"
+}
+
+# ht_prove_counts OUTPUT: "passed failed" of a prove run (a failed run without a count fails once).
+ht_prove_counts() {
+    local tests nfail
+    tests=$(grep -E '^Files=[0-9]+, Tests=[0-9]+' <<<"$1" | sed -E 's/.*Tests=([0-9]+).*/\1/')
+    tests=${tests:-0}
+    if grep -q '^Result: PASS' <<<"$1"; then
+        echo "$tests 0"
+        return
+    fi
+    nfail=$(grep -oE 'Failed [0-9]+/[0-9]+ subtests' <<<"$1" | awk '{s+=$2} END {print s+0}')
+    [ "${nfail:-0}" -gt 0 ] || nfail=1
+    echo "$((tests > nfail ? tests - nfail : 0)) $nfail"
+}
+
 # Prints the first port from $1 on that nothing listens on.
 ht_free_port() {
     local port=$1

@@ -83,17 +83,13 @@ run_suites() {
     mkdir -p "$dir"
     cp -r "$@" "$dir/"
     chown -R postgres:postgres "$dir"
-    local out rc ok bad
+    local out rc
     out=$(cd "$dir" && runuser -u postgres -- "$tool" --inputdir=. --outputdir=. \
         --bindir="$PG_BIN" --host="$PGHOST" --port="$PORT" --dbname="${label//[^a-z]/_}" \
         --schedule=schedule 2>&1)
     rc=$?
     echo "$out"
-    ok=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. ok' || true)
-    bad=$(echo "$out" | grep -cE '^(test| ) .* \.\.\. FAILED' || true)
-    # a runner that stopped early (no database, a crash) fails even if no test line says so
-    if [ $((ok + bad)) -eq 0 ] || { [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; }; then bad=$((bad + 1)); fi
-    count "$ok" "$bad"
+    count $(ht_regress_counts "$out" "$rc")
     [ -f "$dir/regression.diffs" ] && head -c 20000 "$dir/regression.diffs"
     return 0
 }
@@ -114,13 +110,6 @@ PERL_TEST=$PGXS_TEST/perl
 out=$(cd "$WORK/tap" && runuser -u postgres -- env PATH="$PG_BIN:$PATH" PG_REGRESS="$PG_REGRESS" \
     prove -I "$PERL_TEST" t/*.pl 2>&1)
 echo "$out" | tail -n 30
-tests=$(echo "$out" | grep -E '^Files=[0-9]+, Tests=[0-9]+' | sed -E 's/.*Tests=([0-9]+).*/\1/')
-if echo "$out" | grep -q '^Result: PASS'; then
-    count "${tests:-0}" 0
-else
-    nfail=$(echo "$out" | grep -oE 'Failed [0-9]+/[0-9]+ subtests' | awk '{s+=$2} END {print s+0}')
-    [ "${nfail:-0}" -gt 0 ] || nfail=1
-    count $(( ${tests:-0} > nfail ? ${tests:-0} - nfail : 0 )) "$nfail"
-fi
+count $(ht_prove_counts "$out")
 
 finish

@@ -143,8 +143,8 @@ void empty_cache() noexcept {
 std::uint64_t g_catalog_invalidations = 0;  // of access_tokens and revoked_tokens, as processed
 
 void relcache_callback(Datum, Oid relid) {
-    if (relid == InvalidOid || relid == g_catalog.tokens.relid || relid == g_catalog.revoked.relid) empty_cache();
     if (relid == InvalidOid || relid == g_catalog.tokens.relid || relid == g_catalog.revoked.relid) {
+        empty_cache();
         g_catalog.valid = false;
         ++g_catalog_invalidations;
     }

@@ -93,17 +93,28 @@ sub check_after
 	$uses_seen{$_} = $now{$_} for keys %now;
 }
 
-# Starts a psql session in the background running $sql; returns [handle, \stdout, \stderr].
+# Starts a psql session in the background running $sql; returns [handle, \stdout, \stderr, timer]
+# (read with PostgreSQL::Test::Utils::pump_until).
 sub background
 {
 	my ($sql) = @_;
 	$sql .= "\n";    # psql runs a line once it has its newline
 	my ($out, $err) = ('', '');
+	my $timer = IPC::Run::timer($PostgreSQL::Test::Utils::timeout_default);
 	my $h = IPC::Run::start([ 'psql', '-X', '-A', '-t', '-d', $node->connstr('postgres') ],
-		'<', \$sql, '>', \$out, '2>', \$err);
-	return [ $h, \$out, \$err ];
+		'<', \$sql, '>', \$out, '2>', \$err, $timer);
+	return [ $h, \$out, \$err, $timer ];
 }
 sub finish_quietly { my ($s) = @_; eval { $s->[0]->finish }; eval { $s->[0]->kill_kill }; }
+
+# A session holding a SHARE lock on $table until it is finished.
+sub hold_share_lock
+{
+	my ($table) = @_;
+	my $holder = background("BEGIN; LOCK $table IN SHARE MODE; SELECT 'locked'; SELECT pg_sleep(600);");
+	pump_until($holder->[0], $holder->[3], $holder->[1], qr/locked/) or BAIL_OUT("could not lock $table");
+	return $holder;
+}
 
 # Waits for the recovery after a crash: the server accepts connections again.
 sub wait_recovered
@@ -125,17 +136,11 @@ sub wait_recovered
 sub kill_while_waiting
 {
 	my ($what, $table, $sql, $marker) = @_;
-	my $holder = background("BEGIN; LOCK $table IN SHARE MODE; SELECT 'locked'; SELECT pg_sleep(600);");
-	my $deadline = time + 30;
-	while (${ $holder->[1] } !~ /locked/ && time < $deadline)
-	{
-		IPC::Run::pump_nb($holder->[0]);
-		select(undef, undef, undef, 0.05);
-	}
+	my $holder = hold_share_lock($table);
 	my $victim = background($sql);
 	my $waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%$marker%' AND pid <> pg_backend_pid()";
 	my $pid = '';
-	$deadline = time + 60;
+	my $deadline = time + 60;
 	while ($pid eq '' && time < $deadline)
 	{
 		IPC::Run::pump_nb($victim->[0]);    # feeds the session its statement
@@ -177,12 +182,7 @@ check_after('rotate');
 # 3. import_hive_tokens(): killed after it has read some rows (its progress notices say so).
 {
 	my $s = background("SELECT * FROM hive_tokens.import_hive_tokens('app.slow_oat', 20);");
-	my $deadline = time + 60;
-	while (${ $s->[2] } !~ /40 of 300 rows read/ && time < $deadline)
-	{
-		IPC::Run::pump_nb($s->[0]);
-		select(undef, undef, undef, 0.02);
-	}
+	pump_until($s->[0], $s->[3], $s->[2], qr/40 of 300 rows read/);
 	like(${ $s->[2] }, qr/40 of 300 rows read \(40 imported/, 'import: 40 rows imported so far');
 	my $pid = $node->safe_psql('postgres',
 		"SELECT pid FROM pg_stat_activity WHERE query LIKE '%import_hive_tokens(''app.slow_oat''%' AND pid <> pg_backend_pid()");
@@ -210,13 +210,7 @@ ok($node->poll_query_until('postgres', "SELECT count(*) = 5 FROM hive_tokens.acc
 my @legacy = (sort grep { $alive{$_} eq 'legacy' } keys %alive)[0 .. 2];
 $node->safe_psql('postgres', join("\n", $use_sql, map { "SELECT hive_tokens.verify_reason('$_');" } @legacy));
 {
-	my $holder = background("BEGIN; LOCK hive_tokens.access_tokens IN SHARE MODE; SELECT 'locked'; SELECT pg_sleep(600);");
-	my $deadline = time + 30;
-	while (${ $holder->[1] } !~ /locked/ && time < $deadline)
-	{
-		IPC::Run::pump_nb($holder->[0]);
-		select(undef, undef, undef, 0.05);
-	}
+	my $holder = hold_share_lock('hive_tokens.access_tokens');
 	my $waiting = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'hive_tokens usage flush' AND wait_event_type = 'Lock'";
 	ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM ($waiting) AS w"), 'usage: the flusher waits in the middle of its flush');
 	my $pid = $node->safe_psql('postgres', $waiting);
@@ -241,15 +235,8 @@ check_after('usage after recovery');
 # token the client received verifies after the restart; at most the one in flight is extra.
 {
 	my $s = background(join("\n", map { "SELECT token FROM hive_tokens.issue('$org', 'load', '{usage:report}');" } 1 .. 400));
-	my $deadline = time + 60;
-	my @got;
-	while (time < $deadline)
-	{
-		IPC::Run::pump_nb($s->[0]);
-		@got = grep { /^hv/ } split /\n/, ${ $s->[1] };
-		last if @got >= 50;
-		select(undef, undef, undef, 0.02);
-	}
+	pump_until($s->[0], $s->[3], $s->[1], qr/(?:^hv.*\n){50}/m);
+	my @got = grep { /^hv/ } split /\n/, ${ $s->[1] };
 	cmp_ok(scalar(@got), '>=', 50, 'postmaster: the client received tokens before the kill');
 	my $log_at = -s $node->logfile;
 	$node->kill9;
