@@ -236,7 +236,7 @@ const Catalog& catalog() {
         CacheRegisterRelcacheCallback(relcache_callback, 0);
         registered = true;
     }
-    while (!g_catalog.valid) {
+    for (int pass = 1; !g_catalog.valid; ++pass) {
         // Valid only if no invalidation of the two tables was processed while they were described
         // (a lookup or a table_open in describe_table processes them): otherwise a change that
         // committed meanwhile (a trigger disabled, say) would be kept as described before it.
@@ -244,6 +244,12 @@ const Catalog& catalog() {
         describe_table("access_tokens", &g_catalog.tokens);
         describe_table("revoked_tokens", &g_catalog.revoked);
         g_catalog.valid = g_catalog_invalidations == before;
+        // Still changing after three passes (caches discarded at every lookup, say): use this
+        // description without the verified-token cache, until the next invalidation.
+        if (!g_catalog.valid && pass == 3) {
+            g_catalog.tokens.cacheable = false;
+            g_catalog.valid = true;
+        }
     }
     return g_catalog;
 }
