@@ -1071,8 +1071,8 @@ CREATE FUNCTION hive_tokens.denied_targets(action text) RETURNS uuid[]
 COMMENT ON FUNCTION hive_tokens.denied_targets(text) IS 'RLS helper: targets the principal''s grant denies (for actions on a target or below; NULL without a principal)';
 
 -- The policy condition protect() writes for one action (docs/rls.md explains it).
-CREATE FUNCTION hive_tokens.policy_expression(action text, organization_column name,
-    project_column name DEFAULT NULL, target_column name DEFAULT NULL, name_column name DEFAULT NULL)
+CREATE FUNCTION hive_tokens_internal.policy_expression(action text, organization_column name,
+    project_column name, target_column name, name_column name, distributed boolean)
     RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
@@ -1084,6 +1084,10 @@ DECLARE
     t text := quote_ident(target_column);
     a text := quote_literal(action);
     e text;
+    -- (SELECT f(...)), an initPlan evaluated once per query; a plain call on a table Citus
+    -- distributes (it rejects a SubLink in a policy)
+    sub text := CASE WHEN distributed THEN '%s' ELSE '(SELECT %s)' END;
+    arr text := CASE WHEN distributed THEN '%s' ELSE '((SELECT %s))::uuid[]' END;
 BEGIN
     SELECT pm.level INTO lvl FROM hive_tokens.permissions AS pm WHERE pm.name = action;
     IF NOT FOUND THEN
@@ -1093,7 +1097,7 @@ BEGIN
         RAISE EXCEPTION 'an organization column is required' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF lvl = 'organization' THEN
-        RETURN format('%s = (SELECT hive_tokens.organization_wide(%s))', o, a);
+        RETURN format('%s = %s', o, format(sub, format('hive_tokens.organization_wide(%s)', a)));
     END IF;
     IF project_column IS NULL THEN
         RAISE EXCEPTION 'the action % is checked on a project: give the project column', quote_literal(action)
@@ -1113,8 +1117,18 @@ BEGIN
     -- action could be allowed on: can() says false, and so does the policy. The checks share the
     -- organization's IS TRUE, so the planner neither splits them into the OR's arms nor re-checks
     -- the OR per row.
-    e := format('(%1$s = (SELECT hive_tokens.current_organization_id()) AND %2$s IS NOT NULL%3$s) IS TRUE',
-                o, p, CASE WHEN lvl <> 'project' THEN format(' AND %s IS NOT NULL', t) ELSE '' END);
+    IF distributed THEN
+        -- Citus re-reads a policy's expression after PostgreSQL has analyzed it in place, and
+        -- fails on IS TRUE and IS NOT NULL there: the same checks, written as plain calls (a row
+        -- is admitted only when every conjunct is true, so IS TRUE changes nothing at the top).
+        e := format('%1$s = %3$s AND pg_catalog.num_nulls(%2$s) = 0', o,
+                    p || CASE WHEN lvl <> 'project' THEN ', ' || t ELSE '' END,
+                    format(sub, 'hive_tokens.current_organization_id()'));
+    ELSE
+        e := format('(%1$s = %4$s AND %2$s IS NOT NULL%3$s) IS TRUE',
+                    o, p, CASE WHEN lvl <> 'project' THEN format(' AND %s IS NOT NULL', t) ELSE '' END,
+                    format(sub, 'hive_tokens.current_organization_id()'));
+    END IF;
     e := e || format(' AND (%1$s = ANY (hive_tokens.allowed_projects(%2$s))', p, a);
     IF lvl <> 'project' THEN
         e := e || format(' OR %1$s = ANY (hive_tokens.allowed_targets(%2$s))', t, a);
@@ -1124,18 +1138,27 @@ BEGIN
     END IF;
     e := e || format(' OR %1$s = hive_tokens.organization_wide(%2$s))', o, a);
     IF lvl IN ('service', 'appDeployment') THEN
-        e := e || format(' AND (NOT %1$s = ANY ((SELECT hive_tokens.row_check_targets(%2$s))::uuid[]) OR hive_tokens.can(%2$s, %3$s, %4$s, %1$s, %5$s, %6$s))',
+        e := e || format(' AND (NOT %1$s = ANY (%7$s) OR hive_tokens.can(%2$s, %3$s, %4$s, %1$s, %5$s, %6$s))',
                          t, a, o, p,
                          CASE WHEN lvl = 'service' AND name_column IS NOT NULL THEN quote_ident(name_column) ELSE 'NULL' END,
-                         CASE WHEN lvl = 'appDeployment' AND name_column IS NOT NULL THEN quote_ident(name_column) ELSE 'NULL' END);
+                         CASE WHEN lvl = 'appDeployment' AND name_column IS NOT NULL THEN quote_ident(name_column) ELSE 'NULL' END,
+                         format(arr, format('hive_tokens.row_check_targets(%s)', a)));
     END IF;
-    e := e || format(' AND NOT %s = ANY ((SELECT hive_tokens.denied_projects(%s))::uuid[])', p, a);
+    e := e || format(' AND NOT %s = ANY (%s)', p, format(arr, format('hive_tokens.denied_projects(%s)', a)));
     IF lvl <> 'project' THEN
-        e := e || format(' AND NOT %s = ANY ((SELECT hive_tokens.denied_targets(%s))::uuid[])', t, a);
+        e := e || format(' AND NOT %s = ANY (%s)', t, format(arr, format('hive_tokens.denied_targets(%s)', a)));
     END IF;
     RETURN e;
 END;
 $$;
+COMMENT ON FUNCTION hive_tokens_internal.policy_expression(text, name, name, name, name, boolean) IS 'internal: the row-level-security condition for an action; distributed: plain helper calls instead of scalar subqueries, for tables Citus distributes';
+
+CREATE FUNCTION hive_tokens.policy_expression(action text, organization_column name,
+    project_column name DEFAULT NULL, target_column name DEFAULT NULL, name_column name DEFAULT NULL)
+    RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    RETURN hive_tokens_internal.policy_expression(action, organization_column, project_column, target_column, name_column, false);
 COMMENT ON FUNCTION hive_tokens.policy_expression(text, name, name, name, name) IS 'the row-level-security condition protect() uses for an action on a table with these columns (sargable: indexes on the id columns apply)';
 
 -- The table and every table that inherits from it, partitions included, at any depth: rows of a
@@ -1271,6 +1294,7 @@ DECLARE
     pol name;
     member regclass;
     above regclass;
+    distributed boolean := false;
 BEGIN
     IF tbl IS NULL OR read_action IS NULL OR write_action IS NULL THEN
         RAISE EXCEPTION 'table, read_action and write_action must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -1303,8 +1327,13 @@ BEGIN
     FOR member IN SELECT hive_tokens_internal.inheritors(tbl) LOOP
         PERFORM hive_tokens_internal.check_member(tbl, member);
     END LOOP;
-    r := hive_tokens.policy_expression(read_action, organization_column, project_column, target_column, name_column);
-    w := hive_tokens.policy_expression(write_action, organization_column, project_column, target_column, name_column);
+    -- A table Citus distributes (or replicates) has its policies run on the workers' shards, where
+    -- Citus refuses the scalar subqueries of the usual form.
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)' INTO distributed USING tbl;
+    END IF;
+    r := hive_tokens_internal.policy_expression(read_action, organization_column, project_column, target_column, name_column, distributed);
+    w := hive_tokens_internal.policy_expression(write_action, organization_column, project_column, target_column, name_column, distributed);
     FOR member IN SELECT hive_tokens_internal.inheritors(tbl) LOOP
         FOR pol IN SELECT polname FROM pg_policy
                     WHERE polrelid = member AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP

@@ -265,6 +265,15 @@ std::size_t redact_tokens(char* text, std::size_t len) noexcept {
         ++masked;
         i += run;
     }
+    // A Citus ticket (ticket.h): "htk1." stays, the rest of its run of base64url and dots goes.
+    for (std::size_t i = view.find("htk1."); i != std::string_view::npos; i = view.find("htk1.", i)) {
+        std::size_t j = i + 5;
+        while (j < len && ((text[j] >= 'a' && text[j] <= 'z') || (text[j] >= 'A' && text[j] <= 'Z') ||
+                           (text[j] >= '0' && text[j] <= '9') || text[j] == '-' || text[j] == '_' || text[j] == '.'))
+            text[j++] = '*';
+        if (j > i + 5) ++masked;
+        i = j;
+    }
     for_each_base62_run(view, [&](std::size_t start, std::size_t n, RunClasses c) {
         // Digits among letters, or (longer) both cases: a camelCase word such as
         // "modifyOrganizationRules" stays readable.

@@ -100,8 +100,9 @@ bool contains_token(std::string_view text) noexcept;
 constexpr std::size_t kSecretRun = 20;
 constexpr std::size_t kSecretLetterRun = 32;
 
-// Overwrites, in place: everything after the first kDisplayChars of each token-shaped run, and
-// every secret-looking run (kSecretRun) whole, with '*'; returns how many runs it masked.
+// Overwrites, in place: everything after the first kDisplayChars of each token-shaped run, every
+// Citus ticket after its "htk1." (ticket.h), and every secret-looking run (kSecretRun) whole, with
+// '*'; returns how many runs it masked.
 // Allocates nothing and never fails, so the server log's hook can use it on any message: a
 // token that reaches a message by any path (log_statement, a deadlock report's list of queries,
 // the parameters of a failed statement, a parse error quoting part of it) loses its secret there.

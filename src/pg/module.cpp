@@ -6,6 +6,7 @@
 #include "keyring_loader.h"
 #include "log_guard.h"
 #include "principal.h"
+#include "ticket.h"
 #include "token_store.h"
 #include "usage.h"
 #include "pg_includes.h"
@@ -59,6 +60,30 @@ void _PG_init(void) {
         "verify_reason() then says legacy_refused.",
         &hive_tokens::pg::legacy_tokens_until, "", PGC_SUSET, 0, hive_tokens::pg::legacy_until_check,
         hive_tokens::pg::legacy_until_assign, nullptr);
+
+    DefineCustomBoolVariable(
+        "hive_tokens.issue_tickets",
+        "Whether authenticate() and act_as_member() also set a ticket that carries the principal to Citus workers.",
+        "For a Citus coordinator (with citus.propagate_set_commands = 'local'); see docs/scale-out.md.",
+        &hive_tokens::pg::issue_tickets, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomBoolVariable(
+        "hive_tokens.accept_tickets",
+        "Whether a transaction without a principal takes the one a valid ticket in hive_tokens.ticket carries.",
+        "For Citus workers; a ticket is checked with the server key, for this database and role, and its token "
+        "must still be live here.",
+        &hive_tokens::pg::accept_tickets, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "hive_tokens.ticket_lifetime", "How long a ticket set by authenticate() or act_as_member() is accepted.",
+        "A worker refuses it afterwards: keep transactions that read distributed tables shorter.",
+        &hive_tokens::pg::ticket_lifetime, 60, 1, 3600, PGC_SUSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
+
+    DefineCustomStringVariable(
+        "hive_tokens.ticket", "The principal's ticket for this transaction (set by authenticate() with SET LOCAL).",
+        "Set by the extension on a Citus coordinator; read on workers with hive_tokens.accept_tickets.",
+        &hive_tokens::pg::ticket_setting, "", PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+        hive_tokens::pg::ticket_check, hive_tokens::pg::ticket_assign, nullptr);
 
     if (process_shared_preload_libraries_in_progress) hive_tokens::pg::usage_preload();
 

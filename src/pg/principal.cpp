@@ -31,6 +31,7 @@
 #include "principal.h"
 #include "refusal_audit.h"
 #include "scopes_type.h"
+#include "ticket.h"
 #include "token_store.h"
 #include "uuid_datum.h"
 
@@ -62,6 +63,8 @@ struct State {
     bool has_user;      // a personal token's user, or the member's when act_as_member() names it
     core::Uuid user_id;
     core::PrincipalPolicy policy;
+    bool from_ticket = false;          // taken from a Citus coordinator's ticket (ticket.h)
+    unsigned long ticket_version = 0;  // the hive_tokens.ticket assignment it was taken from
 };
 
 // The principal of the current transaction, and what identifies it for the caches that call
@@ -73,11 +76,13 @@ bool g_had_principal = false;                              // set once in this t
 SubTransactionId g_set_in = InvalidSubTransactionId;       // the subtransaction that owns g_current
 unsigned long g_xact = 1;                                  // changes at every transaction end
 unsigned long g_state = 1;                                 // changes whenever the principal does
+unsigned long g_ticket_tried = 0;                          // the ticket assignment last tried (ticket_version())
 
 void end_of_transaction() noexcept {
     g_current.reset();
     g_had_principal = false;
     g_set_in = InvalidSubTransactionId;
+    g_ticket_tried = 0;
     ++g_xact;
     ++g_state;
 }
@@ -163,6 +168,28 @@ void set_principal(std::shared_ptr<const State> next) noexcept {
     ++g_state;
 }
 
+// The transaction's principal. On a Citus worker (hive_tokens.accept_tickets), a transaction
+// without one of its own takes the one its coordinator's ticket carries, once (ticket.h); it
+// belongs to the whole transaction (a worker's savepoints follow the coordinator's, whose
+// principal a rollback to one does not drop), and is dropped for good when the ticket it came
+// from is reset or rolled back (the coordinator's principal was set in a rolled-back savepoint).
+void adopt_ticket();
+
+const State* current() {
+    if (g_current) {
+        if (g_current->from_ticket && g_current->ticket_version != hive_tokens::pg::ticket_version()) {
+            g_current.reset();
+            g_set_in = InvalidSubTransactionId;
+            ++g_state;
+        }
+        return g_current.get();
+    }
+    if (!hive_tokens::pg::accept_tickets || g_had_principal || g_ticket_tried == hive_tokens::pg::ticket_version())
+        return nullptr;
+    adopt_ticket();
+    return g_current.get();
+}
+
 // What a call site's cached answer was computed for. A cache from an earlier transaction, or one
 // computed while the transaction had no principal yet (every answer then was "no" or NULL), is
 // recomputed; one computed for a principal that is no longer current (dropped by a rollback to
@@ -206,6 +233,7 @@ struct CanCache {
 };
 
 CanCache* can_cache(FunctionCallInfo fcinfo) {
+    (void)current();  // a ticket's principal is taken before the cache is checked
     CanCache* c = &hive_tokens::pg::call_site_state<CanCache>(fcinfo);
     if (!cache_usable(c->computed)) c->computed = now_computed();
     return c;
@@ -263,9 +291,25 @@ bool policy_allows(const core::PrincipalPolicy& policy, const core::Permission& 
 
 bool check(FunctionCallInfo fcinfo, const CheckArgs& a) {
     const core::Permission& action = cached_action(can_cache(fcinfo), a.action);
-    if (!g_current || !a.has_org) return false;
-    return policy_allows(g_current->policy, action, a.org, a.has_project ? &a.project : nullptr,
+    const State* cur = current();
+    if (!cur || !a.has_org) return false;
+    return policy_allows(cur->policy, action, a.org, a.has_project ? &a.project : nullptr,
                          a.has_target ? &a.target : nullptr, a.service, a.app);
+}
+
+void adopt_ticket() {
+    g_ticket_tried = hive_tokens::pg::ticket_version();
+    hive_tokens::pg::TicketPrincipal t{};
+    if (!hive_tokens::pg::open_current_ticket(&t)) return;
+    // the ticket may have been reset meanwhile (nothing above runs SQL, but be exact)
+    if (g_ticket_tried != hive_tokens::pg::ticket_version()) return;
+    auto next = std::make_shared<State>(State{t.is_token, t.token_id, t.has_user, t.user_id,
+                                              core::PrincipalPolicy(t.organization, t.scopes, std::move(t.assignment),
+                                                                    current_catalog())});
+    next->from_ticket = true;
+    next->ticket_version = g_ticket_tried;
+    set_principal(std::move(next));
+    g_set_in = TopSubTransactionId;
 }
 
 }  // namespace
@@ -484,8 +528,11 @@ HT_TOKEN_FUNCTION(authenticate) {
                         errdetail("The token is a personal token without a user."), errhidestmt(true)));
     }
     {
-        set_principal(std::make_shared<const State>(
-            State{true, row.id, row.has_user, row.user, token_policy(row, follows_member, member)}));
+        auto next = std::make_shared<const State>(
+            State{true, row.id, row.has_user, row.user, token_policy(row, follows_member, member)});
+        if (hive_tokens::pg::issue_tickets)
+            hive_tokens::pg::set_ticket(true, next->token_id, next->has_user, next->user_id, next->policy);
+        set_principal(std::move(next));
     }  // no C++ object outlives this block: what follows may raise a PostgreSQL error
     PG_RETURN_DATUM(uuid_to_datum(row.id));
 }
@@ -562,15 +609,19 @@ HT_FUNCTION(act_as_member) {
         const core::PermissionCatalog& cat = current_catalog();
         core::Assignment assignment =
             jb ? core::parse_assignment(hive_tokens::pg::jsonb_value(jb)) : core::Assignment::everything();
-        set_principal(std::make_shared<const State>(
-            State{false, core::Uuid{}, has_user, user, core::PrincipalPolicy(org, scopes, std::move(assignment), cat)}));
+        auto next = std::make_shared<const State>(
+            State{false, core::Uuid{}, has_user, user, core::PrincipalPolicy(org, scopes, std::move(assignment), cat)});
+        if (hive_tokens::pg::issue_tickets)
+            hive_tokens::pg::set_ticket(false, core::Uuid{}, has_user, user, next->policy);
+        set_principal(std::move(next));
     }
     PG_RETURN_VOID();
 }
 
 HT_FUNCTION(current_user_id) {
-    if (!g_current || !g_current->has_user) PG_RETURN_NULL();
-    PG_RETURN_DATUM(uuid_to_datum(g_current->user_id));
+    const State* cur = current();
+    if (!cur || !cur->has_user) PG_RETURN_NULL();
+    PG_RETURN_DATUM(uuid_to_datum(cur->user_id));
 }
 
 namespace {
@@ -617,6 +668,16 @@ core::Uuid g_refusing_org;  // and the organization it concerns
     throw core::Error(core::ErrorKind::InsufficientPrivilege, message, detail, hint);
 }
 
+// A principal taken from a Citus ticket is for the worker's row-level-security checks: tokens and
+// organizations are managed on the coordinator, where it was authenticated.
+void refuse_ticket_principal() {
+    if (g_current && g_current->from_ticket)
+        throw core::Error(core::ErrorKind::InsufficientPrivilege,
+                          "a principal taken from a ticket cannot manage tokens or organizations",
+                          "It was authenticated on the Citus coordinator; this node only checks rows with it.",
+                          "Call this function on the coordinator.");
+}
+
 // Bootstrap and migrations: a superuser, or a member of hive_tokens_admin. The role that called
 // the public function counts (caller.cpp: the ticket's role), never the session's.
 bool is_admin(Oid who) {
@@ -661,6 +722,7 @@ HT_FUNCTION(authorize_management) {
         PG_RETURN_VOID();
     }
     const State& st = *g_current;
+    refuse_ticket_principal();
     const core::PermissionCatalog& cat = current_catalog();
     if (org != st.policy.organization())
         refuse_management("other_organization", "the principal cannot " + action + " tokens of another organization", "", "");
@@ -725,6 +787,7 @@ HT_FUNCTION(authorize_organization) {
         PG_RETURN_VOID();
     }
     const State& st = *g_current;
+    refuse_ticket_principal();
     if (members_only && st.is_token)
         refuse_management("not_a_member", "a token cannot " + what, "Only a member (act_as_member()) may.", "");
     if (!has_org || org != st.policy.organization())
@@ -736,23 +799,27 @@ HT_FUNCTION(authorize_organization) {
 }
 
 HT_FUNCTION(current_token_id) {
-    if (!g_current || !g_current->is_token) PG_RETURN_NULL();
-    PG_RETURN_DATUM(uuid_to_datum(g_current->token_id));
+    const State* cur = current();
+    if (!cur || !cur->is_token) PG_RETURN_NULL();
+    PG_RETURN_DATUM(uuid_to_datum(cur->token_id));
 }
 
 HT_FUNCTION(current_organization_id) {
-    if (!g_current) PG_RETURN_NULL();
-    PG_RETURN_DATUM(uuid_to_datum(g_current->policy.organization()));
+    const State* cur = current();
+    if (!cur) PG_RETURN_NULL();
+    PG_RETURN_DATUM(uuid_to_datum(cur->policy.organization()));
 }
 
 HT_FUNCTION(current_scopes) {
-    if (!g_current) PG_RETURN_NULL();
-    PG_RETURN_DATUM(hive_tokens::pg::scopes_datum(g_current->policy.scopes()));
+    const State* cur = current();
+    if (!cur) PG_RETURN_NULL();
+    PG_RETURN_DATUM(hive_tokens::pg::scopes_datum(cur->policy.scopes()));
 }
 
 HT_FUNCTION(current_principal_kind) {
-    if (!g_current) PG_RETURN_NULL();
-    PG_RETURN_TEXT_P(cstring_to_text(g_current->is_token ? "token" : "member"));
+    const State* cur = current();
+    if (!cur) PG_RETURN_NULL();
+    PG_RETURN_TEXT_P(cstring_to_text(cur->is_token ? "token" : "member"));
 }
 
 // can(action, organization, project, target, service, app_deployment) -> boolean
@@ -767,7 +834,7 @@ HT_FUNCTION(assert_can) {
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("action must not be null")));
     CheckArgs a = check_args(fcinfo);
     if (check(fcinfo, a)) PG_RETURN_VOID();
-    bool anonymous = !g_current;
+    bool anonymous = current() == nullptr;
     char buf[512];
     strlcpy(buf, core::denial_message(action_arg(a.action).name).c_str(), sizeof buf);  // temporary gone at ';'
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", buf),
@@ -811,6 +878,7 @@ struct SetsCache {
 SetsEntry g_uncached;  // an answer not kept at its call site (arrays in the caller's memory)
 
 SetsCache* sets_call_site(FunctionCallInfo fcinfo) {
+    (void)current();  // a ticket's principal is taken before the cache is checked
     SetsCache* c = &hive_tokens::pg::call_site_state<SetsCache>(fcinfo);
     if (c->cxt == nullptr) {
         MemoryContext parent = fcinfo->flinfo->fn_mcxt;
@@ -833,13 +901,14 @@ const SetsEntry& sets_cache(FunctionCallInfo fcinfo) {
     for (int i = 0; i < c->n; ++i)
         if (c->entries[i].len == len && memcmp(c->entries[i].action, VARDATA_ANY(t), len) == 0) return c->entries[i];
     const core::Permission& action = action_arg(t);  // every valid name fits SetsEntry::action
-    core::PrincipalPolicy::Sets sets = g_current ? g_current->policy.sets_for(action) : core::PrincipalPolicy::Sets{};
+    const State* cur = current();
+    core::PrincipalPolicy::Sets sets = cur ? cur->policy.sets_for(action) : core::PrincipalPolicy::Sets{};
     const bool keep = c->n < kSetsEntries;
     SetsEntry& e = keep ? c->entries[c->n] : g_uncached;
     e = SetsEntry{};
     e.len = len;
     memcpy(e.action, VARDATA_ANY(t), len);
-    e.has_principal = g_current != nullptr;
+    e.has_principal = cur != nullptr;
     // Everything PostgreSQL allocates happens inside pg_call (sets is a C++ object).
     pg_call([&]() noexcept {
         MemoryContext old = MemoryContextSwitchTo(keep ? c->cxt : CurrentMemoryContext);

@@ -611,6 +611,29 @@ HT_FUNCTION(verify_cache) {
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
+// Whether the token with this id is live now, by its row alone (no secret to check): a row in
+// access_tokens of this organization, not expired under its own expiry or its organization's
+// policy. A revoked token has no row. For tickets (ticket.cpp), whose token was verified where
+// the ticket was sealed.
+bool hive_tokens::pg::token_is_live(const core::Uuid& id, const core::Uuid& organization) {
+    const Catalog& cat = catalog();
+    const TableInfo& info = cat.tokens;
+    const TimestampTz now = GetCurrentTimestamp();
+    bool live = false;
+    probe(info, id, verification_snapshot(), [&](TupleDesc, const Datum* values, const bool* nulls) {
+        if (nulls[info.organization_id] ||
+            memcmp(DatumGetUUIDP(values[info.organization_id])->data, organization.b, 16) != 0)
+            return;
+        core::StoredCredential c = credential(info, values, nulls);
+        core::ExpiryRule rule;
+        if (!nulls[info.created_at] &&
+            hive_tokens::pg::expiry_rule(organization, DatumGetTimestampTz(values[info.created_at]), &rule))
+            core::apply_expiry_rule(&c, rule);
+        live = !c.has_expiry || now < c.expires_at;
+    });
+    return live;
+}
+
 core::Reason hive_tokens::pg::lookup_token(const char* s, std::size_t len, TokenRow* row) {
     return check_token(s, len, nullptr, nullptr, row);
 }

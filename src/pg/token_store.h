@@ -30,6 +30,10 @@ struct TokenRow {
 // Looks a token up with verify()'s rules: Ok and *row filled for a live token, else why not.
 core::Reason lookup_token(const char* s, std::size_t len, TokenRow* row);
 
+// Whether the token with this id and organization has a live row now (not revoked, not expired),
+// without its secret: for tickets, whose token was verified on the node that sealed them.
+bool token_is_live(const core::Uuid& id, const core::Uuid& organization);
+
 // hive_tokens.verify_cache_size: how many access_tokens rows each backend keeps (0: none).
 extern int verify_cache_size;
 void verify_cache_resized(int newval, void* extra);

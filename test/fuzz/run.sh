@@ -11,7 +11,7 @@ out=${FUZZ_OUT:-$root/build/fuzz}
 mkdir -p "$out"
 CXX=${FUZZ_CXX:-$(command -v clang++-14 || command -v clang++)}
 status=0
-for target in hrn assignment token scopes; do
+for target in hrn assignment token scopes ticket; do
     bin="$out/fuzz_$target"
     if ! "$CXX" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -I"$root/src/core" -I"$root/test/support" "$root"/src/core/*.cpp "$root/test/support/json_text.cpp" \

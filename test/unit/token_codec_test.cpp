@@ -269,3 +269,14 @@ TEST_F(Codec, UuidText) {
     EXPECT_FALSE(uuid_from_text("0f1e2d3c04b5a-4978-8796-a5b4c3d2e1f0", 36, back));
     EXPECT_FALSE(uuid_from_text("0f1e2d3c", 8, back));
 }
+
+TEST_F(Codec, RedactsCitusTickets) {
+    // a ticket is base64url with '-' and '_' breaking it into short runs: masked whole after "htk1."
+    const std::string ticket = "htk1.AAAAAjEx-AAAAARoaXZl_AAAAANhcHA.a-b_c.Zm9v";
+    std::size_t n = 0;
+    EXPECT_EQ(redacted("SET LOCAL hive_tokens.ticket = '" + ticket + "';", &n),
+              "SET LOCAL hive_tokens.ticket = 'htk1." + stars(ticket.size() - 5) + "';");
+    EXPECT_EQ(n, 1u);
+    EXPECT_EQ(redacted("htk1."), "htk1.");
+    EXPECT_EQ(redacted("xhtk1.ab htk1.c"), "xhtk1.** htk1.*");
+}

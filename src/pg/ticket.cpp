@@ -1,0 +1,222 @@
+// Tickets between a Citus coordinator and its workers (ticket.h).
+#include "ticket.h"
+
+#include <string>
+
+#include "../core/error.h"
+#include "../core/json.h"
+#include "../core/ticket.h"
+#include "guard.h"
+#include "jsonb_value.h"
+#include "keyring_loader.h"
+#include "permission_cache.h"
+#include "token_store.h"
+
+extern "C" {
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+}
+
+namespace core = hive_tokens::core;
+using hive_tokens::pg::pg_call;
+
+bool hive_tokens::pg::issue_tickets = false;
+bool hive_tokens::pg::accept_tickets = false;
+int hive_tokens::pg::ticket_lifetime = 60;
+char* hive_tokens::pg::ticket_setting = nullptr;
+
+namespace {
+unsigned long g_ticket_version = 1;
+}  // namespace
+
+bool hive_tokens::pg::ticket_check(char** newval, void**, GucSource) {
+    if (*newval != nullptr && strlen(*newval) > core::kMaxTicketBytes) {
+        GUC_check_errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED);
+        GUC_check_errmsg("a ticket is at most %d bytes", static_cast<int>(core::kMaxTicketBytes));
+        return false;
+    }
+    return true;
+}
+
+void hive_tokens::pg::ticket_assign(const char*, void*) { ++g_ticket_version; }
+
+unsigned long hive_tokens::pg::ticket_version() noexcept { return g_ticket_version; }
+
+namespace {
+
+// Whether the Citus library is loaded: it defines citus.propagate_set_commands (a SET of that name
+// without Citus only makes a placeholder).
+// What a ticket is bound to, as this backend sees it now (names palloc'd; NULL if gone).
+struct Here {
+    const char* database;
+    const char* role;  // the current user
+    TimestampTz now;
+};
+
+Here here_and_now() {
+    Here h{nullptr, nullptr, 0};
+    pg_call([&]() noexcept {
+        h.database = get_database_name(MyDatabaseId);
+        h.role = GetUserNameFromId(GetUserId(), true);
+        h.now = GetCurrentTimestamp();
+    });
+    return h;
+}
+
+bool citus_loaded() {
+    const char* v = nullptr;
+    int flags = 0;
+    pg_call([&]() noexcept {
+        v = GetConfigOption("citus.propagate_set_commands", true, false);
+        if (v != nullptr) flags = GetConfigOptionFlags("citus.propagate_set_commands", true);
+    });
+    return v != nullptr && (flags & GUC_CUSTOM_PLACEHOLDER) == 0;
+}
+
+// The Citus distributed transaction this backend is in, as "initiator:number:stamp" (the stamp in
+// microseconds), or "" without Citus. On the coordinator (assign), one is started first if the
+// transaction has none yet: Citus gives each transaction its number once, and sends it to every
+// worker transaction it opens (assign_distributed_transaction_id), so a worker sees the same.
+std::string citus_transaction(bool assign) {
+    if (!citus_loaded()) return std::string();
+    char buf[96] = "";
+    pg_call([&]() noexcept {
+        if (assign) {
+            using UseCoordinated = void (*)(void);
+            auto start = reinterpret_cast<UseCoordinated>(
+                load_external_function("$libdir/citus", "UseCoordinatedTransaction", true, nullptr));
+            start();
+        }
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens: SPI_connect failed");
+        if (SPI_execute("SELECT t.initiator_node_identifier, t.transaction_number, "
+                        "(pg_catalog.extract('epoch', t.transaction_stamp) * 1000000)::pg_catalog.int8 "
+                        "FROM pg_catalog.get_current_transaction_id() AS t",
+                        true, 1) != SPI_OK_SELECT ||
+            SPI_processed != 1)
+            elog(ERROR, "hive_tokens: reading the Citus distributed transaction failed");
+        bool n1 = false, n2 = false, n3 = false;
+        const int32 initiator = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n1));
+        const int64 number = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n2));
+        const int64 stamp = n2 ? 0 : DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &n3));
+        if (!n1 && !n2 && !n3 && number != 0)
+            snprintf(buf, sizeof buf, "%d:" INT64_FORMAT ":" INT64_FORMAT, initiator, number, stamp);
+        SPI_finish();
+    });
+    if (assign && buf[0] == '\0')
+        throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                          "Citus gave this transaction no distributed transaction id",
+                          "A ticket is bound to the distributed transaction it was set in.");
+    // a worker outside any distributed transaction (a direct connection) matches no ticket
+    return buf[0] == '\0' ? std::string("none") : std::string(buf);
+}
+
+}  // namespace
+
+void hive_tokens::pg::set_ticket(bool is_token, const core::Uuid& token_id, bool has_user, const core::Uuid& user_id,
+                                 const core::PrincipalPolicy& policy) {
+    // Without propagation the workers would never see the ticket: every distributed read would be
+    // empty. Say so now rather than answer with nothing.
+    const char* propagate = nullptr;
+    pg_call([&]() noexcept { propagate = GetConfigOption("citus.propagate_set_commands", true, false); });
+    const bool citus = citus_loaded();
+    if (propagate != nullptr && strcmp(propagate, "local") != 0)
+        throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                          "hive_tokens.issue_tickets needs citus.propagate_set_commands = 'local'",
+                          "Citus sends a transaction's SET LOCAL commands to its workers only with that setting; "
+                          "without the ticket the workers see no principal.",
+                          "Set citus.propagate_set_commands = 'local' on the coordinator (postgresql.conf or ALTER "
+                          "ROLE ... SET).");
+    const core::PermissionCatalog& cat = current_catalog();
+    core::Ticket t;
+    for (const std::string& name : cat.names(policy.scopes())) {
+        if (!t.scopes.empty()) t.scopes += ',';
+        t.scopes += name;
+    }
+    t.resources = core::json::to_string(core::to_json(policy.assignment()));
+    const Here here = here_and_now();
+    const char* database = here.database;
+    const char* role = here.role;
+    const TimestampTz now = here.now;
+    if (database == nullptr || role == nullptr)
+        throw core::Error(core::ErrorKind::Internal, "this database or the current role has no name");
+    t.database = database;
+    t.role = role;
+    t.issued_at = now;
+    t.expires_at = now + static_cast<std::int64_t>(ticket_lifetime) * USECS_PER_SEC;
+    t.is_token = is_token;
+    t.token_id = token_id;
+    t.has_user = has_user;
+    t.user_id = user_id;
+    t.organization = policy.organization();
+    if (citus) t.transaction = citus_transaction(true);
+    // base64url and dots only: nothing to quote
+    const std::string statement = "SET LOCAL hive_tokens.ticket = '" + core::seal_ticket(current_keyring().issuing(), t) + "'";
+    pg_call([&]() noexcept {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens: SPI_connect failed");
+        if (SPI_execute(statement.c_str(), false, 0) != SPI_OK_UTILITY) elog(ERROR, "hive_tokens: setting the ticket failed");
+        SPI_finish();
+    });
+}
+
+namespace {
+
+void refused(const char* why) {
+    pg_call([&]() noexcept {
+        ereport(LOG, (errmsg("hive_tokens: ticket refused: %s", why),
+                      errdetail("This transaction has no principal: row-level security shows it no rows."),
+                      errhidestmt(true), errhidecontext(true)));
+    });
+}
+
+}  // namespace
+
+bool hive_tokens::pg::open_current_ticket(TicketPrincipal* out) {
+    if (ticket_setting == nullptr || ticket_setting[0] == '\0') return false;
+    if (!IsTransactionState() || IsParallelWorker() || InSecurityRestrictedOperation()) return false;
+    const core::Keyring& ring = current_keyring();
+    const Here here = here_and_now();
+    const char* database = here.database;
+    const char* role = here.role;
+    const TimestampTz now = here.now;
+    if (database == nullptr || role == nullptr) {
+        refused("no database or role name");
+        return false;
+    }
+    const std::string transaction = citus_transaction(false);
+    core::Ticket t;
+    const core::TicketCheck check = core::open_ticket(ticket_setting, ring, now, database, role, transaction, &t);
+    if (check != core::TicketCheck::Ok) {
+        refused(core::ticket_check_name(check));
+        return false;
+    }
+    if (t.is_token && !token_is_live(t.token_id, t.organization)) {
+        refused("its token is revoked, expired or not here");
+        return false;
+    }
+    const core::PermissionCatalog& cat = current_catalog();
+    core::Scopes scopes = core::Scopes::none();
+    std::string_view names(t.scopes);
+    while (!names.empty()) {
+        const std::size_t comma = names.find(',');
+        // a permission this node does not define grants nothing here
+        if (const core::Permission* p = cat.find(names.substr(0, comma))) scopes.set(p->bit);
+        names = comma == std::string_view::npos ? std::string_view() : names.substr(comma + 1);
+    }
+    Jsonb* resources = nullptr;
+    pg_call([&]() noexcept { resources = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(t.resources.c_str()))); });
+    out->is_token = t.is_token;
+    out->token_id = t.token_id;
+    out->has_user = t.has_user;
+    out->user_id = t.user_id;
+    out->organization = t.organization;
+    out->scopes = scopes;
+    out->assignment = core::parse_assignment(jsonb_value(resources));
+    return true;
+}
