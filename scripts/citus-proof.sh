@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The proof of Citus tickets on a real cluster (docs/scale-out.md): a coordinator and two workers
+# on this machine, the extension and one key file on all three, the token tables replicated from
+# the coordinator to the workers by logical replication, two co-located tables distributed by
+# organization and protected with protect(). As a login role that owns nothing and lacks
+# BYPASSRLS, it checks what the tickets must guarantee and prints "N passed, N failed".
+#
+# Not part of the test command: Citus has no Debian package. Needs, as root, a PostgreSQL 15
+# with Citus installed (CITUS_PG_BIN, its bin directory; docs/scale-out.md says how to build
+# one). It installs this checkout's extension there (make install with that pg_config).
+#   CITUS_PG_BIN=/opt/pgcitus/usr/lib/postgresql/15/bin bash scripts/citus-proof.sh
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGBIN=${CITUS_PG_BIN:?set CITUS_PG_BIN to the bin directory of a PostgreSQL 15 with Citus}
+R=${CITUS_PROOF_DIR:-/tmp/hive_tokens_citus_proof}
+PORT=${CITUS_PROOF_PORT:-56701}  # coordinator; workers +1, +2; a server of its own +3
+[ "$(id -u)" = 0 ] || { echo "run as root (servers run as the postgres OS user)" >&2; exit 2; }
+[ -x "$PGBIN/pg_config" ] || { echo "$PGBIN/pg_config not found" >&2; exit 2; }
+ls "$("$PGBIN/pg_config" --pkglibdir)/citus.so" >/dev/null || exit 2
+
+echo "== installing the extension into $("$PGBIN/pg_config" --pkglibdir)"
+make -s -C "$root" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
+
+stop_all() {
+    for n in coord w1 w2 other; do
+        [ -f "$R/$n/postmaster.pid" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$R/$n" -m immediate -w stop >/dev/null 2>&1
+    done
+    return 0
+}
+stop_all
+rm -rf "$R"
+mkdir -p "$R"
+chown postgres "$R"
+trap stop_all EXIT
+
+# psql on a node: q PORT [psql args]
+q() { local port=$1; shift; runuser -u postgres -- timeout 120 "$PGBIN/psql" -X -q -h "$R" -p "$port" -d postgres "$@"; }
+w1=$((PORT + 1)) w2=$((PORT + 2)) other=$((PORT + 3))
+
+echo "== three nodes (coordinator $PORT, workers $w1 and $w2) and a server of its own ($other)"
+runuser -u postgres -- bash -c "umask 077; printf '1 %s\n' \$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') > $R/cluster.key"
+runuser -u postgres -- bash -c "umask 077; printf '2 %s\n' \$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') > $R/other.key"
+for n in coord:$PORT w1:$w1 w2:$w2 other:$other; do
+    name=${n%%:*} port=${n##*:}
+    runuser -u postgres -- "$PGBIN/initdb" -D "$R/$name" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    {
+        echo "port = $port"
+        echo "listen_addresses = 'localhost'"
+        echo "unix_socket_directories = '$R'"
+        echo "fsync = off"
+        echo "max_connections = 60"
+        echo "wal_level = logical"
+        case $name in
+            coord) echo "shared_preload_libraries = 'citus,hive_tokens'"
+                   echo "hive_tokens.key_file = '$R/cluster.key'"
+                   echo "hive_tokens.issue_tickets = on"
+                   echo "citus.propagate_set_commands = 'local'" ;;
+            w1|w2) echo "shared_preload_libraries = 'citus,hive_tokens'"
+                   echo "hive_tokens.key_file = '$R/cluster.key'"
+                   echo "hive_tokens.accept_tickets = on"
+                   echo "log_statement = 'all'" ;;  # the tickets Citus sends are logged, masked
+            other) echo "shared_preload_libraries = 'hive_tokens'"
+                   echo "hive_tokens.key_file = '$R/other.key'"
+                   echo "hive_tokens.issue_tickets = on" ;;
+        esac
+    } >>"$R/$name/postgresql.conf"
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$R/$name" -l "$R/$name.log" -w start >/dev/null
+    if [ "$name" = other ]; then
+        q "$port" -c "CREATE EXTENSION hive_tokens"
+    else
+        q "$port" -c "CREATE EXTENSION citus" -c "CREATE EXTENSION hive_tokens"
+    fi
+done
+q "$PORT" -c "SELECT citus_set_coordinator_host('localhost', $PORT)" \
+    -c "SELECT citus_add_node('localhost', $w1)" -c "SELECT citus_add_node('localhost', $w2)" >/dev/null
+
+echo "== the token tables replicated to the workers"
+q "$PORT" -c "CREATE PUBLICATION hive_tokens_tables FOR TABLE hive_tokens.access_tokens, hive_tokens.revoked_tokens, hive_tokens.expiry_policies"
+for port in $w1 $w2; do
+    q "$port" -c "CREATE SUBSCRIPTION hive_tokens_tables_$port CONNECTION 'host=localhost port=$PORT dbname=postgres user=postgres' PUBLICATION hive_tokens_tables" 2>/dev/null
+done
+
+echo "== two distributed, co-located tables, protected"
+q "$PORT" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE ROLE app LOGIN;
+CREATE SCHEMA app;
+CREATE TABLE app.projects (organization_id uuid NOT NULL, id uuid NOT NULL, name text NOT NULL,
+    PRIMARY KEY (organization_id, id));
+CREATE TABLE app.schema_versions (organization_id uuid NOT NULL, id bigserial, project_id uuid NOT NULL,
+    target_id uuid NOT NULL, service_name text NOT NULL, sdl text NOT NULL, PRIMARY KEY (organization_id, id));
+SELECT create_distributed_table('app.projects', 'organization_id');
+SELECT create_distributed_table('app.schema_versions', 'organization_id', colocate_with => 'app.projects');
+-- organizations ...a1 and ...a2, projects ...b<org><n>, targets ...c<org><n><t>, two services each
+INSERT INTO app.projects
+  SELECT ('00000000-0000-4000-8000-0000000000a' || o)::uuid, ('00000000-0000-4000-8000-000000000b' || o || p)::uuid, 'p' || o || p
+    FROM generate_series(1, 2) AS o, generate_series(1, 2) AS p;
+INSERT INTO app.schema_versions (organization_id, project_id, target_id, service_name, sdl)
+  SELECT p.organization_id, p.id, ('00000000-0000-4000-8000-00000000c' || substr(p.id::text, 35, 2) || t)::uuid, s, 'type Query { x: Int }'
+    FROM app.projects AS p, generate_series(1, 2) AS t, unnest(ARRAY['products', 'reviews']) AS s;
+SELECT hive_tokens.protect('app.projects', 'project:describe', 'project:modifySettings', project_column => 'id');
+SELECT hive_tokens.protect('app.schema_versions', 'project:describe', 'schemaVersion:publish',
+    project_column => 'project_id', target_column => 'target_id', name_column => 'service_name');
+GRANT USAGE ON SCHEMA app TO app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA app TO app;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA app TO app;
+SQL
+
+issue() { q "$PORT" -Atc "SELECT token FROM hive_tokens.issue($1)"; }
+A=$(issue "'00000000-0000-4000-8000-0000000000a1', 'token A', '{project:describe}', '{\"mode\": \"*\", \"deny\": [{\"type\": \"project\", \"id\": \"00000000-0000-4000-8000-000000000b12\"}]}'")
+B=$(issue "'00000000-0000-4000-8000-0000000000a2', 'token B', '{project:describe}'")
+W=$(issue "'00000000-0000-4000-8000-0000000000a2', 'token W', '{project:describe,schemaVersion:publish}'")
+# a ticket for role app sealed by another server (another key)
+q "$other" -c "CREATE ROLE app"
+O=$(q "$other" -Atc "SELECT token FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a2', 'token O', '{project:describe}')")
+FOREIGN=$(q "$other" -At -c "BEGIN" -c "SET LOCAL ROLE app" -c "SELECT FROM hive_tokens.authenticate('$O')" \
+    -c "SELECT current_setting('hive_tokens.ticket')" -c "COMMIT" | grep '^htk1\.')
+for i in $(seq 1 50); do  # the workers have the tokens once the subscriptions have copied them
+    [ "$(q "$w1" -Atc 'SELECT count(*) FROM hive_tokens.access_tokens')$(q "$w2" -Atc 'SELECT count(*) FROM hive_tokens.access_tokens')" = 33 ] && break
+    sleep 0.2
+done
+
+passed=0 failed=0
+check() {  # check NAME EXPECTED ACTUAL
+    if [ "$2" = "$3" ]; then
+        passed=$((passed + 1)); echo "ok - $1: $3"
+    else
+        failed=$((failed + 1)); echo "not ok - $1: expected '$2', got '$3'"
+    fi
+}
+# app SQL: runs SQL (psql input, with variables :A, :B, :W) as the role app through the coordinator;
+# prints its unaligned output, one value per line
+app() { printf '%s\n' "$1" | q "$PORT" -U app -At -v A="$A" -v B="$B" -v W="$W" -v f="$FOREIGN" -f - 2>&1; }
+line() { sed -n "${1}p"; }
+all='SELECT count(*) FROM app.schema_versions;'
+router="SELECT count(*) FROM app.schema_versions WHERE organization_id = '00000000-0000-4000-8000-0000000000a1';"
+auth() { printf '%s\n' "BEGIN;" "SELECT hive_tokens.authenticate(:'$1') \\g /dev/null" ";"; }  # ends with ";": what follows joins its line
+# what a session connecting to a worker directly runs with a ticket it read (:t)
+printf '%s\n' "BEGIN;" "SET LOCAL hive_tokens.ticket = :'t';" "$all" "COMMIT;" >"$R/direct.sql"
+chown postgres "$R/direct.sql"
+
+echo "== checks"
+check "no principal, multi-shard" 0 "$(app "$all")"
+check "no principal, router" 0 "$(app "$router")"
+check "token A, multi-shard: only a1's project b11 (b12 denied)" "4 {00000000-0000-4000-8000-000000000b11}" \
+    "$(app "$(auth A) SELECT count(*) || ' ' || array_agg(DISTINCT project_id)::text FROM app.schema_versions; COMMIT;" | line 1)"
+check "token A, router" 4 "$(app "$(auth A) $router COMMIT;" | line 1)"
+check "token A, router to the other organization" 0 \
+    "$(app "$(auth A) SELECT count(*) FROM app.schema_versions WHERE organization_id = '00000000-0000-4000-8000-0000000000a2'; COMMIT;" | line 1)"
+check "token A, a co-located join" 4 \
+    "$(app "$(auth A) SELECT count(*) FROM app.schema_versions AS v JOIN app.projects AS p ON p.organization_id = v.organization_id AND p.id = v.project_id; COMMIT;" | line 1)"
+check "token B, multi-shard: a2's rows" "8 {00000000-0000-4000-8000-0000000000a2}" \
+    "$(app "$(auth B) SELECT count(*) || ' ' || array_agg(DISTINCT organization_id)::text FROM app.schema_versions; COMMIT;" | line 1)"
+check "the next transaction on the same, reused worker connections" "8 0" \
+    "$(app "$(auth B) $all COMMIT; $all" | paste -sd' ')"
+check "a ticket replayed in a later transaction (same role, not expired)" "8 0 0" \
+    "$(app "$(auth B)
+SELECT current_setting('hive_tokens.ticket') AS t \gset
+$all COMMIT;
+BEGIN; SET LOCAL hive_tokens.ticket = :'t';
+$all $router COMMIT;" | paste -sd' ')"
+check "an altered ticket (one character of its body)" 0 \
+    "$(app "$(auth B)
+SELECT overlay(current_setting('hive_tokens.ticket') placing CASE WHEN substr(current_setting('hive_tokens.ticket'), 60, 1) = 'Q' THEN 'R' ELSE 'Q' END from 60) AS t \gset
+SET LOCAL hive_tokens.ticket = :'t';
+$all COMMIT;")"
+check "a ticket sealed by another server for this role" 0 "$(app "BEGIN; SET LOCAL hive_tokens.ticket = :'f'; $all COMMIT;")"
+check "a live transaction's ticket used on a worker directly" "8 0" \
+    "$(app "$(auth B) $all
+SELECT current_setting('hive_tokens.ticket') AS t \gset
+\o $R/ticket.txt
+\qecho :t
+\o
+\! $PGBIN/psql -X -q -At -h $R -p $w1 -d postgres -U app -v t=\"\$(cat $R/ticket.txt)\" -f $R/direct.sql
+COMMIT;" | paste -sd' ')"
+check "an expired ticket (lifetime 1 s, first distributed read after 1.5 s)" 0 \
+    "$(printf '%s\n' "SET hive_tokens.ticket_lifetime = 1;" "BEGIN;" "SET LOCAL ROLE app;" "SELECT hive_tokens.authenticate(:'A') \\g /dev/null" \
+        "SELECT pg_sleep(1.5) \\g /dev/null" "$all" "COMMIT;" | q "$PORT" -At -v A="$A" -f - 2>&1)"
+check "authenticated in a savepoint, read, rolled back, read again" "8 0 none" \
+    "$(app "BEGIN; SAVEPOINT s;
+SELECT hive_tokens.authenticate(:'B') \\g /dev/null
+$all ROLLBACK TO SAVEPOINT s;
+SELECT count(*) || ' ' || coalesce(hive_tokens.current_principal_kind(), 'none') FROM app.schema_versions; COMMIT;" | paste -sd' ')"
+check "authenticated first, a savepoint with a read rolled back: the principal stays" "8 8" \
+    "$(app "$(auth B) SAVEPOINT s; $all ROLLBACK TO SAVEPOINT s; $all COMMIT;" | paste -sd' ')"
+insert="INSERT INTO app.schema_versions (organization_id, project_id, target_id, service_name, sdl) VALUES"
+in_a2="('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-000000000b21', '00000000-0000-4000-8000-00000000c211', 'x', 'y');"
+in_a1="('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-000000000b11', '00000000-0000-4000-8000-00000000c111', 'x', 'y');"
+rls_error='new row violates row-level security policy'
+check "a write the token may not do (B reads only)" 1 "$(app "$(auth B) $insert $in_a2 ROLLBACK;" | grep -c "$rls_error")"
+check "W writes in its organization and sees it; not in another" "9 1" \
+    "$(out=$(app "$(auth W) $insert $in_a2 $all $insert $in_a1 ROLLBACK;"); echo "$(echo "$out" | grep -x '[0-9]*') $(echo "$out" | grep -c "$rls_error")")"
+check "a revoke committed on the coordinator during a transaction holding the token" 0 \
+    "$(app "$(auth A)
+\! $PGBIN/psql -X -q -h $R -p $PORT -d postgres -U postgres -Atc \"SELECT hive_tokens.revoke(id) FROM hive_tokens.access_tokens WHERE title = 'token A'\" >/dev/null; sleep 1
+$all COMMIT;")"
+check "the revoked token in the next transaction" 1 "$(app "$(auth A) ROLLBACK;" | grep -c 'access token rejected')"
+refusals=$(cat "$R/w1.log" "$R/w2.log" | grep -o 'ticket refused: [a-z_ ,]*' | sed 's/ticket refused: //' | sort -u | paste -sd',')
+check "the workers logged why (reasons seen)" "bad_mac,expired,its token is revoked, expired or not here,unknown_key,wrong_transaction" "$refusals"
+masked=$(cat "$R/w1.log" "$R/w2.log" | grep -c 'hive_tokens.ticket = .htk1\.\*\*\*' || true)
+check "the workers' logs show the tickets Citus sent, masked" yes "$([ "$masked" -gt 0 ] && echo yes || echo "no ($masked)")"
+check "no ticket in the workers' logs" 0 "$(cat "$R/w1.log" "$R/w2.log" | grep -c 'htk1\.[A-Za-z0-9_-]' || true)"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
