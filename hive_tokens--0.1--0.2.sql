@@ -779,7 +779,7 @@ DECLARE
 BEGIN
     SELECT pm.level INTO lvl FROM hive_tokens.permissions AS pm WHERE pm.name = action;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown action "%"', hive_tokens_internal.shown(action) USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'unknown action "%"', hive_tokens_internal.shown(action) USING ERRCODE = 'undefined_object';
     END IF;
     IF organization_column IS NULL THEN
         RAISE EXCEPTION 'an organization column is required' USING ERRCODE = 'invalid_parameter_value';
@@ -840,6 +840,14 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION hive_tokens_internal.policy_expression(text, name, name, name, name, boolean) IS 'internal: the row-level-security condition for an action; distributed: plain helper calls instead of scalar subqueries, for tables Citus distributes';
+
+CREATE FUNCTION hive_tokens_internal.write_refused(action text, tbl text) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hive_tokens_internal.write_refused(text, text) IS 'internal: raises 42501 with Hive''s message for a row of tbl the principal may not write with action; the WITH CHECK of protect()''s write policies calls it for a refused row';
+
+CREATE FUNCTION hive_tokens.try_authenticate(token text) RETURNS uuid
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION hive_tokens.try_authenticate(text) IS 'authenticate() without the error: the token''s id when it is live and now the principal of this transaction, NULL (no principal, nothing in the server log) when authenticate() would raise 28000';
 
 CREATE OR REPLACE FUNCTION hive_tokens.policy_expression(action text, organization_column name,
     project_column name DEFAULT NULL, target_column name DEFAULT NULL, name_column name DEFAULT NULL)
@@ -983,6 +991,7 @@ DECLARE
     member regclass;
     above regclass;
     distributed boolean := false;
+    wc text;
 BEGIN
     IF tbl IS NULL OR read_action IS NULL OR write_action IS NULL THEN
         RAISE EXCEPTION 'table, read_action and write_action must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -1022,14 +1031,18 @@ BEGIN
     END IF;
     r := hive_tokens_internal.policy_expression(read_action, organization_column, project_column, target_column, name_column, distributed);
     w := hive_tokens_internal.policy_expression(write_action, organization_column, project_column, target_column, name_column, distributed);
+    -- A row the principal may not write is refused with the extension's own error (42501, Hive's
+    -- message, marked as the extension's), not PostgreSQL's generic policy violation, which a
+    -- client cannot tell from a missing GRANT.
+    wc := format('CASE WHEN %s THEN true ELSE hive_tokens_internal.write_refused(%L, %L) END', w, write_action, tbl::text);
     FOR member IN SELECT hive_tokens_internal.inheritors(tbl) LOOP
         FOR pol IN SELECT polname FROM pg_policy
                     WHERE polrelid = member AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP
             EXECUTE format('DROP POLICY %I ON %s', pol, member);
         END LOOP;
         EXECUTE format('CREATE POLICY hive_tokens_select ON %s FOR SELECT USING (%s)', member, r);
-        EXECUTE format('CREATE POLICY hive_tokens_insert ON %s FOR INSERT WITH CHECK (%s)', member, w);
-        EXECUTE format('CREATE POLICY hive_tokens_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', member, w, w);
+        EXECUTE format('CREATE POLICY hive_tokens_insert ON %s FOR INSERT WITH CHECK (%s)', member, wc);
+        EXECUTE format('CREATE POLICY hive_tokens_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', member, w, wc);
         EXECUTE format('CREATE POLICY hive_tokens_delete ON %s FOR DELETE USING (%s)', member, w);
         IF member <> tbl THEN
             PERFORM hive_tokens_internal.copy_policies(tbl, member, false);
@@ -1455,7 +1468,7 @@ BEGIN
     SELECT a.* INTO old FROM hive_tokens.access_tokens AS a WHERE a.id = old_id FOR UPDATE;
     -- a principal sees no token of another organization
     IF NOT FOUND OR old.organization_id IS DISTINCT FROM coalesce(hive_tokens.current_organization_id(), old.organization_id) THEN
-        RAISE EXCEPTION 'the access token does not exist' USING ERRCODE = 'undefined_object',
+        RAISE EXCEPTION 'the access token does not exist' USING ERRCODE = 'no_data_found',
             DETAIL = pg_catalog.format('No token %s in the organization of the principal, if any.', old_id);
     END IF;
     PERFORM hive_tokens_internal.authorize_management(caller, 'rotate', old.kind, old.organization_id, old.project_id,
@@ -2192,7 +2205,9 @@ BEGIN
                          'hive_tokens_internal.hive_token_rows(regclass)'::regprocedure,
                          'hive_tokens_internal.organization_has_tokens(uuid)'::regprocedure,
                          'hive_tokens.import_hive_tokens(regclass, integer)'::regprocedure,
-                         'hive_tokens_internal.policy_expression(text, name, name, name, name, boolean)'::regprocedure)
+                         'hive_tokens_internal.policy_expression(text, name, name, name, name, boolean)'::regprocedure,
+                         'hive_tokens.try_authenticate(text)'::regprocedure,
+                         'hive_tokens_internal.write_refused(text, text)'::regprocedure)
         UNION ALL
         SELECT pg_catalog.format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass), c.relacl, c.relowner
           FROM pg_catalog.pg_class AS c

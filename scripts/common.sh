@@ -32,6 +32,14 @@ ht_install_deps() {
     PG_CONFIG=$PG_BIN/pg_config
 }
 
+# Node.js and npm for the example in examples/node (Debian's packages when missing).
+ht_node_deps() {
+    command -v node >/dev/null && command -v npm >/dev/null && return 0
+    [ "$(id -u)" -eq 0 ] || { echo "node or npm missing and not root" >&2; return 1; }
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+}
+
 # Builds and installs the extension into the system PostgreSQL.
 ht_build_install() {
     ht_log "building and installing the extension"

@@ -101,13 +101,21 @@ run_suites regress "$PG_REGRESS" sql expected test/schedule
 run_suites isolation "$PGXS_TEST/isolation/pg_isolation_regress" \
     test/isolation/specs test/isolation/expected test/isolation/schedule
 
-# 5. TAP tests (prove, PostgreSQL::Test::Cluster), each starting its own nodes.
+# 5. TAP tests (prove, PostgreSQL::Test::Cluster), each starting its own nodes. The Node.js
+# example's tests (t/013) run from a copy the postgres OS user can read, with the dependencies
+# its lockfile names (npm ci).
+ht_log "Node.js example: npm ci"
+ht_node_deps && (cd examples/node && npm ci --no-audit --no-fund --loglevel=error) || echo "npm ci failed" >&2
+mkdir -p "$WORK/ex/examples" "$WORK/ex/sql/include"
+cp -r examples/node "$WORK/ex/examples/"
+cp sql/include/hive_model.sql "$WORK/ex/sql/include/"
+chown -R postgres:postgres "$WORK/ex"
 ht_log "TAP tests (prove)"
 mkdir -p "$WORK/tap"
 cp -r test/t "$WORK/tap/"
 chown -R postgres:postgres "$WORK/tap"
 PERL_TEST=$PGXS_TEST/perl
-out=$(cd "$WORK/tap" && runuser -u postgres -- env PATH="$PG_BIN:$PATH" PG_REGRESS="$PG_REGRESS" \
+out=$(cd "$WORK/tap" && runuser -u postgres -- env PATH="$PG_BIN:$PATH" PG_REGRESS="$PG_REGRESS" HT_ROOT="$WORK/ex" \
     prove -I "$PERL_TEST" t/*.pl 2>&1)
 echo "$out" | tail -n 30
 count $(ht_prove_counts "$out")

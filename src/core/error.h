@@ -22,6 +22,7 @@ enum class ErrorKind {
     InvalidTransactionState,    // e.g. a second principal in one transaction (25000)
     InsufficientPrivilege,      // the principal or role may not do this (42501)
     ObjectNotInPrerequisiteState,  // the server is not set up for this (55000)
+    UndefinedObject,            // code names something that does not exist, e.g. an unknown action (42704)
     Internal,                   // a bug: should never happen (XX000)
 };
 

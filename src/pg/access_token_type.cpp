@@ -32,7 +32,7 @@ text* make_access_token(const char* s, std::size_t len) {
     sodium_memzero(&pt, sizeof pt);
     if (!r.ok()) {
         ereport(ERROR,
-                (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+                (errextension(), errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
                  errmsg("invalid access token: %s", core::describe(r.status)),
                  r.status == core::ParseStatus::BadCharacter
                      ? errdetail("The first invalid character is at position %zu.", r.position + 1)
@@ -65,7 +65,7 @@ HT_TOKEN_FUNCTION(access_token_recv) {
     StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
     // Every token, legacy ones included, is far shorter: refuse before converting anything.
     if (buf->len - buf->cursor > kMaxBinaryToken)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+        ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
                         errmsg("invalid access token: longer than %d bytes", kMaxBinaryToken)));
     int nbytes = 0;
     char* s = pq_getmsgtext(buf, buf->len - buf->cursor, &nbytes);

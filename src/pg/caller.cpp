@@ -80,7 +80,7 @@ HT_FUNCTION(redeem) {
         Oid caller = t.caller;
         if (pg_proc_aclcheck(entry, caller, ACL_EXECUTE) != ACLCHECK_OK) {
             char* fn = format_procedure(entry);
-            ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for function %s", fn)));
+            ereport(ERROR, (errextension(), errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for function %s", fn)));
         }
         PG_RETURN_OID(caller);
     }

@@ -11,7 +11,7 @@ int hive_tokens::pg::column_index(TupleDesc desc, const char* table, const char*
         Form_pg_attribute a = TupleDescAttr(desc, i);
         if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0) return i;
     }
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("hive_tokens.%s has no column \"%s\"", table, name),
+    ereport(ERROR, (errextension(), errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("hive_tokens.%s has no column \"%s\"", table, name),
                     errhint("The extension's tables must keep the columns its install script created.")));
     return -1;
 }

@@ -56,7 +56,7 @@ HT_RENAMED(scopes_valid_permission_name, valid_permission_name)
 extern "C" {
 PG_FUNCTION_INFO_V1(hive_tokens_guard_selftest);
 Datum hive_tokens_guard_selftest(PG_FUNCTION_ARGS) {
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+    ereport(ERROR, (errextension(), errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("the boundary self-test is not part of this build of hive_tokens"),
                     errhint("Run ALTER EXTENSION hive_tokens UPDATE; the test suite builds its own self-test module.")));
     PG_RETURN_NULL();

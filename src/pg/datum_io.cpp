@@ -8,7 +8,7 @@ extern "C" {
 std::string_view hive_tokens::pg::received_text(FunctionCallInfo fcinfo, std::size_t max, const char* what) {
     StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
     if (static_cast<std::size_t>(buf->len - buf->cursor) > max)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+        ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
                         errmsg("invalid %s: longer than %zu bytes", what, max)));
     int n = 0;
     char* s = pq_getmsgtext(buf, buf->len - buf->cursor, &n);

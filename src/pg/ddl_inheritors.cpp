@@ -48,7 +48,7 @@ List* attached_here(Oid parent, const RangeVar* name, List* out) {
     systable_endscan(scan);
     table_close(inh, AccessShareLock);
     if (any && out == NIL)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+        ereport(ERROR, (errextension(), errcode(ERRCODE_INTERNAL_ERROR),
                         errmsg("hive_tokens: cannot tell which table ATTACH PARTITION attached to %s", get_rel_name(parent))));
     return out;
 }

@@ -53,7 +53,7 @@ HT_FUNCTION(validate_grant) {
     r.has_user = !PG_ARGISNULL(8);
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("validate_grant() must return a composite type")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("validate_grant() must return a composite type")));
     Datum values[3];
     bool nulls[3] = {false, false, false};
     {

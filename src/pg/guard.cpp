@@ -13,6 +13,7 @@ int sqlstate_for(core::ErrorKind kind) noexcept {
         case core::ErrorKind::NullValue: return ERRCODE_NULL_VALUE_NOT_ALLOWED;
         case core::ErrorKind::ConfigFile: return ERRCODE_CONFIG_FILE_ERROR;
         case core::ErrorKind::UndefinedFile: return ERRCODE_UNDEFINED_FILE;
+        case core::ErrorKind::UndefinedObject: return ERRCODE_UNDEFINED_OBJECT;
         case core::ErrorKind::IoError: return ERRCODE_IO_ERROR;
         case core::ErrorKind::OutOfMemory: return ERRCODE_OUT_OF_MEMORY;
         case core::ErrorKind::LimitExceeded: return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
@@ -50,7 +51,7 @@ void capture_current_exception(CapturedError* out) noexcept {
 
 void raise_captured(const CapturedError* err) {
     if (err->pg) ReThrowError(err->pg);
-    ereport(ERROR, (errcode(err->sqlerrcode), errmsg("%s", err->message),
+    ereport(ERROR, (errextension(), errcode(err->sqlerrcode), errmsg("%s", err->message),
                     err->detail[0] ? errdetail("%s", err->detail) : 0, err->hint[0] ? errhint("%s", err->hint) : 0));
     pg_unreachable();
 }

@@ -204,7 +204,7 @@ void scan_table(Walker* w, Oid relid, const Column* cols, int ncols, Snapshot sn
         return;
     }
     if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)  // fail closed: its rows cannot be read here
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+        ereport(ERROR, (errextension(), errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("cannot read the permission sets in %s: it does not use the heap access method",
                                table_name(relid))));
     TupleDesc desc = RelationGetDescr(rel);
@@ -276,7 +276,7 @@ HT_FUNCTION(held_bits) {
         for (int i = 0; i < ncols; ++i) {
             if (locked_already(locked, nlocked, cols[i].relid)) continue;
             if (!ConditionalLockRelationOid(cols[i].relid, AccessShareLock))
-                ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+                ereport(ERROR, (errextension(), errcode(ERRCODE_LOCK_NOT_AVAILABLE),
                                 errmsg("cannot read the permission sets in %s: another transaction holds the table",
                                        table_name(cols[i].relid)),
                                 errhint("Retry the registration when that transaction ends (a restore, a TRUNCATE, a "
@@ -290,7 +290,7 @@ HT_FUNCTION(held_bits) {
         }
         if (snap != nullptr && !added) break;
         if (round == 8)
-            ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+            ereport(ERROR, (errextension(), errcode(ERRCODE_LOCK_NOT_AVAILABLE),
                             errmsg("cannot read the permission sets: tables holding them keep being created"),
                             errhint("Retry the registration.")));
         if (snap != nullptr) UnregisterSnapshot(snap);

@@ -53,12 +53,12 @@ void check_column_types(Oid relid) {
     for (const Column& c : kColumns) {
         const AttrNumber n = get_attnum(relid, c.name);
         if (n == InvalidAttrNumber)
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("the source has no column \"%s\"", c.name)));
+            ereport(ERROR, (errextension(), errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("the source has no column \"%s\"", c.name)));
         const Oid type = getBaseType(get_atttype(relid, n));
         bool ok = false;
         for (Oid t : c.types) ok = ok || (t != InvalidOid && t == type);
         if (!ok)
-            ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+            ereport(ERROR, (errextension(), errcode(ERRCODE_DATATYPE_MISMATCH),
                             errmsg("column \"%s\" of the source has type %s", c.name, format_type_be(get_atttype(relid, n))),
                             errdetail("Hive's columns are read only from built-in types (uuid, timestamptz, text, text[], "
                                       "jsonb and the like): another type's conversion would be code of its own."),
@@ -79,17 +79,17 @@ HT_FUNCTION(hive_token_rows) {
     LockRelationOid(relid, AccessShareLock);
     HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
     if (!HeapTupleIsValid(tup))
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
     const Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
     ReleaseSysCache(tup);
     if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for the source %s", get_rel_name(relid)),
+        ereport(ERROR, (errextension(), errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for the source %s", get_rel_name(relid)),
                         errdetail("import_hive_tokens() reads the source as its owner, and only for a caller who may read it.")));
     check_column_types(relid);
     const char* nsp_name = get_namespace_name(get_rel_namespace(relid));
     const char* rel_name = get_rel_name(relid);
     if (nsp_name == nullptr || rel_name == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
     const char* name = quote_qualified_identifier(nsp_name, rel_name);
     char* count_query = psprintf("SELECT pg_catalog.count(*) FROM %s AS s", name);
     char* query = psprintf(

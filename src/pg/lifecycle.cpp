@@ -223,7 +223,7 @@ bool usage_only(TriggerData* td) {
 // replication's apply fires row triggers only), both ENABLE ALWAYS; a row goes on unchanged.
 Datum invalidate_table(FunctionCallInfo fcinfo, bool tokens) {
     if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (!(tokens && usage_only(td))) CacheInvalidateRelcache(td->tg_relation);
     if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -259,7 +259,7 @@ HT_FUNCTION(organization_has_tokens) {
     Oid relid = get_relname_relid("access_tokens", nsp);
     Oid index = get_relname_relid("access_tokens_organization_idx", nsp);
     if (!OidIsValid(relid))
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation hive_tokens.access_tokens does not exist")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation hive_tokens.access_tokens does not exist")));
     Relation rel = table_open(relid, AccessShareLock);
     const AttrNumber column = get_attnum(relid, "organization_id");
     // the index only if it is the install script's (on this table, valid, whole, organization_id
@@ -333,7 +333,7 @@ bool same_value(Form_pg_attribute att, Datum a, bool a_null, Datum b, bool b_nul
 HT_FUNCTION(immutable_token) {
     if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_UPDATE(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_event) ||
         !TRIGGER_FIRED_FOR_ROW(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_event))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+        ereport(ERROR, (errextension(), errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                         errmsg("immutable_token() must be called as a row trigger on UPDATE")));
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
     TupleDesc desc = RelationGetDescr(td->tg_relation);
@@ -370,7 +370,7 @@ HT_FUNCTION(immutable_token) {
             allowed = same_value(att, old_value, old_null, new_value, new_null);
         if (!allowed)
             ereport(ERROR,
-                    (errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+                    (errextension(), errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
                      errmsg("column \"%s\" of an access token cannot be changed", name),
                      errdetail("A token's grants, owner, hash, key and history are fixed when it is issued: only "
                                "last_used_at and use_count change, expires_at may move earlier, and rotated_to is set once."),
@@ -389,11 +389,11 @@ bool g_purging = false;  // set only while purge_audit_log() runs its DELETE
 // hive_tokens.audit_log: events are never changed, and removed only by purge_audit_log().
 HT_FUNCTION(audit_log_guard) {
     if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (g_purging && TRIGGER_FIRED_BY_DELETE(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event))
         return PointerGetDatum(td->tg_trigtuple);
-    ereport(ERROR, (errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION), errmsg("the audit log is append-only"),
+    ereport(ERROR, (errextension(), errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION), errmsg("the audit log is append-only"),
                     errdetail("Events are never changed or deleted one by one."),
                     errhint("Events older than a retention period go with hive_tokens.purge_audit_log(older_than).")));
     return PointerGetDatum(nullptr);
@@ -408,7 +408,7 @@ HT_FUNCTION(purge_audit_log) {
     pg_call([&]() noexcept {
         Interval zero{};
         if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(older_than), IntervalPGetDatum(&zero))) < 0)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("older_than must not be negative")));
+            ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("older_than must not be negative")));
         SPI_connect();
         Oid types[1] = {INTERVALOID};
         Datum args[1] = {IntervalPGetDatum(older_than)};

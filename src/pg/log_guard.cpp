@@ -17,6 +17,7 @@
 #include "log_guard.h"
 
 #include <cstring>
+#include <string_view>
 
 #include "../core/token_codec.h"
 #include "pg_includes.h"
@@ -27,6 +28,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
 #include "utils/elog.h"
+#include "utils/memutils.h"
 }
 
 namespace hive_tokens::pg {
@@ -87,7 +89,25 @@ void mask(char* field) noexcept {
     if (field != nullptr) core::redact_tokens(field, std::strlen(field));
 }
 
+// An error a PL/pgSQL function of this extension raised itself (RAISE): marked as the
+// extension's, as errextension() marks the glue's (docs/errors.md). Judged by the innermost
+// context line, which names the function and the statement.
+void mark_extension_raise(ErrorData* edata) noexcept {
+    if (edata->elevel < ERROR || edata->schema_name != nullptr || edata->context == nullptr) return;
+    const char* ctx = edata->context;
+    const char* end = std::strchr(ctx, '\n');
+    const std::size_t len = end ? static_cast<std::size_t>(end - ctx) : std::strlen(ctx);
+    const std::string_view first(ctx, len);
+    const bool ours = first.rfind("PL/pgSQL function hive_tokens.", 0) == 0 ||
+                      first.rfind("PL/pgSQL function hive_tokens_internal.", 0) == 0;
+    if (!ours || first.size() < 9 || first.substr(first.size() - 9) != " at RAISE") return;
+    MemoryContext old = MemoryContextSwitchTo(ErrorContext);
+    edata->schema_name = pstrdup("hive_tokens");
+    MemoryContextSwitchTo(old);
+}
+
 void log_guard(ErrorData* edata) {
+    mark_extension_raise(edata);
     if (edata->output_to_server && (raised_by_token_input(edata) || hide_statement())) {
         edata->hide_stmt = true;
         edata->hide_ctx = true;

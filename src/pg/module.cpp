@@ -25,7 +25,7 @@ void key_file_assign(const char*, void*) { hive_tokens::pg::invalidate_keyring()
 
 void _PG_init(void) {
     if (sodium_init() < 0)
-        ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("hive_tokens: libsodium failed to initialise")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("hive_tokens: libsodium failed to initialise")));
 
     DefineCustomStringVariable(
         "hive_tokens.key_file",

@@ -169,7 +169,7 @@ const core::Permission& find_action(std::string_view name) {
     const core::Permission* p = cat.find(name);
     if (p == nullptr) {
         std::string near = cat.suggest(name);
-        throw core::Error(core::ErrorKind::InvalidParameterValue, "unknown action \"" + core::shown(name) + "\"", "",
+        throw core::Error(core::ErrorKind::UndefinedObject, "unknown action \"" + core::shown(name) + "\"", "",
                           near.empty() ? "Actions are permission names such as \"usage:report\"."
                                        : "Did you mean \"" + near + "\"?");
     }
@@ -184,7 +184,7 @@ void load() {
         Oid nsp = get_namespace_oid("hive_tokens", false);
         g_relid = get_relname_relid("permissions", nsp);
         if (!OidIsValid(g_relid))
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation hive_tokens.permissions does not exist")));
+            ereport(ERROR, (errextension(), errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation hive_tokens.permissions does not exist")));
         read_rows(g_relid, &rows, &n);
     });
     auto cat = std::make_unique<core::PermissionCatalog>();
@@ -210,7 +210,7 @@ void load() {
 // this one (at its next command) to reload the catalog.
 HT_FUNCTION(permissions_changed) {
     if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("must be called as a trigger")));
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
     CacheInvalidateRelcache(td->tg_relation);
     return PointerGetDatum(nullptr);

@@ -9,7 +9,7 @@
 // can take no other. Every answer a call site caches remembers the principal it was computed for
 // and is never used for another.
 //
-// Entry points (hive_tokens): authenticate, act_as_member, current_token_id,
+// Entry points (hive_tokens): authenticate, try_authenticate, act_as_member, current_token_id,
 // current_organization_id, current_scopes, current_principal_kind, can, assert_can, authorize,
 // organization_wide, allowed_projects, allowed_targets, row_check_targets, denied_projects,
 // denied_targets.
@@ -217,6 +217,8 @@ bool cache_usable(const Computed& c) {
 using hive_tokens::pg::uuid_from_datum;
 using hive_tokens::pg::uuid_to_datum;
 
+std::string text_to_string(text* t) { return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)); }
+
 const core::Permission& action_arg(text* t) {
     return hive_tokens::pg::find_action(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
 }
@@ -368,7 +370,7 @@ void member_grant(const core::Uuid& org, const core::Uuid& user, MemberGrant* ou
     Oid scopes_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("scopes"),
                                       ObjectIdGetDatum(get_namespace_oid("hive_tokens", false)));
     if (desc->natts != 2 || SPI_gettypeid(desc, 1) != scopes_type || SPI_gettypeid(desc, 2) != JSONBOID)
-        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+        ereport(ERROR, (errextension(), errcode(ERRCODE_DATATYPE_MISMATCH),
                         errmsg("the member function must return (scopes hive_tokens.scopes, resources jsonb)")));
     Datum sc = SPI_getbinval(SPI_tuptable->vals[0], desc, 1, &isnull);
     if (isnull) {  // a function that is not a set function answers "no member" with NULLs
@@ -490,26 +492,39 @@ void hive_tokens::pg::forget_token_policies() noexcept {
 // transaction. 28000 for anything that is not a live token; the token never appears in it.
 // A personal token's grants are intersected with its member's current ones (the registered
 // member function), as Hive does at every use; without a registered function it fails closed.
-HT_TOKEN_FUNCTION(authenticate) {
-    check_can_set_principal("authenticate");
-    if (PG_ARGISNULL(0))
-        ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
+// try_authenticate(token text) -> uuid: the same, but NULL (and no principal, nothing logged)
+// where authenticate() raises 28000, so that requests with bad tokens do not fill the server log
+// with errors. Errors that are not about the token (a second principal, 25000) still raise.
+namespace {
+
+Datum authenticate_token(FunctionCallInfo fcinfo, bool quiet) {
+    check_can_set_principal(quiet ? "try_authenticate" : "authenticate");
+    if (PG_ARGISNULL(0)) {
+        if (quiet) PG_RETURN_NULL();
+        ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
                         errdetail("The token is missing (NULL).")));
+    }
     text* t = PG_GETARG_TEXT_PP(0);
     hive_tokens::pg::TokenRow row;
     core::Reason reason = hive_tokens::pg::lookup_token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &row);
-    if (reason != core::Reason::Ok)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
+    if (reason != core::Reason::Ok) {
+        if (quiet) PG_RETURN_NULL();
+        ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
                         errdetail("The token is %s.", core::reason_detail(reason)), errhidestmt(true)));
+    }
     MemberGrant member{};
     // a database still at 0.1 has no member function (its personal tokens work as 0.1 made them)
     const bool follows_member = row.personal_token && !row.layout_0_1;
     if (follows_member && row.has_user) {
         pg_call([&]() noexcept { member_grant(row.organization, row.user, &member); });
         // the member function is code of its own: it must not have set a principal meanwhile
-        check_can_set_principal("authenticate");
+        check_can_set_principal(quiet ? "try_authenticate" : "authenticate");
+        if (member.status == 3)
+            ereport(ERROR, (errextension(), errcode(ERRCODE_CARDINALITY_VIOLATION),
+                            errmsg("the member function returned more than one row for a user"), errhidestmt(true)));
+        if (member.status != 0 && quiet) PG_RETURN_NULL();
         if (member.status == 1 || member.status == 4)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
+            ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
                             errdetail(member.status == 1 ? "The token is a personal token and no member function is registered."
                                                          : "The token is a personal token and the registered member function no longer exists."),
                             errhint("A personal token's rights follow its member's current role: register a function "
@@ -517,14 +532,12 @@ HT_TOKEN_FUNCTION(authenticate) {
                                     "jsonb) with hive_tokens.set_member_function()."),
                             errhidestmt(true)));
         if (member.status == 2)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
+            ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
                             errdetail("The token is a personal token and its user is not a member of its organization."),
                             errhidestmt(true)));
-        if (member.status == 3)
-            ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
-                            errmsg("the member function returned more than one row for a user"), errhidestmt(true)));
     } else if (follows_member) {
-        ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
+        if (quiet) PG_RETURN_NULL();
+        ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), errmsg("access token rejected"),
                         errdetail("The token is a personal token without a user."), errhidestmt(true)));
     }
     {
@@ -536,6 +549,12 @@ HT_TOKEN_FUNCTION(authenticate) {
     }  // no C++ object outlives this block: what follows may raise a PostgreSQL error
     PG_RETURN_DATUM(uuid_to_datum(row.id));
 }
+
+}  // namespace
+
+HT_TOKEN_FUNCTION(authenticate) { return authenticate_token(fcinfo, false); }
+
+HT_TOKEN_FUNCTION(try_authenticate) { return authenticate_token(fcinfo, true); }
 
 // authorize(token text, action text, organization uuid, project uuid, target uuid, service text,
 // app_deployment text) -> boolean: verification and check in one call, without a principal
@@ -566,10 +585,10 @@ HT_TOKEN_FUNCTION(authorize) {
         pg_call([&]() noexcept { member_grant(row.organization, row.user, &member); });
         // the member function is code of its own: it must not set a principal through authorize()
         if (!had_principal && g_current != nullptr)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+            ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_TRANSACTION_STATE),
                             errmsg("the member function set a principal"), errhidestmt(true)));
         if (member.status == 3)
-            ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
+            ereport(ERROR, (errextension(), errcode(ERRCODE_CARDINALITY_VIOLATION),
                             errmsg("the member function returned more than one row for a user"), errhidestmt(true)));
         if (member.status != 0) PG_RETURN_NULL();
     }
@@ -599,7 +618,7 @@ HT_TOKEN_FUNCTION(authorize) {
 HT_FUNCTION(act_as_member) {
     check_can_set_principal("act_as_member");
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("organization and scopes must not be null")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("organization and scopes must not be null")));
     core::Uuid org = uuid_from_datum(PG_GETARG_DATUM(0));
     const core::Scopes scopes = *hive_tokens::pg::scopes_arg(fcinfo, 1);
     Jsonb* jb = PG_ARGISNULL(2) ? nullptr : PG_GETARG_JSONB_P(2);
@@ -831,15 +850,36 @@ HT_FUNCTION(can) {
 // assert_can(...) -> void: 42501 with Hive's message unless can() is true.
 HT_FUNCTION(assert_can) {
     if (PG_ARGISNULL(0))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("action must not be null")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("action must not be null")));
     CheckArgs a = check_args(fcinfo);
     if (check(fcinfo, a)) PG_RETURN_VOID();
     bool anonymous = current() == nullptr;
     char buf[512];
     strlcpy(buf, core::denial_message(action_arg(a.action).name).c_str(), sizeof buf);  // temporary gone at ';'
-    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", buf),
+    ereport(ERROR, (errextension(), errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", buf),
                     anonymous ? errhint("No principal: call hive_tokens.authenticate() first in this transaction.") : 0));
     PG_RETURN_VOID();
+}
+
+// write_refused(action text, tbl text) -> boolean (hive_tokens_internal): the WITH CHECK of
+// protect()'s write policies calls it for a row the principal may not write, so the refusal is
+// the extension's 42501 with Hive's message (a client maps it to 403), not PostgreSQL's generic
+// policy violation (which looks like a missing GRANT).
+HT_FUNCTION(write_refused) {
+    char message[512];
+    char table[256];
+    const bool anonymous = current() == nullptr;
+    text* action_t = PG_ARGISNULL(0) ? nullptr : PG_GETARG_TEXT_PP(0);  // detoasted before any C++ object
+    text* table_t = PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1);
+    {
+        const std::string action = action_t ? text_to_string(action_t) : std::string("?");
+        strlcpy(message, core::denial_message(action).c_str(), sizeof message);
+        strlcpy(table, table_t ? text_to_string(table_t).c_str() : "?", sizeof table);
+    }  // no C++ object lives past here
+    ereport(ERROR, (errextension(), errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", message),
+                    errdetail("The row-level security policy protect() made on %s refused the new row.", table),
+                    anonymous ? errhint("No principal: call hive_tokens.authenticate() first in this transaction.") : 0));
+    PG_RETURN_BOOL(false);
 }
 
 // ---- sets for row-level-security policies (docs/rls.md) --------------------------------------

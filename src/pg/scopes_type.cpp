@@ -87,7 +87,7 @@ core::Scopes hive_tokens::pg::scopes_from_text_array(ArrayType* arr) {
     for (int i = 0; i < n; ++i) {
         core::check_interrupts();
         if (nulls[i])
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("a permission array must not contain NULL")));
+            ereport(ERROR, (errextension(), errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("a permission array must not contain NULL")));
         text* t = DatumGetTextPP(elems[i]);
         s = s | cat.parse_entry(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
     }

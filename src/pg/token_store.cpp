@@ -159,7 +159,7 @@ Oid table_oid(const char* relname) {
     Oid nsp = get_namespace_oid(kSchema, false);
     Oid relid = get_relname_relid(relname, nsp);
     if (!OidIsValid(relid))
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation %s.%s does not exist", kSchema, relname),
+        ereport(ERROR, (errextension(), errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation %s.%s does not exist", kSchema, relname),
                         errhint("Is the extension hive_tokens installed in this database?")));
     return relid;
 }
@@ -261,7 +261,7 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
     TupleDesc desc;
     Oid rettype;
     if (get_call_result_type(fcinfo, &rettype, &desc) != TYPEFUNC_COMPOSITE)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("verify() must return a composite type")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("verify() must return a composite type")));
     // The map is computed first (column_index() may raise) so nothing long-lived leaks on an error.
     const std::size_t n = desc->natts > 0 ? desc->natts : 1;
     int* map = static_cast<int*>(palloc(sizeof(int) * n));
@@ -289,7 +289,7 @@ const ResultShape& result_shape(FunctionCallInfo fcinfo, TupleDesc table_desc) {
 Snapshot verification_snapshot() {
     if (!IsInParallelMode()) return GetLatestSnapshot();
     if (!IsolationUsesXactSnapshot() && ActiveSnapshotSet()) return GetActiveSnapshot();
-    ereport(ERROR, (errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+    ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_TRANSACTION_STATE),
                     errmsg("hive_tokens cannot verify tokens in parallel mode under REPEATABLE READ or SERIALIZABLE")));
     return nullptr;
 }
@@ -438,7 +438,7 @@ bool bcrypt_matches(std::string_view token, const core::TokenKind* row_kind, std
         parsed ? core::check_legacy_secret(pt, row_kind != nullptr ? *row_kind : pt.kind, stored) : core::LegacyCheck::NoMatch;
     sodium_memzero(&pt, sizeof pt);
     if (check == core::LegacyCheck::Error)
-        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory checking a legacy Hive token")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory checking a legacy Hive token")));
     return check == core::LegacyCheck::Match;
 }
 
@@ -645,7 +645,7 @@ HT_TOKEN_FUNCTION(verify) {
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     const bool as_set = rsinfo != nullptr && IsA(rsinfo, ReturnSetInfo) && fcinfo->flinfo->fn_retset;
     if (as_set && (rsinfo->allowedModes & SFRM_ValuePerCall) == 0)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+        ereport(ERROR, (errextension(), errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("set-valued function called in context that cannot accept a set")));
     text* t = PG_GETARG_TEXT_PP(0);
     HeapTuple record = nullptr;
@@ -760,7 +760,7 @@ HT_TOKEN_FUNCTION(hash) {
     core::ParseResult pr = core::parse_token(s, len, &pt);
     sodium_memzero(&pt, sizeof pt);
     if (!pr.ok())
-        ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), errmsg("invalid access token: %s", core::describe(pr.status))));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), errmsg("invalid access token: %s", core::describe(pr.status))));
     const core::Keyring& ring = current_keyring();
     bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + core::kHashBytes));
     SET_VARSIZE(out, VARHDRSZ + core::kHashBytes);
@@ -774,11 +774,11 @@ HT_FUNCTION(mint) {
     text* kt = PG_GETARG_TEXT_PP(0);
     core::TokenKind kind;
     if (!core::kind_from_name(VARDATA_ANY(kt), VARSIZE_ANY_EXHDR(kt), &kind))
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid token kind"),
+        ereport(ERROR, (errextension(), errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid token kind"),
                         errhint("The kind is one of organization, project, personal.")));
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("mint() must return a composite type")));
+        ereport(ERROR, (errextension(), errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("mint() must return a composite type")));
     desc = BlessTupleDesc(desc);
     const core::Keyring& ring = current_keyring();
 

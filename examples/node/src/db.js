@@ -1,0 +1,34 @@
+// One transaction per request, with the request's token as the transaction's principal.
+//
+// BEGIN; SELECT hive_tokens.try_authenticate($1); ...the request's statements...; COMMIT.
+// The token travels as a bind parameter, never inside SQL text. try_authenticate() answers NULL
+// for a token that is not live (no error, nothing in the server log: scanners cannot fill it),
+// which becomes a 401 here. The principal ends with the transaction, so the pooled connection
+// (or pgbouncer's, in transaction pooling) carries nothing to the next request.
+
+import pg from 'pg';
+import { HttpError } from './errors.js';
+
+export function createPool(config) {
+  return new pg.Pool({ max: 10, ...config });
+}
+
+export async function withToken(pool, token, work) {
+  const client = await pool.connect();
+  let open = false;
+  try {
+    await client.query('BEGIN');
+    open = true;
+    const { rows } = await client.query('SELECT hive_tokens.try_authenticate($1) AS token_id', [token]);
+    if (rows[0].token_id === null) throw new HttpError(401, 'invalid access token');
+    const result = await work(client, rows[0].token_id);
+    await client.query('COMMIT');
+    open = false;
+    return result;
+  } catch (err) {
+    if (open) await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

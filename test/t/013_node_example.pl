@@ -1,0 +1,79 @@
+# The Node.js example (examples/node): its tests (node's test runner) against a real cluster,
+# directly and through pgbouncer in transaction pooling mode. Each of its tests is one check here.
+# Afterwards the server log must hold no "access token rejected" (the example authenticates with
+# try_authenticate(), so bad tokens cost no ERROR line) and no token.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+
+my $root = $ENV{HT_ROOT} or die 'HT_ROOT must name the repository (scripts/test.sh sets it)';
+my $example = "$root/examples/node";
+my $pgbouncer = '/usr/sbin/pgbouncer';
+ok(-x $pgbouncer, 'pgbouncer is installed');
+ok(-d "$example/node_modules/pg", 'the example\'s dependencies are installed (npm ci, by scripts/test.sh)');
+
+my $node = PostgreSQL::Test::Cluster->new('node_example');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'hive_tokens'\nlog_min_messages = warning\n");
+$node->start;
+
+my $bport = PostgreSQL::Test::Cluster::get_free_port();
+my $bdir = $node->basedir . '/pgbouncer';
+mkdir $bdir or die "mkdir: $!";
+my ($host, $port) = ($node->host, $node->port);
+open(my $fh, '>', "$bdir/pgbouncer.ini") or die;
+print $fh <<"EOC";
+[databases]
+postgres = host=$host port=$port dbname=postgres user=app
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bport
+unix_socket_dir =
+auth_type = any
+pool_mode = transaction
+default_pool_size = 2
+max_client_conn = 200
+logfile = $bdir/pgbouncer.log
+pidfile = $bdir/pgbouncer.pid
+EOC
+close $fh;
+my $bouncer = IPC::Run::start([ $pgbouncer, "$bdir/pgbouncer.ini" ], '>', "$bdir/stdout", '2>', "$bdir/stderr");
+for (1 .. 50)
+{
+	last if system('pg_isready', '-q', '-h', '127.0.0.1', '-p', $bport, '-d', 'postgres') == 0;
+	sleep 0.2;
+}
+
+my $user = getpwuid($<);
+local $ENV{HT_TEST_ADMIN} = qq({"host": "$host", "port": $port, "user": "$user", "database": "postgres"});
+local $ENV{HT_TEST_TARGETS} = qq([{"name": "direct", "host": "$host", "port": $port, "user": "app", "database": "postgres"},)
+  . qq({"name": "pgbouncer", "host": "127.0.0.1", "port": $bport, "user": "app", "database": "postgres"}]);
+my ($out, $err) = ('', '');
+my $ran = IPC::Run::run([ 'node', '--test', '--test-reporter=tap', 'test/' ],
+	'>', \$out, '2>', \$err, init => sub { chdir $example or die "chdir $example: $!" },
+	IPC::Run::timeout(300));
+my ($checks, $failures) = (0, 0);
+for my $line (split /\n/, $out)
+{
+	next unless $line =~ /^(\s*)(not )?ok \d+ - (.*?)(?: # SKIP.*)?$/;
+	my ($indent, $failed, $name) = ($1, $2, $3);
+	$checks++;
+	$failures++ if $failed;
+	ok(!$failed, ($indent eq '' ? '' : '  ') . "node: $name");
+}
+cmp_ok($checks, '>=', 19, 'node ran every test (unit, and the API through both targets)');
+is($failures, 0, 'node reported no failure') or diag("stdout:\n$out\nstderr:\n$err");
+unlike($out, qr/# SKIP/, 'no test was skipped');
+ok($ran, 'node exited with status 0');
+
+$bouncer->signal('TERM');
+$bouncer->finish;
+$node->stop;
+my $log = slurp_file($node->logfile);
+unlike($log, qr/access token rejected/, 'no rejected token made an ERROR in the server log (try_authenticate)');
+unlike($log, qr/hv[opu]2_[A-Za-z0-9]{20}/, 'no token in the server log');
+like($log, qr/Missing permission for performing/, 'the refusals the tests provoked are in the log (the log was read)');
+done_testing();
