@@ -11,10 +11,11 @@ PG_SRCS = $(wildcard src/pg/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 # make installcheck: the regression and isolation suites against a running server on which the
-# extension is installed (connection from PGHOST, PGPORT, PGUSER as for psql; a superuser). Two
-# suites need more than a server: guard (the test-only self-test module) and keys (key files in
-# the data directory); scripts/test.sh runs them, with everything else, on a cluster of its own.
-REGRESS = $(filter-out guard keys,$(shell sed -n 's/^test: //p' test/schedule))
+# extension is installed (connection from PGHOST, PGPORT, PGUSER as for psql; a superuser). Three
+# suites need more than a server: guard and ticket (the test-only self-test module) and keys (key
+# files in the data directory); scripts/test.sh runs them, with everything else, on a cluster of
+# its own.
+REGRESS = $(filter-out guard keys ticket,$(shell sed -n 's/^test: //p' test/schedule))
 ISOLATION = $(shell sed -n 's/^test: //p' test/isolation/schedule)
 ISOLATION_OPTS = --inputdir=test/isolation
 

@@ -1157,9 +1157,9 @@ END;
 $$;
 COMMENT ON FUNCTION hive_tokens_internal.policy_expression(text, name, name, name, name, boolean) IS 'internal: the row-level-security condition for an action; distributed: plain helper calls instead of scalar subqueries, for tables Citus distributes';
 
-CREATE FUNCTION hive_tokens_internal.write_refused(action text, tbl text) RETURNS boolean
+CREATE FUNCTION hive_tokens_internal.write_refused(action text, tbl text, row_organization uuid) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION hive_tokens_internal.write_refused(text, text) IS 'internal: raises 42501 with Hive''s message for a row of tbl the principal may not write with action; the WITH CHECK of protect()''s write policies calls it for a refused row';
+COMMENT ON FUNCTION hive_tokens_internal.write_refused(text, text, uuid) IS 'internal: raises 42501 with Hive''s message for a row of tbl the principal may not write with action; the WITH CHECK of protect()''s write policies calls it for a refused row (row_organization, the row''s, keeps it from being evaluated before the row is checked)';
 
 CREATE FUNCTION hive_tokens.policy_expression(action text, organization_column name,
     project_column name DEFAULT NULL, target_column name DEFAULT NULL, name_column name DEFAULT NULL)
@@ -1346,7 +1346,10 @@ BEGIN
     -- A row the principal may not write is refused with the extension's own error (42501, Hive's
     -- message, marked as the extension's), not PostgreSQL's generic policy violation, which a
     -- client cannot tell from a missing GRANT.
-    wc := format('CASE WHEN %s THEN true ELSE hive_tokens_internal.write_refused(%L, %L) END', w, write_action, tbl::text);
+    -- (the row's organization is an argument so that no planner, Citus's included, can evaluate
+    -- the call before the row is checked)
+    wc := format('CASE WHEN %s THEN true ELSE hive_tokens_internal.write_refused(%L, %L, %I) END', w, write_action, tbl::text,
+                 organization_column);
     FOR member IN SELECT hive_tokens_internal.inheritors(tbl) LOOP
         FOR pol IN SELECT polname FROM pg_policy
                     WHERE polrelid = member AND polname IN ('hive_tokens_select', 'hive_tokens_insert', 'hive_tokens_update', 'hive_tokens_delete') LOOP

@@ -31,7 +31,7 @@ stop_all
 rm -rf "$R"
 mkdir -p "$R"
 chown postgres "$R"
-trap stop_all EXIT
+[ -n "${CITUS_PROOF_KEEP:-}" ] || trap stop_all EXIT
 
 # psql on a node: q PORT [psql args]
 q() { local port=$1; shift; runuser -u postgres -- timeout 120 "$PGBIN/psql" -X -q -h "$R" -p "$port" -d postgres "$@"; }
@@ -105,6 +105,19 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA app TO app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA app TO app;
 SQL
 
+# The coordinator's hardening docs/scale-out.md asks for: the application role may not take
+# another transaction's distributed id, nor run SQL on the workers, nor read their queries.
+# (authenticate() refuses to seal tickets until the first two hold; checked below.)
+harden_sql="DO \$\$ DECLARE f regprocedure; BEGIN
+  FOR f IN SELECT p.oid FROM pg_proc AS p WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.proname IN
+      ('assign_distributed_transaction_id', 'run_command_on_workers', 'run_command_on_all_nodes', 'run_command_on_coordinator',
+       'run_command_on_shards', 'run_command_on_placements', 'run_command_on_colocated_placements', 'master_run_on_worker',
+       'citus_stat_activity', 'citus_dist_stat_activity', 'citus_worker_stat_activity') LOOP
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+  END LOOP;
+  REVOKE SELECT ON citus_stat_activity, citus_dist_stat_activity FROM PUBLIC;
+END \$\$"
+
 issue() { q "$PORT" -Atc "SELECT token FROM hive_tokens.issue($1)"; }
 A=$(issue "'00000000-0000-4000-8000-0000000000a1', 'token A', '{project:describe}', '{\"mode\": \"*\", \"deny\": [{\"type\": \"project\", \"id\": \"00000000-0000-4000-8000-000000000b12\"}]}'")
 B=$(issue "'00000000-0000-4000-8000-0000000000a2', 'token B', '{project:describe}'")
@@ -139,6 +152,10 @@ printf '%s\n' "BEGIN;" "SET LOCAL hive_tokens.ticket = :'t';" "$all" "COMMIT;" >
 chown postgres "$R/direct.sql"
 
 echo "== checks"
+check "authenticate() refuses to seal a ticket while the role could escape its transaction" \
+    "hive_tokens.issue_tickets needs a role that cannot run SQL on the workers nor take another transaction's id" \
+    "$(printf '%s\n' "BEGIN;" "SELECT hive_tokens.authenticate(:'A');" | q "$PORT" -U app -At -v A="$A" -f - 2>&1 | grep -o 'hive_tokens.issue_tickets needs a role[^"]*id' | head -n 1)"
+q "$PORT" -c "$harden_sql"
 check "no principal, multi-shard" 0 "$(app "$all")"
 check "no principal, router" 0 "$(app "$router")"
 check "token A, multi-shard: only a1's project b11 (b12 denied)" "4 {00000000-0000-4000-8000-000000000b11}" \
@@ -158,9 +175,10 @@ SELECT current_setting('hive_tokens.ticket') AS t \gset
 $all COMMIT;
 BEGIN; SET LOCAL hive_tokens.ticket = :'t';
 $all $router COMMIT;" | paste -sd' ')"
-check "an altered ticket (one character of its body)" 0 \
+check "an altered ticket (one character of its MAC)" 0 \
     "$(app "$(auth B)
-SELECT overlay(current_setting('hive_tokens.ticket') placing CASE WHEN substr(current_setting('hive_tokens.ticket'), 60, 1) = 'Q' THEN 'R' ELSE 'Q' END from 60) AS t \gset
+SELECT length(current_setting('hive_tokens.ticket')) - 10 AS at \gset
+SELECT overlay(current_setting('hive_tokens.ticket') placing CASE WHEN substr(current_setting('hive_tokens.ticket'), :at, 1) = 'Q' THEN 'R' ELSE 'Q' END from :at) AS t \gset
 SET LOCAL hive_tokens.ticket = :'t';
 $all COMMIT;")"
 check "a ticket sealed by another server for this role" 0 "$(app "BEGIN; SET LOCAL hive_tokens.ticket = :'f'; $all COMMIT;")"
@@ -172,6 +190,11 @@ SELECT current_setting('hive_tokens.ticket') AS t \gset
 \o
 \! $PGBIN/psql -X -q -At -h $R -p $w1 -d postgres -U app -v t=\"\$(cat $R/ticket.txt)\" -f $R/direct.sql
 COMMIT;" | paste -sd' ')"
+check "the role cannot take another transaction's distributed id on the coordinator" 1 \
+    "$(app "BEGIN; SELECT assign_distributed_transaction_id(0, 1, now()); ROLLBACK;" | grep -c 'permission denied for function assign_distributed_transaction_id')"
+check "nor run SQL on the workers" 1 \
+    "$(app "SELECT run_command_on_workers('SELECT 1');" | grep -c 'permission denied for function run_command_on_workers')"
+check "nor read the workers' queries" 1 "$(app "SELECT count(*) FROM citus_stat_activity;" | grep -c 'permission denied')"
 check "an expired ticket (lifetime 1 s, first distributed read after 1.5 s)" 0 \
     "$(printf '%s\n' "SET hive_tokens.ticket_lifetime = 1;" "BEGIN;" "SET LOCAL ROLE app;" "SELECT hive_tokens.authenticate(:'A') \\g /dev/null" \
         "SELECT pg_sleep(1.5) \\g /dev/null" "$all" "COMMIT;" | q "$PORT" -At -v A="$A" -f - 2>&1)"
@@ -185,7 +208,7 @@ check "authenticated first, a savepoint with a read rolled back: the principal s
 insert="INSERT INTO app.schema_versions (organization_id, project_id, target_id, service_name, sdl) VALUES"
 in_a2="('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-000000000b21', '00000000-0000-4000-8000-00000000c211', 'x', 'y');"
 in_a1="('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-000000000b11', '00000000-0000-4000-8000-00000000c111', 'x', 'y');"
-rls_error='new row violates row-level security policy'
+rls_error="Missing permission for performing 'schemaVersion:publish' on resource"
 check "a write the token may not do (B reads only)" 1 "$(app "$(auth B) $insert $in_a2 ROLLBACK;" | grep -c "$rls_error")"
 check "W writes in its organization and sees it; not in another" "9 1" \
     "$(out=$(app "$(auth W) $insert $in_a2 $all $insert $in_a1 ROLLBACK;"); echo "$(echo "$out" | grep -x '[0-9]*') $(echo "$out" | grep -c "$rls_error")")"

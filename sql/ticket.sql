@@ -2,7 +2,11 @@
 -- (docs/scale-out.md). Here one server plays both parts: hive_tokens.issue_tickets makes
 -- authenticate() set the ticket, hive_tokens.accept_tickets makes a transaction without a
 -- principal take the one the ticket carries. The checks a worker makes: the MAC under the server
--- key, the expiry, the database and role it was sealed for, and the token still live.
+-- key, the expiry, the database, role and transaction it was sealed for, and the token still
+-- live. Without Citus a ticket is bound to the transaction that sealed it, which never takes
+-- one; to hand it to another transaction as Citus hands it to a worker (whose transaction shares
+-- the coordinator's distributed transaction id), the test-only module hive_tokens_selftest
+-- re-seals it for that transaction (selftest_rebind_ticket, after every check a worker makes).
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hive_tokens;
 DROP SCHEMA IF EXISTS hive CASCADE;
@@ -16,6 +20,14 @@ DROP ROLE IF EXISTS regress_ht_tother;
 RESET client_min_messages;
 CREATE ROLE regress_ht_tapp;
 CREATE ROLE regress_ht_tother;
+CREATE FUNCTION public.selftest_rebind_ticket(text, text, text, text, text, text, timestamptz) RETURNS text
+    AS 'hive_tokens_selftest' LANGUAGE C VOLATILE STRICT;
+SELECT CASE WHEN current_setting('hive_tokens.key_file') = '' THEN current_setting('data_directory') || '/hive_tokens.key'
+            WHEN current_setting('hive_tokens.key_file') LIKE '/%' THEN current_setting('hive_tokens.key_file')
+            ELSE current_setting('data_directory') || '/' || current_setting('hive_tokens.key_file') END AS keyfile \gset
+-- the transaction a ticket is bound to without Citus: the server's start and the virtual
+-- transaction id
+\set binding '(SELECT ''local:'' || (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::int8 || '':'' || l.virtualxid FROM pg_locks AS l WHERE l.locktype = ''virtualxid'' AND l.pid = pg_backend_pid())'
 GRANT USAGE ON SCHEMA hive TO regress_ht_tapp, regress_ht_tother;
 GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA hive TO regress_ht_tapp, regress_ht_tother;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA hive TO regress_ht_tapp, regress_ht_tother;
@@ -49,26 +61,26 @@ BEGIN;
 SET LOCAL ROLE regress_ht_tapp;
 SELECT hive_tokens.authenticate(:'A') = :'A_id' AS a;
 SELECT current_setting('hive_tokens.ticket') ~ '^htk1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$' AS ticket_set;
-SELECT current_setting('hive_tokens.ticket') AS "TA" \gset
+SELECT current_setting('hive_tokens.ticket') AS "TA", :binding AS "BA" \gset
 SELECT count(*) AS a_rows, array_agg(DISTINCT project_id) AS a_projects FROM hive.schema_versions;
 COMMIT;
 SELECT current_setting('hive_tokens.ticket') = '' AS gone_after_commit;
 BEGIN;
 SET LOCAL ROLE regress_ht_tapp;
 SELECT hive_tokens.authenticate(:'B') IS NOT NULL AS b;
-SELECT current_setting('hive_tokens.ticket') AS "TB" \gset
+SELECT current_setting('hive_tokens.ticket') AS "TB", :binding AS "BB" \gset
 COMMIT;
 -- a member's ticket (act_as_member(), for the application's trusted role)
 BEGIN;
 SELECT hive_tokens.act_as_member(:'a1', '{project:describe,target:modifySettings}', NULL);
-SELECT current_setting('hive_tokens.ticket') AS "TM" \gset
+SELECT current_setting('hive_tokens.ticket') AS "TM", :binding AS "BM", current_user AS "RM" \gset
 COMMIT;
 -- a ticket that lives one second
 SET hive_tokens.ticket_lifetime = 1;
 BEGIN;
 SET LOCAL ROLE regress_ht_tapp;
 SELECT hive_tokens.authenticate(:'A') IS NOT NULL AS a;
-SELECT current_setting('hive_tokens.ticket') AS "TS" \gset
+SELECT current_setting('hive_tokens.ticket') AS "TS", :binding AS "BS", now() AS "NS" \gset
 COMMIT;
 SET hive_tokens.ticket_lifetime = 3600;
 -- With Citus present but not sending SET LOCAL to its workers, a ticket would never reach them.
@@ -80,15 +92,15 @@ RESET hive_tokens.issue_tickets;
 
 -- The worker's side. accept_tickets off: a ticket is ignored.
 BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tapp;
-SET LOCAL hive_tokens.ticket = :'TA';
 SELECT count(*) AS rows_without_accept, hive_tokens.current_principal_kind() AS kind FROM hive.schema_versions;
 ROLLBACK;
 SET hive_tokens.accept_tickets = on;
 -- A's ticket: exactly A's rows, A's token id, A's grants; the next transaction has none.
 BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tapp;
-SET LOCAL hive_tokens.ticket = :'TA';
 SELECT count(*) AS a_rows, array_agg(DISTINCT project_id) AS a_projects FROM hive.schema_versions;
 SELECT hive_tokens.current_token_id() = :'A_id' AS a_id, hive_tokens.current_principal_kind() AS kind,
        hive_tokens.current_organization_id() AS org, hive_tokens.current_scopes() AS scopes,
@@ -103,13 +115,13 @@ SELECT count(*) AS next_transaction, hive_tokens.current_principal_kind() AS kin
 ROLLBACK;
 -- B's ticket: B's rows only
 BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TB', :'keyfile', current_database(), 'regress_ht_tapp', :'BB', :binding, now()), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tapp;
-SET LOCAL hive_tokens.ticket = :'TB';
 SELECT count(*) AS b_rows, array_agg(DISTINCT organization_id) AS b_orgs FROM hive.schema_versions;
 ROLLBACK;
 -- the member's ticket carries the member's grants (no token id; the superuser it was sealed for)
 BEGIN;
-SET LOCAL hive_tokens.ticket = :'TM';
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TM', :'keyfile', current_database(), :'RM', :'BM', :binding, now()), true) IS NOT NULL AS handed;
 SELECT hive_tokens.current_principal_kind() AS kind, hive_tokens.current_token_id() AS token,
        hive_tokens.can('target:modifySettings', :'a1', :'b2', '00000000-0000-4000-8000-0000000000c3') AS modify_c3,
        hive_tokens.can('project:describe', :'a2', '00000000-0000-4000-8000-0000000000b3') AS other_org;
@@ -121,8 +133,10 @@ SET client_min_messages = log;
 -- altered: one character of the sealed body, or of the MAC
 BEGIN;
 SET LOCAL ROLE regress_ht_tapp;
+-- (a character near the end of the body: inside the last field's bytes, whatever the lengths)
+SELECT 5 + length(split_part(:'TA', '.', 2)) - 3 AS at \gset
 SELECT set_config('hive_tokens.ticket', overlay(:'TA' placing
-    CASE WHEN substr(:'TA', 40, 1) = 'Q' THEN 'R' ELSE 'Q' END from 40), true) IS NOT NULL AS altered;
+    CASE WHEN substr(:'TA', :at, 1) = 'Q' THEN 'R' ELSE 'Q' END from :at), true) IS NOT NULL AS altered;
 SELECT count(*) AS altered_body FROM hive.schema_versions;
 ROLLBACK;
 BEGIN;
@@ -145,52 +159,61 @@ SELECT count(*) AS garbage FROM hive.schema_versions;
 ROLLBACK;
 -- sealed for another role
 BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tother;
-SET LOCAL hive_tokens.ticket = :'TA';
 SELECT count(*) AS other_role FROM hive.schema_versions;
 ROLLBACK;
 -- expired
 SELECT pg_sleep(1.2);
 BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TS', :'keyfile', current_database(), 'regress_ht_tapp', :'BS', :binding, :'NS'), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tapp;
-SET LOCAL hive_tokens.ticket = :'TS';
 SELECT count(*) AS expired FROM hive.schema_versions;
 ROLLBACK;
+
+-- replayed: a ticket as authenticate() sealed it, in another transaction (no re-sealing)
+BEGIN;
+SET LOCAL ROLE regress_ht_tapp;
+SET LOCAL hive_tokens.ticket = :'TA';
+SELECT count(*) AS replayed FROM hive.schema_versions;
+ROLLBACK;
+-- a ticket cannot be stored for later sessions or transactions
+ALTER ROLE regress_ht_tapp SET hive_tokens.ticket = 'htk1.x.y';
 RESET client_min_messages;
 
 -- At most one principal, ever. A transaction that took a ticket cannot authenticate another
 -- token, nor take another ticket, nor keep its principal once its ticket is reset.
 BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tapp;
-SET LOCAL hive_tokens.ticket = :'TA';
 SELECT hive_tokens.current_principal_kind() AS kind;
 SELECT hive_tokens.authenticate(:'B');
 ROLLBACK;
 BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tapp;
-SET LOCAL hive_tokens.ticket = :'TA';
 SELECT count(*) AS a_rows FROM hive.schema_versions;
-SET LOCAL hive_tokens.ticket = :'TB';
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TB', :'keyfile', current_database(), 'regress_ht_tapp', :'BB', :binding, now()), true) IS NOT NULL AS handed;
 SELECT count(*) AS after_another_ticket, hive_tokens.current_principal_kind() AS kind FROM hive.schema_versions;
-SET LOCAL hive_tokens.ticket = :'TA';
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SELECT count(*) AS same_ticket_again FROM hive.schema_versions;
 ROLLBACK;
 -- a ticket set in a savepoint that rolls back takes its principal with it, for good
 BEGIN;
 SET LOCAL ROLE regress_ht_tapp;
 SAVEPOINT s;
-SET LOCAL hive_tokens.ticket = :'TA';
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SELECT count(*) AS in_savepoint FROM hive.schema_versions;
 ROLLBACK TO SAVEPOINT s;
 SELECT count(*) AS after_rollback, hive_tokens.current_principal_kind() AS kind FROM hive.schema_versions;
-SET LOCAL hive_tokens.ticket = :'TA';
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SELECT count(*) AS ticket_again FROM hive.schema_versions;
 ROLLBACK;
 -- a ticket set before the savepoint (as Citus sets it when the coordinator authenticated first):
 -- the principal taken inside the savepoint stays after it rolls back
 BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tapp;
-SET LOCAL hive_tokens.ticket = :'TA';
 SAVEPOINT s;
 SELECT count(*) AS in_savepoint FROM hive.schema_versions;
 ROLLBACK TO SAVEPOINT s;
@@ -198,8 +221,8 @@ SELECT count(*) AS after_rollback FROM hive.schema_versions;
 COMMIT;
 -- a principal from a ticket checks rows; it manages nothing (tokens are managed on the coordinator)
 BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tapp;
-SET LOCAL hive_tokens.ticket = :'TA';
 SELECT hive_tokens.current_principal_kind() AS kind;
 SELECT hive_tokens.revoke(:'A_id');
 ROLLBACK;
@@ -208,8 +231,8 @@ ROLLBACK;
 SELECT hive_tokens.revoke(:'A_id') AS revoked;
 SET client_min_messages = log;
 BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tapp;
-SET LOCAL hive_tokens.ticket = :'TA';
 SELECT count(*) AS revoked FROM hive.schema_versions;
 ROLLBACK;
 RESET client_min_messages;
@@ -250,7 +273,7 @@ SET LOCAL ROLE regress_ht_tapp;
 SELECT hive_tokens.authenticate(:'C') IS NOT NULL AS c;
 SELECT (SELECT array_agg(id ORDER BY id) FROM hive.plain_versions) = (SELECT array_agg(id ORDER BY id) FROM hive.dist_versions) AS same_rows,
        (SELECT array_agg(target_id || ' ' || service_name ORDER BY id) FROM hive.dist_versions) AS c_rows;
-SELECT current_setting('hive_tokens.ticket') AS "TC" \gset
+SELECT current_setting('hive_tokens.ticket') AS "TC", :binding AS "BC" \gset
 ROLLBACK;
 -- a row without a project is admitted by neither form, even to an organization-wide grant
 CREATE TABLE hive.loose_versions (organization_id uuid NOT NULL, project_id uuid, target_id uuid, service_name text);
@@ -268,8 +291,8 @@ ROLLBACK;
 -- the same rows through C's ticket: a granular grant survives the trip
 BEGIN;
 SET LOCAL hive_tokens.accept_tickets = on;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TC', :'keyfile', current_database(), 'regress_ht_tapp', :'BC', :binding, now()), true) IS NOT NULL AS handed;
 SET LOCAL ROLE regress_ht_tapp;
-SET LOCAL hive_tokens.ticket = :'TC';
 SELECT (SELECT array_agg(id ORDER BY id) FROM hive.plain_versions) = (SELECT array_agg(id ORDER BY id) FROM hive.dist_versions) AS same_rows,
        (SELECT array_agg(target_id || ' ' || service_name ORDER BY id) FROM hive.dist_versions) AS c_rows_by_ticket;
 ROLLBACK;
@@ -278,3 +301,4 @@ DROP SCHEMA hive CASCADE;
 REVOKE EXECUTE ON FUNCTION hive_tokens.revoke(uuid) FROM regress_ht_tapp;
 DROP ROLE regress_ht_tapp;
 DROP ROLE regress_ht_tother;
+DROP FUNCTION public.selftest_rebind_ticket(text, text, text, text, text, text, timestamptz);

@@ -861,7 +861,7 @@ HT_FUNCTION(assert_can) {
     PG_RETURN_VOID();
 }
 
-// write_refused(action text, tbl text) -> boolean (hive_tokens_internal): the WITH CHECK of
+// write_refused(action text, tbl text, row_organization uuid) -> boolean (hive_tokens_internal): the WITH CHECK of
 // protect()'s write policies calls it for a row the principal may not write, so the refusal is
 // the extension's 42501 with Hive's message (a client maps it to 403), not PostgreSQL's generic
 // policy violation (which looks like a missing GRANT).

@@ -22,6 +22,9 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
+#include "postmaster/postmaster.h"
+#include "utils/datetime.h"
+#include "storage/proc.h"
 }
 
 namespace core = hive_tokens::core;
@@ -36,7 +39,14 @@ namespace {
 unsigned long g_ticket_version = 1;
 }  // namespace
 
-bool hive_tokens::pg::ticket_check(char** newval, void**, GucSource) {
+bool hive_tokens::pg::ticket_check(char** newval, void**, GucSource source) {
+    // A ticket belongs to one transaction: it has no place in a file, ALTER ROLE/DATABASE SET or
+    // a connection option (where it would be offered to every later transaction).
+    if (*newval != nullptr && (*newval)[0] != '\0' && source != PGC_S_SESSION) {
+        GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+        GUC_check_errmsg("hive_tokens.ticket can only be set with SET or set_config() in a session");
+        return false;
+    }
     if (*newval != nullptr && strlen(*newval) > core::kMaxTicketBytes) {
         GUC_check_errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED);
         GUC_check_errmsg("a ticket is at most %d bytes", static_cast<int>(core::kMaxTicketBytes));
@@ -117,6 +127,48 @@ std::string citus_transaction(bool assign) {
     return buf[0] == '\0' ? std::string("none") : std::string(buf);
 }
 
+// Without Citus, a ticket is bound to the transaction that sealed it (this server's start, and
+// the transaction's virtual id, as pg_locks shows it): no other transaction can take it.
+std::string local_transaction() {
+    const int64 start = PgStartTime + static_cast<int64>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+    char buf[96];
+    snprintf(buf, sizeof buf, "local:" INT64_FORMAT ":%d/%u", start, MyProc->backendId, MyProc->lxid);
+    return std::string(buf);
+}
+
+std::string this_transaction(bool assign) {
+    return citus_loaded() ? citus_transaction(assign) : local_transaction();
+}
+
+// The Citus functions that would let the sealing role take another transaction's id, or run SQL
+// on the workers (where it could read the tickets other sessions of the role were sent), that
+// it may execute here: "" when none.
+std::string citus_escape_hatches() {
+    char* found = nullptr;
+    MemoryContext outer = CurrentMemoryContext;
+    pg_call([&]() noexcept {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens: SPI_connect failed");
+        if (SPI_execute("SELECT pg_catalog.string_agg(p.oid::pg_catalog.regprocedure::pg_catalog.text, ', ' ORDER BY 1) "
+                        "FROM pg_catalog.pg_proc AS p "
+                        "WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace "
+                        "AND p.proname IN ('assign_distributed_transaction_id', 'run_command_on_workers', "
+                        "'run_command_on_all_nodes', 'run_command_on_coordinator', 'run_command_on_shards', "
+                        "'run_command_on_placements', 'run_command_on_colocated_placements', 'master_run_on_worker') "
+                        "AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')",
+                        true, 1) != SPI_OK_SELECT)
+            elog(ERROR, "hive_tokens: reading Citus's functions failed");
+        bool isnull = true;
+        Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+        if (!isnull) {
+            MemoryContext spi = MemoryContextSwitchTo(outer);
+            found = TextDatumGetCString(d);
+            MemoryContextSwitchTo(spi);
+        }
+        SPI_finish();
+    });
+    return found != nullptr ? std::string(found) : std::string();
+}
+
 }  // namespace
 
 void hive_tokens::pg::set_ticket(bool is_token, const core::Uuid& token_id, bool has_user, const core::Uuid& user_id,
@@ -155,7 +207,18 @@ void hive_tokens::pg::set_ticket(bool is_token, const core::Uuid& token_id, bool
     t.has_user = has_user;
     t.user_id = user_id;
     t.organization = policy.organization();
-    if (citus) t.transaction = citus_transaction(true);
+    if (citus) {
+        const std::string hatches = citus_escape_hatches();
+        if (!hatches.empty())
+            throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                              "hive_tokens.issue_tickets needs a role that cannot run SQL on the workers nor take "
+                              "another transaction's id",
+                              "Role " + std::string(role) + " may execute " + hatches +
+                                  ": with them a session could replay the ticket of another session of the role.",
+                              "On the coordinator, REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC for each of them (and from "
+                              "the role, if granted); see docs/scale-out.md.");
+    }
+    t.transaction = this_transaction(true);
     // base64url and dots only: nothing to quote
     const std::string statement = "SET LOCAL hive_tokens.ticket = '" + core::seal_ticket(current_keyring().issuing(), t) + "'";
     pg_call([&]() noexcept {
@@ -189,7 +252,7 @@ bool hive_tokens::pg::open_current_ticket(TicketPrincipal* out) {
         refused("no database or role name");
         return false;
     }
-    const std::string transaction = citus_transaction(false);
+    const std::string transaction = this_transaction(false);
     core::Ticket t;
     const core::TicketCheck check = core::open_ticket(ticket_setting, ring, now, database, role, transaction, &t);
     if (check != core::TicketCheck::Ok) {
