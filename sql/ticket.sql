@@ -25,13 +25,15 @@ CREATE FUNCTION public.selftest_rebind_ticket(text, text, text, text, text, text
 SELECT CASE WHEN current_setting('hive_tokens.key_file') = '' THEN current_setting('data_directory') || '/hive_tokens.key'
             WHEN current_setting('hive_tokens.key_file') LIKE '/%' THEN current_setting('hive_tokens.key_file')
             ELSE current_setting('data_directory') || '/' || current_setting('hive_tokens.key_file') END AS keyfile \gset
--- the transaction a ticket is bound to without Citus: the server's start and the virtual
--- transaction id
-\set binding '(SELECT ''local:'' || (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::int8 || '':'' || l.virtualxid FROM pg_locks AS l WHERE l.locktype = ''virtualxid'' AND l.pid = pg_backend_pid())'
+-- the transaction a ticket is bound to without Citus: the server's start, the backend's start
+-- and pid, and the virtual transaction id
+\set binding '(SELECT ''local:'' || (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::int8 || '':'' || (extract(epoch FROM a.backend_start) * 1000000)::int8 || '':'' || a.pid || '':'' || l.virtualxid FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid WHERE l.locktype = ''virtualxid'' AND l.pid = pg_backend_pid())'
 GRANT USAGE ON SCHEMA hive TO regress_ht_tapp, regress_ht_tother;
 GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA hive TO regress_ht_tapp, regress_ht_tother;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA hive TO regress_ht_tapp, regress_ht_tother;
 GRANT EXECUTE ON FUNCTION hive_tokens.revoke(uuid) TO regress_ht_tapp;
+-- (for the test's :binding, which reads this backend's start from pg_stat_activity as these roles)
+GRANT pg_read_all_stats TO regress_ht_tapp, regress_ht_tother;
 \set a1 '00000000-0000-4000-8000-0000000000a1'
 \set a2 '00000000-0000-4000-8000-0000000000a2'
 \set b2 '00000000-0000-4000-8000-0000000000b2'
@@ -97,6 +99,16 @@ SET LOCAL ROLE regress_ht_tapp;
 SELECT count(*) AS rows_without_accept, hive_tokens.current_principal_kind() AS kind FROM hive.schema_versions;
 ROLLBACK;
 SET hive_tokens.accept_tickets = on;
+-- A backend that publishes its statements (track_activities, or pg_stat_statements recording
+-- utility statements) takes no ticket: other sessions of the role could have read it there.
+SET client_min_messages = log;
+BEGIN;
+SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;
+SET LOCAL ROLE regress_ht_tapp;
+SELECT count(*) AS published FROM hive.schema_versions;
+ROLLBACK;
+RESET client_min_messages;
+SET track_activities = off;
 -- A's ticket: exactly A's rows, A's token id, A's grants; the next transaction has none.
 BEGIN;
 SELECT set_config('hive_tokens.ticket', public.selftest_rebind_ticket(:'TA', :'keyfile', current_database(), 'regress_ht_tapp', :'BA', :binding, now()), true) IS NOT NULL AS handed;

@@ -22,6 +22,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
+#include "utils/backend_status.h"
 #include "postmaster/postmaster.h"
 #include "utils/datetime.h"
 #include "storage/proc.h"
@@ -127,13 +128,37 @@ std::string citus_transaction(bool assign) {
     return buf[0] == '\0' ? std::string("none") : std::string(buf);
 }
 
-// Without Citus, a ticket is bound to the transaction that sealed it (this server's start, and
-// the transaction's virtual id, as pg_locks shows it): no other transaction can take it.
+// Without Citus, a ticket is bound to the transaction that sealed it: this server's start, the
+// backend's start and pid (virtual transaction ids start again after a crash-restart, the
+// server's start time does not change), and the transaction's virtual id, as pg_locks shows it.
+// No other transaction can take it.
 std::string local_transaction() {
-    const int64 start = PgStartTime + static_cast<int64>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-    char buf[96];
-    snprintf(buf, sizeof buf, "local:" INT64_FORMAT ":%d/%u", start, MyProc->backendId, MyProc->lxid);
+    const int64 unix_offset = static_cast<int64>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+    char buf[160];
+    snprintf(buf, sizeof buf, "local:" INT64_FORMAT ":" INT64_FORMAT ":%d:%d/%u", PgStartTime + unix_offset,
+             MyStartTimestamp + unix_offset, MyProcPid, MyProc->backendId, MyProc->lxid);
     return std::string(buf);
+}
+
+// Whether this backend publishes the statements Citus sends it, where other sessions of the same
+// role could read a ticket: pg_stat_activity (track_activities) or pg_stat_statements recording
+// utility statements (all of them, or, with nested = true, also those run by functions). Returns
+// why, or nullptr. A ticket is refused where it may have been seen; on the coordinator, none is
+// sealed where it would be recorded.
+const char* ticket_exposure(bool nested) {
+    if (!nested && pgstat_track_activities)
+        return "track_activities is on here, so pg_stat_activity shows the statement that carried it to every session of "
+               "its role";
+    const char* track = nullptr;
+    const char* utility = nullptr;
+    pg_call([&]() noexcept {
+        track = GetConfigOption("pg_stat_statements.track", true, false);
+        utility = GetConfigOption("pg_stat_statements.track_utility", true, false);
+    });
+    if (track != nullptr && utility != nullptr && strcmp(utility, "off") != 0 &&
+        (nested ? strcmp(track, "all") == 0 : strcmp(track, "none") != 0))
+        return "pg_stat_statements records utility statements here (pg_stat_statements.track_utility), ticket included";
+    return nullptr;
 }
 
 std::string this_transaction(bool assign) {
@@ -148,13 +173,18 @@ std::string citus_escape_hatches() {
     MemoryContext outer = CurrentMemoryContext;
     pg_call([&]() noexcept {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens: SPI_connect failed");
-        if (SPI_execute("SELECT pg_catalog.string_agg(p.oid::pg_catalog.regprocedure::pg_catalog.text, ', ' ORDER BY 1) "
-                        "FROM pg_catalog.pg_proc AS p "
+        // the role itself, every role it may become (SET ROLE, also without INHERIT), and every role
+        // other than a superuser that may become it
+        if (SPI_execute("SELECT pg_catalog.string_agg(DISTINCT p.oid::pg_catalog.regprocedure::pg_catalog.text || "
+                        "CASE WHEN r.rolname = CURRENT_USER THEN '' ELSE ' (as ' || pg_catalog.quote_ident(r.rolname) || ')' END, ', ') "
+                        "FROM pg_catalog.pg_proc AS p, pg_catalog.pg_roles AS r "
                         "WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace "
                         "AND p.proname IN ('assign_distributed_transaction_id', 'run_command_on_workers', "
                         "'run_command_on_all_nodes', 'run_command_on_coordinator', 'run_command_on_shards', "
                         "'run_command_on_placements', 'run_command_on_colocated_placements', 'master_run_on_worker') "
-                        "AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')",
+                        "AND (pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER') "
+                        "     OR (NOT r.rolsuper AND pg_catalog.pg_has_role(r.oid, CURRENT_USER, 'MEMBER'))) "
+                        "AND pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE')",
                         true, 1) != SPI_OK_SELECT)
             elog(ERROR, "hive_tokens: reading Citus's functions failed");
         bool isnull = true;
@@ -207,6 +237,11 @@ void hive_tokens::pg::set_ticket(bool is_token, const core::Uuid& token_id, bool
     t.has_user = has_user;
     t.user_id = user_id;
     t.organization = policy.organization();
+    if (const char* why = ticket_exposure(true))
+        throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                          "hive_tokens.issue_tickets would publish the ticket", why,
+                          "Set pg_stat_statements.track_utility = off, or pg_stat_statements.track to top or none, on the "
+                          "coordinator; see docs/scale-out.md.");
     if (citus) {
         const std::string hatches = citus_escape_hatches();
         if (!hatches.empty())
@@ -243,6 +278,10 @@ void refused(const char* why) {
 bool hive_tokens::pg::open_current_ticket(TicketPrincipal* out) {
     if (ticket_setting == nullptr || ticket_setting[0] == '\0') return false;
     if (!IsTransactionState() || IsParallelWorker() || InSecurityRestrictedOperation()) return false;
+    if (const char* why = ticket_exposure(false)) {
+        refused(why);
+        return false;
+    }
     const core::Keyring& ring = current_keyring();
     const Here here = here_and_now();
     const char* database = here.database;
