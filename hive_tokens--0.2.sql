@@ -45,6 +45,16 @@ BEGIN
     END IF;
 END $$;
 
+-- What an application needs to manage tokens under its principals, in one role: GRANT
+-- hive_tokens_app TO the application's role (docs/reference.md, "Who may call what").
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.rolname = 'hive_tokens_app') THEN
+        CREATE ROLE hive_tokens_app NOLOGIN;
+        COMMENT ON ROLE hive_tokens_app IS 'hive_tokens: EXECUTE on the token management functions (issue, rotate, revoke, list_tokens, unused_tokens, revoke_unused_tokens, set_expiry_policy, audit_events), which decide by the transaction''s principal; grant it to application roles';
+    END IF;
+END $$;
+
 
 
 COMMENT ON SCHEMA hive_tokens IS 'GraphQL Hive-style access tokens (extension hive_tokens)';
@@ -2526,3 +2536,62 @@ BEGIN
     END IF;
     PERFORM pg_catalog.set_config('search_path', 'hive_tokens, pg_temp', true);
 END $$;
+
+-- Every column of every table and view has a comment (0.2).
+COMMENT ON COLUMN hive_tokens.permissions.bit_number IS 'the permission''s bit in a scopes value; given once, never reused';
+COMMENT ON COLUMN hive_tokens.permissions.name IS 'the permission name, <resource>:<action> (Hive''s, or registered with register_permission())';
+COMMENT ON COLUMN hive_tokens.permissions.level IS 'the resource level the action is checked on: organization, project, target, service or appDeployment';
+COMMENT ON COLUMN hive_tokens.permissions.group IS 'the group Hive''s UI lists the permission under';
+COMMENT ON COLUMN hive_tokens.permissions.label IS 'a human-readable title';
+COMMENT ON COLUMN hive_tokens.permissions.assignable IS 'whether issue() may grant it (Hive''s non-assignable permissions are only implied)';
+COMMENT ON COLUMN hive_tokens.permissions.retired IS 'retired with retire_permission(): issue() refuses it, stored grants keep it, checks ignore it';
+COMMENT ON COLUMN hive_tokens.permissions.depends_on IS 'permissions a grant of this one must also hold (issue() refuses a grant without them)';
+COMMENT ON COLUMN hive_tokens.permissions.builtin IS 'true for Hive''s permissions built into the library, false for registered ones';
+COMMENT ON COLUMN hive_tokens.permissions.created_at IS 'when the permission was added to this database';
+COMMENT ON COLUMN hive_tokens.access_tokens.id IS 'the token''s id, embedded in the token itself';
+COMMENT ON COLUMN hive_tokens.access_tokens.organization_id IS 'the organization the token belongs to; it never acts outside it';
+COMMENT ON COLUMN hive_tokens.access_tokens.kind IS 'organization, project or personal';
+COMMENT ON COLUMN hive_tokens.access_tokens.project_id IS 'a project token''s project (NULL for other kinds)';
+COMMENT ON COLUMN hive_tokens.access_tokens.user_id IS 'a personal token''s user (NULL for other kinds)';
+COMMENT ON COLUMN hive_tokens.access_tokens.title IS 'Hive''s title: 2 to 100 letters, digits, spaces, "_" and "-"';
+COMMENT ON COLUMN hive_tokens.access_tokens.description IS 'an optional description, at most 248 characters';
+COMMENT ON COLUMN hive_tokens.access_tokens.resources IS 'the resource assignment (Hive''s form) the scopes apply to';
+COMMENT ON COLUMN hive_tokens.access_tokens.created_at IS 'when the token was issued (an organization''s maximum lifetime counts from here)';
+COMMENT ON COLUMN hive_tokens.access_tokens.created_by IS 'the database role that issued it';
+COMMENT ON COLUMN hive_tokens.access_tokens.expires_at IS 'when it stops working (NULL: never, unless the organization''s expiry policy says otherwise)';
+COMMENT ON COLUMN hive_tokens.revoked_tokens.id IS 'the revoked token''s id';
+COMMENT ON COLUMN hive_tokens.revoked_tokens.organization_id IS 'its organization';
+COMMENT ON COLUMN hive_tokens.revoked_tokens.hash IS 'its keyed hash: only the holder of the real token learns that it was revoked (verify_reason()); anyone else gets unknown';
+COMMENT ON COLUMN hive_tokens.revoked_tokens.key_id IS 'the keyring entry of hash';
+COMMENT ON COLUMN hive_tokens.revoked_tokens.revoked_at IS 'when it was revoked';
+COMMENT ON COLUMN hive_tokens.revoked_tokens.revoked_by IS 'the database role that revoked it';
+COMMENT ON COLUMN hive_tokens.tokens.id IS 'the token''s id, embedded in the token itself';
+COMMENT ON COLUMN hive_tokens.tokens.organization_id IS 'the organization the token belongs to';
+COMMENT ON COLUMN hive_tokens.tokens.kind IS 'organization, project or personal';
+COMMENT ON COLUMN hive_tokens.tokens.project_id IS 'a project token''s project';
+COMMENT ON COLUMN hive_tokens.tokens.user_id IS 'a personal token''s user';
+COMMENT ON COLUMN hive_tokens.tokens.title IS 'the token''s title';
+COMMENT ON COLUMN hive_tokens.tokens.description IS 'the token''s description';
+COMMENT ON COLUMN hive_tokens.tokens.scopes IS 'the permissions granted (type scopes)';
+COMMENT ON COLUMN hive_tokens.tokens.resources IS 'the resource assignment the scopes apply to';
+COMMENT ON COLUMN hive_tokens.tokens.first_characters IS 'prefix and first four body characters, for display; never part of the secret';
+COMMENT ON COLUMN hive_tokens.tokens.created_at IS 'when the token was issued';
+COMMENT ON COLUMN hive_tokens.tokens.created_by IS 'the database role that issued it';
+COMMENT ON COLUMN hive_tokens.tokens.expires_at IS 'when it stops working (NULL: never, unless the organization''s expiry policy says otherwise)';
+COMMENT ON COLUMN hive_tokens.tokens.last_used_at IS 'when a verification last found it live, as the usage worker last wrote it';
+COMMENT ON COLUMN hive_tokens.tokens.rotated_to IS 'the token that replaced it (rotate())';
+COMMENT ON COLUMN hive_tokens.tokens.created_by_token IS 'the token that was the principal when this one was issued';
+COMMENT ON COLUMN hive_tokens.tokens.created_by_user IS 'the principal''s user when this one was issued';
+COMMENT ON COLUMN hive_tokens.tokens.use_count IS 'how many verifications found it live, as the usage worker last wrote it';
+
+-- The application role's grants (hive_tokens_app): each function decides by the principal.
+GRANT EXECUTE ON FUNCTION
+    hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid),
+    hive_tokens.rotate(uuid, interval),
+    hive_tokens.revoke(uuid),
+    hive_tokens.list_tokens(uuid, hive_tokens.scopes, uuid, timestamptz, uuid, integer),
+    hive_tokens.unused_tokens(uuid, interval),
+    hive_tokens.revoke_unused_tokens(uuid, interval),
+    hive_tokens.set_expiry_policy(uuid, interval, boolean),
+    hive_tokens.audit_events(uuid, bigint, integer)
+  TO hive_tokens_app;

@@ -7,16 +7,19 @@ PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 export PG_CONFIG=$PG_BIN/pg_config
 [ -x "$PG_CONFIG" ] || PG_CONFIG=$(command -v pg_config || true)
 
-HT_PACKAGES="postgresql-$PG_MAJOR postgresql-client-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
-  postgresql-contrib libsodium-dev libcrypt-dev cmake g++ make googletest libgtest-dev libipc-run-perl pgbouncer
+# What building and running the extension needs (the demo), and what the tests add.
+HT_RUNTIME_PACKAGES="postgresql-$PG_MAJOR postgresql-client-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
+  libsodium-dev libcrypt-dev g++ make"
+HT_PACKAGES="$HT_RUNTIME_PACKAGES postgresql-contrib cmake googletest libgtest-dev libipc-run-perl pgbouncer
   clang-14 libclang-rt-14-dev libbenchmark-dev"
 
 ht_log() { printf '\n==> %s\n' "$*" >&2; }
 
-# Installs the Debian packages that are missing (apt-get update only when something is).
+# Installs the Debian packages that are missing (apt-get update only when something is):
+# HT_PACKAGES, or the list given.
 ht_install_deps() {
     local missing=() p
-    for p in $HT_PACKAGES; do
+    for p in ${1:-$HT_PACKAGES}; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then

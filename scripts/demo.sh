@@ -4,7 +4,11 @@
 # mistyping and revoking a token in psql, then row-level security on a model of Hive's tables
 # (a CI token, a usage-reporting token and a member, each seeing exactly its rows), then token
 # management under a principal (an issuer token minting a narrower CI token, a refused
-# escalation, a rotation, the audit trail). Run as root on Debian 12:  bash scripts/demo.sh
+# escalation, a rotation, the audit trail). Tokens travel only inside SQL (a temporary table
+# stands in for the pipeline's secret store), so no token appears in a statement or in the log,
+# which shows them masked; every ERROR is announced ("EXPECTED ERROR") before it happens. It
+# installs only what building and running the extension needs, not the test toolchain.
+# Run as root on Debian 12:  bash scripts/demo.sh
 # Stop the cluster afterwards with:  bash scripts/demo.sh stop
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -17,7 +21,7 @@ if [ "${1:-}" = "stop" ]; then
     exit 0
 fi
 
-ht_install_deps
+ht_install_deps "$HT_RUNTIME_PACKAGES"
 ht_build_install
 ht_stop_cluster "$DEMO_DIR"
 rm -rf "$DEMO_DIR"

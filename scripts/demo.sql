@@ -5,15 +5,19 @@ CREATE EXTENSION hive_tokens;
 
 \echo
 \echo '== 2. Issue an organization token for a CI pipeline that publishes schemas.'
-\echo '      The plaintext comes back exactly once; hand it to the pipeline now.'
-SELECT token_id, token
+\echo '      The plaintext comes back exactly once: the demo keeps it in a temporary table, standing in'
+\echo '      for the pipeline''s secret store, and every statement below reads it from there, so no'
+\echo '      token ever appears in SQL text (an application passes it as a bind parameter). This log'
+\echo '      shows tokens only masked.'
+CREATE TEMP TABLE pipeline_secrets (name text PRIMARY KEY, token_id uuid, token text);
+INSERT INTO pipeline_secrets
+SELECT 'ci', token_id, token
   FROM hive_tokens.issue(organization => 'a5d0c3a2-6f1b-4d7e-9a43-3b8a1f2e9c10',
                          title        => 'CI publish products',
                          scopes       => '{schemaVersion:publish,schemaCheck:create}',
                          description  => 'GitHub Actions, products subgraph',
-                         expires_at   => now() + interval '6 months') \gset
-\echo token_id: :token_id
-\echo token:    :token
+                         expires_at   => now() + interval '6 months');
+SELECT name, token_id, token::hive_tokens.access_token AS token_masked, length(token) AS characters FROM pipeline_secrets;
 \echo '      hv + o (organization) + 2 (format) + _ + 65 base62 characters (uuid and a 256-bit'
 \echo '      secret) + a 6-character CRC-32 checksum.'
 
@@ -23,30 +27,35 @@ SELECT title, kind, first_characters, scopes, expires_at::date FROM hive_tokens.
 SELECT first_characters, octet_length(hash) AS hash_bytes, key_id FROM hive_tokens.access_tokens;
 \echo '      The secret is nowhere in the table:'
 \set ECHO none
-SELECT count(*) AS rows_holding_the_secret
-  FROM hive_tokens.access_tokens AS a WHERE a::text LIKE '%' || substr(:'token', 10, 40) || '%';
 \set ECHO queries
+SELECT count(*) AS rows_holding_the_secret
+  FROM hive_tokens.access_tokens AS a, pipeline_secrets AS s WHERE a::text LIKE '%' || substr(s.token, 10, 40) || '%';
 \echo '      The access_token type prints masked, so a token never echoes back in full:'
-SELECT :'token'::hive_tokens.access_token AS as_access_token;
+SELECT token::hive_tokens.access_token AS as_access_token FROM pipeline_secrets WHERE name = 'ci';
 
 \echo
 \echo '== 4. The pipeline presents the token: verify() returns its public record.'
-SELECT id, organization_id, title, scopes FROM hive_tokens.verify(:'token');
-SELECT hive_tokens.verify_reason(:'token') AS reason;
+SELECT v.id, v.organization_id, v.title, v.scopes
+  FROM pipeline_secrets AS s, hive_tokens.verify(s.token) AS v WHERE s.name = 'ci';
+SELECT hive_tokens.verify_reason(token) AS reason FROM pipeline_secrets WHERE name = 'ci';
 
 \echo
 \echo '== 5. Somebody mistypes one character: the checksum rejects it without a table lookup.'
-\set ECHO none
-SELECT overlay(:'token' placing CASE WHEN substr(:'token', 30, 1) = 'x' THEN 'y' ELSE 'x' END from 30 for 1) AS typo \gset
-\set ECHO queries
+INSERT INTO pipeline_secrets
+SELECT 'typo', NULL, overlay(token placing CASE WHEN substr(token, 30, 1) = 'x' THEN 'y' ELSE 'x' END from 30 for 1)
+  FROM pipeline_secrets WHERE name = 'ci';
 \echo '      (character 30 changed)'
-SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(:'typo')) AS rejected, hive_tokens.verify_reason(:'typo') AS reason;
-SELECT :'typo'::hive_tokens.access_token;
+SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(token)) AS rejected, hive_tokens.verify_reason(token) AS reason
+  FROM pipeline_secrets WHERE name = 'typo';
+\echo '      EXPECTED ERROR: 22P02, the access_token type refuses it as input, naming the checksum, never the token:'
+SELECT token::hive_tokens.access_token FROM pipeline_secrets WHERE name = 'typo';
 
 \echo
-\echo '== 6. Revoke it: a hard delete that the very next verify, in any session, sees.'
-SELECT hive_tokens.revoke(:'token_id') AS revoked;
-SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(:'token')) AS no_longer_verifies, hive_tokens.verify_reason(:'token') AS reason;
+\echo '== 6. Revoke it: a hard delete; the next verify no longer finds it (in every session: the test'
+\echo '      suite checks other sessions and their caches).'
+SELECT hive_tokens.revoke(token_id) AS revoked FROM pipeline_secrets WHERE name = 'ci';
+SELECT NOT EXISTS (SELECT FROM hive_tokens.verify(token)) AS no_longer_verifies, hive_tokens.verify_reason(token) AS reason
+  FROM pipeline_secrets WHERE name = 'ci';
 SELECT count(*) AS tokens_left FROM hive_tokens.tokens;
 
 \echo
@@ -72,13 +81,15 @@ SELECT relname AS protected_table, relforcerowsecurity AS forced,
 \echo '      Three principals: a CI token that may publish only the products service of storefront/production,'
 \echo '      a usage-reporting token for the whole organization, and a member who sees the internal project.'
 \set ECHO none
-SELECT token AS ci FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'CI products',
+INSERT INTO pipeline_secrets SELECT 'ci products', token_id, token FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'CI products',
     '{project:describe,schemaVersion:publish}',
     resources => '{"mode": "granular", "projects": [{"type": "project", "id": "00000000-0000-4000-8000-0000000000b1",
                    "targets": {"mode": "granular", "targets": [{"type": "target", "id": "00000000-0000-4000-8000-0000000000c1",
                      "services": {"mode": "granular", "services": [{"type": "service", "serviceName": "products"}]},
-                     "appDeployments": {"mode": "granular", "appDeployments": []}}]}}]}') \gset
-SELECT token AS usage FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'usage reporting', '{usage:report}') \gset
+                     "appDeployments": {"mode": "granular", "appDeployments": []}}]}}]}');
+INSERT INTO pipeline_secrets SELECT 'usage', token_id, token
+  FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'usage reporting', '{usage:report}');
+GRANT SELECT ON pipeline_secrets TO hive_app;
 \set ECHO queries
 \echo '      The application connects as an ordinary role (superusers bypass row-level security):'
 SET ROLE hive_app;
@@ -88,7 +99,7 @@ SELECT (SELECT count(*) FROM hive.projects) AS projects, (SELECT count(*) FROM h
 \echo
 \echo '      The CI token (authenticate() holds for one transaction):'
 BEGIN;
-SELECT hive_tokens.authenticate(:'ci') IS NOT NULL AS authenticated;
+SELECT hive_tokens.authenticate(token) IS NOT NULL AS authenticated FROM pipeline_secrets WHERE name = 'ci products';
 SELECT p.name AS project, t.name AS target, v.service_name
   FROM hive.schema_versions AS v JOIN hive.targets AS t ON t.id = v.target_id JOIN hive.projects AS p ON p.id = v.project_id
  ORDER BY 1, 2, 3;
@@ -96,6 +107,7 @@ INSERT INTO hive.schema_versions (organization_id, project_id, target_id, servic
 VALUES ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000c1',
         'products', 'type Query { products: [Product] }') RETURNING service_name AS published;
 SAVEPOINT before_reviews;
+\echo '      EXPECTED ERROR: 42501, publishing the reviews service is beyond this token (Hive''s message):'
 INSERT INTO hive.schema_versions (organization_id, project_id, target_id, service_name, sdl)
 VALUES ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000c1',
         'reviews', 'type Query { reviews: [Review] }');
@@ -107,7 +119,7 @@ COMMIT;
 \echo
 \echo '      The usage-reporting token writes usage anywhere in its organization and reads nothing else:'
 BEGIN;
-SELECT hive_tokens.authenticate(:'usage') IS NOT NULL AS authenticated;
+SELECT hive_tokens.authenticate(token) IS NOT NULL AS authenticated FROM pipeline_secrets WHERE name = 'usage';
 INSERT INTO hive.usage_records (organization_id, project_id, target_id, operation, count)
 VALUES ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2', '00000000-0000-4000-8000-0000000000c3', 'query Products', 42);
 SELECT (SELECT count(*) FROM hive.usage_records) AS usage_rows_readable, (SELECT count(*) FROM hive.projects) AS projects_readable;
@@ -130,28 +142,39 @@ RESET ROLE;
 \echo '      and audit_events(), but what each call may do follows the transaction''s principal.'
 \set ECHO none
 SET client_min_messages = warning;
-GRANT EXECUTE ON FUNCTION hive_tokens.issue(uuid, text, hive_tokens.scopes, jsonb, text, timestamptz, text, uuid, uuid),
-                          hive_tokens.rotate(uuid, interval), hive_tokens.audit_events(uuid, bigint, integer) TO hive_app;
-SELECT token AS issuer FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'release manager',
+GRANT hive_tokens_app TO hive_app;   -- issue(), rotate(), revoke(), list_tokens(), audit_events(), ...
+INSERT INTO pipeline_secrets SELECT 'issuer', token_id, token FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'release manager',
     '{accessToken:modify,project:describe,schemaVersion:publish}',
-    resources => '{"mode": "granular", "projects": [{"type": "project", "id": "00000000-0000-4000-8000-0000000000b1", "targets": {"mode": "*"}}]}') \gset
+    resources => '{"mode": "granular", "projects": [{"type": "project", "id": "00000000-0000-4000-8000-0000000000b1", "targets": {"mode": "*"}}]}');
+GRANT INSERT ON pipeline_secrets TO hive_app;
 RESET client_min_messages;
 \set ECHO queries
 SET ROLE hive_app;
 \echo '      The issuer mints a narrower CI token (one target, one permission, 30 days):'
 BEGIN;
-SELECT hive_tokens.authenticate(:'issuer') IS NOT NULL AS authenticated;
-SELECT token_id AS ci2_id, token AS ci2 FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'CI storefront production',
+SELECT hive_tokens.authenticate(token) IS NOT NULL AS authenticated FROM pipeline_secrets WHERE name = 'issuer';
+INSERT INTO pipeline_secrets SELECT 'ci2', token_id, token FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'CI storefront production',
     '{schemaVersion:publish}', expires_at => hive_tokens.expiry('30 days'),
     resources => '{"mode": "granular", "projects": [{"type": "project", "id": "00000000-0000-4000-8000-0000000000b1",
                    "targets": {"mode": "granular", "targets": [{"type": "target", "id": "00000000-0000-4000-8000-0000000000c1",
-                     "services": {"mode": "*"}, "appDeployments": {"mode": "*"}}]}}]}') \gset
+                     "services": {"mode": "*"}, "appDeployments": {"mode": "*"}}]}}]}');
 COMMIT;
-SELECT title, scopes, first_characters FROM hive_tokens.verify(:'ci2');
+SELECT v.title, v.scopes, v.first_characters, v.expires_at - v.created_at AS lifetime
+  FROM pipeline_secrets AS s, hive_tokens.verify(s.token) AS v WHERE s.name = 'ci2';
+\echo '      Where it may publish: storefront/production, and no other target:'
+BEGIN;
+SELECT hive_tokens.authenticate(token) IS NOT NULL AS authenticated FROM pipeline_secrets WHERE name = 'ci2';
+SELECT x.project, x.target,
+       hive_tokens.can('schemaVersion:publish', '00000000-0000-4000-8000-0000000000a1', x.project_id, x.target_id, 'products') AS may_publish
+  FROM (VALUES ('storefront', 'production', '00000000-0000-4000-8000-0000000000b1'::uuid, '00000000-0000-4000-8000-0000000000c1'::uuid),
+               ('storefront', 'staging',    '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000c2'),
+               ('internal',   'production', '00000000-0000-4000-8000-0000000000b2', '00000000-0000-4000-8000-0000000000c3'))
+       AS x(project, target, project_id, target_id);
+COMMIT;
 \echo '      Next it tries to mint a token with usage:report, which it does not hold itself.'
 \echo '      EXPECTED ERROR: 42501, the token would grant more than its issuer holds (Hive would allow it):'
 BEGIN;
-SELECT hive_tokens.authenticate(:'issuer') IS NOT NULL AS authenticated;
+SELECT hive_tokens.authenticate(token) IS NOT NULL AS authenticated FROM pipeline_secrets WHERE name = 'issuer';
 SELECT token_id FROM hive_tokens.issue('00000000-0000-4000-8000-0000000000a1', 'too broad', '{schemaVersion:publish,usage:report}',
     resources => '{"mode": "granular", "projects": [{"type": "project", "id": "00000000-0000-4000-8000-0000000000b1", "targets": {"mode": "*"}}]}');
 ROLLBACK;
@@ -159,17 +182,22 @@ ROLLBACK;
 \echo
 \echo '      Rotation: a new secret with identical grants; the old one keeps working for the grace period.'
 BEGIN;
-SELECT hive_tokens.authenticate(:'issuer') IS NOT NULL AS authenticated;
-SELECT token_id AS ci3_id, token AS ci3 FROM hive_tokens.rotate(:'ci2_id', grace => '1 hour') \gset
+SELECT hive_tokens.authenticate(token) IS NOT NULL AS authenticated FROM pipeline_secrets WHERE name = 'issuer';
+INSERT INTO pipeline_secrets SELECT 'ci3', r.token_id, r.token
+  FROM pipeline_secrets AS s, hive_tokens.rotate(s.token_id, grace => '1 hour') AS r WHERE s.name = 'ci2';
 COMMIT;
-SELECT hive_tokens.verify_reason(:'ci2') AS old_token, hive_tokens.verify_reason(:'ci3') AS new_token;
+SELECT hive_tokens.verify_reason(a.token) AS old_token, hive_tokens.verify_reason(b.token) AS new_token
+  FROM pipeline_secrets AS a, pipeline_secrets AS b WHERE a.name = 'ci2' AND b.name = 'ci3';
 SELECT o.scopes::text = n.scopes::text AND o.resources = n.resources AS same_grants, o.rotated_to = n.id AS old_points_to_new,
        n.expires_at - n.created_at AS lifetime
-  FROM hive_tokens.verify(:'ci2') AS o, hive_tokens.verify(:'ci3') AS n;
+  FROM pipeline_secrets AS a, pipeline_secrets AS b, hive_tokens.verify(a.token) AS o, hive_tokens.verify(b.token) AS n
+ WHERE a.name = 'ci2' AND b.name = 'ci3';
 \echo
 \echo '      The audit trail, as a member allowed to export it sees it (newest first; no secret in it):'
 \set ECHO none
+\o /dev/null
 SELECT pg_sleep(0.5);
+\o
 \set ECHO queries
 BEGIN;
 SELECT hive_tokens.act_as_member('00000000-0000-4000-8000-0000000000a1', '{auditLog:export}');

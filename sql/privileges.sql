@@ -81,6 +81,14 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS without_comment
   JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'hive_tokens'
  WHERE d.deptype = 'e' AND obj_description(d.objid, d.classid::regclass::text) IS NULL
  ORDER BY 1;
+-- And every column of its tables and views.
+SELECT a.attrelid::regclass AS relation, a.attname AS column_without_comment
+  FROM pg_depend AS d
+  JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'hive_tokens'
+  JOIN pg_attribute AS a ON a.attrelid = d.objid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_class AS c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ WHERE d.deptype = 'e' AND d.classid = 'pg_class'::regclass AND col_description(a.attrelid, a.attnum) IS NULL
+ ORDER BY 1::text, 2;
 
 DROP OWNED BY regress_ht_app;
 DROP ROLE regress_ht_nobody;
