@@ -10,14 +10,14 @@
 // fields, each a 4-byte big-endian length and its bytes, in this order: key id, database, role,
 // issued at, expires at (microseconds, decimal), kind ("token" or "member"), token id, user id
 // (16 bytes or empty), organization (16 bytes), scopes (permission names joined by ','),
-// resources (the assignment as JSON text), transaction (the Citus distributed transaction it was
-// sealed in: initiator node, transaction number and stamp; empty without Citus). The MAC is BLAKE2b-256 keyed with the server key
+// resources (the assignment as JSON text), transaction (what it is bound to: under Citus the
+// sealing backend's global pid and its distributed transaction, without Citus the sealing
+// transaction itself; compared exactly). The MAC is BLAKE2b-256 keyed with the server key
 // named by the key id, over "hive_tokens ticket v1" NUL and the body: a token's keyed hash is
 // computed over the token's text, which never starts that way.
 //
-// A ticket holds no secret. It is bound to its database, its role and its distributed
-// transaction, and it is short-lived: replayed in another transaction, or after it expires, it is
-// refused.
+// A ticket holds no secret. It is bound to its database, its role, the backend and transaction
+// that sealed it, and it is short-lived: anywhere else, or after it expires, it is refused.
 #pragma once
 #include "core_guard.h"
 

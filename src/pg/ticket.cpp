@@ -18,6 +18,7 @@ extern "C" {
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -91,15 +92,34 @@ bool citus_loaded() {
     return v != nullptr && (flags & GUC_CUSTOM_PLACEHOLDER) == 0;
 }
 
-// The Citus distributed transaction this backend is in, as "initiator:number:stamp" (the stamp in
-// microseconds), or "" without Citus. On the coordinator (assign), one is started first if the
-// transaction has none yet: Citus gives each transaction its number once, and sends it to every
-// worker transaction it opens (assign_distributed_transaction_id), so a worker sees the same.
-std::string citus_transaction(bool assign) {
+// The Citus backend a worker backend works for: the global pid Citus puts in the application
+// name of every connection it opens to a node ("citus_internal gpid=<n>"), as this connection's
+// startup packet gave it (SET application_name does not change it). 0 for any other connection.
+uint64 startup_gpid() {
+    if (MyProcPort == nullptr || MyProcPort->application_name == nullptr) return 0;
+    static const char prefix[] = "citus_internal gpid=";
+    const char* name = MyProcPort->application_name;
+    if (strncmp(name, prefix, sizeof prefix - 1) != 0) return 0;
+    uint64 gpid = 0;
+    for (const char* c = name + sizeof prefix - 1; *c != '\0'; ++c) {
+        if (*c < '0' || *c > '9' || gpid > (PG_UINT64_MAX - 9) / 10) return 0;
+        gpid = gpid * 10 + static_cast<uint64>(*c - '0');
+    }
+    return gpid;
+}
+
+// What a ticket is bound to under Citus, as "gpid:<g>/<initiator>:<number>:<stamp>": the global
+// pid of the coordinator backend that sealed it, and its distributed transaction (the stamp in
+// microseconds). On the coordinator (seal), the transaction is started first if it has no
+// distributed id yet, and the global pid is this backend's; on a worker, the global pid is the
+// one Citus stamped into this connection when it opened it, which no SQL can change, and the
+// transaction is the id Citus assigned it. A session of the same role that copies a ticket runs
+// on connections stamped with its own global pid: the ticket never matches there.
+std::string citus_transaction(bool seal) {
     if (!citus_loaded()) return std::string();
-    char buf[96] = "";
+    char buf[160] = "";
     pg_call([&]() noexcept {
-        if (assign) {
+        if (seal) {
             using UseCoordinated = void (*)(void);
             auto start = reinterpret_cast<UseCoordinated>(
                 load_external_function("$libdir/citus", "UseCoordinatedTransaction", true, nullptr));
@@ -107,24 +127,30 @@ std::string citus_transaction(bool assign) {
         }
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens: SPI_connect failed");
         if (SPI_execute("SELECT t.initiator_node_identifier, t.transaction_number, "
-                        "(pg_catalog.extract('epoch', t.transaction_stamp) * 1000000)::pg_catalog.int8 "
+                        "(pg_catalog.extract('epoch', t.transaction_stamp) * 1000000)::pg_catalog.int8, "
+                        "pg_catalog.citus_backend_gpid() "
                         "FROM pg_catalog.get_current_transaction_id() AS t",
                         true, 1) != SPI_OK_SELECT ||
             SPI_processed != 1)
             elog(ERROR, "hive_tokens: reading the Citus distributed transaction failed");
-        bool n1 = false, n2 = false, n3 = false;
-        const int32 initiator = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n1));
-        const int64 number = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n2));
-        const int64 stamp = n2 ? 0 : DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &n3));
-        if (!n1 && !n2 && !n3 && number != 0)
-            snprintf(buf, sizeof buf, "%d:" INT64_FORMAT ":" INT64_FORMAT, initiator, number, stamp);
+        bool n1 = false, n2 = false, n3 = false, n4 = false;
+        HeapTuple row = SPI_tuptable->vals[0];
+        TupleDesc desc = SPI_tuptable->tupdesc;
+        const int32 initiator = DatumGetInt32(SPI_getbinval(row, desc, 1, &n1));
+        const int64 number = DatumGetInt64(SPI_getbinval(row, desc, 2, &n2));
+        const int64 stamp = n2 ? 0 : DatumGetInt64(SPI_getbinval(row, desc, 3, &n3));
+        const int64 own_gpid = DatumGetInt64(SPI_getbinval(row, desc, 4, &n4));
+        const uint64 gpid = seal ? (n4 ? 0 : static_cast<uint64>(own_gpid)) : startup_gpid();
+        if (!n1 && !n2 && !n3 && number != 0 && gpid != 0)
+            snprintf(buf, sizeof buf, "gpid:" UINT64_FORMAT "/%d:" INT64_FORMAT ":" INT64_FORMAT, gpid, initiator, number,
+                     stamp);
         SPI_finish();
     });
-    if (assign && buf[0] == '\0')
+    if (seal && buf[0] == '\0')
         throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
-                          "Citus gave this transaction no distributed transaction id",
-                          "A ticket is bound to the distributed transaction it was set in.");
-    // a worker outside any distributed transaction (a direct connection) matches no ticket
+                          "Citus gave this transaction no distributed transaction id or global pid",
+                          "A ticket is bound to the backend and the distributed transaction it was set in.");
+    // a connection Citus did not open, or outside any distributed transaction, matches no ticket
     return buf[0] == '\0' ? std::string("none") : std::string(buf);
 }
 
