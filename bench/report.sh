@@ -137,7 +137,7 @@ PY
     echo "set output \"$OUT/latest.png\""
     echo "set multiplot layout 1,$(echo "$SIZES" | wc -w) title \"verify against SELECT 1 and SQL + pgcrypto: median tps ($MACHINE)\" font \",9\""
     echo 'set xlabel "clients"; set ylabel "transactions per second"; set key bottom right; set logscale x 2'
-    echo "set xtics ($(echo "$CLIENTS" | sed 's/ /, /g')); set yrange [0:*]"
+    echo "set xtics ($(echo "$CLIENTS" | sed 's/ /, /g')); set xrange [0.8:$(echo "$CLIENTS" | awk '{print $NF * 1.25}')]; set yrange [0:*]"
     n=0
     for s in $SIZES; do
         echo "set title \"$s tokens\""

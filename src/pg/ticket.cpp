@@ -191,6 +191,36 @@ std::string this_transaction(bool assign) {
     return citus_loaded() ? citus_transaction(assign) : local_transaction();
 }
 
+// Whether Citus would send this transaction's statements, ticket included, to this very node over
+// a connection whose statement every session of the role can read: with local execution off
+// (which any role may set for itself), or while this node holds placements and publishes its
+// statements (track_activities). Returns why, or nullptr.
+const char* coordinator_exposure() {
+    const char* local = nullptr;
+    pg_call([&]() noexcept { local = GetConfigOption("citus.enable_local_execution", true, false); });
+    if (local != nullptr && strcmp(local, "on") != 0)
+        return "citus.enable_local_execution is off: Citus would reach this node's placements over a connection to "
+               "itself, whose statement (with the ticket) other sessions of the role can read";
+    if (!pgstat_track_activities) return nullptr;
+    bool placements = true;  // unless shown otherwise
+    pg_call([&]() noexcept {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens: SPI_connect failed");
+        if (SPI_execute("SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_placement AS p, pg_catalog.pg_dist_local_group AS g "
+                        "WHERE p.groupid = g.groupid)",
+                        true, 1) == SPI_OK_SELECT &&
+            SPI_processed == 1) {
+            bool isnull = true;
+            Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+            placements = isnull || DatumGetBool(d);
+        }
+        SPI_finish();
+    });
+    return placements ? "this node holds placements and track_activities is on: Citus may send it this transaction's "
+                        "statements, ticket included, over a connection whose statement other sessions of the role can "
+                        "read"
+                      : nullptr;
+}
+
 // The Citus functions that would let the sealing role take another transaction's id, or run SQL
 // on the workers (where it could read the tickets other sessions of the role were sent), that
 // it may execute here: "" when none.
@@ -269,6 +299,9 @@ void hive_tokens::pg::set_ticket(bool is_token, const core::Uuid& token_id, bool
                           "Set pg_stat_statements.track_utility = off, or pg_stat_statements.track to top or none, on the "
                           "coordinator; see docs/scale-out.md.");
     if (citus) {
+        if (const char* why = coordinator_exposure())
+            throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState, "hive_tokens.issue_tickets would publish the ticket",
+                              why, "See docs/scale-out.md, \"What the ticket is, and what the deployment must hold\".");
         const std::string hatches = citus_escape_hatches();
         if (!hatches.empty())
             throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
