@@ -90,17 +90,24 @@ void mask(char* field) noexcept {
 }
 
 // An error a PL/pgSQL function of this extension raised itself (RAISE): marked as the
-// extension's, as errextension() marks the glue's (docs/errors.md). Judged by the innermost
-// context line, which names the function and the statement.
+// extension's, as errextension() marks the glue's (docs/errors.md). Judged by where it was raised
+// (PL/pgSQL's RAISE statement, by source file and function, which no locale translates) and by the
+// function the innermost context line names: the first name followed by "(" in that line, which
+// the extension's functions always qualify (they pin search_path).
 void mark_extension_raise(ErrorData* edata) noexcept {
     if (edata->elevel < ERROR || edata->schema_name != nullptr || edata->context == nullptr) return;
+    if (edata->filename == nullptr || edata->funcname == nullptr || std::strcmp(edata->filename, "pl_exec.c") != 0 ||
+        std::strcmp(edata->funcname, "exec_stmt_raise") != 0)
+        return;
     const char* ctx = edata->context;
     const char* end = std::strchr(ctx, '\n');
-    const std::size_t len = end ? static_cast<std::size_t>(end - ctx) : std::strlen(ctx);
-    const std::string_view first(ctx, len);
-    const bool ours = first.rfind("PL/pgSQL function hive_tokens.", 0) == 0 ||
-                      first.rfind("PL/pgSQL function hive_tokens_internal.", 0) == 0;
-    if (!ours || first.size() < 9 || first.substr(first.size() - 9) != " at RAISE") return;
+    const std::string_view first(ctx, end ? static_cast<std::size_t>(end - ctx) : std::strlen(ctx));
+    const std::size_t paren = first.find('(');
+    if (paren == std::string_view::npos) return;
+    const std::size_t space = first.rfind(' ', paren);
+    const std::string_view name = first.substr(space == std::string_view::npos ? 0 : space + 1,
+                                               paren - (space == std::string_view::npos ? 0 : space + 1));
+    if (name.rfind("hive_tokens.", 0) != 0 && name.rfind("hive_tokens_internal.", 0) != 0) return;
     MemoryContext old = MemoryContextSwitchTo(ErrorContext);
     edata->schema_name = pstrdup("hive_tokens");
     MemoryContextSwitchTo(old);

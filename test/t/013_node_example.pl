@@ -69,6 +69,16 @@ is($failures, 0, 'node reported no failure') or diag("stdout:\n$out\nstderr:\n$e
 unlike($out, qr/# SKIP/, 'no test was skipped');
 ok($ran, 'node exited with status 0');
 
+# The schema field marks the extension's PL/pgSQL RAISEs too (added when the server reports them),
+# never a RAISE of the user's own function.
+my ($verbose_out, $verbose_err) = ('', '');
+$node->psql('postgres', "\\set VERBOSITY verbose\nSELECT hive_tokens.policy_expression('no:such', 'organization_id');",
+	stdout => \$verbose_out, stderr => \$verbose_err);
+like($verbose_err, qr/42704.*\n(?:.*\n)*SCHEMA NAME:\s+hive_tokens/, 'a RAISE of the extension\'s PL/pgSQL carries the schema field hive_tokens');
+$node->psql('postgres', "CREATE FUNCTION public.mine() RETURNS void LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '42501'; END\$\$;\n"
+	  . "\\set VERBOSITY verbose\nSELECT public.mine();", stdout => \$verbose_out, stderr => \$verbose_err);
+unlike($verbose_err, qr/SCHEMA NAME/, 'a RAISE of the user\'s own function does not');
+
 $bouncer->signal('TERM');
 $bouncer->finish;
 $node->stop;

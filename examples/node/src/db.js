@@ -24,11 +24,14 @@ export async function withToken(pool, token, work) {
     const result = await work(client, rows[0].token_id);
     await client.query('COMMIT');
     open = false;
+    client.release();
     return result;
   } catch (err) {
-    if (open) await client.query('ROLLBACK').catch(() => {});
+    // A connection whose ROLLBACK failed may still be in the transaction, principal and all: it
+    // is destroyed rather than returned to the pool.
+    let broken = false;
+    if (open) await client.query('ROLLBACK').catch(() => { broken = true; });
+    client.release(broken);
     throw err;
-  } finally {
-    client.release();
   }
 }

@@ -111,8 +111,9 @@ async function route(pool, req) {
       throw new HttpError(400, e.message);
     }
     return withToken(pool, token, async (db) => {
+      // (the scopes as stored: the canonical text of what was asked; verify() here would count a use)
       const { rows } = await db.query(
-        `SELECT token_id, token, (SELECT t.scopes::text FROM hive_tokens.verify(i.token) AS t) AS scopes
+        `SELECT i.token_id, i.token, $2::hive_tokens.scopes::text AS scopes
            FROM hive_tokens.issue(hive_tokens.current_organization_id(), $1, $2::hive_tokens.scopes) AS i`,
         [title, scopes]);
       return [201, { token_id: rows[0].token_id, token: rows[0].token, scopes: parseScopes(rows[0].scopes) }];
@@ -135,7 +136,7 @@ export function createServer(pool, log = console) {
       [status, payload] = await route(pool, req);
     } catch (err) {
       status = httpStatus(err);
-      payload = { error: publicMessage(err, status), ...(err.code ? { code: err.code } : {}) };
+      payload = { error: publicMessage(err, status), ...(err.code && status < 500 ? { code: err.code } : {}) };
       if (status >= 500) log.error(`${req.method} ${req.url}: ${err.code ?? ''} ${err.message}`);
     }
     res.writeHead(status, { 'content-type': 'application/json' });
