@@ -18,27 +18,20 @@
 # key, so the baselines pay the same extra lookup.
 #
 # Output: bench/results/latest.md and bench/results/latest.png (committed with the README's
-# copy of the table), and the raw numbers in bench/results/latest.csv.
+# copy of the table), and the raw numbers in bench/results/latest.csv (BENCH_OUT: another folder).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 SECONDS_PER_RUN=${BENCH_SECONDS:-3}
 REPEATS=${BENCH_REPEATS:-3}
 SIZES=${BENCH_SIZES:-"1000 100000 1000000"}
 CLIENTS=${BENCH_CLIENTS:-"1 2 4 8"}
-OUT="$HT_ROOT/bench/results"
+OUT=${BENCH_OUT:-$HT_ROOT/bench/results}
 
 ht_install_deps "$HT_RUNTIME_PACKAGES postgresql-contrib gnuplot-nox"
 ht_build_install
-DIR=$(mktemp -d /tmp/hive_tokens_report.XXXXXX)
-chmod 0755 "$DIR"
-PORT=$(ht_free_port 56532)
-trap 'ht_stop_cluster "$DIR/pg"; rm -rf "$DIR"' EXIT
-ht_start_cluster "$DIR/pg" "$PORT" "shared_buffers = '1GB'" "max_connections = 50" \
+ht_bench_cluster report 56532 "shared_buffers = '1GB'" "max_connections = 50" \
     "shared_preload_libraries = 'hive_tokens'" "synchronous_commit = off" "max_parallel_workers_per_gather = 0"
-export PGHOST="$DIR/pg" PGPORT="$PORT"
-as_pg() { runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" "$@"; }
 sql() { as_pg "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d bench "$@"; }
-as_pg "$PG_BIN/createdb" bench
 sql -c "CREATE EXTENSION pgcrypto" -c "CREATE EXTENSION hive_tokens"
 # the tokens the clients present: 1000 of each kind, picked by a random key
 sql -c "CREATE TABLE pick (n int PRIMARY KEY, token text NOT NULL)" \

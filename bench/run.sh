@@ -9,17 +9,10 @@ TOKENS=${BENCH_TOKENS:-100000}
 
 ht_install_deps
 ht_build_install
-DIR=$(mktemp -d /tmp/hive_tokens_bench.XXXXXX)
-chmod 0755 "$DIR"
-PORT=$(ht_free_port 56432)
-trap 'ht_stop_cluster "$DIR/pg"; rm -rf "$DIR"' EXIT
 # preloaded, as a deployment that tracks usage runs it (every measure below counts uses unless
 # it says otherwise)
-ht_start_cluster "$DIR/pg" "$PORT" "shared_buffers = '512MB'" "max_connections = 50" \
+ht_bench_cluster bench 56432 "shared_buffers = '512MB'" "max_connections = 50" \
     "shared_preload_libraries = 'hive_tokens'"
-export PGHOST="$DIR/pg" PGPORT="$PORT"
-as_pg() { runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" "$@"; }
-as_pg "$PG_BIN/createdb" bench
 cp "$HT_ROOT"/bench/*.sql "$DIR/"
 chmod a+r "$DIR"/*.sql
 

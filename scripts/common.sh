@@ -105,6 +105,22 @@ ht_free_port() {
     echo "$port"
 }
 
+# ht_bench_cluster NAME PORT [postgresql.conf lines...]: for the benchmarks, a throwaway cluster
+# in a fresh /tmp/hive_tokens_NAME.* directory (DIR), removed at exit, with its database "bench";
+# exports PGHOST and PGPORT and defines as_pg (a command as the postgres OS user on it).
+ht_bench_cluster() {
+    local name=$1 port
+    port=$(ht_free_port "$2")
+    shift 2
+    DIR=$(mktemp -d "/tmp/hive_tokens_$name.XXXXXX")
+    chmod 0755 "$DIR"
+    trap 'ht_stop_cluster "$DIR/pg"; rm -rf "$DIR"' EXIT
+    ht_start_cluster "$DIR/pg" "$port" "$@"
+    export PGHOST="$DIR/pg" PGPORT="$port"
+    as_pg() { runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" "$@"; }
+    as_pg "$PG_BIN/createdb" bench
+}
+
 ht_stop_cluster() {
     local dir=$1
     [ -f "$dir/data/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1

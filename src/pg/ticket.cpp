@@ -255,15 +255,13 @@ std::string citus_escape_hatches() {
     return found != nullptr ? std::string(found) : std::string();
 }
 
-}  // namespace
-
-void hive_tokens::pg::set_ticket(bool is_token, const core::Uuid& token_id, bool has_user, const core::Uuid& user_id,
-                                 const core::PrincipalPolicy& policy) {
-    // Without propagation the workers would never see the ticket: every distributed read would be
-    // empty. Say so now rather than answer with nothing.
+// What sealing a ticket here requires of the deployment (docs/scale-out.md); throws
+// core::Error(ObjectNotInPrerequisiteState) naming what is missing.
+void check_can_seal(const char* role) {
     const char* propagate = nullptr;
     pg_call([&]() noexcept { propagate = GetConfigOption("citus.propagate_set_commands", true, false); });
-    const bool citus = citus_loaded();
+    // Without propagation the workers would never see the ticket: every distributed read would be
+    // empty. Say so now rather than answer with nothing.
     if (propagate != nullptr && strcmp(propagate, "local") != 0)
         throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
                           "hive_tokens.issue_tickets needs citus.propagate_set_commands = 'local'",
@@ -271,47 +269,49 @@ void hive_tokens::pg::set_ticket(bool is_token, const core::Uuid& token_id, bool
                           "without the ticket the workers see no principal.",
                           "Set citus.propagate_set_commands = 'local' on the coordinator (postgresql.conf or ALTER "
                           "ROLE ... SET).");
-    const core::PermissionCatalog& cat = current_catalog();
-    core::Ticket t;
-    for (const std::string& name : cat.names(policy.scopes())) {
-        if (!t.scopes.empty()) t.scopes += ',';
-        t.scopes += name;
-    }
-    t.resources = core::json::to_string(core::to_json(policy.assignment()));
-    const Here here = here_and_now();
-    const char* database = here.database;
-    const char* role = here.role;
-    const TimestampTz now = here.now;
-    if (database == nullptr || role == nullptr)
-        throw core::Error(core::ErrorKind::Internal, "this database or the current role has no name");
-    t.database = database;
-    t.role = role;
-    t.issued_at = now;
-    t.expires_at = now + static_cast<std::int64_t>(ticket_lifetime) * USECS_PER_SEC;
-    t.is_token = is_token;
-    t.token_id = token_id;
-    t.has_user = has_user;
-    t.user_id = user_id;
-    t.organization = policy.organization();
     if (const char* why = ticket_exposure(true))
         throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
                           "hive_tokens.issue_tickets would publish the ticket", why,
                           "Set pg_stat_statements.track_utility = off, or pg_stat_statements.track to top or none, on the "
                           "coordinator; see docs/scale-out.md.");
-    if (citus) {
-        if (const char* why = coordinator_exposure())
-            throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState, "hive_tokens.issue_tickets would publish the ticket",
-                              why, "See docs/scale-out.md, \"What the ticket is, and what the deployment must hold\".");
-        const std::string hatches = citus_escape_hatches();
-        if (!hatches.empty())
-            throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
-                              "hive_tokens.issue_tickets needs a role that cannot run SQL on the workers nor take "
-                              "another transaction's id",
-                              "Role " + std::string(role) + " may execute " + hatches +
-                                  ": with them a session could replay the ticket of another session of the role.",
-                              "On the coordinator, REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC for each of them (and from "
-                              "the role, if granted); see docs/scale-out.md.");
+    if (!citus_loaded()) return;
+    if (const char* why = coordinator_exposure())
+        throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState, "hive_tokens.issue_tickets would publish the ticket",
+                          why, "See docs/scale-out.md, \"What the ticket is, and what the deployment must hold\".");
+    const std::string hatches = citus_escape_hatches();
+    if (!hatches.empty())
+        throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                          "hive_tokens.issue_tickets needs a role that cannot run SQL on the workers nor take "
+                          "another transaction's id",
+                          "Role " + std::string(role) + " may execute " + hatches +
+                              ": with them a session could replay the ticket of another session of the role.",
+                          "On the coordinator, REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC for each of them (and from "
+                          "the role, if granted); see docs/scale-out.md.");
+}
+
+}  // namespace
+
+void hive_tokens::pg::set_ticket(bool is_token, const core::Uuid& token_id, bool has_user, const core::Uuid& user_id,
+                                 const core::PrincipalPolicy& policy) {
+    const Here here = here_and_now();
+    if (here.database == nullptr || here.role == nullptr)
+        throw core::Error(core::ErrorKind::Internal, "this database or the current role has no name");
+    check_can_seal(here.role);
+    core::Ticket t;
+    for (const std::string& name : current_catalog().names(policy.scopes())) {
+        if (!t.scopes.empty()) t.scopes += ',';
+        t.scopes += name;
     }
+    t.resources = core::json::to_string(core::to_json(policy.assignment()));
+    t.database = here.database;
+    t.role = here.role;
+    t.issued_at = here.now;
+    t.expires_at = here.now + static_cast<std::int64_t>(ticket_lifetime) * USECS_PER_SEC;
+    t.is_token = is_token;
+    t.token_id = token_id;
+    t.has_user = has_user;
+    t.user_id = user_id;
+    t.organization = policy.organization();
     t.transaction = this_transaction(true);
     // base64url and dots only: nothing to quote
     const std::string statement = "SET LOCAL hive_tokens.ticket = '" + core::seal_ticket(current_keyring().issuing(), t) + "'";
@@ -343,16 +343,13 @@ bool hive_tokens::pg::open_current_ticket(TicketPrincipal* out) {
     }
     const core::Keyring& ring = current_keyring();
     const Here here = here_and_now();
-    const char* database = here.database;
-    const char* role = here.role;
-    const TimestampTz now = here.now;
-    if (database == nullptr || role == nullptr) {
+    if (here.database == nullptr || here.role == nullptr) {
         refused("no database or role name");
         return false;
     }
     const std::string transaction = this_transaction(false);
     core::Ticket t;
-    const core::TicketCheck check = core::open_ticket(ticket_setting, ring, now, database, role, transaction, &t);
+    const core::TicketCheck check = core::open_ticket(ticket_setting, ring, here.now, here.database, here.role, transaction, &t);
     if (check != core::TicketCheck::Ok) {
         refused(core::ticket_check_name(check));
         return false;

@@ -7,9 +7,11 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use HtPgBouncer;
 
-my $pgbouncer = '/usr/sbin/pgbouncer';
-plan skip_all => 'pgbouncer is not installed' unless -x $pgbouncer;
+plan skip_all => 'pgbouncer is not installed' unless -x $HtPgBouncer::BINARY;
 
 my $node = PostgreSQL::Test::Cluster->new('pooled');
 $node->init;
@@ -42,33 +44,7 @@ for my $i (0 .. $clients - 1)
 }
 
 # pgbouncer in transaction pooling mode, two server connections for everyone.
-my $bport = PostgreSQL::Test::Cluster::get_free_port();
-my $bdir = $node->basedir . '/pgbouncer';
-mkdir $bdir or die "mkdir: $!";
-my $host = $node->host;
-my $pgport = $node->port;
-open(my $fh, '>', "$bdir/pgbouncer.ini") or die;
-print $fh <<"EOC";
-[databases]
-postgres = host=$host port=$pgport dbname=postgres user=app
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $bport
-unix_socket_dir =
-auth_type = any
-pool_mode = transaction
-default_pool_size = 2
-max_client_conn = 100
-logfile = $bdir/pgbouncer.log
-pidfile = $bdir/pgbouncer.pid
-EOC
-close $fh;
-my $bouncer = IPC::Run::start([ $pgbouncer, "$bdir/pgbouncer.ini" ], '>', "$bdir/stdout", '2>', "$bdir/stderr");
-for (1 .. 50)
-{
-	last if system('pg_isready', '-q', '-h', '127.0.0.1', '-p', $bport, '-d', 'postgres') == 0;
-	sleep 0.2;
-}
+my ($bouncer, $bport) = HtPgBouncer::start($node, user => 'app');
 
 # Every client runs 40 rounds: an authenticated transaction, then one without a principal.
 my $rounds = 40;
@@ -112,7 +88,6 @@ is($bad, 0, 'nobody ever saw another client\'s principal or rows');
 cmp_ok(scalar(keys %pids), '<=', 2, 'the clients shared at most two server connections');
 cmp_ok(scalar(keys %pids), '>=', 1, 'and used at least one');
 
-$bouncer->signal('TERM');
-$bouncer->finish;
+HtPgBouncer::stop($bouncer);
 $node->stop;
 done_testing();

@@ -8,11 +8,13 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use HtPgBouncer;
 
 my $root = $ENV{HT_ROOT} or die 'HT_ROOT must name the repository (scripts/test.sh sets it)';
 my $example = "$root/examples/node";
-my $pgbouncer = '/usr/sbin/pgbouncer';
-ok(-x $pgbouncer, 'pgbouncer is installed');
+ok(-x $HtPgBouncer::BINARY, 'pgbouncer is installed');
 ok(-d "$example/node_modules/pg", 'the example\'s dependencies are installed (npm ci, by scripts/test.sh)');
 
 my $node = PostgreSQL::Test::Cluster->new('node_example');
@@ -20,32 +22,8 @@ $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'hive_tokens'\nlog_min_messages = warning\n");
 $node->start;
 
-my $bport = PostgreSQL::Test::Cluster::get_free_port();
-my $bdir = $node->basedir . '/pgbouncer';
-mkdir $bdir or die "mkdir: $!";
+my ($bouncer, $bport) = HtPgBouncer::start($node, user => 'app', max_client_conn => 200);
 my ($host, $port) = ($node->host, $node->port);
-open(my $fh, '>', "$bdir/pgbouncer.ini") or die;
-print $fh <<"EOC";
-[databases]
-postgres = host=$host port=$port dbname=postgres user=app
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $bport
-unix_socket_dir =
-auth_type = any
-pool_mode = transaction
-default_pool_size = 2
-max_client_conn = 200
-logfile = $bdir/pgbouncer.log
-pidfile = $bdir/pgbouncer.pid
-EOC
-close $fh;
-my $bouncer = IPC::Run::start([ $pgbouncer, "$bdir/pgbouncer.ini" ], '>', "$bdir/stdout", '2>', "$bdir/stderr");
-for (1 .. 50)
-{
-	last if system('pg_isready', '-q', '-h', '127.0.0.1', '-p', $bport, '-d', 'postgres') == 0;
-	sleep 0.2;
-}
 
 my $user = getpwuid($<);
 local $ENV{HT_TEST_ADMIN} = qq({"host": "$host", "port": $port, "user": "$user", "database": "postgres"});
@@ -79,8 +57,7 @@ $node->psql('postgres', "CREATE FUNCTION public.mine() RETURNS void LANGUAGE plp
 	  . "\\set VERBOSITY verbose\nSELECT public.mine();", stdout => \$verbose_out, stderr => \$verbose_err);
 unlike($verbose_err, qr/SCHEMA NAME/, 'a RAISE of the user\'s own function does not');
 
-$bouncer->signal('TERM');
-$bouncer->finish;
+HtPgBouncer::stop($bouncer);
 $node->stop;
 my $log = slurp_file($node->logfile);
 unlike($log, qr/access token rejected/, 'no rejected token made an ERROR in the server log (try_authenticate)');
