@@ -197,6 +197,44 @@ check "the role cannot take another transaction's distributed id on the coordina
 check "nor run SQL on the workers" 1 \
     "$(app "SELECT run_command_on_workers('SELECT 1');" | grep -c 'permission denied for function run_command_on_workers')"
 check "nor read the workers' queries" 1 "$(app "SELECT count(*) FROM citus_stat_activity;" | grep -c 'permission denied')"
+# The fourth review's attack: a ticket is bound to the global pid of the coordinator backend that
+# sealed it, which Citus reads from application_name ("citus_internal gpid=<n>") and stamps into
+# the connections a backend opens. A session that could claim another backend's global pid there
+# would open worker connections the victim's tickets match. hive_tokens refuses that name from
+# roles other than superusers on every node.
+claim="'citus_internal gpid=10000000001'"
+check "nor claim another backend's Citus global pid on the coordinator (SET, set_config, ALTER ROLE)" 3 \
+    "$(app "SET application_name = $claim; SELECT set_config('application_name', $claim, false);
+ALTER ROLE app SET application_name = $claim;" | grep -c 'is reserved for Citus.s own connections')"
+in_shard="SELECT c.n FROM (SELECT set_config('application_name', $claim, false) AS s) AS x CROSS JOIN LATERAL
+  (SELECT count(*) AS n FROM app.projects WHERE organization_id = '00000000-0000-4000-8000-0000000000a2' AND x.s IS NOT NULL) AS c;"
+check "nor on a worker, from inside a distributed query" 1 \
+    "$(app "$in_shard" | grep -A 2 'is reserved for Citus.s own connections' | grep -c 'while executing command on localhost')"
+# A victim holds its transaction open and, standing in for a leak, hands its ticket, global pid and
+# distributed transaction id over; another session of the role claims the transaction id on a worker
+# (assign_distributed_transaction_id stays callable there) and sets the ticket, inside one
+# distributed query, then reads. Only the global pid tells them apart, and it cannot claim that.
+printf '%s\n' "BEGIN;" "SELECT hive_tokens.authenticate(:'B') \\g /dev/null" "$all" \
+    "SELECT current_setting('hive_tokens.ticket') || '|' || citus_backend_gpid() || '|' || t.initiator_node_identifier || '|' || t.transaction_number || '|' || t.transaction_stamp FROM get_current_transaction_id() AS t \\g $R/handed.txt" \
+    "SELECT pg_sleep(4);" "COMMIT;" >"$R/victim.sql"
+replay="SELECT c.n FROM (SELECT assign_distributed_transaction_id(:vi, :vn, :'vs')::text AS a,
+    set_config('hive_tokens.ticket', :'vt', true) AS s) AS x CROSS JOIN LATERAL
+  (SELECT count(*) AS n FROM app.schema_versions WHERE organization_id = '00000000-0000-4000-8000-0000000000a2'
+     AND x.s IS NOT NULL AND x.a IS NOT NULL) AS c;"
+chown postgres "$R/victim.sql"
+handed() {  # handed ROLE [SQL before]: the replay, by ROLE, of the ticket of a victim running meanwhile
+    rm -f "$R/handed.txt"
+    q "$PORT" -U app -At -v B="$B" -f "$R/victim.sql" >/dev/null 2>&1 &
+    for i in $(seq 1 50); do [ -s "$R/handed.txt" ] && break; sleep 0.1; done
+    local vt vg vi vn vs
+    IFS='|' read -r vt vg vi vn vs <"$R/handed.txt"
+    printf '%s\n' "${2:-}" "$replay" | q "$PORT" -U "$1" -At -v vt="$vt" -v vi="$vi" -v vn="$vn" -v vs="$vs" \
+        -v forged="citus_internal gpid=$vg" -f - 2>&1 | tail -n 1
+    wait
+}
+check "a ticket handed to another session of the role, replayed on a worker in the victim's transaction id" 0 "$(handed app)"
+check "the same replay by a superuser who claims the victim's global pid (what the refusal keeps from the role)" 8 \
+    "$(handed postgres "SET application_name = :'forged'; SET citus.allow_nested_distributed_execution = on; SET ROLE app;")"
 # A victim holds a transaction open after a distributed read, so its worker backends sit idle in
 # transaction with Citus's last command (the one carrying its ticket) as their statement; the
 # attacker, another session of the role without a token, looks for tickets from inside a

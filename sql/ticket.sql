@@ -309,6 +309,25 @@ SELECT (SELECT array_agg(id ORDER BY id) FROM hive.plain_versions) = (SELECT arr
        (SELECT array_agg(target_id || ' ' || service_name ORDER BY id) FROM hive.dist_versions) AS c_rows_by_ticket;
 ROLLBACK;
 
+-- Under Citus a ticket is bound to the global pid of the backend that sealed it, which Citus
+-- reads from application_name ("citus_internal gpid=<n>") and stamps into every connection it
+-- opens. Only a superuser (or a startup packet, which pg_hba.conf admits) may claim such a name:
+-- a session of the application's role cannot pose as another backend.
+SET ROLE regress_ht_tapp;
+SET application_name = 'citus_internal gpid=10000000042';
+SELECT set_config('application_name', 'citus_run_command gpid=10000000042', false);
+BEGIN;
+SET LOCAL application_name = 'citus_rebalancer gpid=10000000042';
+ROLLBACK;
+ALTER ROLE regress_ht_tapp SET application_name = 'citus_internal gpid=10000000042';
+SET application_name = 'citus_internal report';  -- no global pid: any name not claiming one is fine
+SHOW application_name;
+RESET application_name;
+RESET ROLE;
+SET application_name = 'citus_internal gpid=10000000042';  -- a superuser may (Citus's own run_command_on_*)
+SHOW application_name;
+RESET application_name;
+
 DROP SCHEMA hive CASCADE;
 REVOKE EXECUTE ON FUNCTION hive_tokens.revoke(uuid) FROM regress_ht_tapp;
 DROP ROLE regress_ht_tapp;

@@ -92,4 +92,5 @@ void _PG_init(void) {
     hive_tokens::pg::register_usage_callbacks();
     hive_tokens::core::set_interrupt_check(hive_tokens::pg::service_interrupts);
     hive_tokens::pg::install_log_guard();
+    hive_tokens::pg::guard_application_name(process_shared_preload_libraries_in_progress);
 }

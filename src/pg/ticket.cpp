@@ -24,6 +24,7 @@ extern "C" {
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/backend_status.h"
+#include "utils/guc_tables.h"
 #include "postmaster/postmaster.h"
 #include "utils/datetime.h"
 #include "storage/proc.h"
@@ -39,7 +40,56 @@ char* hive_tokens::pg::ticket_setting = nullptr;
 
 namespace {
 unsigned long g_ticket_version = 1;
+
+// The application names Citus gives the connections it opens to a node, and believes: a backend
+// whose application_name starts with one of these takes the global pid that follows as its own
+// and stamps it into every connection it opens next (Citus's ExtractGlobalPID()).
+const char* const kCitusBackendPrefixes[] = {"citus_internal gpid=", "citus_rebalancer gpid=", "citus_run_command gpid="};
+GucStringCheckHook g_prior_application_name_check = nullptr;
+bool g_application_name_guarded = false;
+bool g_preloaded = false;
+
+// application_name's check hook, chained after PostgreSQL's (and any other library's): refuses a
+// Citus backend name from SET, set_config(), ALTER ROLE/DATABASE ... SET and the settings they
+// leave, unless the current user is a superuser. A ticket is bound to the global pid of the
+// backend that sealed it; were a session of the application's role able to claim another
+// backend's global pid, it could replay that backend's tickets (found by the fourth review).
+// The server's own configuration and a connection's startup packet (how Citus names its
+// connections, and so indistinguishable from them) are pg_hba.conf's to admit. Runs inside
+// set_config_option: no C++ object with a destructor lives in this frame, so superuser()'s
+// ereport, should its catalog lookup fail, may longjmp through it.
+bool application_name_check(char** newval, void** extra, GucSource source) {
+    if (g_prior_application_name_check != nullptr && !g_prior_application_name_check(newval, extra, source)) return false;
+    if (*newval == nullptr) return true;
+    const char* claimed = nullptr;
+    for (const char* prefix : kCitusBackendPrefixes)
+        if (strncmp(*newval, prefix, strlen(prefix)) == 0) claimed = prefix;
+    if (claimed == nullptr) return true;
+    if (source <= PGC_S_GLOBAL || source == PGC_S_CLIENT) return true;
+    if (IsParallelWorker()) return true;  // the leader's value, checked when the leader set it
+    if (IsTransactionState() && superuser()) return true;
+    GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+    GUC_check_errmsg("an application_name beginning with \"%s\" is reserved for Citus's own connections", claimed);
+    GUC_check_errdetail(
+        "hive_tokens refuses it from a role other than a superuser: Citus takes the number that follows as the "
+        "global pid of the backend this session works for, which the principal's tickets are bound to.");
+    return false;
+}
 }  // namespace
+
+void hive_tokens::pg::guard_application_name(bool preloading) {
+    g_preloaded = g_preloaded || preloading;
+    if (g_application_name_guarded) return;
+    struct config_generic** vars = get_guc_variables();
+    const int n = GetNumConfigOptions();
+    for (int i = 0; i < n; ++i) {
+        if (vars[i]->vartype != PGC_STRING || strcmp(vars[i]->name, "application_name") != 0) continue;
+        auto* var = reinterpret_cast<struct config_string*>(vars[i]);
+        g_prior_application_name_check = var->check_hook;
+        var->check_hook = application_name_check;
+        g_application_name_guarded = true;
+    }
+}
 
 bool hive_tokens::pg::ticket_check(char** newval, void**, GucSource source) {
     // A ticket belongs to one transaction: it has no place in a file, ALTER ROLE/DATABASE SET or
@@ -275,6 +325,12 @@ void check_can_seal(const char* role) {
                           "Set pg_stat_statements.track_utility = off, or pg_stat_statements.track to top or none, on the "
                           "coordinator; see docs/scale-out.md.");
     if (!citus_loaded()) return;
+    if (!g_preloaded)
+        throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                          "hive_tokens.issue_tickets needs hive_tokens in shared_preload_libraries",
+                          "Loaded later, it cannot keep a session from claiming another backend's Citus global pid, "
+                          "which tickets are bound to.",
+                          "Set shared_preload_libraries = 'citus,hive_tokens' on every node and restart.");
     if (const char* why = coordinator_exposure())
         throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState, "hive_tokens.issue_tickets would publish the ticket",
                           why, "See docs/scale-out.md, \"What the ticket is, and what the deployment must hold\".");
@@ -345,6 +401,11 @@ bool hive_tokens::pg::open_current_ticket(TicketPrincipal* out) {
     const Here here = here_and_now();
     if (here.database == nullptr || here.role == nullptr) {
         refused("no database or role name");
+        return false;
+    }
+    if (!g_preloaded && citus_loaded()) {
+        refused("hive_tokens is not in shared_preload_libraries here, so a session may have claimed another backend's "
+                "Citus global pid before it was loaded");
         return false;
     }
     const std::string transaction = this_transaction(false);

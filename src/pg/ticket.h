@@ -29,6 +29,12 @@ void ticket_assign(const char* newval, void* extra);
 // (sub)transaction that set it rolls back.
 unsigned long ticket_version() noexcept;
 
+// Installs application_name's check hook, which refuses Citus's backend names (those that carry a
+// global pid) from everyone but superusers, except in the server's configuration and a
+// connection's startup packet. preloading: called from shared_preload_libraries, so the hook has
+// been in place since the backend started (tickets under Citus require it).
+void guard_application_name(bool preloading);
+
 // Seals the principal into a ticket and sets it for this transaction (SET LOCAL through SPI).
 // Throws core::Error (no key, too large, Citus not propagating SET LOCAL).
 void set_ticket(bool is_token, const core::Uuid& token_id, bool has_user, const core::Uuid& user_id,
