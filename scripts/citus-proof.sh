@@ -222,19 +222,35 @@ replay="SELECT c.n FROM (SELECT assign_distributed_transaction_id(:vi, :vn, :'vs
   (SELECT count(*) AS n FROM app.schema_versions WHERE organization_id = '00000000-0000-4000-8000-0000000000a2'
      AND x.s IS NOT NULL AND x.a IS NOT NULL) AS c;"
 chown postgres "$R/victim.sql"
-handed() {  # handed ROLE [SQL before]: the replay, by ROLE, of the ticket of a victim running meanwhile
+handed() {  # handed ROLE SQL: SQL run by ROLE (:vt, :vi, :vn, :vs, :forged) while a victim holds its ticket
     rm -f "$R/handed.txt"
     q "$PORT" -U app -At -v B="$B" -f "$R/victim.sql" >/dev/null 2>&1 &
     for i in $(seq 1 50); do [ -s "$R/handed.txt" ] && break; sleep 0.1; done
     local vt vg vi vn vs
     IFS='|' read -r vt vg vi vn vs <"$R/handed.txt"
-    printf '%s\n' "${2:-}" "$replay" | q "$PORT" -U "$1" -At -v vt="$vt" -v vi="$vi" -v vn="$vn" -v vs="$vs" \
-        -v forged="citus_internal gpid=$vg" -f - 2>&1 | tail -n 1
+    printf '%s\n' "$2" | q "$PORT" -U "$1" -At -v vt="$vt" -v vi="$vi" -v vn="$vn" -v vs="$vs" \
+        -v forged="citus_internal gpid=$vg" -f - 2>&1
     wait
 }
-check "a ticket handed to another session of the role, replayed on a worker in the victim's transaction id" 0 "$(handed app)"
+a2_shard=$(q "$PORT" -Atc "SELECT shard_name('app.schema_versions'::regclass, get_shard_id_for_distribution_column('app.schema_versions', '00000000-0000-4000-8000-0000000000a2'))")
+claim_forged="SET application_name = :'forged'; SET citus.allow_nested_distributed_execution = on; SET ROLE app;"
+# Citus sends the whole text of a multi-statement query that contains a SET LOCAL to the workers,
+# where it runs at top level as the role (any SQL, whatever the coordinator revokes): the strongest
+# position a session of the role has on a worker. Reads the victim's shard there and reports.
+on_worker="BEGIN;
+SELECT count(*) FROM app.schema_versions WHERE organization_id = '00000000-0000-4000-8000-0000000000a2' \\g /dev/null
+SET LOCAL work_mem = '5MB' \\; COMMIT \\; BEGIN \\; SELECT assign_distributed_transaction_id(:vi, :vn, :'vs') \\;
+  SET LOCAL hive_tokens.ticket = :'vt' \\; DO \$\$ BEGIN RAISE EXCEPTION 'on the worker: % rows, principal %',
+  (SELECT count(*) FROM $a2_shard), coalesce(hive_tokens.current_principal_kind(), 'none'); END \$\$;
+ROLLBACK;"
+check "a ticket handed to another session of the role, replayed on a worker in the victim's transaction id" 0 \
+    "$(handed app "$replay" | tail -n 1)"
 check "the same replay by a superuser who claims the victim's global pid (what the refusal keeps from the role)" 8 \
-    "$(handed postgres "SET application_name = :'forged'; SET citus.allow_nested_distributed_execution = on; SET ROLE app;")"
+    "$(handed postgres "$claim_forged $replay" | tail -n 1)"
+check "arbitrary SQL on the worker (Citus propagates a SET LOCAL's whole query text): the victim's transaction and ticket" \
+    "0 rows, principal none" "$(handed app "$on_worker" | grep -o '[0-9]* rows, principal [a-z]*')"
+check "the same by a superuser who claims the victim's global pid" "8 rows, principal token" \
+    "$(handed postgres "$claim_forged $on_worker" | grep -o '[0-9]* rows, principal [a-z]*')"
 # A victim holds a transaction open after a distributed read, so its worker backends sit idle in
 # transaction with Citus's last command (the one carrying its ticket) as their statement; the
 # attacker, another session of the role without a token, looks for tickets from inside a
