@@ -251,6 +251,19 @@ check "arbitrary SQL on the worker (Citus propagates a SET LOCAL's whole query t
     "0 rows, principal none" "$(handed app "$on_worker" | grep -o '[0-9]* rows, principal [a-z]*')"
 check "the same by a superuser who claims the victim's global pid" "8 rows, principal token" \
     "$(handed postgres "$claim_forged $on_worker" | grep -o '[0-9]* rows, principal [a-z]*')"
+# A role that can create objects (or owns functions) could plant a function its own search_path
+# finds before the one Citus calls by an unqualified name at the start of every worker
+# transaction, right after the SET LOCAL carrying the ticket: it would run in other sessions'
+# worker transactions with their principal (found by the fifth review). The coordinator refuses
+# to seal, a worker refuses tickets.
+q "$PORT" -c "GRANT CREATE ON SCHEMA app TO app" >/dev/null
+check "a role that may create objects: authenticate() refuses to seal a ticket" 1 \
+    "$(app "$(auth B) ROLLBACK;" | grep -c 'needs a role that owns no functions and can create no objects')"
+q "$PORT" -c "REVOKE CREATE ON SCHEMA app FROM app" >/dev/null
+q "$w2" -c "SET citus.enable_ddl_propagation = off" -c "CREATE SCHEMA planted AUTHORIZATION app" >/dev/null  # on one worker only (a2's rows live there)
+check "a worker where the role may create objects refuses tickets" 0 "$(app "$(auth B) $all COMMIT;")"
+q "$w2" -c "SET citus.enable_ddl_propagation = off" -c "DROP SCHEMA planted" >/dev/null
+check "and takes them again once it may not" 8 "$(app "$(auth B) $all COMMIT;")"
 # A victim holds a transaction open after a distributed read, so its worker backends sit idle in
 # transaction with Citus's last command (the one carrying its ticket) as their statement; the
 # attacker, another session of the role without a token, looks for tickets from inside a
@@ -317,7 +330,7 @@ check "a revoke committed on the coordinator during a transaction holding the to
 $all COMMIT;")"
 check "the revoked token in the next transaction" 1 "$(app "$(auth A) ROLLBACK;" | grep -c 'access token rejected')"
 refusals=$(cat "$R/w1.log" "$R/w2.log" | grep -o 'ticket refused: [a-z_ ,]*' | sed 's/ticket refused: //; s/,.*//' | sort -u | paste -sd',')
-check "the workers logged why (reasons seen)" "bad_mac,expired,its token is revoked,track_activities is on here,unknown_key,wrong_transaction" "$refusals"
+check "the workers logged why (reasons seen)" "bad_mac,expired,its token is revoked,the role may create objects in schema planted here,track_activities is on here,unknown_key,wrong_transaction" "$refusals"
 masked=$(cat "$R/w1.log" "$R/w2.log" | grep -c 'hive_tokens.ticket = .htk1\.\*\*\*' || true)
 check "the workers' logs show the tickets Citus sent, masked" yes "$([ "$masked" -gt 0 ] && echo yes || echo "no ($masked)")"
 check "no ticket in the workers' logs" 0 "$(cat "$R/w1.log" "$R/w2.log" | grep -c 'htk1\.[A-Za-z0-9_-]' || true)"

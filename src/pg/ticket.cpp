@@ -305,6 +305,43 @@ std::string citus_escape_hatches() {
     return found != nullptr ? std::string(found) : std::string();
 }
 
+// Where the current role, or a role it may become, could have planted code: the schemas it may
+// create objects in, and the functions it owns (which it may replace); "" when none. Such a role
+// can put a function where its own search_path (ALTER ROLE ... SET, which every role may do for
+// itself) finds it first, and Citus's own statements call some by unqualified names in every
+// transaction they open on a worker (assign_distributed_transaction_id, right after the SET LOCAL
+// that carries the ticket): the function would run in other sessions of the role, while they hold
+// their principal (found while reviewing the fourth round's fix).
+std::string planting_grounds() {
+    char* found = nullptr;
+    MemoryContext outer = CurrentMemoryContext;
+    pg_call([&]() noexcept {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens: SPI_connect failed");
+        if (SPI_execute("SELECT pg_catalog.concat_ws('; ', "
+                        " (SELECT 'may create objects in schema ' || pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(n.nspname) || "
+                        "    CASE WHEN r.rolname = CURRENT_USER THEN '' ELSE ' (as ' || pg_catalog.quote_ident(r.rolname) || ')' END, ', ') "
+                        "  FROM pg_catalog.pg_namespace AS n, pg_catalog.pg_roles AS r "
+                        "  WHERE n.nspname !~ '^pg_(toast_)?temp_' AND n.nspname <> 'pg_toast' "
+                        "  AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER') "
+                        "  AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')), "
+                        " (SELECT 'owns ' || pg_catalog.count(*) || ' function(s), such as ' || pg_catalog.min(p.oid::pg_catalog.regprocedure::pg_catalog.text) "
+                        "  FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace "
+                        "  WHERE n.nspname !~ '^pg_(toast_)?temp_' AND pg_catalog.pg_has_role(CURRENT_USER, p.proowner, 'MEMBER') "
+                        "  HAVING pg_catalog.count(*) > 0))",
+                        true, 1) != SPI_OK_SELECT)
+            elog(ERROR, "hive_tokens: reading the schemas and functions failed");
+        bool isnull = true;
+        Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+        if (!isnull) {
+            MemoryContext spi = MemoryContextSwitchTo(outer);
+            found = TextDatumGetCString(d);
+            MemoryContextSwitchTo(spi);
+        }
+        SPI_finish();
+    });
+    return found != nullptr ? std::string(found) : std::string();
+}
+
 // What sealing a ticket here requires of the deployment (docs/scale-out.md); throws
 // core::Error(ObjectNotInPrerequisiteState) naming what is missing.
 void check_can_seal(const char* role) {
@@ -343,6 +380,15 @@ void check_can_seal(const char* role) {
                               ": with them a session could replay the ticket of another session of the role.",
                           "On the coordinator, REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC for each of them (and from "
                           "the role, if granted); see docs/scale-out.md.");
+    const std::string grounds = planting_grounds();
+    if (!grounds.empty())
+        throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                          "hive_tokens.issue_tickets needs a role that owns no functions and can create no objects",
+                          "Role " + std::string(role) + " " + grounds +
+                              ": with its own search_path it could plant functions that Citus calls in the worker "
+                              "transactions of other sessions of the role, while they hold their principal.",
+                          "Have another role own the schemas and functions and run the migrations; REVOKE CREATE ON "
+                          "SCHEMA ... FROM the role (and from PUBLIC); see docs/scale-out.md.");
 }
 
 }  // namespace
@@ -407,6 +453,15 @@ bool hive_tokens::pg::open_current_ticket(TicketPrincipal* out) {
         refused("hive_tokens is not in shared_preload_libraries here, so a session may have claimed another backend's "
                 "Citus global pid before it was loaded");
         return false;
+    }
+    if (citus_loaded()) {
+        const std::string grounds = planting_grounds();
+        if (!grounds.empty()) {
+            // names of this server's schemas and functions, never the ticket
+            const std::string why = "the role " + grounds + " here, so code it planted may be running in this transaction";
+            refused(why.c_str());
+            return false;
+        }
     }
     const std::string transaction = this_transaction(false);
     core::Ticket t;
