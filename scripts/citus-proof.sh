@@ -264,6 +264,27 @@ q "$w2" -c "SET citus.enable_ddl_propagation = off" -c "CREATE SCHEMA planted AU
 check "a worker where the role may create objects refuses tickets" 0 "$(app "$(auth B) $all COMMIT;")"
 q "$w2" -c "SET citus.enable_ddl_propagation = off" -c "DROP SCHEMA planted" >/dev/null
 check "and takes them again once it may not" 8 "$(app "$(auth B) $all COMMIT;")"
+# The fifth review's plant: a pooled connection serves many clients, and what one leaves in the
+# session (here a temporary domain found before pg_catalog.text) would run in the next one's
+# transaction with its principal; on the coordinator authenticate() refuses such a session, and
+# a worker backend holding such objects (left there through Citus's propagation of a
+# multi-statement SET LOCAL query, which also runs on the coordinator, where it is dropped
+# again) takes no ticket.
+check "a session holding a temporary object: authenticate() refuses it" 1 \
+    "$(app "CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (VALUE IS NOT NULL);
+$(auth B) ROLLBACK;" | grep -c 'authenticate() refuses a session that holds 1 temporary object(s) (text)')"
+check "a worker backend holding one takes no ticket; the same session reads again once it is gone" "0 8" \
+    "$(app "BEGIN;
+SELECT count(*) FROM app.schema_versions WHERE organization_id = '00000000-0000-4000-8000-0000000000a2' \\g /dev/null
+SET LOCAL work_mem = '5MB' \\; CREATE TEMP TABLE planted (x int);
+DROP TABLE pg_temp.planted;
+COMMIT;
+$(auth B) $all COMMIT;
+BEGIN;
+SELECT count(*) FROM app.schema_versions WHERE organization_id = '00000000-0000-4000-8000-0000000000a2' \\g /dev/null
+SET LOCAL work_mem = '5MB' \\; DISCARD TEMP;
+COMMIT;
+$(auth B) $all COMMIT;" | paste -sd' ')"
 # A victim holds a transaction open after a distributed read, so its worker backends sit idle in
 # transaction with Citus's last command (the one carrying its ticket) as their statement; the
 # attacker, another session of the role without a token, looks for tickets from inside a
@@ -329,8 +350,8 @@ check "a revoke committed on the coordinator during a transaction holding the to
 \! $PGBIN/psql -X -q -h $R -p $PORT -d postgres -U postgres -Atc \"SELECT hive_tokens.revoke(id) FROM hive_tokens.access_tokens WHERE title = 'token A'\" >/dev/null; sleep 1
 $all COMMIT;")"
 check "the revoked token in the next transaction" 1 "$(app "$(auth A) ROLLBACK;" | grep -c 'access token rejected')"
-refusals=$(cat "$R/w1.log" "$R/w2.log" | grep -o 'ticket refused: [a-z_ ,]*' | sed 's/ticket refused: //; s/,.*//' | sort -u | paste -sd',')
-check "the workers logged why (reasons seen)" "bad_mac,expired,its token is revoked,the role may create objects in schema planted here,track_activities is on here,unknown_key,wrong_transaction" "$refusals"
+refusals=$(cat "$R/w1.log" "$R/w2.log" | grep -o 'ticket refused: [a-z0-9_ ,()]*' | sed 's/ticket refused: //; s/,.*//' | sort -u | paste -sd',')
+check "the workers logged why (reasons seen)" "bad_mac,expired,its token is revoked,the role may create objects in schema planted here,this session holds 1 temporary object(s) (planted),track_activities is on here,unknown_key,wrong_transaction" "$refusals"
 masked=$(cat "$R/w1.log" "$R/w2.log" | grep -c 'hive_tokens.ticket = .htk1\.\*\*\*' || true)
 check "the workers' logs show the tickets Citus sent, masked" yes "$([ "$masked" -gt 0 ] && echo yes || echo "no ($masked)")"
 check "no ticket in the workers' logs" 0 "$(cat "$R/w1.log" "$R/w2.log" | grep -c 'htk1\.[A-Za-z0-9_-]' || true)"

@@ -4,8 +4,8 @@
 # mistyping and revoking a token in psql, then row-level security on a model of Hive's tables
 # (a CI token, a usage-reporting token and a member, each seeing exactly its rows), then token
 # management under a principal (an issuer token minting a narrower CI token, a refused
-# escalation, a rotation, the audit trail). Tokens travel only inside SQL (a temporary table
-# stands in for the pipeline's secret store), so no token appears in a statement or in the log,
+# escalation, a rotation, the audit trail). Tokens travel only inside SQL (a table stands
+# in for the pipeline's secret store), so no token appears in a statement or in the log,
 # which shows them masked; every ERROR is announced ("EXPECTED ERROR") before it happens. It
 # installs only what building and running the extension needs, not the test toolchain.
 # Run as root on Debian 12:  bash scripts/demo.sh

@@ -5,11 +5,11 @@ CREATE EXTENSION hive_tokens;
 
 \echo
 \echo '== 2. Issue an organization token for a CI pipeline that publishes schemas.'
-\echo '      The plaintext comes back exactly once: the demo keeps it in a temporary table, standing in'
-\echo '      for the pipeline''s secret store, and every statement below reads it from there, so no'
+\echo '      The plaintext comes back exactly once: the demo keeps it in a table, standing in for the'
+\echo '      pipeline''s secret store, and every statement below reads it from there, so no'
 \echo '      token ever appears in SQL text (an application passes it as a bind parameter). This log'
 \echo '      shows tokens only masked.'
-CREATE TEMP TABLE pipeline_secrets (name text PRIMARY KEY, token_id uuid, token text);
+CREATE TABLE pipeline_secrets (name text PRIMARY KEY, token_id uuid, token text);
 INSERT INTO pipeline_secrets
 SELECT 'ci', token_id, token
   FROM hive_tokens.issue(organization => 'a5d0c3a2-6f1b-4d7e-9a43-3b8a1f2e9c10',

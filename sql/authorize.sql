@@ -2,6 +2,9 @@
 -- false: a live token that may not (403); NULL: not a live token (401).
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hive_tokens;
+-- This suite keeps temporary tables (and statements prepared with SQL) across transactions;
+-- authenticate() refuses such a session by default (tested at the end of sql/principal.sql).
+SET hive_tokens.allow_session_objects = on;
 DROP ROLE IF EXISTS regress_ht_ingest;
 RESET client_min_messages;
 CREATE ROLE regress_ht_ingest;

@@ -4,6 +4,9 @@
 -- (Binary input of hrn, scopes and access_token: test/t/004_binary_input.pl.)
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hive_tokens;
+-- This suite keeps temporary tables (and statements prepared with SQL) across transactions;
+-- authenticate() refuses such a session by default (tested at the end of sql/principal.sql).
+SET hive_tokens.allow_session_objects = on;
 RESET client_min_messages;
 -- the backend's peak resident memory, in MB (Linux)
 CREATE FUNCTION pg_temp.peak_mb() RETURNS bigint LANGUAGE sql

@@ -2,6 +2,9 @@
 -- the RLS helpers, and every principal transition.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hive_tokens;
+-- This suite keeps temporary tables (and statements prepared with SQL) across transactions;
+-- authenticate() refuses such a session by default (tested at the end of sql/principal.sql).
+SET hive_tokens.allow_session_objects = on;
 DROP ROLE IF EXISTS regress_ht_app;
 DROP ROLE IF EXISTS regress_ht_nobody;
 RESET client_min_messages;
@@ -234,6 +237,49 @@ ROLLBACK;
 BEGIN;
 SELECT hive_tokens.act_as_member(NULL, '{project:describe}');
 ROLLBACK;
+RESET ROLE;
+
+-- A pooled connection serves many clients, one transaction each. What one client leaves in the
+-- session (a temporary type, domain, table or view, found before a permanent one of the same
+-- name; a statement prepared with SQL under a driver's statement name) would run in a later
+-- client's transaction under its principal: authenticate() and act_as_member() refuse such a
+-- session (55000) until it is reset. Here the plant would copy what the principal reads.
+SELECT token AS fresh FROM hive_tokens.issue(:'o', 'fresh', '{project:describe}') \gset
+SET hive_tokens.allow_session_objects = off;
+DEALLOCATE ALL;
+DISCARD TEMP;
+SET ROLE regress_ht_app;
+CREATE TEMP TABLE loot (n bigint);
+CREATE FUNCTION pg_temp.spy(v pg_catalog.text) RETURNS boolean LANGUAGE sql
+    AS $$ INSERT INTO pg_temp.loot SELECT pg_catalog.count(*) FROM pg_catalog.pg_class; SELECT true $$;
+CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (pg_temp.spy(VALUE));
+\set VERBOSITY default
+BEGIN;
+SELECT hive_tokens.authenticate(:'fresh') IS NOT NULL AS authenticated;
+ROLLBACK;
+BEGIN;
+SELECT hive_tokens.try_authenticate(:'fresh') IS NOT NULL AS authenticated;
+ROLLBACK;
+DISCARD TEMP;
+BEGIN;
+SELECT hive_tokens.authenticate(:'fresh') IS NOT NULL AS after_discard_temp;
+COMMIT;
+-- a statement prepared with SQL, as one replacing a driver's named statement
+PREPARE s1 AS SELECT hive_tokens.try_authenticate($1);
+BEGIN;
+SELECT hive_tokens.act_as_member(:'o', '{project:describe}');
+ROLLBACK;
+DEALLOCATE s1;
+-- temporary objects dropped at the end of their own transaction leave nothing behind
+BEGIN;
+CREATE TEMP TABLE scratch (n int) ON COMMIT DROP;
+COMMIT;
+BEGIN;
+SELECT hive_tokens.authenticate(:'fresh') IS NOT NULL AS after_on_commit_drop;
+COMMIT;
+-- only a superuser may accept such sessions
+SET hive_tokens.allow_session_objects = on;
+\set VERBOSITY terse
 RESET ROLE;
 DROP OWNED BY regress_ht_app;
 DROP ROLE regress_ht_app;

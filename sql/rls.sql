@@ -2,6 +2,9 @@
 -- and writes exactly its rows; the security properties an unprivileged role depends on.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hive_tokens;
+-- This suite keeps temporary tables (and statements prepared with SQL) across transactions;
+-- authenticate() refuses such a session by default (tested at the end of sql/principal.sql).
+SET hive_tokens.allow_session_objects = on;
 DROP SCHEMA IF EXISTS hive CASCADE;
 DROP ROLE IF EXISTS regress_ht_app;
 DROP ROLE IF EXISTS regress_ht_nobody;

@@ -6,6 +6,7 @@
 #include "keyring_loader.h"
 #include "log_guard.h"
 #include "principal.h"
+#include "session_state.h"
 #include "ticket.h"
 #include "token_store.h"
 #include "usage.h"
@@ -85,6 +86,14 @@ void _PG_init(void) {
         &hive_tokens::pg::ticket_setting, "", PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
         hive_tokens::pg::ticket_check, hive_tokens::pg::ticket_assign, nullptr);
 
+    DefineCustomBoolVariable(
+        "hive_tokens.allow_session_objects",
+        "Whether authenticate(), try_authenticate() and act_as_member() accept a session that holds temporary "
+        "objects or statements prepared with SQL.",
+        "Off (the default): they refuse (55000), since code an earlier client of a pooled connection left there "
+        "would run under the principal. Turn on only where no client can run SQL of its own.",
+        &hive_tokens::pg::allow_session_objects, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+
     if (process_shared_preload_libraries_in_progress) hive_tokens::pg::usage_preload();
 
     MarkGUCPrefixReserved("hive_tokens");
@@ -93,4 +102,5 @@ void _PG_init(void) {
     hive_tokens::core::set_interrupt_check(hive_tokens::pg::service_interrupts);
     hive_tokens::pg::install_log_guard();
     hive_tokens::pg::guard_application_name(process_shared_preload_libraries_in_progress);
+    hive_tokens::pg::install_session_state_hooks();
 }

@@ -31,6 +31,7 @@
 #include "principal.h"
 #include "refusal_audit.h"
 #include "scopes_type.h"
+#include "session_state.h"
 #include "ticket.h"
 #include "token_store.h"
 #include "uuid_datum.h"
@@ -159,6 +160,7 @@ void check_can_set_principal(const char* function) {
                           "The principal was set in a subtransaction that rolled back; a transaction has at most one "
                           "principal, ever.",
                           "Use a new transaction.");
+    hive_tokens::pg::check_session_holds_nothing(function);
 }
 
 void set_principal(std::shared_ptr<const State> next) noexcept {

@@ -10,6 +10,8 @@
 #include "jsonb_value.h"
 #include "keyring_loader.h"
 #include "permission_cache.h"
+#include "session_state.h"
+#include "spi_text.h"
 #include "token_store.h"
 
 extern "C" {
@@ -32,6 +34,7 @@ extern "C" {
 
 namespace core = hive_tokens::core;
 using hive_tokens::pg::pg_call;
+using hive_tokens::pg::spi_first_text;
 
 bool hive_tokens::pg::issue_tickets = false;
 bool hive_tokens::pg::accept_tickets = false;
@@ -275,34 +278,20 @@ const char* coordinator_exposure() {
 // on the workers (where it could read the tickets other sessions of the role were sent), that
 // it may execute here: "" when none.
 std::string citus_escape_hatches() {
-    char* found = nullptr;
-    MemoryContext outer = CurrentMemoryContext;
-    pg_call([&]() noexcept {
-        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens: SPI_connect failed");
-        // the role itself, every role it may become (SET ROLE, also without INHERIT), and every role
-        // other than a superuser that may become it
-        if (SPI_execute("SELECT pg_catalog.string_agg(DISTINCT p.oid::pg_catalog.regprocedure::pg_catalog.text || "
-                        "CASE WHEN r.rolname = CURRENT_USER THEN '' ELSE ' (as ' || pg_catalog.quote_ident(r.rolname) || ')' END, ', ') "
-                        "FROM pg_catalog.pg_proc AS p, pg_catalog.pg_roles AS r "
-                        "WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace "
-                        "AND p.proname IN ('assign_distributed_transaction_id', 'run_command_on_workers', "
-                        "'run_command_on_all_nodes', 'run_command_on_coordinator', 'run_command_on_shards', "
-                        "'run_command_on_placements', 'run_command_on_colocated_placements', 'master_run_on_worker') "
-                        "AND (pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER') "
-                        "     OR (NOT r.rolsuper AND pg_catalog.pg_has_role(r.oid, CURRENT_USER, 'MEMBER'))) "
-                        "AND pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE')",
-                        true, 1) != SPI_OK_SELECT)
-            elog(ERROR, "hive_tokens: reading Citus's functions failed");
-        bool isnull = true;
-        Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-        if (!isnull) {
-            MemoryContext spi = MemoryContextSwitchTo(outer);
-            found = TextDatumGetCString(d);
-            MemoryContextSwitchTo(spi);
-        }
-        SPI_finish();
-    });
-    return found != nullptr ? std::string(found) : std::string();
+    // the role itself, every role it may become (SET ROLE, also without INHERIT), and every role
+    // other than a superuser that may become it
+    return spi_first_text(
+        "SELECT pg_catalog.string_agg(DISTINCT p.oid::pg_catalog.regprocedure::pg_catalog.text || "
+        "CASE WHEN r.rolname = CURRENT_USER THEN '' ELSE ' (as ' || pg_catalog.quote_ident(r.rolname) || ')' END, ', ') "
+        "FROM pg_catalog.pg_proc AS p, pg_catalog.pg_roles AS r "
+        "WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace "
+        "AND p.proname IN ('assign_distributed_transaction_id', 'run_command_on_workers', "
+        "'run_command_on_all_nodes', 'run_command_on_coordinator', 'run_command_on_shards', "
+        "'run_command_on_placements', 'run_command_on_colocated_placements', 'master_run_on_worker') "
+        "AND (pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER') "
+        "     OR (NOT r.rolsuper AND pg_catalog.pg_has_role(r.oid, CURRENT_USER, 'MEMBER'))) "
+        "AND pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE')",
+        "Citus's functions");
 }
 
 // Where the current role, or a role it may become, could have planted code: the schemas it may
@@ -313,33 +302,19 @@ std::string citus_escape_hatches() {
 // that carries the ticket): the function would run in other sessions of the role, while they hold
 // their principal (found while reviewing the fourth round's fix).
 std::string planting_grounds() {
-    char* found = nullptr;
-    MemoryContext outer = CurrentMemoryContext;
-    pg_call([&]() noexcept {
-        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "hive_tokens: SPI_connect failed");
-        if (SPI_execute("SELECT pg_catalog.concat_ws('; ', "
-                        " (SELECT 'may create objects in schema ' || pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(n.nspname) || "
-                        "    CASE WHEN r.rolname = CURRENT_USER THEN '' ELSE ' (as ' || pg_catalog.quote_ident(r.rolname) || ')' END, ', ') "
-                        "  FROM pg_catalog.pg_namespace AS n, pg_catalog.pg_roles AS r "
-                        "  WHERE n.nspname !~ '^pg_(toast_)?temp_' AND n.nspname <> 'pg_toast' "
-                        "  AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER') "
-                        "  AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')), "
-                        " (SELECT 'owns ' || pg_catalog.count(*) || ' function(s), such as ' || pg_catalog.min(p.oid::pg_catalog.regprocedure::pg_catalog.text) "
-                        "  FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace "
-                        "  WHERE n.nspname !~ '^pg_(toast_)?temp_' AND pg_catalog.pg_has_role(CURRENT_USER, p.proowner, 'MEMBER') "
-                        "  HAVING pg_catalog.count(*) > 0))",
-                        true, 1) != SPI_OK_SELECT)
-            elog(ERROR, "hive_tokens: reading the schemas and functions failed");
-        bool isnull = true;
-        Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-        if (!isnull) {
-            MemoryContext spi = MemoryContextSwitchTo(outer);
-            found = TextDatumGetCString(d);
-            MemoryContextSwitchTo(spi);
-        }
-        SPI_finish();
-    });
-    return found != nullptr ? std::string(found) : std::string();
+    return spi_first_text(
+        "SELECT pg_catalog.concat_ws('; ', "
+        " (SELECT 'may create objects in schema ' || pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(n.nspname) || "
+        "    CASE WHEN r.rolname = CURRENT_USER THEN '' ELSE ' (as ' || pg_catalog.quote_ident(r.rolname) || ')' END, ', ') "
+        "  FROM pg_catalog.pg_namespace AS n, pg_catalog.pg_roles AS r "
+        "  WHERE n.nspname !~ '^pg_(toast_)?temp_' AND n.nspname <> 'pg_toast' "
+        "  AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER') "
+        "  AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')), "
+        " (SELECT 'owns ' || pg_catalog.count(*) || ' function(s), such as ' || pg_catalog.min(p.oid::pg_catalog.regprocedure::pg_catalog.text) "
+        "  FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace "
+        "  WHERE n.nspname !~ '^pg_(toast_)?temp_' AND pg_catalog.pg_has_role(CURRENT_USER, p.proowner, 'MEMBER') "
+        "  HAVING pg_catalog.count(*) > 0))",
+        "the schemas and functions");
 }
 
 // What sealing a ticket here requires of the deployment (docs/scale-out.md); throws
@@ -459,6 +434,15 @@ bool hive_tokens::pg::open_current_ticket(TicketPrincipal* out) {
         if (!grounds.empty()) {
             // names of this server's schemas and functions, never the ticket
             const std::string why = "the role " + grounds + " here, so code it planted may be running in this transaction";
+            refused(why.c_str());
+            return false;
+        }
+    }
+    {
+        const std::string holds = session_holdings();
+        if (!holds.empty()) {
+            // names of this session's own objects, never the ticket
+            const std::string why = "this session holds " + holds + ", which may run in this transaction";
             refused(why.c_str());
             return false;
         }

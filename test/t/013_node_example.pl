@@ -42,7 +42,7 @@ for my $line (split /\n/, $out)
 	$failures++ if $failed;
 	ok(!$failed, ($indent eq '' ? '' : '  ') . "node: $name");
 }
-cmp_ok($checks, '>=', 19, 'node ran every test (unit, and the API through both targets)');
+cmp_ok($checks, '>=', 20, 'node ran every test (unit, and the API through both targets)');
 is($failures, 0, 'node reported no failure') or diag("stdout:\n$out\nstderr:\n$err");
 unlike($out, qr/# SKIP/, 'no test was skipped');
 ok($ran, 'node exited with status 0');

@@ -3,8 +3,11 @@
 // BEGIN; SELECT hive_tokens.try_authenticate($1); ...the request's statements...; COMMIT.
 // The token travels as a bind parameter, never inside SQL text. try_authenticate() answers NULL
 // for a token that is not live (no error, nothing in the server log: scanners cannot fill it),
-// which becomes a 401 here. The principal ends with the transaction, so the pooled connection
-// (or pgbouncer's, in transaction pooling) carries nothing to the next request.
+// which becomes a 401 here. The principal ends with the transaction, so it never reaches the
+// next request on the pooled connection (or pgbouncer's, in transaction pooling). What the session
+// keeps could: try_authenticate() refuses (55000) a session holding temporary objects or
+// statements prepared with SQL, which an earlier request could have left there to run under this
+// one's principal; such a connection is closed here rather than returned to the pool.
 
 import pg from 'pg';
 import { HttpError } from './errors.js';
@@ -29,7 +32,7 @@ export async function withToken(pool, token, work) {
   } catch (err) {
     // A connection whose ROLLBACK failed may still be in the transaction, principal and all: it
     // is destroyed rather than returned to the pool.
-    let broken = false;
+    let broken = err.code === '55000' && /refuses a session that holds/.test(err.message);
     if (open) await client.query('ROLLBACK').catch(() => { broken = true; });
     client.release(broken);
     throw err;

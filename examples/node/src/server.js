@@ -113,7 +113,7 @@ async function route(pool, req) {
     return withToken(pool, token, async (db) => {
       // (the scopes as stored: the canonical text of what was asked; verify() here would count a use)
       const { rows } = await db.query(
-        `SELECT i.token_id, i.token, $2::hive_tokens.scopes::text AS scopes
+        `SELECT i.token_id, i.token, $2::hive_tokens.scopes::pg_catalog.text AS scopes
            FROM hive_tokens.issue(hive_tokens.current_organization_id(), $1, $2::hive_tokens.scopes) AS i`,
         [title, scopes]);
       return [201, { token_id: rows[0].token_id, token: rows[0].token, scopes: parseScopes(rows[0].scopes) }];

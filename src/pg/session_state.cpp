@@ -1,0 +1,94 @@
+// Objects a session keeps from one transaction to the next (session_state.h).
+#include "session_state.h"
+
+#include <string>
+
+#include "../core/error.h"
+#include "pg_includes.h"
+#include "spi_text.h"
+
+extern "C" {
+#include "catalog/objectaccess.h"
+#include "executor/spi.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+}
+
+namespace core = hive_tokens::core;
+using hive_tokens::pg::spi_first_text;
+
+bool hive_tokens::pg::allow_session_objects = false;
+
+namespace {
+
+object_access_hook_type g_prior_object_access = nullptr;
+ProcessUtility_hook_type g_prior_process_utility = nullptr;
+// Whether the session may hold such objects: set by every object created and every SQL PREPARE,
+// cleared by a check that found none. True at load: objects made before the library was loaded
+// in this backend were not seen.
+bool g_maybe_holds = true;
+
+// Plain C frames only below: PostgreSQL may longjmp through them.
+void on_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id, void* arg) {
+    if (access == OAT_POST_CREATE) g_maybe_holds = true;
+    if (g_prior_object_access != nullptr) g_prior_object_access(access, class_id, object_id, sub_id, arg);
+}
+
+void on_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree, ProcessUtilityContext context,
+                ParamListInfo params, QueryEnvironment* env, DestReceiver* dest, QueryCompletion* qc) {
+    if (pstmt->utilityStmt != nullptr && IsA(pstmt->utilityStmt, PrepareStmt)) g_maybe_holds = true;
+    if (g_prior_process_utility != nullptr)
+        g_prior_process_utility(pstmt, query, read_only_tree, context, params, env, dest, qc);
+    else
+        standard_ProcessUtility(pstmt, query, read_only_tree, context, params, env, dest, qc);
+}
+
+// What the session holds, as "2 temporary objects (pg_temp.text, ...) and 1 statement prepared
+// with SQL (s1)", or "" when nothing. Names are the session's own, never a token.
+std::string held() {
+    return spi_first_text(
+        "WITH t AS (SELECT c.relname::pg_catalog.text AS name FROM pg_catalog.pg_class AS c "
+        "           WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() "
+        "           UNION ALL SELECT y.typname::pg_catalog.text FROM pg_catalog.pg_type AS y "
+        "           WHERE y.typnamespace = pg_catalog.pg_my_temp_schema() AND y.typrelid = 0 AND y.typcategory <> 'A' "
+        "           UNION ALL SELECT p.proname::pg_catalog.text FROM pg_catalog.pg_proc AS p "
+        "           WHERE p.pronamespace = pg_catalog.pg_my_temp_schema()), "
+        "     s AS (SELECT s.name FROM pg_catalog.pg_prepared_statements AS s WHERE s.from_sql) "
+        "SELECT pg_catalog.concat_ws(' and ', "
+        "  (SELECT (SELECT pg_catalog.count(*) FROM t) || ' temporary object(s) (' || pg_catalog.string_agg(t.name, ', ') || ')' "
+        "   FROM (SELECT name FROM t ORDER BY name LIMIT 5) AS t HAVING pg_catalog.count(*) > 0), "
+        "  (SELECT (SELECT pg_catalog.count(*) FROM s) || ' statement(s) prepared with SQL (' || pg_catalog.string_agg(s.name, ', ') || ')' "
+        "   FROM (SELECT name FROM s ORDER BY name LIMIT 5) AS s HAVING pg_catalog.count(*) > 0)) "
+        "WHERE pg_catalog.pg_my_temp_schema() <> 0 OR EXISTS (SELECT FROM s)",
+        "the session's objects");
+}
+
+}  // namespace
+
+void hive_tokens::pg::install_session_state_hooks() {
+    g_prior_object_access = object_access_hook;
+    object_access_hook = on_object_access;
+    g_prior_process_utility = ProcessUtility_hook;
+    ProcessUtility_hook = on_utility;
+}
+
+std::string hive_tokens::pg::session_holdings() {
+    if (!g_maybe_holds || allow_session_objects) return std::string();
+    std::string what = held();
+    if (what.empty()) g_maybe_holds = false;
+    return what;
+}
+
+void hive_tokens::pg::check_session_holds_nothing(const char* function) {
+    const std::string what = session_holdings();
+    if (what.empty()) return;
+    throw core::Error(core::ErrorKind::ObjectNotInPrerequisiteState,
+                      std::string(function) + "() refuses a session that holds " + what,
+                      "Code left in a session by an earlier transaction (a temporary table, view, type or domain "
+                      "found before a permanent one of the same name, or a statement that replaced a driver's) would "
+                      "run in this transaction with its principal.",
+                      "Reset pooled connections between clients (DISCARD ALL), drop temporary objects before the "
+                      "transaction ends (ON COMMIT DROP, DISCARD TEMP), and call " + std::string(function) +
+                          "() first in the transaction; see docs/writing-rls-policies.md.");
+}
