@@ -194,7 +194,7 @@ SELECT current_setting('hive_tokens.ticket') AS t \gset
 COMMIT;" | paste -sd' ')"
 check "the role cannot take another transaction's distributed id on the coordinator" 1 \
     "$(app "BEGIN; SELECT assign_distributed_transaction_id(0, 1, now()); ROLLBACK;" | grep -c 'permission denied for function assign_distributed_transaction_id')"
-check "nor run SQL on the workers" 1 \
+check "nor use run_command_on_workers" 1 \
     "$(app "SELECT run_command_on_workers('SELECT 1');" | grep -c 'permission denied for function run_command_on_workers')"
 check "nor read the workers' queries" 1 "$(app "SELECT count(*) FROM citus_stat_activity;" | grep -c 'permission denied')"
 # The fourth review's attack: a ticket is bound to the global pid of the coordinator backend that
@@ -272,7 +272,7 @@ check "and takes them again once it may not" 8 "$(app "$(auth B) $all COMMIT;")"
 # again) takes no ticket.
 check "a session holding a temporary object: authenticate() refuses it" 1 \
     "$(app "CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (VALUE IS NOT NULL);
-$(auth B) ROLLBACK;" | grep -c 'authenticate() refuses a session that holds 1 temporary object(s) (text)')"
+$(auth B) ROLLBACK;" | grep -c 'authenticate() refuses a session that holds 1 temporary object(s) (type text)')"
 check "a worker backend holding one takes no ticket; the same session reads again once it is gone" "0 8" \
     "$(app "BEGIN;
 SELECT count(*) FROM app.schema_versions WHERE organization_id = '00000000-0000-4000-8000-0000000000a2' \\g /dev/null
@@ -351,7 +351,7 @@ check "a revoke committed on the coordinator during a transaction holding the to
 $all COMMIT;")"
 check "the revoked token in the next transaction" 1 "$(app "$(auth A) ROLLBACK;" | grep -c 'access token rejected')"
 refusals=$(cat "$R/w1.log" "$R/w2.log" | grep -o 'ticket refused: [a-z0-9_ ,()]*' | sed 's/ticket refused: //; s/,.*//' | sort -u | paste -sd',')
-check "the workers logged why (reasons seen)" "bad_mac,expired,its token is revoked,the role may create objects in schema planted here,this session holds 1 temporary object(s) (planted),track_activities is on here,unknown_key,wrong_transaction" "$refusals"
+check "the workers logged why (reasons seen)" "bad_mac,expired,its token is revoked,the role may create objects in schema planted here,this session holds 1 temporary object(s) (table planted),track_activities is on here,unknown_key,wrong_transaction" "$refusals"
 masked=$(cat "$R/w1.log" "$R/w2.log" | grep -c 'hive_tokens.ticket = .htk1\.\*\*\*' || true)
 check "the workers' logs show the tickets Citus sent, masked" yes "$([ "$masked" -gt 0 ] && echo yes || echo "no ($masked)")"
 check "no ticket in the workers' logs" 0 "$(cat "$R/w1.log" "$R/w2.log" | grep -c 'htk1\.[A-Za-z0-9_-]' || true)"

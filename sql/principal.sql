@@ -264,6 +264,14 @@ DISCARD TEMP;
 BEGIN;
 SELECT hive_tokens.authenticate(:'fresh') IS NOT NULL AS after_discard_temp;
 COMMIT;
+-- every kind of object counts: a domain over an array (whose CHECK a PL/pgSQL variable declared
+-- as text would run), a text search configuration (for default_text_search_config)
+CREATE DOMAIN pg_temp.text AS pg_catalog.text[] CHECK (VALUE IS NOT NULL);
+CREATE TEXT SEARCH CONFIGURATION pg_temp.cfg (COPY = pg_catalog.simple);
+BEGIN;
+SELECT hive_tokens.try_authenticate(:'fresh') IS NOT NULL AS authenticated;
+ROLLBACK;
+DISCARD TEMP;
 -- a statement prepared with SQL, as one replacing a driver's named statement
 PREPARE s1 AS SELECT hive_tokens.try_authenticate($1);
 BEGIN;

@@ -47,13 +47,15 @@ void on_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree, Proc
 // What the session holds, as "2 temporary objects (pg_temp.text, ...) and 1 statement prepared
 // with SQL (s1)", or "" when nothing. Names are the session's own, never a token.
 std::string held() {
+    // every object in the temporary schema records a dependency on it (an automatic array type
+    // depends on its element type instead, so none is counted twice); a domain over an array, a
+    // text search configuration or a collation there counts as much as a table
     return spi_first_text(
-        "WITH t AS (SELECT c.relname::pg_catalog.text AS name FROM pg_catalog.pg_class AS c "
-        "           WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() "
-        "           UNION ALL SELECT y.typname::pg_catalog.text FROM pg_catalog.pg_type AS y "
-        "           WHERE y.typnamespace = pg_catalog.pg_my_temp_schema() AND y.typrelid = 0 AND y.typcategory <> 'A' "
-        "           UNION ALL SELECT p.proname::pg_catalog.text FROM pg_catalog.pg_proc AS p "
-        "           WHERE p.pronamespace = pg_catalog.pg_my_temp_schema()), "
+        "WITH t AS (SELECT pg_catalog.regexp_replace(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), "
+        "                  'pg_temp_[0-9]+\\.', 'pg_temp.', 'g') AS name "
+        "           FROM pg_catalog.pg_depend AS d "
+        "           WHERE d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass "
+        "           AND d.refobjid = pg_catalog.pg_my_temp_schema() AND d.refobjsubid = 0), "
         "     s AS (SELECT s.name FROM pg_catalog.pg_prepared_statements AS s WHERE s.from_sql) "
         "SELECT pg_catalog.concat_ws(' and ', "
         "  (SELECT (SELECT pg_catalog.count(*) FROM t) || ' temporary object(s) (' || pg_catalog.string_agg(t.name, ', ') || ')' "

@@ -22,7 +22,7 @@ $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'hive_tokens'\nlog_min_messages = warning\n");
 $node->start;
 
-my ($bouncer, $bport) = HtPgBouncer::start($node, user => 'app', max_client_conn => 200);
+my ($bouncer, $bport) = HtPgBouncer::start($node, user => 'app', max_client_conn => 200, reset_always => 1);
 my ($host, $port) = ($node->host, $node->port);
 
 my $user = getpwuid($<);

@@ -169,7 +169,7 @@ for (const target of targets) {
 
 // Directly only: behind pgbouncer in transaction pooling, pgbouncer decides which server
 // connection runs what (there server_reset_query resets them).
-test('a connection left holding a temporary object is refused, closed, and not reused', { skip }, async () => {
+test('what a request leaves in a pooled session is discarded before the next; a session still holding it is refused', { skip }, async () => {
   if (Object.keys(tokens).length === 0) await setUp();
   const one = createPool({ ...targets.find((t) => t.name === 'direct'), max: 1 });
   try {
@@ -178,8 +178,19 @@ test('a connection left holding a temporary object is refused, closed, and not r
     await c.query('CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (VALUE IS NOT NULL)');
     c.release();
     const read = (client) => client.query('SELECT pg_catalog.count(*)::int AS n FROM hive.projects').then((r) => r.rows[0].n);
-    await assert.rejects(withToken(one, tokens['acme reader'].token, read), (err) => err.code === '55000');
+    // withToken starts with DISCARD ALL: the plant is gone and the request is served
     assert.ok(await withToken(one, tokens['acme reader'].token, read) > 0);
+    // without that reset, try_authenticate() would have refused the session
+    const d = await one.connect();
+    try {
+      await d.query('CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (VALUE IS NOT NULL)');
+      await d.query('BEGIN');
+      await assert.rejects(d.query('SELECT hive_tokens.try_authenticate($1)', [tokens['acme reader'].token]),
+        (err) => err.code === '55000' && /refuses a session that holds 1 temporary object/.test(err.message));
+      await d.query('ROLLBACK');
+    } finally {
+      d.release();
+    }
   } finally {
     await one.end();
   }

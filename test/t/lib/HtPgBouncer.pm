@@ -8,9 +8,10 @@ use PostgreSQL::Test::Cluster;
 
 our $BINARY = '/usr/sbin/pgbouncer';
 
-# start($node, user => ROLE, max_client_conn => N): pgbouncer on 127.0.0.1 and a free port, the
-# database "postgres" reached as ROLE (auth_type any: every client becomes ROLE), two server
-# connections for everyone. Returns (handle, port) once it accepts connections; stop(handle).
+# start($node, user => ROLE, max_client_conn => N, reset_always => 1): pgbouncer on 127.0.0.1 and
+# a free port, the database "postgres" reached as ROLE (auth_type any: every client becomes ROLE),
+# two server connections for everyone; reset_always: DISCARD ALL after every transaction, as
+# docs/writing-rls-policies.md asks of a pooler in transaction mode. Returns (handle, port) once it accepts connections; stop(handle).
 sub start
 {
 	my ($node, %opt) = @_;
@@ -18,6 +19,7 @@ sub start
 	my $dir = $node->basedir . '/pgbouncer';
 	mkdir $dir or die "mkdir $dir: $!";
 	my ($host, $pgport, $user, $max) = ($node->host, $node->port, $opt{user}, $opt{max_client_conn} // 100);
+	my $reset = $opt{reset_always} ? "server_reset_query = DISCARD ALL\nserver_reset_query_always = 1\n" : '';
 	open(my $fh, '>', "$dir/pgbouncer.ini") or die "$dir/pgbouncer.ini: $!";
 	print $fh <<"EOC";
 [databases]
@@ -32,6 +34,7 @@ default_pool_size = 2
 max_client_conn = $max
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
+$reset
 EOC
 	close $fh;
 	my $handle = IPC::Run::start([ $BINARY, "$dir/pgbouncer.ini" ], '>', "$dir/stdout", '2>', "$dir/stderr");
