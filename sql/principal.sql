@@ -272,6 +272,23 @@ BEGIN;
 SELECT hive_tokens.try_authenticate(:'fresh') IS NOT NULL AS authenticated;
 ROLLBACK;
 DISCARD TEMP;
+-- a rollback brings back what it dropped, also after a check inside it found nothing
+CREATE TEMP VIEW projects AS SELECT 1 AS id;
+BEGIN;
+DROP VIEW pg_temp.projects;
+SELECT hive_tokens.try_authenticate(NULL) IS NULL AS checked_while_dropped;
+ROLLBACK;
+BEGIN;
+SELECT hive_tokens.try_authenticate(:'fresh') IS NOT NULL AS authenticated;
+ROLLBACK;
+BEGIN;
+SAVEPOINT s;
+DROP VIEW pg_temp.projects;
+SELECT hive_tokens.try_authenticate(NULL) IS NULL AS checked_while_dropped;
+ROLLBACK TO SAVEPOINT s;
+SELECT hive_tokens.try_authenticate(:'fresh') IS NOT NULL AS authenticated;
+ROLLBACK;
+DISCARD TEMP;
 -- a statement prepared with SQL, as one replacing a driver's named statement
 PREPARE s1 AS SELECT hive_tokens.try_authenticate($1);
 BEGIN;

@@ -8,6 +8,7 @@
 #include "spi_text.h"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/objectaccess.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
@@ -24,10 +25,21 @@ namespace {
 
 object_access_hook_type g_prior_object_access = nullptr;
 ProcessUtility_hook_type g_prior_process_utility = nullptr;
-// Whether the session may hold such objects: set by every object created and every SQL PREPARE,
-// cleared by a check that found none. True at load: objects made before the library was loaded
-// in this backend were not seen.
+// Whether the session may hold such objects: set by every object created, every SQL PREPARE and
+// every rollback, cleared by a check that found none. True at load: objects made before the
+// library was loaded in this backend were not seen.
 bool g_maybe_holds = true;
+
+// A rollback brings back what the rolled-back (sub)transaction dropped, after a check in it may
+// have found nothing (the seventh review dropped its objects, called try_authenticate(NULL) and
+// rolled back): the session may hold objects again.
+void on_xact(XactEvent event, void*) {
+    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) g_maybe_holds = true;
+}
+
+void on_subxact(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
+    if (event == SUBXACT_EVENT_ABORT_SUB) g_maybe_holds = true;
+}
 
 // Plain C frames only below: PostgreSQL may longjmp through them.
 void on_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id, void* arg) {
@@ -63,7 +75,7 @@ std::string held() {
         "  (SELECT (SELECT pg_catalog.count(*) FROM s) || ' statement(s) prepared with SQL (' || pg_catalog.string_agg(s.name, ', ') || ')' "
         "   FROM (SELECT name FROM s ORDER BY name LIMIT 5) AS s HAVING pg_catalog.count(*) > 0)) "
         "WHERE pg_catalog.pg_my_temp_schema() <> 0 OR EXISTS (SELECT FROM s)",
-        "the session's objects");
+        "the session's objects", /*read_only=*/false);
 }
 
 }  // namespace
@@ -73,6 +85,8 @@ void hive_tokens::pg::install_session_state_hooks() {
     object_access_hook = on_object_access;
     g_prior_process_utility = ProcessUtility_hook;
     ProcessUtility_hook = on_utility;
+    RegisterXactCallback(on_xact, nullptr);
+    RegisterSubXactCallback(on_subxact, nullptr);
 }
 
 std::string hive_tokens::pg::session_holdings() {
