@@ -1,15 +1,29 @@
 // Objects a session keeps from one transaction to the next (session_state.h).
 #include "session_state.h"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "../core/error.h"
+#include "guard.h"
 #include "pg_includes.h"
 #include "spi_text.h"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_namespace.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
@@ -17,6 +31,7 @@ extern "C" {
 }
 
 namespace core = hive_tokens::core;
+using hive_tokens::pg::pg_call;
 using hive_tokens::pg::spi_first_text;
 
 bool hive_tokens::pg::allow_session_objects = false;
@@ -56,26 +71,78 @@ void on_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree, Proc
         standard_ProcessUtility(pstmt, query, read_only_tree, context, params, env, dest, qc);
 }
 
-// What the session holds, as "2 temporary objects (pg_temp.text, ...) and 1 statement prepared
-// with SQL (s1)", or "" when nothing. Names are the session's own, never a token.
+// The objects in this session's temporary schema: how many, and the first few described, sorted.
+// Read from pg_depend (every object there records a dependency on its schema; an automatic array
+// type depends on its element type instead, so none is counted twice) with the catalog snapshot,
+// which is always current: the transaction's own snapshot may be an imported, older one in which
+// objects this session has since made do not exist yet (found by the eighth review).
+struct TempObjects {
+    long count = 0;
+    std::vector<std::string> names;
+};
+
+TempObjects temp_objects() {
+    TempObjects found;
+    Oid temp_ns = InvalidOid, temp_toast_ns = InvalidOid;
+    GetTempNamespaceState(&temp_ns, &temp_toast_ns);
+    if (!OidIsValid(temp_ns)) return found;
+    std::vector<std::string> names;
+    pg_call([&]() noexcept {
+        CommandCounterIncrement();  // also what this statement has made so far
+        Relation depend = table_open(DependRelationId, AccessShareLock);
+        ScanKeyData key[2];
+        ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+                    ObjectIdGetDatum(NamespaceRelationId));
+        ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(temp_ns));
+        SysScanDesc scan = systable_beginscan(depend, DependReferenceIndexId, true, nullptr, 2, key);
+        HeapTuple tuple;
+        while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+            const Form_pg_depend d = reinterpret_cast<Form_pg_depend>(GETSTRUCT(tuple));
+            if (d->refobjsubid != 0) continue;
+            ++found.count;
+            if (found.count > 100) continue;  // enough to name the first five
+            ObjectAddress object{d->classid, d->objid, d->objsubid};
+            if (char* description = getObjectDescription(&object, true)) {
+                names.emplace_back(description);
+                pfree(description);
+            }
+        }
+        systable_endscan(scan);
+        table_close(depend, AccessShareLock);
+    });
+    for (std::string& name : names) {
+        // "pg_temp_3.loot" -> "pg_temp.loot": the same in every session
+        for (std::size_t at = name.find("pg_temp_"); at != std::string::npos; at = name.find("pg_temp_", at + 1)) {
+            std::size_t digits = at + 8;
+            while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') ++digits;
+            if (digits > at + 8 && digits < name.size() && name[digits] == '.') name.erase(at + 7, digits - at - 7);
+        }
+    }
+    std::sort(names.begin(), names.end());
+    if (names.size() > 5) names.resize(5);
+    found.names = std::move(names);
+    return found;
+}
+
+// What the session holds, as "3 temporary object(s) (function pg_temp.spy(text), table loot, type
+// text) and 1 statement(s) prepared with SQL (s1)", or "" when nothing. Names are the session's
+// own, never a token. Prepared statements live in this backend's memory, outside any snapshot.
 std::string held() {
-    // every object in the temporary schema records a dependency on it (an automatic array type
-    // depends on its element type instead, so none is counted twice); a domain over an array, a
-    // text search configuration or a collation there counts as much as a table
-    return spi_first_text(
-        "WITH t AS (SELECT pg_catalog.regexp_replace(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), "
-        "                  'pg_temp_[0-9]+\\.', 'pg_temp.', 'g') AS name "
-        "           FROM pg_catalog.pg_depend AS d "
-        "           WHERE d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass "
-        "           AND d.refobjid = pg_catalog.pg_my_temp_schema() AND d.refobjsubid = 0), "
-        "     s AS (SELECT s.name FROM pg_catalog.pg_prepared_statements AS s WHERE s.from_sql) "
-        "SELECT pg_catalog.concat_ws(' and ', "
-        "  (SELECT (SELECT pg_catalog.count(*) FROM t) || ' temporary object(s) (' || pg_catalog.string_agg(t.name, ', ') || ')' "
-        "   FROM (SELECT name FROM t ORDER BY name LIMIT 5) AS t HAVING pg_catalog.count(*) > 0), "
-        "  (SELECT (SELECT pg_catalog.count(*) FROM s) || ' statement(s) prepared with SQL (' || pg_catalog.string_agg(s.name, ', ') || ')' "
-        "   FROM (SELECT name FROM s ORDER BY name LIMIT 5) AS s HAVING pg_catalog.count(*) > 0)) "
-        "WHERE pg_catalog.pg_my_temp_schema() <> 0 OR EXISTS (SELECT FROM s)",
-        "the session's objects", /*read_only=*/false);
+    std::string what;
+    const TempObjects temp = temp_objects();
+    if (temp.count > 0) {
+        what = std::to_string(temp.count) + " temporary object(s) (";
+        for (std::size_t i = 0; i < temp.names.size(); ++i) what += (i ? ", " : "") + temp.names[i];
+        what += ")";
+    }
+    const std::string prepared = spi_first_text(
+        "SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql) "
+        "       || ' statement(s) prepared with SQL (' || pg_catalog.string_agg(s.name, ', ') || ')' "
+        "FROM (SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql ORDER BY name LIMIT 5) AS s "
+        "HAVING pg_catalog.count(*) > 0",
+        "the session's prepared statements");
+    if (!prepared.empty()) what += (what.empty() ? "" : " and ") + prepared;
+    return what;
 }
 
 }  // namespace
