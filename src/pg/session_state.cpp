@@ -99,9 +99,13 @@ TempObjects temp_objects() {
         while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
             const Form_pg_depend d = reinterpret_cast<Form_pg_depend>(GETSTRUCT(tuple));
             if (d->refobjsubid != 0) continue;
+            ObjectAddress object{d->classid, d->objid, d->objsubid};
+            // only what lives in the schema: any role may record default privileges "in" another
+            // backend's temporary schema, which run nothing (the ninth review used them to make
+            // every authenticate() there fail)
+            if (get_object_namespace(&object) != temp_ns) continue;
             ++found.count;
             if (found.count > 100) continue;  // enough to name the first five
-            ObjectAddress object{d->classid, d->objid, d->objsubid};
             if (char* description = getObjectDescription(&object, true)) {
                 names.emplace_back(description);
                 pfree(description);

@@ -48,6 +48,22 @@ is($out, "", "nobody is authenticated") or diag("stderr: $err");
 diag($err) if @refused != 2;
 unlike($err, qr/\Q$token\E/, 'no token in the errors');
 
+# What another role may record "in" this session's temporary schema without any privilege there
+# (default privileges) runs nothing, and must not lock the session out (found by review).
+$node->safe_psql('postgres', 'CREATE ROLE mallory LOGIN');
+my $connstr = $node->connstr('postgres');
+($ret, $out, $err) = $node->psql('postgres', qq{
+	CREATE TEMP TABLE scratch (n int) ON COMMIT DROP;
+	SELECT pg_my_temp_schema()::regnamespace AS ns \\gset
+	\\setenv NS :ns
+	\\! psql -X -q -d '$connstr' -U mallory -c "ALTER DEFAULT PRIVILEGES IN SCHEMA \$NS GRANT SELECT ON TABLES TO PUBLIC"
+	SELECT count(*) AS recorded FROM pg_default_acl WHERE defaclnamespace = pg_my_temp_schema();
+	BEGIN;
+	SELECT hive_tokens.try_authenticate('$token') IS NOT NULL AS authenticated;
+	ROLLBACK;}, on_error_stop => 0, extra_params => [ '-U', 'app' ]);
+is($out, "1\nt", 'default privileges another role put in the temporary schema do not refuse the session')
+	or diag("stderr: $err");
+
 eval { $holder->kill_kill };
 $node->stop;
 done_testing();
