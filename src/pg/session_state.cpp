@@ -40,31 +40,33 @@ namespace {
 
 object_access_hook_type g_prior_object_access = nullptr;
 ProcessUtility_hook_type g_prior_process_utility = nullptr;
-// Whether the session may hold such objects: set by every object created, every SQL PREPARE and
-// every rollback, cleared by a check that found none. True at load: objects made before the
-// library was loaded in this backend were not seen.
-bool g_maybe_holds = true;
+// Whether the session may hold temporary objects: set by every object created and every rollback
+// (which brings back what the rolled-back (sub)transaction dropped, after a check in it may have
+// found nothing: the seventh review dropped its objects, called try_authenticate(NULL) and rolled
+// back); whether it may hold statements prepared with SQL: set by every PREPARE (which no rollback
+// undoes or restores). Each is cleared by a check that found none, so a rollback costs the next
+// authenticate() one index scan, not the prepared-statement query. True at load: what was made
+// before the library was loaded in this backend was not seen.
+bool g_maybe_temp = true;
+bool g_maybe_prepared = true;
 
-// A rollback brings back what the rolled-back (sub)transaction dropped, after a check in it may
-// have found nothing (the seventh review dropped its objects, called try_authenticate(NULL) and
-// rolled back): the session may hold objects again.
 void on_xact(XactEvent event, void*) {
-    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) g_maybe_holds = true;
+    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) g_maybe_temp = true;
 }
 
 void on_subxact(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
-    if (event == SUBXACT_EVENT_ABORT_SUB) g_maybe_holds = true;
+    if (event == SUBXACT_EVENT_ABORT_SUB) g_maybe_temp = true;
 }
 
 // Plain C frames only below: PostgreSQL may longjmp through them.
 void on_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id, void* arg) {
-    if (access == OAT_POST_CREATE) g_maybe_holds = true;
+    if (access == OAT_POST_CREATE) g_maybe_temp = true;
     if (g_prior_object_access != nullptr) g_prior_object_access(access, class_id, object_id, sub_id, arg);
 }
 
 void on_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree, ProcessUtilityContext context,
                 ParamListInfo params, QueryEnvironment* env, DestReceiver* dest, QueryCompletion* qc) {
-    if (pstmt->utilityStmt != nullptr && IsA(pstmt->utilityStmt, PrepareStmt)) g_maybe_holds = true;
+    if (pstmt->utilityStmt != nullptr && IsA(pstmt->utilityStmt, PrepareStmt)) g_maybe_prepared = true;
     if (g_prior_process_utility != nullptr)
         g_prior_process_utility(pstmt, query, read_only_tree, context, params, env, dest, qc);
     else
@@ -128,25 +130,24 @@ TempObjects temp_objects() {
     return found;
 }
 
-// What the session holds, as "3 temporary object(s) (function pg_temp.spy(text), table loot, type
-// text) and 1 statement(s) prepared with SQL (s1)", or "" when nothing. Names are the session's
-// own, never a token. Prepared statements live in this backend's memory, outside any snapshot.
-std::string held() {
-    std::string what;
+// "3 temporary object(s) (function pg_temp.spy(text), table loot, type text)", or "" for none.
+std::string temp_objects_held() {
     const TempObjects temp = temp_objects();
-    if (temp.count > 0) {
-        what = std::to_string(temp.count) + " temporary object(s) (";
-        for (std::size_t i = 0; i < temp.names.size(); ++i) what += (i ? ", " : "") + temp.names[i];
-        what += ")";
-    }
-    const std::string prepared = spi_first_text(
+    if (temp.count == 0) return std::string();
+    std::string what = std::to_string(temp.count) + " temporary object(s) (";
+    for (std::size_t i = 0; i < temp.names.size(); ++i) what += (i ? ", " : "") + temp.names[i];
+    return what + ")";
+}
+
+// "1 statement(s) prepared with SQL (s1)", or "" for none. They live in this backend's memory,
+// outside any snapshot.
+std::string statements_held() {
+    return spi_first_text(
         "SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql) "
         "       || ' statement(s) prepared with SQL (' || pg_catalog.string_agg(s.name, ', ') || ')' "
         "FROM (SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql ORDER BY name LIMIT 5) AS s "
         "HAVING pg_catalog.count(*) > 0",
         "the session's prepared statements");
-    if (!prepared.empty()) what += (what.empty() ? "" : " and ") + prepared;
-    return what;
 }
 
 }  // namespace
@@ -161,9 +162,19 @@ void hive_tokens::pg::install_session_state_hooks() {
 }
 
 std::string hive_tokens::pg::session_holdings() {
-    if (!g_maybe_holds || allow_session_objects) return std::string();
-    std::string what = held();
-    if (what.empty()) g_maybe_holds = false;
+    if (allow_session_objects) return std::string();
+    std::string what;  // names are the session's own, never a token
+    if (g_maybe_temp) {
+        what = temp_objects_held();
+        if (what.empty()) g_maybe_temp = false;
+    }
+    if (g_maybe_prepared) {
+        const std::string statements = statements_held();
+        if (statements.empty())
+            g_maybe_prepared = false;
+        else
+            what += (what.empty() ? "" : " and ") + statements;
+    }
     return what;
 }
 

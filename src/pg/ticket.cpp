@@ -302,19 +302,41 @@ std::string citus_escape_hatches() {
 // that carries the ticket): the function would run in other sessions of the role, while they hold
 // their principal (found while reviewing the fourth round's fix).
 std::string planting_grounds() {
+    // functions owned: through pg_shdepend's index on the owning role, not a scan of pg_proc (this
+    // runs in every transaction that seals or takes a ticket); the bootstrap superuser's objects
+    // are not recorded there, and a role that may become it is a superuser anyway
     return spi_first_text(
+        "WITH r AS (SELECT a.oid, a.rolname FROM pg_catalog.pg_roles AS a "
+        "           WHERE pg_catalog.pg_has_role(CURRENT_USER, a.oid, 'MEMBER')) "
         "SELECT pg_catalog.concat_ws('; ', "
         " (SELECT 'may create objects in schema ' || pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(n.nspname) || "
         "    CASE WHEN r.rolname = CURRENT_USER THEN '' ELSE ' (as ' || pg_catalog.quote_ident(r.rolname) || ')' END, ', ') "
-        "  FROM pg_catalog.pg_namespace AS n, pg_catalog.pg_roles AS r "
+        "  FROM pg_catalog.pg_namespace AS n, r "
         "  WHERE n.nspname !~ '^pg_(toast_)?temp_' AND n.nspname <> 'pg_toast' "
-        "  AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER') "
         "  AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')), "
         " (SELECT 'owns ' || pg_catalog.count(*) || ' function(s), such as ' || pg_catalog.min(p.oid::pg_catalog.regprocedure::pg_catalog.text) "
-        "  FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace "
-        "  WHERE n.nspname !~ '^pg_(toast_)?temp_' AND pg_catalog.pg_has_role(CURRENT_USER, p.proowner, 'MEMBER') "
+        "  FROM pg_catalog.pg_shdepend AS d "
+        "  JOIN pg_catalog.pg_proc AS p ON p.oid = d.objid "
+        "  JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace "
+        "  WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.refobjid IN (SELECT r.oid FROM r) "
+        "  AND d.deptype = 'o' AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+        "  AND d.dbid = (SELECT b.oid FROM pg_catalog.pg_database AS b WHERE b.datname = pg_catalog.current_database()) "
+        "  AND n.nspname !~ '^pg_(toast_)?temp_' "
         "  HAVING pg_catalog.count(*) > 0))",
         "the schemas and functions");
+}
+
+// Why a worker must take no ticket here whatever it says (docs/scale-out.md, layers 2 and 4), or
+// "": the library was loaded too late to keep Citus's backend names from being claimed, or the
+// role could have left code that runs in this transaction.
+std::string worker_unfit() {
+    if (!citus_loaded()) return std::string();
+    if (!g_preloaded)
+        return "hive_tokens is not in shared_preload_libraries here, so a session may have claimed another backend's "
+               "Citus global pid before it was loaded";
+    const std::string grounds = planting_grounds();
+    // names of this server's schemas and functions, never the ticket
+    return grounds.empty() ? grounds : "the role " + grounds + " here, so code it planted may be running in this transaction";
 }
 
 // What sealing a ticket here requires of the deployment (docs/scale-out.md); throws
@@ -424,28 +446,14 @@ bool hive_tokens::pg::open_current_ticket(TicketPrincipal* out) {
         refused("no database or role name");
         return false;
     }
-    if (!g_preloaded && citus_loaded()) {
-        refused("hive_tokens is not in shared_preload_libraries here, so a session may have claimed another backend's "
-                "Citus global pid before it was loaded");
+    std::string unfit = worker_unfit();
+    if (unfit.empty()) {
+        const std::string holds = session_holdings();  // names of this session's own objects
+        if (!holds.empty()) unfit = "this session holds " + holds + ", which may run in this transaction";
+    }
+    if (!unfit.empty()) {
+        refused(unfit.c_str());
         return false;
-    }
-    if (citus_loaded()) {
-        const std::string grounds = planting_grounds();
-        if (!grounds.empty()) {
-            // names of this server's schemas and functions, never the ticket
-            const std::string why = "the role " + grounds + " here, so code it planted may be running in this transaction";
-            refused(why.c_str());
-            return false;
-        }
-    }
-    {
-        const std::string holds = session_holdings();
-        if (!holds.empty()) {
-            // names of this session's own objects, never the ticket
-            const std::string why = "this session holds " + holds + ", which may run in this transaction";
-            refused(why.c_str());
-            return false;
-        }
     }
     const std::string transaction = this_transaction(false);
     core::Ticket t;
