@@ -263,7 +263,10 @@ q "$PORT" -c "REVOKE CREATE ON SCHEMA app FROM app" >/dev/null
 q "$PORT" -c "CREATE FUNCTION app.owned() RETURNS int LANGUAGE sql AS 'SELECT 1'" -c "ALTER FUNCTION app.owned() OWNER TO app" >/dev/null
 check "nor while it owns a function (which it may replace)" 1 \
     "$(app "$(auth B) ROLLBACK;" | grep -c 'Role app owns 1 function(s), such as owned()')"
-q "$PORT" -c "DROP FUNCTION app.owned()" >/dev/null
+q "$PORT" -c "ALTER FUNCTION app.owned() OWNER TO pg_monitor" -c "GRANT pg_monitor TO app" >/dev/null
+check "nor while a predefined role it may become owns one" 1 \
+    "$(app "$(auth B) ROLLBACK;" | grep -c 'Role app owns 1 function(s), such as owned()')"
+q "$PORT" -c "REVOKE pg_monitor FROM app" -c "DROP FUNCTION app.owned()" >/dev/null
 q "$w2" -c "SET citus.enable_ddl_propagation = off" -c "CREATE SCHEMA planted AUTHORIZATION app" >/dev/null  # on one worker only (a2's rows live there)
 check "a worker where the role may create objects refuses tickets" 0 "$(app "$(auth B) $all COMMIT;")"
 q "$w2" -c "SET citus.enable_ddl_propagation = off" -c "DROP SCHEMA planted" >/dev/null

@@ -303,8 +303,9 @@ std::string citus_escape_hatches() {
 // their principal (found while reviewing the fourth round's fix).
 std::string planting_grounds() {
     // functions owned: through pg_shdepend's index on the owning role, not a scan of pg_proc (this
-    // runs in every transaction that seals or takes a ticket); the bootstrap superuser's objects
-    // are not recorded there, and a role that may become it is a superuser anyway
+    // runs in every transaction that seals or takes a ticket). Pinned roles' ownership (the
+    // predefined roles, the bootstrap superuser: oids below FirstUnpinnedObjectId) is not recorded
+    // there, so pg_proc is scanned for them, and only when the role may become one.
     return spi_first_text(
         "WITH r AS (SELECT a.oid, a.rolname FROM pg_catalog.pg_roles AS a "
         "           WHERE pg_catalog.pg_has_role(CURRENT_USER, a.oid, 'MEMBER')) "
@@ -315,13 +316,16 @@ std::string planting_grounds() {
         "  WHERE n.nspname !~ '^pg_(toast_)?temp_' AND n.nspname <> 'pg_toast' "
         "  AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')), "
         " (SELECT 'owns ' || pg_catalog.count(*) || ' function(s), such as ' || pg_catalog.min(p.oid::pg_catalog.regprocedure::pg_catalog.text) "
-        "  FROM pg_catalog.pg_shdepend AS d "
-        "  JOIN pg_catalog.pg_proc AS p ON p.oid = d.objid "
+        "  FROM (SELECT d.objid AS oid FROM pg_catalog.pg_shdepend AS d "
+        "        WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.refobjid IN (SELECT r.oid FROM r) "
+        "        AND d.deptype = 'o' AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+        "        AND d.dbid = (SELECT b.oid FROM pg_catalog.pg_database AS b WHERE b.datname = pg_catalog.current_database()) "
+        "        UNION "
+        "        SELECT f.oid FROM pg_catalog.pg_proc AS f "
+        "        WHERE EXISTS (SELECT FROM r WHERE r.oid < 12000) AND f.proowner IN (SELECT r.oid FROM r WHERE r.oid < 12000)) AS o "
+        "  JOIN pg_catalog.pg_proc AS p ON p.oid = o.oid "
         "  JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace "
-        "  WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.refobjid IN (SELECT r.oid FROM r) "
-        "  AND d.deptype = 'o' AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
-        "  AND d.dbid = (SELECT b.oid FROM pg_catalog.pg_database AS b WHERE b.datname = pg_catalog.current_database()) "
-        "  AND n.nspname !~ '^pg_(toast_)?temp_' "
+        "  WHERE n.nspname !~ '^pg_(toast_)?temp_' "
         "  HAVING pg_catalog.count(*) > 0))",
         "the schemas and functions");
 }
